@@ -1,0 +1,178 @@
+"""The interface every generator implements, built-in or plugin.
+
+The harness talks to generators through this class only. A generator:
+
+* ``fit(corpus, seed=, budget=)`` trains on ``corpus.train`` (``corpus.valid`` is there for
+  early stopping) and returns a :class:`FitReport`;
+* ``score(text, context="")`` returns ``len(text)`` natural-log probabilities whose sum is
+  ``log P(text | context)``. Token-level models put each token's log-probability on the token's
+  last character and 0 on the others. Every Unicode string gets a finite score (open vocabulary);
+* ``generate(prompts, max_chars=, sampling=, seed=)`` returns one continuation per prompt, the
+  continuation only, exactly ``max_chars`` characters long unless the model emitted its
+  end-of-text token first (then the continuation is shorter: that is how end-of-text is reported);
+* ``save(directory)`` / ``load(directory)`` use safetensors and JSON, never pickle;
+* ``describe()`` returns name, parameter count, tokenizer and config.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+
+from generators.config import build_config
+from generators.errors import SamplingError
+
+# Every character a Python string can hold and UTF-8 can encode: the Unicode scalar values.
+UNICODE_SCALAR_COUNT = 0x110000 - 0x800
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How to pick the next token."""
+
+    temperature: float = 1.0  # 0 = greedy argmax; otherwise logits are divided by it before softmax
+    top_k: int = 0  # keep only the k most likely tokens; 0 = no limit
+    top_p: float = 1.0  # nucleus: the smallest set whose probability reaches top_p; 1 = off
+
+    def __post_init__(self) -> None:
+        t = self.temperature
+        if isinstance(t, bool) or not isinstance(t, int | float) or math.isnan(t) or t < 0:
+            raise SamplingError(f"temperature must be a number >= 0 (0 = greedy), got {t!r}")
+        if math.isinf(t):
+            raise SamplingError(f"temperature must be finite, got {t!r}")
+        k = self.top_k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise SamplingError(f"top_k must be an integer >= 0 (0 = off), got {k!r}")
+        p = self.top_p
+        if isinstance(p, bool) or not isinstance(p, int | float) or math.isnan(p) or not 0 < p <= 1:
+            raise SamplingError(f"top_p must be in (0, 1], got {p!r}")
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long ``fit`` may train. ``None`` means no limit of that kind."""
+
+    seconds: float | None = None  # wall-clock seconds of training
+    steps: int | None = None  # optimiser steps (or passes over the data for count-based models)
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A text corpus split into train, validation and test text."""
+
+    name: str  # registry name, e.g. "shakespeare" or "file:/path/to/text.txt"
+    train: str
+    valid: str
+    test: str
+    sha256: str  # of the corpus content the splits were cut from
+    split_rule: str = ""  # how the splits were cut, recorded in results
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "sha256": self.sha256,
+            "split_rule": self.split_rule,
+            "chars": {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)},
+        }
+
+
+@dataclass
+class FitReport:
+    """What ``fit`` did, for the results file and the learning-curve plot."""
+
+    seconds: float = 0.0  # wall-clock seconds spent training
+    steps: int = 0  # optimiser steps (or passes) taken
+    train_chars: int = 0  # training characters processed (for characters per second)
+    stopped_by: str = ""  # "steps", "seconds", "early-stopping", "complete"
+    curve: list[dict[str, float]] = field(default_factory=list)  # {seconds, step, valid_bpc}
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class NextCharDistribution:
+    """A character-level model's full next-character distribution.
+
+    ``logprobs`` lists the characters the model knows; every other Unicode scalar value
+    (``rest_count`` of them) has the same log-probability ``rest_logprob``.
+    """
+
+    logprobs: dict[str, float]
+    rest_logprob: float
+    rest_count: int
+
+    def total(self) -> float:
+        known = float(np.exp(np.fromiter(self.logprobs.values(), dtype=np.float64)).sum())
+        return known + self.rest_count * math.exp(self.rest_logprob)
+
+
+class Generator(ABC):
+    """Base class of every text generator. Subclasses set ``config_class``."""
+
+    name: ClassVar[str] = ""  # set by @register_generator
+    config_class: ClassVar[type]  # a dataclass with a comment on each default
+    char_level: ClassVar[bool] = False  # True when next_char_distribution is implemented
+
+    def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
+        self.config = config if config is not None else self.config_class()
+        self.device = device
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any] | None = None, *, device: str = "cpu") -> Self:
+        """Build from a plain mapping (a TOML table); unknown keys and wrong types are errors."""
+        return cls(build_config(cls.config_class, options or {}, owner=cls.name), device=device)
+
+    @abstractmethod
+    def fit(self, corpus: Corpus, *, seed: int = 0, budget: Budget | None = None) -> FitReport:
+        """Train on ``corpus.train``; ``corpus.valid`` may be used for early stopping."""
+
+    @abstractmethod
+    def score(self, text: str, context: str = "") -> np.ndarray:
+        """Per-character natural-log likelihoods of ``text`` given ``context``: shape (len(text),)."""
+
+    @abstractmethod
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        max_chars: int,
+        sampling: Sampling | None = None,
+        seed: int = 0,
+    ) -> list[str]:
+        """One continuation per prompt, batched; the same seed gives the same text."""
+
+    @abstractmethod
+    def save(self, directory: str | Path) -> None:
+        """Write weights (safetensors) and everything else (JSON) into ``directory``."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: str | Path, *, device: str = "cpu") -> Self:
+        """Read what ``save`` wrote."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """name, parameters (count), tokenizer (a short description) and config (a dict)."""
+
+    def next_char_distribution(self, context: str) -> NextCharDistribution:
+        """The full next-character distribution; only character-level models implement it."""
+        raise NotImplementedError(f"{self.name or type(self).__name__} is not character-level")
+
+    def native_token_count(self, text: str) -> int | None:
+        """How many of the model's own tokens ``text`` is, for native token perplexity."""
+        return None
+
+    def oov_rate(self, text: str) -> float | None:
+        """Fraction of the model's tokens in ``text`` that are outside its vocabulary."""
+        return None

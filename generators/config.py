@@ -1,0 +1,95 @@
+"""Building config dataclasses from plain mappings, with clear errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from generators.errors import ConfigError
+
+
+def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
+    """' (did you mean 'x'?)' when a close match exists, else ''."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def coerce(value: Any, annotation: Any, where: str) -> Any:
+    """Check ``value`` against a type annotation; ints are accepted where floats are expected."""
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        if value not in typing.get_args(annotation):
+            raise ConfigError(f"{where} must be one of {list(typing.get_args(annotation))}, got {value!r}")
+        return value
+    if origin in (types.UnionType, typing.Union):
+        errors = []
+        for option in typing.get_args(annotation):
+            try:
+                return coerce(value, option, where)
+            except ConfigError as error:
+                errors.append(str(error))
+        raise ConfigError(f"{where} has the wrong type: {value!r} ({type(value).__name__})")
+    if origin in (tuple, list):
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        item_types = typing.get_args(annotation)
+        item = item_types[0] if item_types else Any
+        return origin(coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    if annotation is Any:
+        return value
+    if annotation is type(None):
+        if value is not None:
+            raise ConfigError(f"{where} must be empty, got {value!r}")
+        return None
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{where} must be a number, got {value!r} ({type(value).__name__})")
+        return float(value)
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer, got {value!r} ({type(value).__name__})")
+        return value
+    if annotation in (str, bool):
+        if not isinstance(value, annotation):
+            expected = "text" if annotation is str else "true or false"
+            raise ConfigError(f"{where} must be {expected}, got {value!r} ({type(value).__name__})")
+        return value
+    if dataclasses.is_dataclass(annotation) and isinstance(value, Mapping):
+        return build_config(annotation, value, owner=where)
+    return value
+
+
+def build_config(config_class: type, options: Mapping[str, Any], owner: str = "") -> Any:
+    """Instantiate ``config_class`` from ``options``; unknown keys and wrong types raise ConfigError.
+
+    Range checks belong in the dataclass's ``__post_init__`` (raise ValueError there): they are
+    turned into ConfigError here.
+    """
+    prefix = f"{owner}." if owner else ""
+    hints = typing.get_type_hints(config_class)
+    names = [f.name for f in dataclasses.fields(config_class) if f.init]
+    values = {}
+    for key, value in options.items():
+        if key not in names:
+            raise ConfigError(f"unknown option {prefix}{key}{did_you_mean(key, names)}")
+        values[key] = coerce(value, hints[key], f"{prefix}{key}")
+    try:
+        return config_class(**values)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{owner or config_class.__name__}: {error}") from error
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """A JSON-ready dict of a config dataclass (tuples become lists)."""
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(config_class: type, data: Mapping[str, Any]) -> Any:
+    """Rebuild a config saved by ``config_to_dict``."""
+    return build_config(config_class, data)

@@ -1,0 +1,137 @@
+"""Finding generators by name: built-ins, runtime registrations and entry-point plugins.
+
+Built-ins are found lazily: the modules of this package are read (not imported) for
+``@register_generator("name")`` decorations, giving ``"module:Class"`` targets that are imported
+only when that generator is used. Third-party packages declare an entry point in the group
+``textgen_bench.generators``::
+
+    [project.entry-points."textgen_bench.generators"]
+    char-ngram = "my_package.ngram:CharNGramGenerator"
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.metadata
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from generators.config import did_you_mean
+from generators.errors import ConfigError, UnknownGeneratorError
+
+ENTRY_POINT_GROUP = "textgen_bench.generators"
+_PACKAGE_DIR = Path(__file__).parent
+
+T = TypeVar("T", bound=type)
+
+
+@dataclass(frozen=True)
+class GeneratorEntry:
+    name: str
+    target: str  # "module:Class"
+    source: str  # "built-in", "plugin <distribution> <version>" or "registered at runtime"
+
+
+_runtime: dict[str, GeneratorEntry] = {}
+_loaded: dict[str, type] = {}
+
+
+def register_generator(name: str) -> Callable[[T], T]:
+    """Class decorator: give a generator its registry name."""
+
+    def decorate(cls: T) -> T:
+        cls.name = name
+        target = f"{cls.__module__}:{cls.__qualname__}"
+        known = _builtin_entries().get(name)
+        if known is None or known.target != target:
+            _runtime[name] = GeneratorEntry(name, target, "registered at runtime")
+        _loaded[name] = cls
+        return cls
+
+    return decorate
+
+
+def _decorated_names(tree: ast.Module) -> list[tuple[str, str]]:
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for deco in node.decorator_list:
+            if (
+                isinstance(deco, ast.Call)
+                and getattr(deco.func, "id", getattr(deco.func, "attr", None)) == "register_generator"
+                and deco.args
+                and isinstance(deco.args[0], ast.Constant)
+            ):
+                found.append((deco.args[0].value, node.name))
+    return found
+
+
+@cache
+def _builtin_entries() -> dict[str, GeneratorEntry]:
+    entries = {}
+    for module in pkgutil.iter_modules([str(_PACKAGE_DIR)]):
+        path = _PACKAGE_DIR / f"{module.name}.py"
+        if module.ispkg or not path.exists():
+            continue
+        source = path.read_text(encoding="utf-8")
+        if "register_generator(" not in source:
+            continue
+        for name, class_name in _decorated_names(ast.parse(source)):
+            target = f"{__package__}.{module.name}:{class_name}"
+            entries[name] = GeneratorEntry(name, target, "built-in")
+    return entries
+
+
+def _plugin_entries() -> dict[str, GeneratorEntry]:
+    entries = {}
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist
+        origin = f"plugin {dist.name} {dist.version}" if dist else "plugin"
+        entries[ep.name] = GeneratorEntry(ep.name, ep.value, origin)
+    return entries
+
+
+def available_generators() -> dict[str, GeneratorEntry]:
+    """Every generator name, sorted, with where it comes from. Built-ins win name clashes."""
+    entries = {**_plugin_entries(), **_runtime, **_builtin_entries()}
+    return dict(sorted(entries.items()))
+
+
+def get_generator_class(name: str) -> type:
+    """Import and return the generator class registered as ``name``."""
+    if name in _loaded:
+        return _loaded[name]
+    entries = available_generators()
+    if name not in entries:
+        known = ", ".join(entries) or "none"
+        raise UnknownGeneratorError(
+            f"unknown generator {name!r}{did_you_mean(name, entries)}; available: {known}"
+        )
+    cls = _import_target(entries[name])
+    cls.name = cls.name or name
+    _loaded[name] = cls
+    return cls
+
+
+def _import_target(entry: GeneratorEntry) -> Any:
+    module_name, _, attr = entry.target.partition(":")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError(
+            f"generator {entry.name!r} ({entry.source}) cannot be loaded from {entry.target}: {error}"
+        ) from error
+    return obj
+
+
+def create_generator(name: str, options: dict[str, Any] | None = None, *, device: str = "cpu"):
+    """A new, untrained generator from its registry name and its config options."""
+    return get_generator_class(name).from_options(options or {}, device=device)
