@@ -58,6 +58,15 @@ class Sampling:
         return self.temperature == 0
 
 
+def resolve_sampling(sampling: Sampling | None) -> Sampling:
+    """The sampling settings a ``generate`` call uses: ``None`` means the defaults (T = 1)."""
+    if sampling is None:
+        return Sampling()
+    if not isinstance(sampling, Sampling):
+        raise TypeError(f"sampling must be a Sampling or None, got {type(sampling).__name__}")
+    return sampling
+
+
 @dataclass(frozen=True)
 class Budget:
     """How long ``fit`` may train. ``None`` means no limit of that kind."""
@@ -122,7 +131,8 @@ class Generator(ABC):
 
     name: ClassVar[str] = ""  # set by @register_generator
     config_class: ClassVar[type]  # a dataclass with a comment on each default
-    char_level: ClassVar[bool] = False  # True when next_char_distribution is implemented
+    char_level: bool = False  # True when next_char_distribution works (may be set per instance)
+    family: ClassVar[str] = "other"  # "neural", "count", …: the judge is the best "neural" one
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
         self.config = config if config is not None else self.config_class()

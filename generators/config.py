@@ -21,22 +21,31 @@ def did_you_mean(word: str, choices: typing.Iterable[str]) -> str:
 def coerce(value: Any, annotation: Any, where: str) -> Any:
     """Check ``value`` against a type annotation; ints are accepted where floats are expected."""
     origin = typing.get_origin(annotation)
-    if origin is Literal:
-        if value not in typing.get_args(annotation):
+    if origin is Literal:  # 1 == True == 1.0, so the type must match too
+        if not any(value == a and type(value) is type(a) for a in typing.get_args(annotation)):
             raise ConfigError(f"{where} must be one of {list(typing.get_args(annotation))}, got {value!r}")
         return value
     if origin in (types.UnionType, typing.Union):
-        errors = []
-        for option in typing.get_args(annotation):
+        options = typing.get_args(annotation)
+        not_none = [option for option in options if option is not type(None)]
+        if value is not None and len(not_none) == 1:  # X | None: X's own, precise error
+            return coerce(value, not_none[0], where)
+        for option in options:
             try:
                 return coerce(value, option, where)
-            except ConfigError as error:
-                errors.append(str(error))
+            except ConfigError:
+                continue
         raise ConfigError(f"{where} has the wrong type: {value!r} ({type(value).__name__})")
     if origin in (tuple, list):
         if not isinstance(value, list | tuple):
             raise ConfigError(f"{where} must be a list, got {value!r}")
         item_types = typing.get_args(annotation)
+        if origin is tuple and item_types and item_types[-1] is not Ellipsis:  # tuple[float, float]
+            if len(value) != len(item_types):
+                raise ConfigError(f"{where} must have {len(item_types)} items, got {len(value)}: {value!r}")
+            return tuple(
+                coerce(v, t, f"{where}[{i}]") for i, (v, t) in enumerate(zip(value, item_types, strict=True))
+            )
         item = item_types[0] if item_types else Any
         return origin(coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
     if annotation is Any:
@@ -58,7 +67,11 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
             expected = "text" if annotation is str else "true or false"
             raise ConfigError(f"{where} must be {expected}, got {value!r} ({type(value).__name__})")
         return value
-    if dataclasses.is_dataclass(annotation) and isinstance(value, Mapping):
+    if dataclasses.is_dataclass(annotation):
+        if isinstance(value, annotation):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table of options, got {value!r} ({type(value).__name__})")
         return build_config(annotation, value, owner=where)
     return value
 

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from generators.base import Generator
 from generators.config import did_you_mean
 from generators.errors import ConfigError, UnknownGeneratorError
 
@@ -47,13 +48,21 @@ def register_generator(name: str) -> Callable[[T], T]:
     def decorate(cls: T) -> T:
         cls.name = name
         target = f"{cls.__module__}:{cls.__qualname__}"
-        known = _builtin_entries().get(name)
-        if known is None or known.target != target:
+        if not _declared_at(name, target):
             _runtime[name] = GeneratorEntry(name, target, "registered at runtime")
         _loaded[name] = cls
         return cls
 
     return decorate
+
+
+def _declared_at(name: str, target: str) -> bool:
+    """Whether a built-in scan or a plugin's entry point already names ``target`` as ``name``."""
+    for entries in (_builtin_entries, _plugin_entries):  # plugins are read only when needed
+        known = entries().get(name)
+        if known is not None and known.target == target:
+            return True
+    return False
 
 
 def _decorated_names(tree: ast.Module) -> list[tuple[str, str]]:
@@ -114,7 +123,8 @@ def get_generator_class(name: str) -> type:
             f"unknown generator {name!r}{did_you_mean(name, entries)}; available: {known}"
         )
     cls = _import_target(entries[name])
-    cls.name = cls.name or name
+    if not cls.__dict__.get("name"):  # a subclass must not report its parent's name
+        cls.name = name
     _loaded[name] = cls
     return cls
 
@@ -129,6 +139,10 @@ def _import_target(entry: GeneratorEntry) -> Any:
         raise ConfigError(
             f"generator {entry.name!r} ({entry.source}) cannot be loaded from {entry.target}: {error}"
         ) from error
+    if not (isinstance(obj, type) and issubclass(obj, Generator)):
+        raise ConfigError(
+            f"generator {entry.name!r} ({entry.source}): {entry.target} is not a Generator subclass"
+        )
     return obj
 
 

@@ -21,14 +21,20 @@ def seeded_uniforms(seed: int, batch: int, steps: int) -> torch.Tensor:
 
 
 def next_token_probs(logits: torch.Tensor, sampling: Sampling) -> torch.Tensor:
-    """Temperature, then top-k, then top-p: (B, V) logits -> (B, V) float64 probabilities."""
+    """Temperature, then top-k, then top-p: (B, V) logits -> (B, V) float64 probabilities.
+
+    Greedy sampling (temperature 0) gives a one-hot row at the argmax (the first one on ties).
+    """
+    if sampling.greedy:
+        argmax = torch.argmax(logits, dim=-1, keepdim=True)  # (B, 1)
+        return torch.zeros_like(logits, dtype=torch.float64).scatter(-1, argmax, 1.0)
     logits = logits.double() / sampling.temperature  # (B, V)
     if 0 < sampling.top_k < logits.size(-1):
         kth = torch.topk(logits, sampling.top_k, dim=-1).values[:, -1:]  # (B, 1)
         logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = torch.softmax(logits, dim=-1)
     if sampling.top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
+        sorted_probs, order = torch.sort(probs, dim=-1, descending=True, stable=True)
         mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs  # (B, V)
         drop_sorted = mass_before >= sampling.top_p  # keeps at least the most likely token
         drop = torch.zeros_like(drop_sorted).scatter(-1, order, drop_sorted)

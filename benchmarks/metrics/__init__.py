@@ -1,0 +1,58 @@
+"""Metrics: pure functions of strings and numbers (no torch, no generator objects).
+
+Definitions follow ``REFERENCE.md``; each module's docstring names its published source.
+"""
+
+from benchmarks.metrics.diversity import distinct_n, zipf_coefficient
+from benchmarks.metrics.likelihood import (
+    LikelihoodTotals,
+    ScoreChunks,
+    bootstrap_ci,
+    chunk_scores,
+    totals_from_scores,
+    validated_logprobs,
+    word_count,
+)
+from benchmarks.metrics.overlap import (
+    NgramIndex,
+    alphabetic_words,
+    copy_rate,
+    training_vocabulary,
+    valid_word_rate,
+)
+from benchmarks.metrics.repetition import (
+    is_looped,
+    loop_onset_period,
+    loop_rate,
+    loop_repeats,
+    ngrams,
+    seq_rep_n,
+    word_tokens,
+)
+from benchmarks.metrics.self_bleu import self_bleu, self_bleu_of_tokens
+
+__all__ = [
+    "LikelihoodTotals",
+    "NgramIndex",
+    "ScoreChunks",
+    "alphabetic_words",
+    "bootstrap_ci",
+    "chunk_scores",
+    "copy_rate",
+    "distinct_n",
+    "is_looped",
+    "loop_onset_period",
+    "loop_rate",
+    "loop_repeats",
+    "ngrams",
+    "self_bleu",
+    "self_bleu_of_tokens",
+    "seq_rep_n",
+    "totals_from_scores",
+    "training_vocabulary",
+    "valid_word_rate",
+    "validated_logprobs",
+    "word_count",
+    "word_tokens",
+    "zipf_coefficient",
+]

@@ -1,0 +1,107 @@
+"""Calls into a generator, checked against the interface contract.
+
+A plugin that raises, returns the wrong length, or returns NaN is reported as a contract violation
+naming the generator and the method; the harness records it as that generator's failure and goes
+on with the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from generators.base import Budget, Corpus, FitReport, Generator, Sampling
+from generators.errors import TextgenBenchError, TrainingError
+
+
+class StageError(TextgenBenchError):
+    """A stage could not be completed for one generator."""
+
+
+class ContractViolation(StageError):
+    """A generator broke the interface contract."""
+
+
+def _name(generator: Generator) -> str:
+    return generator.name or type(generator).__name__
+
+
+def _violation(generator: Generator, method: str, problem: str) -> ContractViolation:
+    return ContractViolation(f"generator {_name(generator)!r} broke the contract in {method}(): {problem}")
+
+
+def _call(generator: Generator, method: str, *args: Any, **kwargs: Any) -> Any:
+    try:
+        return getattr(generator, method)(*args, **kwargs)
+    except (TextgenBenchError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as error:  # a plugin's own bug: name it, keep the run going
+        if type(error).__name__ == "OutOfMemoryError":
+            raise TrainingError(
+                f"{_name(generator)}: out of device memory in {method}(); lower the batch size or context "
+                "length in [generators.NAME.options]"
+            ) from error
+        raise _violation(generator, method, f"raised {type(error).__name__}: {error}") from error
+
+
+def fit(generator: Generator, corpus: Corpus, *, seed: int, budget: Budget) -> dict[str, Any]:
+    report = _call(generator, "fit", corpus, seed=seed, budget=budget)
+    if not isinstance(report, FitReport):
+        raise _violation(generator, "fit", f"returned {type(report).__name__}, not a FitReport")
+    data = report.to_dict()
+    bad = [p for p in data["curve"] if not math.isfinite(p.get("valid_bpc", 0.0))]
+    if bad:
+        raise TrainingError(
+            f"{_name(generator)}: validation bpc became {bad[0]['valid_bpc']} during training"
+        )
+    return data
+
+
+def score(generator: Generator, text: str, context: str = "") -> np.ndarray:
+    result = _call(generator, "score", text, context)
+    try:
+        values = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _violation(generator, "score", f"returned {type(result).__name__}, not numbers") from None
+    if values.shape != (len(text),):
+        raise _violation(generator, "score", f"returned shape {values.shape} for {len(text)} characters")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        i = int(bad[0])
+        raise _violation(generator, "score", f"returned {values[i]} at character {i} ({text[i]!r})")
+    if (values > 1e-9).any():
+        i = int(np.argmax(values))
+        raise _violation(generator, "score", f"returned a log-probability above 0 ({values[i]}) at {i}")
+    return values
+
+
+def generate(
+    generator: Generator, prompts: Sequence[str], *, max_chars: int, sampling: Sampling, seed: int
+) -> list[str]:
+    texts = _call(generator, "generate", list(prompts), max_chars=max_chars, sampling=sampling, seed=seed)
+    if not isinstance(texts, list) or len(texts) != len(prompts):
+        got = len(texts) if isinstance(texts, list) else type(texts).__name__
+        raise _violation(generator, "generate", f"returned {got} continuations for {len(prompts)} prompts")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise _violation(generator, "generate", f"continuation {i} is {type(text).__name__}, not str")
+        if len(text) > max_chars:
+            raise _violation(
+                generator, "generate", f"continuation {i} has {len(text)} > {max_chars} characters"
+            )
+    return texts
+
+
+def describe(generator: Generator) -> dict[str, Any]:
+    info = _call(generator, "describe")
+    if not isinstance(info, dict):
+        raise _violation(generator, "describe", f"returned {type(info).__name__}, not a dict")
+    try:
+        json.dumps(info, allow_nan=False, default=str)
+    except ValueError as error:
+        raise _violation(generator, "describe", f"not JSON-serialisable: {error}") from None
+    return info

@@ -1,0 +1,165 @@
+"""Runs a benchmark: every configured generator through every stage, then the judge and the report.
+
+The harness knows generators only through the interface. Each generator runs in its own worker
+process (:mod:`benchmarks.worker`); each finished stage is a JSON piece in the run folder, so an
+interrupted run resumes where it stopped and a failing generator leaves the others untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks.corpora import load_corpus
+from benchmarks.judge import JUDGE
+from benchmarks.prompts import choose_test_prompts, demo_prompts
+from benchmarks.results import HUMAN, assemble_results
+from benchmarks.samples import cell_metrics, train_indexes
+from benchmarks.settings import RunConfig
+from benchmarks.stages import STAGES
+from benchmarks.store import RunStore, environment, read_json, resolve_device, write_json_atomic
+from generators.base import Corpus
+from generators.errors import ConfigError
+from generators.registry import get_generator_class
+
+
+def config_digest(config: RunConfig) -> str:
+    return hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def default_run_dir(config: RunConfig) -> Path:
+    corpus = config.run.corpus.replace(":", "_").replace("/", "_")[-40:]
+    return Path(config.run.out) / f"{config.run.name}-{corpus}-{config_digest(config)}"
+
+
+def check_generators(config: RunConfig) -> None:
+    """Fail before any work when a generator name or option is wrong."""
+    for name in config.run.generators:
+        cls = get_generator_class(name)
+        cls.from_options(config.section_for(name).options)
+    for name in config.generators:  # a typo in a [generators.NAME] table is an error too
+        get_generator_class(name)
+
+
+def start_run(config: RunConfig, corpus: Corpus, run_dir: Path, config_path: str, log) -> dict[str, Any]:
+    """Write run.json, prompts.json and the human piece, or check them on a resumed run."""
+    device = resolve_device(config.run.device)
+    run_json = run_dir / "run.json"
+    if run_json.exists():
+        run = read_json(run_json)
+        if run["corpus"]["sha256"] != corpus.sha256:
+            raise ConfigError(f"{run_dir} was started on a different version of {corpus.name}; use --fresh")
+        log(f"resuming {run_dir}")
+        return run
+    run = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "config_file": config_path,
+        "config": config.to_dict(),
+        "corpus": corpus.summary(),
+        "device": device,
+        "environment": environment(device),
+    }
+    sweep = config.sweep
+    tests = choose_test_prompts(
+        corpus.test, sweep.test_prompts, sweep.prompt_chars, sweep.max_chars, config.run.seed
+    )
+    prompts = tests + demo_prompts(sweep.demo_prompts)
+    human = cell_metrics([p.human for p in tests], train_indexes(corpus.train))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(run_dir / "prompts.json", {"prompts": [p.to_dict() for p in prompts]})
+    RunStore(run_dir).save(HUMAN, "sweep", {"cells": [{"temperature": None, **human}]})
+    write_json_atomic(run_json, run)
+    return run
+
+
+def stages_missing(store: RunStore, name: str) -> list[str]:
+    return [stage for stage in STAGES if not store.has(name, stage)]
+
+
+def run_worker(run_dir: Path, args: list[str]) -> int:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.worker", str(run_dir), *args], env=env
+    ).returncode
+
+
+def describe_exit(code: int) -> str:
+    return f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+
+
+def run_generators(config: RunConfig, store: RunStore, retrain: bool, log) -> bool:
+    """Run each unfinished generator in a worker; True when any stage was computed."""
+    worked = False
+    for name in config.run.generators:
+        missing = stages_missing(store, name)
+        if not missing and not retrain:
+            log(f"{name}: all stages kept from before")
+            continue
+        worked = True
+        code = run_worker(store.run_dir, [name, *(["--retrain"] if retrain else [])])
+        if code == 130:
+            raise KeyboardInterrupt
+        if code != 0 and not store.has(name, "failed"):
+            store.save(
+                name, "failed", {"stage": stages_missing(store, name)[0], "error": describe_exit(code)}
+            )
+    return worked
+
+
+def run_benchmark(
+    config: RunConfig,
+    *,
+    run_dir: Path | None = None,
+    config_path: str = "",
+    fresh: bool = False,
+    retrain: bool = False,
+    log=print,
+) -> Path:
+    """Run (or resume) a benchmark and write results.json and the report; returns the run folder."""
+    check_generators(config)
+    corpus = load_corpus(config.run.corpus)
+    run_dir = run_dir or default_run_dir(config)
+    if fresh and run_dir.exists():
+        shutil.rmtree(run_dir)
+    store = RunStore(run_dir)
+    start_run(config, corpus, run_dir, config_path, log)
+    if retrain:
+        for name in config.run.generators:
+            for stage in [*STAGES, "samples", "failed"]:
+                store.discard(name, stage)
+    worked = run_generators(config, store, retrain, log)
+    if worked or not (store.has(JUDGE, "quality") or store.has(JUDGE, "failed")):
+        store.discard(JUDGE, "failed")
+        run_worker(run_dir, ["--judge"])
+    results = assemble_results(run_dir)
+    write_json_atomic(run_dir / "results.json", results)
+    from benchmarks.report import render_report
+
+    render_report(run_dir)
+    point_latest(run_dir)
+    return run_dir
+
+
+def point_latest(run_dir: Path) -> None:
+    """reports/latest → the newest run (a relative symlink)."""
+    latest = Path("reports") / "latest"
+    if not latest.parent.exists():
+        return
+    target = os.path.relpath(run_dir.resolve(), latest.parent.resolve())
+    tmp = latest.with_name(".latest.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target, target_is_directory=True)
+    os.replace(tmp, latest)
+
+
+def kept_summary(run_dir: Path) -> str:
+    finished = RunStore(run_dir).finished()
+    parts = [f"{name}: {', '.join(stages)}" for name, stages in finished.items() if not name.startswith("_")]
+    return "; ".join(parts) or "nothing yet"

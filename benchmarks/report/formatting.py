@@ -1,0 +1,154 @@
+"""Number and text formatting for the report: one place decides how every kind of value reads.
+
+Every formatter takes a value that may be None (JSON null), NaN or infinite and shows those as
+an em dash: the report never prints "nan".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+DASH = "—"
+ERROR_CHARS = 160  # an error message is shown on one line, cut to this length
+
+
+def finite(value: Any) -> float | None:
+    """The value as a float when it is a finite number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def fixed(value: Any, digits: int) -> str:
+    """``digits`` decimals with thousands separators; "-0.000" reads as "0.000"."""
+    number = finite(value)
+    if number is None:
+        return DASH
+    text = f"{number:,.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text[1:].replace(",", "")) == 0 else text
+
+
+def bpc(value: Any) -> str:
+    return fixed(value, 3)
+
+
+def rate(value: Any) -> str:
+    """A fraction in [0, 1] as 0.xxx."""
+    return fixed(value, 3)
+
+
+def perplexity(value: Any) -> str:
+    """One decimal; scientific notation past ten million, where the digits stop meaning much."""
+    number = finite(value)
+    if number is not None and abs(number) >= 1e7:
+        return f"{number:.2e}"
+    return fixed(number, 1)
+
+
+def count(value: Any) -> str:
+    """An integer with thousands separators."""
+    number = finite(value)
+    return DASH if number is None else f"{round(number):,}"
+
+
+def speed(value: Any) -> str:
+    """A rate such as characters per second: whole numbers with separators, 3 figures below 100."""
+    number = finite(value)
+    if number is None:
+        return DASH
+    return f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}"
+
+
+def seconds(value: Any) -> str:
+    return fixed(value, 1)
+
+
+def significant(value: Any) -> str:
+    """Three significant figures (milliseconds per character and the like)."""
+    number = finite(value)
+    return DASH if number is None else f"{number:.3g}"
+
+
+def mebibytes(value: Any) -> str:
+    number = finite(value)
+    return DASH if number is None else fixed(number / 2**20, 0 if number >= 10 * 2**20 else 1)
+
+
+def interval(low: Any, high: Any, digits: int = 3) -> str:
+    if finite(low) is None or finite(high) is None:
+        return ""
+    return f"[{fixed(low, digits)}, {fixed(high, digits)}]"
+
+
+def delta(new: Any, old: Any, show) -> tuple[str, str]:
+    """(Δ, Δ%) of ``new`` against ``old``, Δ in the metric's own format with a sign."""
+    a, b = finite(new), finite(old)
+    if a is None or b is None:
+        return DASH, DASH
+    diff = a - b
+    text = show(abs(diff))
+    shown_as_zero = not any(char in "123456789" for char in text)
+    sign = "±" if shown_as_zero else "+" if diff > 0 else "-"
+    percent = DASH if b == 0 else f"{100 * diff / abs(b):+.1f}%"
+    return sign + text, percent.replace("+0.0%", "±0.0%").replace("-0.0%", "±0.0%")
+
+
+def temperature(value: Any) -> str:
+    """T=0 (greedy), T=0.5, T=1."""
+    number = finite(value)
+    if number is None:
+        return DASH
+    return "T=0 (greedy)" if number == 0 else f"T={number:g}"
+
+
+def one_line(text: Any, limit: int = ERROR_CHARS) -> str:
+    """The first line of a message, cut to ``limit`` characters."""
+    lines = [line.strip() for line in str(text or "").strip().splitlines() if line.strip()]
+    first = lines[0] if lines else "no error message recorded"
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def table_cell(text: Any) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+TEXT_COLUMNS = ("generator", "temperature", "tokenizer", "stopped by", "status", "metric")  # left-aligned
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A pipe table of already-formatted strings: words left-aligned, numbers right-aligned.
+
+    Numbers are passed through as written (``disable_numparse``): tabulate would otherwise turn
+    "0.100" back into 0.1.
+    """
+    align = ["left" if column in TEXT_COLUMNS else "right" for column in frame.columns]
+    frame = frame.map(table_cell)
+    frame.columns = [table_cell(c) for c in frame.columns]
+    return frame.to_markdown(index=False, disable_numparse=True, colalign=align)
+
+
+def code_block(text: str, info: str = "text") -> str:
+    """A fenced block showing ``text`` exactly: the fence is longer than any backtick run in it."""
+    fence = "`" * max(3, longest_backtick_run(text) + 1)
+    body = text if text.endswith("\n") else text + "\n"
+    return f"{fence}{info}\n{body}{fence}"
+
+
+def longest_backtick_run(text: str) -> int:
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return longest
+
+
+def code_span(text: str) -> str:
+    """Inline code showing ``text`` on one line (newlines as ⏎), whatever backticks it holds."""
+    body = text.replace("\r\n", "⏎").replace("\n", "⏎")
+    ticks = "`" * (longest_backtick_run(body) + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{ticks}{pad}{body}{pad}{ticks}"

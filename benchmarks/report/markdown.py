@@ -1,0 +1,214 @@
+"""``report.md``: the sections of a run's report, in reading order, from a :class:`Run` only."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.report import formatting as fmt
+from benchmarks.report import tables
+from benchmarks.report.data import Run
+from benchmarks.report.plots import device_name
+
+FOOTNOTE = (
+    "¹ Native token perplexity is exp(NLL / the model's own tokens): it is **not comparable across "
+    "tokenizers** (a character model and a word model divide the same NLL by different counts)."
+)
+
+
+def sweep_settings(run: Run) -> dict:
+    return run.section("config", "sweep")
+
+
+def title(run: Run) -> list[str]:
+    corpus = run.section("corpus").get("name") or "unknown corpus"
+    profile = run.section("config", "run").get("name") or "run"
+    date = str(run.data.get("created") or "")[:10] or "undated"
+    return [f"# textgen-bench: {corpus} · profile {profile} · {date}", ""]
+
+
+def how_to_read(run: Run) -> list[str]:
+    sweep = sweep_settings(run)
+    temperatures = ", ".join(f"{t:g}" for t in run.temperatures) or fmt.DASH
+    text = (
+        "**bpc** (bits per character) is the test split's negative log-likelihood in bits divided by "
+        "its number of characters: lower is better, and it is comparable across character, word, BPE "
+        "and n-gram models because every model scores exactly the same characters (so is bits per byte, "
+        "and word perplexity, which divides the same NLL by a fixed word count). **Native token "
+        "perplexity** divides by each model's own tokens and is **not** comparable across tokenizers. "
+        f"The sweep samples {sweep.get('samples_per_prompt', '?')} continuations of "
+        f"{sweep.get('max_chars', '?')} characters for each of {run.test_prompt_count} test prompts at "
+        f"temperatures {temperatures} (T=0 is greedy argmax; T=1 samples the model's own distribution). "
+        "Repetition (seq-rep-n, loop rate) and Self-BLEU-4 are better lower, distinct-n higher; the "
+        "**human** row is the true test-split continuation of the same prompts, measured the same way: "
+        "the value a generator should come close to, not a score to beat."
+    )
+    return ["## How to read this", "", text, ""]
+
+
+def summary(run: Run, earlier: Run | None) -> list[str]:
+    lines = ["## Summary", "", fmt.markdown_table(tables.summary_table(run, earlier)), ""]
+    if earlier is not None:
+        lines += comparison(earlier, run)
+    return lines
+
+
+def comparison(earlier: Run, run: Run) -> list[str]:
+    when = str(earlier.data.get("created") or "an unknown date")
+    commit = earlier.section("environment").get("commit") or "unknown commit"
+    frame = tables.comparison_table(run, earlier)
+    body = fmt.markdown_table(frame) if len(frame) else "No generator is in both runs."
+    return [
+        "### Changes since the earlier run",
+        "",
+        f"Earlier run: {when}, commit `{commit}`. Δ = this run − earlier run; Δ% is relative to the earlier value.",
+        "",
+        body,
+        "",
+    ]
+
+
+def likelihood(run: Run, earlier: Run | None) -> list[str]:
+    settings = run.section("config", "likelihood")
+    ci = next(
+        (
+            run.section("generators", n, "likelihood", "ci")
+            for n in run.names
+            if run.entry(n).get("likelihood")
+        ),
+        {},
+    )
+    scored = settings.get("max_test_chars") or 0
+    scope = f"the first {fmt.count(scored)} characters" if scored else "the whole test split"
+    chunks = f"{fmt.count(ci['chunks'])} chunks" if ci.get("chunks") else "chunks"
+    note = (
+        f"Scored on {scope}. 95% CI: bootstrap over {chunks} of "
+        f"{fmt.count(ci.get('chunk_chars', settings.get('ci_chunk_chars')))} characters, "
+        f"{fmt.count(ci.get('resamples', settings.get('bootstrap_resamples')))} resamples, "
+        f"seed {run.section('config', 'run').get('seed', '?')}."
+    )
+    table = fmt.markdown_table(tables.likelihood_table(run, earlier))
+    return ["## Likelihood", "", table, "", FOOTNOTE, "", note, ""]
+
+
+def sweep(run: Run) -> list[str]:
+    settings = sweep_settings(run)
+    judge = run.data.get("judge")
+    judged = (
+        f"judged by **{judge}**" if judge else f"not judged ({fmt.one_line(run.data.get('judge_error'))})"
+    )
+    lines = [
+        "## Repetition and diversity across temperatures",
+        "",
+        f"top-k {settings.get('top_k', 0) or 'off'}, top-p {settings.get('top_p', 1.0):g}; "
+        f"sample quality {judged}: the judge's bits per character of the continuations given their prompts. "
+        "Loop onset and period are in characters, medians over the looped continuations.",
+        "",
+    ]
+    missing = [n for n in run.names if not run.cells(n)]
+    if missing:
+        lines += [f"No sweep for: {', '.join(tables.label(run, n) for n in missing)}.", ""]
+    for group, metrics in tables.SWEEP_GROUPS.items():
+        lines += [f"### {group}", "", fmt.markdown_table(tables.sweep_table(run, metrics)), ""]
+    return lines
+
+
+def samples(run: Run) -> list[str]:
+    sweep = sweep_settings(run)
+    lines = [
+        "## Samples",
+        "",
+        f"Continuations of the demo prompts, at most {sweep.get('max_chars', '?')} characters each; "
+        "each block holds exactly the generated text (the prompt is in the heading).",
+        "",
+    ]
+    prompts = run.demo_prompts
+    if not prompts:
+        return [*lines, "No demo prompts in this run.", ""]
+    for index, prompt in enumerate(prompts):
+        lines += [f"### Prompt {index + 1}: {fmt.code_span(prompt)}", ""]
+        for temperature in run.temperatures:
+            lines += [f"#### {fmt.temperature(temperature)}", ""]
+            lines += temperature_samples(run, index, temperature)
+    return lines
+
+
+def temperature_samples(run: Run, index: int, temperature: float) -> list[str]:
+    lines = []
+    for name in run.names:
+        texts = run.demo_samples(name, temperature)
+        if texts is None or index >= len(texts):
+            continue
+        text = str(texts[index])
+        shown = fmt.code_block(text) if text else "*(empty: the model ended the text at once)*"
+        lines += [f"**{name}**", "", shown, ""]
+    return lines or ["*(no samples)*", ""]
+
+
+def plots(drawn: dict[str, tuple[str, bool]]) -> list[str]:
+    lines = ["## Plots", ""]
+    for file, (caption, ok) in drawn.items():
+        lines += [f"![{caption}](plots/{file})" if ok else f"*{caption}: no data to plot.*", ""]
+    return lines
+
+
+def throughput(run: Run) -> list[str]:
+    settings = run.section("config", "throughput")
+    kinds = set(tables.memory_kinds(run).values())
+    memory = f" Peak memory: {kinds.pop()}." if len(kinds) == 1 else ""
+    repeats = settings.get("repeats", "?")
+    note = (
+        f"Median of {repeats} timed repeat{'' if repeats == 1 else 's'} after one untimed warm-up; generation of "
+        f"{settings.get('generate_chars', '?')} characters per prompt, scoring of "
+        f"{fmt.count(settings.get('score_chars'))} characters; training chars/s = training characters / "
+        f"training seconds.{memory}"
+    )
+    return [
+        f"## Throughput on {device_name(run)}",
+        "",
+        fmt.markdown_table(tables.throughput_table(run)),
+        "",
+        note,
+        "",
+    ]
+
+
+def environment(run: Run) -> list[str]:
+    env, corpus = run.section("environment"), run.section("corpus")
+    sizes = corpus.get("chars") or {}
+    libraries = ", ".join(f"{k} {v}" for k, v in (env.get("libraries") or {}).items()) or fmt.DASH
+    device = ", ".join(f"{k} {v}" for k, v in (env.get("device") or {}).items()) or fmt.DASH
+    sweep = sweep_settings(run)
+    items = [
+        ("commit", f"`{env.get('commit') or 'unknown'}`"),
+        ("created", run.data.get("created")),
+        ("libraries", libraries),
+        ("platform", env.get("platform")),
+        ("device", device),
+        ("corpus", f"{corpus.get('name')}, sha256 `{corpus.get('sha256')}`"),
+        ("split rule", corpus.get("split_rule") or fmt.DASH),
+        ("split sizes (chars)", ", ".join(f"{k} {fmt.count(v)}" for k, v in sizes.items()) or fmt.DASH),
+        ("test prompts", f"{run.test_prompt_count} (plus {len(run.demo_prompts)} demo prompts)"),
+        ("samples per prompt", sweep.get("samples_per_prompt")),
+        ("continuation length (chars)", sweep.get("max_chars")),
+        ("seed", run.section("config", "run").get("seed")),
+        ("config file", f"`{run.data.get('config_file') or fmt.DASH}`"),
+    ]
+    lines = ["## Environment", ""]
+    lines += [f"- **{key}**: {value if value not in (None, '') else fmt.DASH}" for key, value in items]
+    config = json.dumps(run.config, indent=2, ensure_ascii=False)
+    return [*lines, "", "The full configuration:", "", fmt.code_block(config, "json"), ""]
+
+
+def report_markdown(run: Run, drawn: dict[str, tuple[str, bool]], earlier: Run | None = None) -> str:
+    sections = [
+        title(run),
+        how_to_read(run),
+        summary(run, earlier),
+        likelihood(run, earlier),
+        sweep(run),
+        samples(run),
+        plots(drawn),
+        throughput(run),
+        environment(run),
+    ]
+    return "\n".join(line for section in sections for line in section).rstrip("\n") + "\n"

@@ -1,0 +1,260 @@
+"""The report's PNG plots, drawn from a :class:`Run` only.
+
+Figures are made with ``matplotlib.figure.Figure`` and saved through the Agg canvas, never through
+pyplot: nothing global changes (a notebook's backend stays as it was) and no figure outlives its
+function. Each ``plot_*`` returns False, writing nothing, when the run has no data for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from benchmarks.report.data import Run
+from benchmarks.report.formatting import finite, temperature
+
+DPI = 110
+HUMAN_COLOR = "0.35"
+LABEL_BOX = {"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.6}
+LABEL_OFFSETS = ((5, 4), (5, -11), (-30, 4), (-30, -11))  # points; T labels of generator i, i+1, …
+
+
+def color(run: Run, name: str):
+    """One colour per generator, the same in every plot."""
+    return colormaps["tab10"](run.names.index(name) % 10)
+
+
+def new_figure(width: float = 7.0, height: float = 4.0, columns: int = 1):
+    figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, columns, squeeze=False)[0]
+    for ax in axes:
+        ax.grid(True, alpha=0.3)
+    return figure, axes
+
+
+def save(figure: Figure, path: Path) -> bool:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", metadata={"Software": None})
+    return True
+
+
+def plot_bpc(run: Run, path: Path) -> bool:
+    """Test bpc per generator with its 95% bootstrap interval."""
+    points = []
+    for name in run.names:
+        value = run.value(name, "likelihood", "bpc")
+        low, high = (run.section("generators", name, "likelihood").get("bpc_ci95") or [None, None])[:2]
+        if value is not None:
+            low, high = finite(low), finite(high)
+            points.append((name, value, value if low is None else low, value if high is None else high))
+    if not points:
+        return False
+    figure, (ax,) = new_figure(7.0, 0.9 + 0.55 * len(points))
+    for row, (name, value, low, high) in enumerate(points):
+        ax.errorbar(
+            [value], [row], xerr=[[value - low], [high - value]], fmt="o", capsize=5, color=color(run, name)
+        )
+        ax.annotate(
+            f"{value:.3f}", (high, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8
+        )
+    ax.set_yticks(range(len(points)), [p[0] for p in points])
+    ax.set_ylim(-0.6, len(points) - 0.4)
+    ax.invert_yaxis()
+    ax.margins(x=0.15)
+    ax.set_xlabel("bits per character on the test split (lower is better)")
+    ax.set_title("Likelihood, with 95% bootstrap confidence intervals", fontsize=10)
+    return save(figure, path)
+
+
+def sweep_series(run: Run, name: str, key: str) -> tuple[list[float], list[float]]:
+    pairs = [(t, run.sweep_value(name, t, key)) for t in run.temperatures]
+    kept = [(t, v) for t, v in pairs if v is not None]
+    return [t for t, _ in kept], [v for _, v in kept]
+
+
+def draw_vs_temperature(ax, run: Run, key: str, title: str) -> bool:
+    drawn = False
+    for name in run.names:
+        xs, ys = sweep_series(run, name, key)
+        if xs:
+            ax.plot(xs, ys, "o-", color=color(run, name), label=name, markersize=4)
+            drawn = True
+    human = run.human_value(key)
+    if human is not None:
+        ax.axhline(human, color=HUMAN_COLOR, linestyle="--", linewidth=1.2, label="human text")
+    ax.set_xlabel("temperature (0 = greedy)")
+    ax.set_ylabel(title)
+    return drawn
+
+
+def plot_vs_temperature(run: Run, path: Path, metrics: list[tuple[str, str]], title: str) -> bool:
+    """Side-by-side panels of metrics against temperature; the human value as a dashed line."""
+    figure, axes = new_figure(9.0, 4.0, columns=len(metrics))
+    drawn = [draw_vs_temperature(ax, run, key, label) for ax, (key, label) in zip(axes, metrics, strict=True)]
+    if not any(drawn):
+        return False
+    legend_below(figure, axes)
+    figure.suptitle(title, fontsize=11)
+    return save(figure, path)
+
+
+def legend_below(figure: Figure, axes) -> None:
+    """One legend for all panels, under them, each label once."""
+    entries = {}
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            entries.setdefault(text, handle)
+    figure.legend(
+        list(entries.values()),
+        list(entries),
+        loc="outside lower center",
+        ncols=min(len(entries), 5),
+        fontsize=8,
+    )
+
+
+def plot_quality_diversity(run: Run, path: Path) -> bool:
+    """Judge bpc of samples against Self-BLEU-4, one curve per generator across temperatures."""
+    figure, (ax,) = new_figure(7.0, 5.0)
+    drawn = False
+    for name in run.names:
+        points = [
+            (t, run.sweep_value(name, t, "self_bleu_4"), run.sweep_value(name, t, "quality_bpc"))
+            for t in run.temperatures
+        ]
+        points = [(t, x, y) for t, x, y in points if x is not None and y is not None]
+        if not points:
+            continue
+        drawn = True
+        ax.plot(
+            [p[1] for p in points],
+            [p[2] for p in points],
+            "o-",
+            color=color(run, name),
+            label=name,
+            markersize=4,
+        )
+        offset = LABEL_OFFSETS[run.names.index(name) % len(LABEL_OFFSETS)]
+        for t, x, y in points:
+            ax.annotate(
+                temperature(t).split(" ")[0],
+                (x, y),
+                xytext=offset,
+                textcoords="offset points",
+                fontsize=7,
+                color=color(run, name),
+                bbox=LABEL_BOX,
+                zorder=5,
+            )
+    x, y = run.human_value("self_bleu_4"), run.human_value("quality_bpc")
+    if x is not None and y is not None:
+        ax.plot([x], [y], "*", color="black", markersize=13, label="human text", linestyle="none", zorder=6)
+    if not drawn:
+        return False
+    ax.margins(0.1)
+    ax.set_xlabel("Self-BLEU-4 (higher = less diverse)")
+    ax.set_ylabel("judge bpc of the samples (lower = more likely)")
+    ax.set_title(
+        f"Quality against diversity across temperatures (judge: {run.data.get('judge')})", fontsize=10
+    )
+    ax.legend(fontsize=8)
+    return save(figure, path)
+
+
+def plot_learning_curves(run: Run, path: Path) -> bool:
+    """Validation bpc against training seconds, from each generator's fit curve."""
+    figure, (ax,) = new_figure()
+    drawn = False
+    for name in run.names:
+        curve = run.section("generators", name, "fit").get("curve") or []
+        points = [
+            (finite(p.get("seconds")), finite(p.get("valid_bpc"))) for p in curve if isinstance(p, dict)
+        ]
+        points = [(s, b) for s, b in points if s is not None and b is not None]
+        if points:
+            ax.plot(*zip(*points, strict=True), "o-", color=color(run, name), label=name, markersize=3)
+            drawn = True
+    if not drawn:
+        return False
+    ax.set_xlabel("training time (s)")
+    ax.set_ylabel("validation bits per character")
+    ax.set_title("Learning curves", fontsize=10)
+    ax.legend(fontsize=8)
+    return save(figure, path)
+
+
+def throughput_bars(run: Run) -> list[tuple[str, Callable[[str], float | None]]]:
+    """(legend label, chars/s of one generator) for each bar of a group."""
+
+    def speed(key: str) -> Callable[[str], float | None]:
+        return lambda name: run.value(name, "throughput", key)
+
+    return [
+        ("training", speed("train_chars_per_s")),
+        ("scoring", speed("score_chars_per_s")),
+        ("generation, batch 1", speed("generate_chars_per_s_batch1")),
+        (f"generation, batch {run.batch}", run.generate_batch_speed),
+    ]
+
+
+def plot_throughput(run: Run, path: Path) -> bool:
+    """Characters per second of each activity, grouped by generator, on a log scale."""
+    names = [n for n in run.names if run.section("generators", n, "throughput")]
+    if not names:
+        return False
+    bars = throughput_bars(run)
+    figure, (ax,) = new_figure(max(6.0, 1.6 * len(names) + 2), 4.2)
+    width = 0.8 / len(bars)
+    for index, (title, speed) in enumerate(bars):
+        values = [speed(name) for name in names]
+        xs = [i + (index - (len(bars) - 1) / 2) * width for i in range(len(names))]
+        kept = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None and v > 0]
+        ax.bar([x for x, _ in kept], [v for _, v in kept], width, label=title, color=colormaps["Set2"](index))
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(names)), names)
+    ax.set_ylabel("characters per second (log scale)")
+    ax.set_title(f"Throughput on {device_name(run)}", fontsize=10)
+    legend_below(figure, [ax])
+    return save(figure, path)
+
+
+def device_name(run: Run) -> str:
+    device = run.section("environment", "device")
+    return f"{device.get('name') or 'unknown device'} ({device.get('type') or run.data.get('device') or '?'})"
+
+
+def plot_repetition(run: Run, path: Path) -> bool:
+    metrics = [("seq_rep_4", "seq-rep-4"), ("loop_rate", "loop rate")]
+    return plot_vs_temperature(run, path, metrics, "Repetition against temperature")
+
+
+def plot_diversity(run: Run, path: Path) -> bool:
+    metrics = [("distinct_2", "distinct-2"), ("self_bleu_4", "Self-BLEU-4")]
+    return plot_vs_temperature(run, path, metrics, "Diversity against temperature")
+
+
+PLOTS: dict[str, tuple[str, Callable[[Run, Path], bool]]] = {  # file name: (caption, drawing function)
+    "bpc.png": ("Test bits per character with 95% confidence intervals", plot_bpc),
+    "repetition.png": ("seq-rep-4 and loop rate against temperature", plot_repetition),
+    "diversity.png": ("distinct-2 and Self-BLEU-4 against temperature", plot_diversity),
+    "quality_diversity.png": (
+        "Quality against diversity: judge bpc against Self-BLEU-4",
+        plot_quality_diversity,
+    ),
+    "learning_curves.png": ("Validation bpc against training time", plot_learning_curves),
+    "throughput.png": ("Throughput in characters per second", plot_throughput),
+}
+
+
+def draw_plots(run: Run, folder: Path) -> dict[str, tuple[str, bool]]:
+    """Draw every plot into ``folder``: {file name: (caption, drawn)}. Stale files of undrawn plots go."""
+    drawn = {}
+    for file, (caption, plot) in PLOTS.items():
+        (folder / file).unlink(missing_ok=True)
+        drawn[file] = (caption, plot(run, folder / file))
+    return drawn

@@ -1,0 +1,213 @@
+"""The report's tables as DataFrames of formatted strings, built from a :class:`Run` only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from benchmarks.report import formatting as fmt
+from benchmarks.report.data import Run
+
+HUMAN_LABEL = "human (test split)"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One numeric column: where its value comes from and how it reads."""
+
+    title: str  # header, with units
+    value: Callable[[Run, str], float | None]  # the raw value for one generator
+    show: Callable[[Any], str]  # formats a raw value (and a difference, for --compare)
+    human: Callable[[Run], float | None] | None = None  # the human row's value; None = not applicable
+    cell: Callable[[Run, str], str] | None = None  # what the cell shows, when more than show(value)
+
+
+def label(run: Run, name: str) -> str:
+    """The generator's name, marked when it did not finish."""
+    status = run.entry(name).get("status") or "missing"
+    return name if status == "ok" else f"{name} ({status})"
+
+
+def likelihood(key: str) -> Callable[[Run, str], float | None]:
+    return lambda run, name: run.value(name, "likelihood", key)
+
+
+def bpc_with_ci(run: Run, name: str) -> str:
+    low, high = (run.section("generators", name, "likelihood").get("bpc_ci95") or [None, None])[:2]
+    return f"{fmt.bpc(run.value(name, 'likelihood', 'bpc'))} {fmt.interval(low, high)}".strip()
+
+
+BPC = Column("bpc [95% CI]", likelihood("bpc"), fmt.bpc, cell=bpc_with_ci)
+WORD_PPL = Column("word perplexity", likelihood("word_perplexity"), fmt.perplexity)
+
+
+def sweep_column(title: str, key: str, temperature: float | None, show) -> Column:
+    return Column(
+        f"{title}, {fmt.temperature(temperature)}",
+        lambda run, name: run.sweep_value(name, temperature, key),
+        show,
+        human=lambda run: run.human_value(key),
+    )
+
+
+def summary_columns(run: Run) -> list[Column]:
+    greedy, sampled = run.greedy_temperature, run.sampling_temperature
+    return [
+        BPC,
+        WORD_PPL,
+        sweep_column("loop rate", "loop_rate", greedy, fmt.rate),
+        sweep_column("seq-rep-4", "seq_rep_4", sampled, fmt.rate),
+        sweep_column("distinct-2", "distinct_2", sampled, fmt.rate),
+        sweep_column("Self-BLEU-4", "self_bleu_4", sampled, fmt.rate),
+        Column(f"generation chars/s, batch {run.batch}", Run.generate_batch_speed, fmt.speed),
+    ]
+
+
+def likelihood_columns() -> list[Column]:
+    return [
+        BPC,
+        Column("bits per byte", likelihood("bpb"), fmt.bpc),
+        WORD_PPL,
+        Column("native token perplexity ¹", likelihood("native_token_perplexity"), fmt.perplexity),
+        Column("OOV rate", likelihood("oov_rate"), fmt.rate),
+        Column("parameters", lambda run, name: run.value(name, "describe", "parameters"), fmt.count),
+        Column("training time (s)", lambda run, name: run.value(name, "fit", "seconds"), fmt.seconds),
+        Column("steps", lambda run, name: run.value(name, "fit", "steps"), fmt.count),
+        Column("scored characters", likelihood("scored_chars"), fmt.count),
+    ]
+
+
+def shown(column: Column, run: Run, name: str) -> str:
+    return column.cell(run, name) if column.cell else column.show(column.value(run, name))
+
+
+def earlier_cell(column: Column, run: Run, earlier: Run, name: str) -> str:
+    """The earlier value and the change, "was X; Δ d (p%)"; a dash when the earlier run lacks it."""
+    old = column.value(earlier, name) if name in earlier.names else None
+    if old is None:
+        return fmt.DASH
+    change, percent = fmt.delta(column.value(run, name), old, column.show)
+    return f"was {column.show(old)}; Δ {change} ({percent})"
+
+
+def text_value(run: Run, name: str, section: str, key: str) -> str:
+    value = run.section("generators", name, section).get(key)
+    return fmt.DASH if value in (None, "") else str(value)
+
+
+def summary_table(run: Run, earlier: Run | None = None) -> pd.DataFrame:
+    columns = summary_columns(run)
+    rows = []
+    for name in run.names:
+        row = {"generator": label(run, name), **{c.title: shown(c, run, name) for c in columns}}
+        if earlier is not None:
+            row["bpc vs earlier run"] = earlier_cell(BPC, run, earlier, name)
+        rows.append(row)
+    human = {c.title: c.show(c.human(run)) if c.human else fmt.DASH for c in columns}
+    rows.append({"generator": HUMAN_LABEL, **human, **({"bpc vs earlier run": fmt.DASH} if earlier else {})})
+    frame = pd.DataFrame(rows)
+    failures = [run.status_line(name) or "ok" for name in run.names]
+    if any(status != "ok" for status in failures):
+        frame["status"] = [*failures, fmt.DASH]
+    return frame
+
+
+def likelihood_table(run: Run, earlier: Run | None = None) -> pd.DataFrame:
+    columns = likelihood_columns()
+    rows = []
+    for name in run.names:
+        row = {"generator": label(run, name), "tokenizer": text_value(run, name, "describe", "tokenizer")}
+        row.update({c.title: shown(c, run, name) for c in columns})
+        row["stopped by"] = text_value(run, name, "fit", "stopped_by")
+        if earlier is not None:
+            row["bpc vs earlier run"] = earlier_cell(BPC, run, earlier, name)
+            row["word perplexity vs earlier run"] = earlier_cell(WORD_PPL, run, earlier, name)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def comparison_table(run: Run, earlier: Run) -> pd.DataFrame:
+    """Every headline metric side by side with the earlier run, as pytest-benchmark's compare shows."""
+    columns = {c.title: c for c in summary_columns(run) + likelihood_columns()}.values()
+    rows = []
+    for name in [n for n in run.names if n in earlier.names]:
+        for column in columns:
+            new, old = column.value(run, name), column.value(earlier, name)
+            if new is None and old is None:
+                continue
+            change, percent = fmt.delta(new, old, column.show)
+            rows.append(
+                {
+                    "generator": name,
+                    "metric": column.title.replace(" [95% CI]", "").replace(" ¹", ""),
+                    "this run": column.show(new),
+                    "earlier run": column.show(old),
+                    "Δ": change,
+                    "Δ%": percent,
+                }
+            )
+    return pd.DataFrame(rows, columns=["generator", "metric", "this run", "earlier run", "Δ", "Δ%"])
+
+
+SWEEP_GROUPS: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {
+    "Repetition": [
+        *[(f"seq_rep_{n}", f"seq-rep-{n}", fmt.rate) for n in range(1, 5)],
+        ("loop_rate", "loop rate", fmt.rate),
+        ("loop_onset_median", "loop onset, median (chars)", lambda v: fmt.fixed(v, 1)),
+        ("loop_period_median", "loop period, median (chars)", lambda v: fmt.fixed(v, 1)),
+    ],
+    "Diversity": [
+        *[(f"distinct_{n}", f"distinct-{n}", fmt.rate) for n in range(1, 5)],
+        ("self_bleu_4", "Self-BLEU-4", fmt.rate),
+        ("zipf", "Zipf coefficient", lambda v: fmt.fixed(v, 3)),
+    ],
+    "Overlap with the training text, and sample quality": [
+        ("copy_rate_8", "copy rate (8-gram)", fmt.rate),
+        ("valid_word_rate", "valid-word rate", fmt.rate),
+        ("quality_bpc", "judge bpc (sample quality)", fmt.bpc),
+        ("mean_chars", "mean length (chars)", lambda v: fmt.fixed(v, 1)),
+    ],
+}
+
+
+def sweep_table(run: Run, metrics: list[tuple[str, str, Callable[[Any], str]]]) -> pd.DataFrame:
+    """Rows: each swept generator at each temperature, then the human text; columns: ``metrics``."""
+    rows = []
+    for name in run.names:
+        for temperature in [t for t in run.temperatures if run.cell(name, t)]:
+            row = {"generator": label(run, name), "temperature": fmt.temperature(temperature)}
+            row.update({title: show(run.sweep_value(name, temperature, key)) for key, title, show in metrics})
+            rows.append(row)
+    human = {title: show(run.human_value(key)) for key, title, show in metrics}
+    rows.append({"generator": HUMAN_LABEL, "temperature": fmt.DASH, **human})
+    return pd.DataFrame(rows)
+
+
+def throughput_table(run: Run) -> pd.DataFrame:
+    rows = []
+    for name in run.names:
+        speeds = run.section("generators", name, "throughput")
+        rows.append(
+            {
+                "generator": label(run, name),
+                "training chars/s": fmt.speed(speeds.get("train_chars_per_s")),
+                "scoring chars/s": fmt.speed(speeds.get("score_chars_per_s")),
+                "generation chars/s, batch 1": fmt.speed(speeds.get("generate_chars_per_s_batch1")),
+                f"generation chars/s, batch {run.batch}": fmt.speed(run.generate_batch_speed(name)),
+                "ms/char, batch 1": fmt.significant(speeds.get("ms_per_char_batch1")),
+                "peak memory (MiB)": fmt.mebibytes(speeds.get("peak_memory_bytes")),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    kinds = memory_kinds(run)
+    if len(set(kinds.values())) > 1:
+        frame["peak memory measured as"] = [kinds.get(name, fmt.DASH) for name in run.names]
+    return frame
+
+
+def memory_kinds(run: Run) -> dict[str, str]:
+    kinds = {n: run.section("generators", n, "throughput").get("peak_memory_kind") for n in run.names}
+    return {name: str(kind) for name, kind in kinds.items() if kind}

@@ -1,0 +1,403 @@
+"""A markovify Markov chain for generation, scored by an interpolated Kneser–Ney model of the same counts.
+
+Tokens (``level="word"``): the text is cut into maximal runs of non-whitespace (markovify's
+whitespace-separated words, punctuation attached) and of whitespace. A single space between two
+words is the implicit separator and is not a token; every other whitespace run ("\\n", "\\n\\n",
+two spaces, a tab, a leading or trailing space) is a token of its own, so newlines are part of the
+chain's state. This is lossless: the stream renders back to the text by putting one space between
+two consecutive words, and ``state_size`` counts stream tokens. (That is the "markovify words plus
+a separator model" design, with the separator model folded into the chain: a single space costs
+nothing, any other whitespace is predicted like a word.) ``level="char"``: every character is a
+token.
+
+The training text is one markovify run (markovify's "one very long run" for a continuing
+process): ``markovify.Chain([token ids], state_size)``, compiled. BEGIN pads the start of a text,
+END follows only the last training state.
+
+Generation samples the compiled chain's transition counts with logits = log(count), so
+temperature T gives p ∝ count^(1/T), T = 0 the argmax (first follower on ties, in the chain's
+order), then top-k / top-p exactly as :func:`generators.sampling.next_token_probs` (numpy here).
+Prompt ``i`` draws one uniform per step from ``np.random.default_rng(seed + i)``; plain sampling
+(T = 1, no top-k/top-p) searches ``u · total`` in markovify's cumulative counts directly. The state is the
+prompt's last ``state_size`` tokens (BEGIN-padded); an unseen state backs off to the longest
+suffix that some state ends with (sampling the summed follower counts of those states), down to
+the empty suffix (all transition counts: unigram frequencies); BEGIN is not used, because with
+one run it only replays the corpus opening. On END a new run starts from BEGIN. Generation goes
+on past END and stops at exactly ``max_chars`` characters (no end-of-text).
+
+Scoring: :class:`generators.kneser_ney.KneserNey` over context lengths 0..state_size, built from
+the compiled chain's own transition counts (END transitions dropped: a score never charges an end
+of text, so the token distribution sums to 1 without it). Below the unigrams sits a base
+distribution: for words, ``unk_base`` on the unknown token and the rest spread evenly over the
+vocabulary (a uniform base would give unknown words about 1/V of the leftover mass: 2.70 instead of
+2.40 bpc on tinyshakespeare, where 10% of test tokens are unseen; SRILM gives it all); for
+characters, uniform over the vocabulary plus the unknown character. An unknown word costs
+P(UNK | h) · P_spell(word) / (1 − Σ_vocab P_spell): the :class:`SpellingModel` (fit on the
+vocabulary types) renormalised to the strings outside the vocabulary; an unknown character costs
+P(UNK | h) / #unseen Unicode scalars. The only mass lost is on token sequences that do not render
+back to themselves (two whitespace tokens in a row, a spelled word holding whitespace), so every
+string's probability is a lower bound, never an overcount. Each token's log-probability sits on its
+last character; implicit spaces score 0. ``score(text, context)`` tokenises ``context + text``
+together, BEGIN-padded: tokens ending inside ``context`` are not charged, a token that starts in
+``context`` and ends in ``text`` is charged in full on its last character.
+
+Saved as JSON: ``chain.json`` (markovify's ``to_json``) and ``markov.json`` (config, vocabulary);
+``load`` rebuilds the Kneser–Ney tables and the spelling model from them deterministically, so the
+counts cannot drift apart from the chain.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import markovify
+import numpy as np
+
+from generators.base import (
+    UNICODE_SCALAR_COUNT,
+    Budget,
+    Corpus,
+    FitReport,
+    Generator,
+    NextCharDistribution,
+    Sampling,
+)
+from generators.config import config_from_dict, config_to_dict
+from generators.errors import CorpusError
+from generators.kneser_ney import KneserNey
+from generators.registry import register_generator
+from generators.vocabulary import SpellingModel, unseen_char_logprob
+
+STREAM_PIECE = re.compile(r"\S+|\s+")
+BEGIN, END = markovify.chain.BEGIN, markovify.chain.END
+FORMAT = 1
+
+
+@dataclass
+class MarkovConfig:
+    state_size: int = 2  # tokens of context, as markovify's state_size; for level="char" use ~4-7
+    level: Literal["word", "char"] = "word"  # word: whitespace-separated words; char: characters
+    discount: float = 0.75  # Kneser–Ney absolute discount D, in (0, 1)
+    unk_base: float = 0.9  # word level: share of the below-unigram base given to the unknown word
+    valid_chars: int = 200_000  # validation characters scored for the fit curve; 0 = all
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.state_size <= 12:
+            raise ValueError(f"state_size must be in 1..12, got {self.state_size}")
+        if not 0 < self.discount < 1:
+            raise ValueError(f"discount must be in (0, 1), got {self.discount}")
+        if not 0 < self.unk_base < 1:
+            raise ValueError(f"unk_base must be in (0, 1), got {self.unk_base}")
+        if self.valid_chars < 0:
+            raise ValueError(f"valid_chars must be >= 0, got {self.valid_chars}")
+
+
+def split_stream(text: str, level: str) -> tuple[list[str], list[int]]:
+    """The stream tokens of ``text`` and the offset just past each (see the module docstring)."""
+    if level == "char":
+        return list(text), list(range(1, len(text) + 1))
+    pieces = STREAM_PIECE.findall(text)
+    ends = list(itertools.accumulate(map(len, pieces)))
+    last = len(pieces) - 1
+    kept = [i for i, piece in enumerate(pieces) if piece != " " or i in (0, last)]  # not implicit spaces
+    return [pieces[i] for i in kept], [ends[i] for i in kept]
+
+
+def sampling_probs(logits: np.ndarray, sampling: Sampling) -> np.ndarray:
+    """numpy twin of generators.sampling.next_token_probs for one row: (V,) logits -> (V,) probs."""
+    if sampling.greedy:
+        probs = np.zeros(len(logits))
+        probs[np.argmax(logits)] = 1.0
+        return probs
+    logits = logits / sampling.temperature
+    if 0 < sampling.top_k < len(logits):
+        kth = np.partition(logits, len(logits) - sampling.top_k)[len(logits) - sampling.top_k]
+        logits = np.where(logits < kth, -np.inf, logits)
+    probs = np.exp(logits - logits.max())
+    probs /= probs.sum()
+    if sampling.top_p < 1.0:
+        order = np.argsort(-probs, kind="stable")
+        sorted_probs = probs[order]
+        mass_before = np.cumsum(sorted_probs) - sorted_probs
+        drop = np.empty(len(probs), dtype=bool)
+        drop[order] = mass_before >= sampling.top_p  # keeps at least the most likely token
+        probs = np.where(drop, 0.0, probs)
+        probs /= probs.sum()
+    return probs
+
+
+def choose(cumulative: list[int], sampling: Sampling, rng: np.random.Generator) -> int:
+    """Pick a follower from its cumulative counts: argmax when greedy (first on ties), else inverse CDF.
+
+    Plain sampling (T = 1, no top-k/top-p) searches ``u · total`` in the integer cumulative counts,
+    which is the same distribution as softmax(log count) without the float round trip.
+    """
+    if sampling.greedy:
+        counts = np.diff(cumulative, prepend=0)
+        return int(np.argmax(counts))
+    u = rng.random()
+    if sampling.temperature == 1 and sampling.top_k == 0 and sampling.top_p == 1:
+        return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
+    logits = np.log(np.diff(np.asarray(cumulative, dtype=np.float64), prepend=0.0))
+    cdf = np.cumsum(sampling_probs(logits, sampling))
+    return min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)
+
+
+@register_generator("markov")
+class MarkovGenerator(Generator):
+    """markovify chain for text, interpolated Kneser–Ney for likelihoods (word or character level)."""
+
+    config_class = MarkovConfig
+    family = "count"
+
+    def __init__(self, config: MarkovConfig | None = None, *, device: str = "cpu") -> None:
+        super().__init__(config, device=device)
+        self.char_level = self.config.level == "char"  # instance attribute: next_char_distribution works
+        self.chain: markovify.Chain | None = None
+        self.vocab: list[str] = []
+
+    # ----------------------------------------------------------------- building
+
+    def fit(self, corpus: Corpus, *, seed: int = 0, budget: Budget | None = None) -> FitReport:
+        """Count the training text (one pass; ``seed`` and ``budget`` change nothing)."""
+        start = time.perf_counter()
+        tokens, _ = split_stream(corpus.train, self.config.level)
+        if len(tokens) <= self.config.state_size:
+            raise CorpusError(
+                f"markov: the training text has {len(tokens)} {self.config.level} tokens; "
+                f"state_size={self.config.state_size} needs more than {self.config.state_size}"
+            )
+        self.vocab = sorted(set(tokens))
+        index = {token: i for i, token in enumerate(self.vocab)}
+        self.chain = markovify.Chain([[index[t] for t in tokens]], self.config.state_size).compile(
+            inplace=True
+        )
+        self._prepare()
+        seconds = time.perf_counter() - start
+        report = FitReport(seconds=seconds, steps=1, train_chars=len(corpus.train), stopped_by="complete")
+        valid = corpus.valid[: self.config.valid_chars or None]
+        if valid:
+            bpc = -float(self._char_logprobs(valid).sum()) / (len(valid) * math.log(2))
+            report.curve.append({"seconds": seconds, "step": 1, "valid_bpc": bpc})
+        return report
+
+    def _prepare(self) -> None:
+        """Build the id tables, the Kneser–Ney model and the spelling model from chain + vocab."""
+        v = len(self.vocab)
+        self.index = {token: i for i, token in enumerate(self.vocab)}
+        self.unk_id, self.begin_id = v, v + 1
+        self.codes = np.array([ord(c) for c in self.vocab], dtype=np.int64) if self.char_level else None
+        if self.char_level:
+            base = np.full(v + 1, 1.0 / (v + 1))
+            self.spelling = None
+        else:
+            base = np.append(np.full(v, (1 - self.config.unk_base) / v), self.config.unk_base)
+            self.spelling = SpellingModel.fit(self.vocab)
+            in_vocab = sum(math.exp(self.spelling.logprob(t)) for t in self.vocab)
+            self.spelling_norm = math.log1p(-min(in_vocab, 1 - 1e-12))
+        ngrams, counts = self._chain_ngrams()
+        self.kn = KneserNey(ngrams, counts, v + 1, self.config.discount, base)
+        self._backoff: list[dict[tuple, tuple[list, list[int]]]] | None = None
+
+    def _chain_ngrams(self) -> tuple[np.ndarray, np.ndarray]:
+        """The compiled chain's transitions as (N, state_size + 1) id rows and counts, END dropped."""
+        rows: list[int] = []
+        counts: list[int] = []
+        for state, (followers, cumulative) in self.chain.model.items():
+            context = [self.begin_id if s == BEGIN else s for s in state]
+            previous = 0
+            for token, total in zip(followers, cumulative, strict=True):
+                if token != END:
+                    rows.extend(context)
+                    rows.append(token)
+                    counts.append(total - previous)
+                previous = total
+        width = self.config.state_size + 1
+        return np.array(rows, dtype=np.int64).reshape(-1, width), np.array(counts, dtype=np.int64)
+
+    # ----------------------------------------------------------------- scoring
+
+    def _ids(self, tokens: list[str]) -> np.ndarray:
+        if self.char_level:
+            codes = np.array([ord(c) for c in tokens], dtype=np.int64)
+            pos = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+            return np.where(self.codes[pos] == codes, pos, self.unk_id)
+        return np.array([self.index.get(t, self.unk_id) for t in tokens], dtype=np.int64)
+
+    def _unknown_cost(self, token: str) -> float:
+        """log P(token | UNK): the spelling of an unknown word, or 1 / #unseen characters."""
+        if self.char_level:
+            return unseen_char_logprob(len(self.vocab))
+        return self.spelling.logprob(token) - self.spelling_norm
+
+    def token_logprobs(self, tokens: list[str], first: int = 0) -> np.ndarray:
+        """log P of stream tokens ``first..`` given all tokens before them (BEGIN-padded start)."""
+        self._require_fit()
+        k = self.config.state_size
+        keep = max(0, first - k)  # tokens before ``keep`` cannot reach the scored ones
+        ids = self._ids(tokens[keep:])
+        padded = np.concatenate([np.full(k - (first - keep), self.begin_id), ids])
+        logprobs = self.kn.logprobs(padded)  # (len(tokens) - first,)
+        for i in np.flatnonzero(ids[first - keep :] == self.unk_id):
+            logprobs[i] += self._unknown_cost(tokens[first + i])
+        return logprobs
+
+    def score(self, text: str, context: str = "") -> np.ndarray:
+        return self._char_logprobs(text, context)
+
+    def _char_logprobs(self, text: str, context: str = "") -> np.ndarray:
+        """score() itself, also used by fit (so a subclass overriding score leaves fit alone)."""
+        out = np.zeros(len(text))
+        tokens, ends = split_stream(context + text, self.config.level)
+        ends_arr = np.array(ends, dtype=np.int64)
+        first = int(np.searchsorted(ends_arr, len(context), side="right"))  # first token ending in text
+        out[ends_arr[first:] - len(context) - 1] = self.token_logprobs(tokens, first)
+        return out
+
+    def next_char_distribution(self, context: str) -> NextCharDistribution:
+        """P(next character | context) for the character level (every Unicode scalar value)."""
+        if not self.char_level:
+            raise NotImplementedError("markov is character-level only with level='char'")
+        self._require_fit()
+        k = self.config.state_size
+        history = np.concatenate([np.full(k, self.begin_id), self._ids(list(context[-k:]))])
+        probs = self.kn.distribution(history[-k:])  # (V + 1,)
+        logprobs = dict(zip(self.vocab, np.log(probs[: len(self.vocab)]).tolist(), strict=True))
+        rest = math.log(probs[self.unk_id]) + unseen_char_logprob(len(self.vocab))
+        return NextCharDistribution(logprobs, rest, UNICODE_SCALAR_COUNT - len(self.vocab))
+
+    def native_token_count(self, text: str) -> int:
+        return len(split_stream(text, self.config.level)[0])
+
+    def oov_rate(self, text: str) -> float | None:
+        """Fraction of the stream tokens of ``text`` outside the training vocabulary."""
+        self._require_fit()
+        tokens, _ = split_stream(text, self.config.level)
+        return float(np.mean(self._ids(tokens) == self.unk_id)) if tokens else None
+
+    # ----------------------------------------------------------------- generation
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        max_chars: int,
+        sampling: Sampling | None = None,
+        seed: int = 0,
+    ) -> list[str]:
+        self._require_fit()
+        if sampling is not None and not isinstance(sampling, Sampling):
+            raise TypeError(f"sampling must be a Sampling or None, got {type(sampling).__name__}")
+        sampling = sampling or Sampling()
+        return [
+            self._continue(prompt, max_chars, sampling, np.random.default_rng(seed + i))
+            for i, prompt in enumerate(prompts)
+        ]
+
+    def _continue(self, prompt: str, max_chars: int, sampling: Sampling, rng: np.random.Generator) -> str:
+        """Walk the chain from the prompt's state until ``max_chars`` characters, then cut."""
+        k = self.config.state_size
+        tokens, _ = split_stream(prompt, self.config.level)
+        word_before = bool(prompt) and not prompt[-1].isspace()  # the next word needs a space first
+        if not self.char_level and tokens and tokens[-1] == " " and len(tokens) > 1:
+            tokens = tokens[:-1]  # a trailing single space is the implicit separator already typed
+        state = tuple([BEGIN] * k + [self.index.get(t, -1) for t in tokens[-k:]])[-k:]
+        pieces: list[str] = []
+        length = 0
+        while length < max_chars:
+            followers, cumulative = self._next(state)
+            token = followers[choose(cumulative, sampling, rng)]
+            if token == END:
+                state = (BEGIN,) * k
+                continue
+            piece = self.vocab[token]
+            if not self.char_level:
+                is_word = not piece[0].isspace()
+                piece = " " + piece if is_word and word_before else piece
+                word_before = is_word
+            pieces.append(piece)
+            length += len(piece)
+            state = (*state[1:], token)
+        return "".join(pieces)[:max_chars]
+
+    def _next(self, state: tuple) -> tuple[list, list[int]]:
+        """Followers and cumulative counts of ``state``, backing off to its longest known suffix."""
+        entry = self.chain.model.get(state)
+        if entry is not None:
+            return entry
+        tables = self._backoff_tables()
+        for j in range(len(state) - 1, -1, -1):
+            found = tables[j].get(state[len(state) - j :])
+            if found is not None:
+                return found
+        raise AssertionError("the empty suffix always matches")
+
+    def _backoff_tables(self) -> list[dict[tuple, tuple[list, list[int]]]]:
+        """For suffix length j < state_size: suffix -> summed follower counts of the states ending so."""
+        if self._backoff is None:
+            k = self.config.state_size
+            sums: list[dict[tuple, dict[Any, int]]] = [{} for _ in range(k)]
+            for state, (followers, cumulative) in self.chain.model.items():
+                counts = np.diff(cumulative, prepend=0).tolist()
+                for j in range(k):
+                    target = sums[j].setdefault(state[k - j :], {})
+                    for token, count in zip(followers, counts, strict=True):
+                        if token != END:
+                            target[token] = target.get(token, 0) + count
+            self._backoff = [
+                {s: (list(f), list(itertools.accumulate(f.values()))) for s, f in d.items() if f}
+                for d in sums
+            ]
+        return self._backoff
+
+    # ----------------------------------------------------------------- persistence
+
+    def save(self, directory: str | Path) -> None:
+        self._require_fit()
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "chain.json").write_text(self.chain.to_json(), encoding="utf-8")
+        meta = {"format": FORMAT, "config": config_to_dict(self.config), "vocab": self.vocab}
+        (folder / "markov.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path, *, device: str = "cpu") -> Self:
+        folder = Path(directory)
+        meta = json.loads((folder / "markov.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError(
+                f"{folder} holds markov format {meta.get('format')!r}; this version reads {FORMAT}"
+            )
+        generator = cls(config_from_dict(MarkovConfig, meta["config"]), device=device)
+        generator.vocab = meta["vocab"]
+        generator.chain = markovify.Chain.from_json((folder / "chain.json").read_text(encoding="utf-8"))
+        generator._prepare()
+        return generator
+
+    def describe(self) -> dict[str, Any]:
+        fitted = self.chain is not None
+        return {
+            "name": self.name,
+            "parameters": self.kn.ngram_count if fitted else 0,  # stored KN n-grams, all orders
+            "transitions": sum(len(f) for f, _ in self.chain.model.values()) if fitted else 0,
+            "vocabulary": len(self.vocab),
+            "tokenizer": (
+                "characters"
+                if self.char_level
+                else "whitespace-separated words; non-single-space whitespace runs are tokens"
+            ),
+            "config": config_to_dict(self.config),
+        }
+
+    def _require_fit(self) -> None:
+        if self.chain is None:
+            raise RuntimeError("markov: call fit() or load() first")

@@ -1,0 +1,93 @@
+"""Helpers shared by the tests: small synthetic corpora and throw-away plugin distributions."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+WORDS = [
+    "the",
+    "king",
+    "and",
+    "queen",
+    "of",
+    "a",
+    "small",
+    "country",
+    "went",
+    "to",
+    "the",
+    "sea",
+    "where",
+    "the",
+    "wind",
+    "was",
+    "cold",
+    "and",
+    "the",
+    "night",
+    "was",
+    "long",
+    "so",
+    "they",
+    "spoke",
+    "of",
+    "old",
+    "friends",
+    "who",
+    "had",
+    "gone",
+    "away",
+    "to",
+    "war",
+    "and",
+    "never",
+    "came",
+    "back",
+    "but",
+    "the",
+    "children",
+    "played",
+    "by",
+    "the",
+    "fire",
+    "while",
+    "their",
+    "mother",
+    "sang",
+    "a",
+    "song",
+    "about",
+    "the",
+    "moon",
+]
+
+
+def make_text(n_chars: int, seed: int = 0) -> str:
+    """Pseudo-English lines of seeded random words, at least ``n_chars`` long."""
+    rng = np.random.default_rng(seed)
+    lines, total = [], 0
+    while total < n_chars:
+        words = rng.choice(WORDS, size=int(rng.integers(4, 12))).tolist()
+        line = " ".join(words).capitalize() + rng.choice([".", ",", "!", "?", ";"])
+        lines.append(line)
+        total += len(line) + 1
+    return "\n".join(lines) + "\n"
+
+
+def install_plugin(root: Path, dist: str, module: str, source: str, entry_points: dict[str, str]) -> Path:
+    """Write ``module.py`` and a ``<dist>-0.1.dist-info`` with entry points under ``root``.
+
+    Putting ``root`` on sys.path (or PYTHONPATH, for subprocesses) makes importlib.metadata see the
+    distribution as installed, without pip.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n", encoding="utf-8")
+    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[textgen_bench.generators]\n{lines}\n", encoding="utf-8")
+    return root

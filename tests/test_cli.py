@@ -1,0 +1,78 @@
+"""The command line: one-line errors with exit status 2 and nothing written; list and corpora."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import make_text
+
+from benchmarks.cli import main
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text(make_text(20_000), encoding="utf-8")
+    return path
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--generators", "markof"], r"unknown generator 'markof' \(did you mean 'markov'\?\)"),
+        (
+            ["--set", "sweep.temperaturs=[1.0]"],
+            r"unknown option sweep.temperaturs \(did you mean 'temperatures'\?\)",
+        ),
+        (["--set", 'sweep.max_chars="long"'], r"sweep.max_chars must be an integer, got 'long'"),
+        (["--set", "sweep.max_chars=0"], r"max_chars >= 1"),
+        (["--set", "sweep.temperatures=[-1.0]"], r"temperatures must be a non-empty list of numbers >= 0"),
+        (
+            ["--set", "generators.markov.options.state_sise=2"],
+            r"unknown option markov.state_sise \(did you mean",
+        ),
+        (["--set", "generators.markov.options.state_size=true"], r"markov.state_size must be an integer"),
+        (["--set", "swep.seed=1"], r"unknown option swep.seed|unknown config section \[swep\]"),
+        (["--config", "quik"], r"config file not found: quik \(did you mean 'quick'\?\)"),
+        (["--corpus", "file:/no/such/file.txt"], r"/no/such/file.txt"),
+        (["--corpus", "shakespear"], r"did you mean 'shakespeare'"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, corpus, args, message):
+    out = tmp_path / "run"
+    base = ["run", "--out", str(out), "--corpus", f"file:{corpus}", "--generators", "markov"]
+    code, _, stderr = run_cli(capsys, *base, *args)
+    assert code == 2
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("textgen-bench: error: "), stderr
+    assert re.search(message, lines[0]), lines[0]
+    assert not out.exists()
+
+
+def test_list_shows_builtins_and_their_source(capsys):
+    code, out, _ = run_cli(capsys, "list")
+    assert code == 0
+    assert re.search(r"^markov\s+built-in\s+generators\.markov:MarkovGenerator$", out, re.M)
+
+
+def test_report_of_a_folder_without_results_fails_cleanly(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "report", str(tmp_path))
+    assert code == 2 and "no results.json" in err
+
+
+def test_console_script_exit_status(tmp_path):
+    script = Path(sys.executable).parent / "textgen-bench"
+    if not script.exists():
+        pytest.skip("textgen-bench is not installed as a console script in this environment")
+    done = subprocess.run([str(script), "run", "--generators", "nope"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1

@@ -1,0 +1,159 @@
+"""End-to-end runs of the harness on a small corpus with the Markov generator and test plugins."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import pytest
+from support import install_plugin, make_text
+
+from benchmarks.harness import run_benchmark
+from benchmarks.settings import parse_config
+from benchmarks.store import RunStore
+
+SMALL = {
+    "run": {"name": "tiny", "generators": ["markov"], "seed": 3, "device": "cpu"},
+    "likelihood": {"ci_chunk_chars": 500, "bootstrap_resamples": 50},
+    "sweep": {
+        "temperatures": [0.0, 1.0],
+        "test_prompts": 4,
+        "prompt_chars": 30,
+        "samples_per_prompt": 2,
+        "max_chars": 60,
+        "demo_prompts": ["Today ", "The king "],
+    },
+    "throughput": {"repeats": 1, "generate_chars": 8, "batch": 4, "score_chars": 1000},
+    "generators": {"markov": {"options": {"state_size": 1}}},
+}
+
+BROKEN_PLUGIN = """
+import numpy as np
+from generators.markov import MarkovGenerator
+
+class BrokenScore(MarkovGenerator):
+    def score(self, text, context=""):
+        raise RuntimeError("the scorer fell over")
+
+class NanScore(MarkovGenerator):
+    def score(self, text, context=""):
+        return np.full(len(text), np.nan)
+
+class ShortGenerate(MarkovGenerator):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        return super().generate(prompts[:-1], max_chars=max_chars, sampling=sampling, seed=seed)
+"""
+
+
+@pytest.fixture
+def environment(tmp_path, monkeypatch):
+    """A small file corpus, a private model cache, and a plugin distribution on PYTHONPATH."""
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(make_text(30_000, seed=1), encoding="utf-8")
+    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+    plugins = install_plugin(
+        tmp_path / "plugins",
+        "broken-plugins",
+        "broken_plugins",
+        BROKEN_PLUGIN,
+        {
+            "broken-score": "broken_plugins:BrokenScore",
+            "nan-score": "broken_plugins:NanScore",
+            "short-generate": "broken_plugins:ShortGenerate",
+        },
+    )
+    monkeypatch.syspath_prepend(str(plugins))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(plugins), os.environ.get("PYTHONPATH", "")]))
+    return corpus
+
+
+def small_config(corpus: Path, **run):
+    data = json.loads(json.dumps(SMALL))
+    data["run"].update(corpus=f"file:{corpus}", **run)
+    return parse_config(data)
+
+
+def run_small(tmp_path, corpus, name="run", **run):
+    return run_benchmark(small_config(corpus, **run), run_dir=tmp_path / name, log=lambda m: None)
+
+
+def test_markov_end_to_end(tmp_path, environment):
+    run_dir = run_small(tmp_path, environment)
+    results = json.loads((run_dir / "results.json").read_text())
+    markov = results["generators"]["markov"]
+    assert markov["status"] == "ok", markov["error"]
+    likelihood = markov["likelihood"]
+    assert math.isfinite(likelihood["bpc"]) and 0 < likelihood["bpc"] < 8
+    assert likelihood["bpc_ci95"][0] <= likelihood["bpc"] <= likelihood["bpc_ci95"][1]
+    assert math.isfinite(likelihood["word_perplexity"])
+    assert [cell["temperature"] for cell in markov["sweep"]] == [0.0, 1.0]
+    assert set(markov["demo_samples"]) == {"0.0", "1.0"}
+    assert all(len(s) == 60 for s in markov["demo_samples"]["1.0"])
+    assert results["human"]["cells"][0]["seq_rep_4"] is not None
+    assert results["judge"] == "markov" and results["human"]["quality_bpc"] > 0
+    assert results["corpus"]["sha256"] and results["environment"]["libraries"]["markovify"]
+    assert (run_dir / "report.md").exists()
+
+
+def test_rerun_resumes_without_redoing_finished_pieces(tmp_path, environment):
+    run_dir = run_small(tmp_path, environment)
+    store = RunStore(run_dir)
+    stamps = {stage: store.piece_path("markov", stage).stat().st_mtime_ns for stage in ("fit", "likelihood")}
+    store.discard("markov", "sweep")
+    store.discard("markov", "throughput")
+    run_small(tmp_path, environment)
+    assert {s: store.piece_path("markov", s).stat().st_mtime_ns for s in stamps} == stamps
+    assert store.has("markov", "sweep") and store.has("markov", "throughput")
+
+
+def test_second_run_uses_the_model_cache(tmp_path, environment):
+    run_small(tmp_path, environment, name="first")
+    second = run_small(tmp_path, environment, name="second")
+    assert RunStore(second).load("markov", "fit")["cached"] is True
+
+
+@pytest.mark.parametrize(
+    ("plugin", "message"),
+    [
+        (
+            "broken-score",
+            r"'broken-score' broke the contract in score\(\): raised RuntimeError: the scorer fell over",
+        ),
+        ("nan-score", r"'nan-score' broke the contract in score\(\): returned nan at character 0"),
+        (
+            "short-generate",
+            r"'short-generate' broke the contract in generate\(\): returned \d+ continuations",
+        ),
+    ],
+)
+def test_a_broken_plugin_fails_alone(tmp_path, environment, plugin, message):
+    run_dir = run_small(tmp_path, environment, generators=[plugin, "markov"])
+    results = json.loads((run_dir / "results.json").read_text())
+    broken = results["generators"][plugin]
+    assert broken["status"] == "failed"
+    assert re.search(message, broken["error"]), broken["error"]
+    assert results["generators"]["markov"]["status"] == "ok"
+    report = (run_dir / "report.md").read_text()
+    assert plugin in report and not re.search(r"(?i)\|\s*nan\s*\|", report)  # no NaN in any table cell
+
+
+TIMING = re.compile(r"seconds|_per_s|ms_per_|memory|created|environment|model_dir")
+
+
+def strip_timing(value, key=""):
+    if isinstance(value, dict):
+        return {k: strip_timing(v, k) for k, v in value.items() if not TIMING.search(k)}
+    if isinstance(value, list):
+        return [strip_timing(v) for v in value]
+    return value
+
+
+def test_two_runs_with_the_same_seed_are_identical_apart_from_timing(tmp_path, environment, monkeypatch):
+    first = json.loads((run_small(tmp_path, environment, name="a") / "results.json").read_text())
+    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "another-cache"))  # train again
+    second = json.loads((run_small(tmp_path, environment, name="b") / "results.json").read_text())
+    assert second["generators"]["markov"]["cached"] is False
+    assert strip_timing(first) == strip_timing(second)

@@ -1,0 +1,303 @@
+"""The conformance kit: the reference plugin passes it, and deliberately broken generators fail it."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generators import Sampling
+from generators import testing as kit
+from generators.testing import CheckSkipped, check_generator, parametrize_with_checks
+
+PLUGIN_DIR = Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"
+
+
+def _import_plugin():
+    """The plugin module, imported from its file (as installing it would make it importable)."""
+    name = "textgen_bench_char_ngram"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, PLUGIN_DIR / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses and typing look the module up by name
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+plugin = _import_plugin()
+CharNGram = plugin.CharNGramGenerator
+
+
+def char_ngram() -> CharNGram:
+    return CharNGram.from_options({"order": 3, "k": 0.5})
+
+
+# ---------------------------------------------------------------- the plugin passes
+
+
+@parametrize_with_checks({"char-ngram": char_ngram})
+def test_char_ngram_conforms(factory, check):
+    check(factory)
+
+
+def test_check_generator_passes_the_plugin():
+    check_generator(char_ngram)
+
+
+def test_pick_follows_the_shared_sampling_rules():
+    """The plugin's numpy sampler picks what generators.sampling.choose_tokens picks."""
+    torch = pytest.importorskip("torch")
+    from generators.sampling import choose_tokens
+
+    rng = np.random.default_rng(0)
+    logits = np.log(rng.dirichlet(np.ones(12), size=50))  # (50, 12)
+    uniforms = rng.random(50)
+    for sampling in (Sampling(0.0), Sampling(1.0), Sampling(0.7, top_k=4), Sampling(1.3, top_p=0.6)):
+        shared = choose_tokens(torch.from_numpy(logits), sampling, torch.from_numpy(uniforms)).tolist()
+        mine = [plugin.pick(row, sampling, u) for row, u in zip(logits, uniforms, strict=True)]
+        assert mine == shared, sampling
+
+
+# ---------------------------------------------------------------- broken generators fail
+
+
+class InfiniteForUnseen(CharNGram):
+    def score(self, text, context=""):
+        out = super().score(text, context)
+        out[[c not in self.index for c in text]] = -np.inf  # a closed vocabulary
+        return out
+
+
+class DropsFirstScore(CharNGram):
+    def score(self, text, context=""):
+        return super().score(text, context)[1:]
+
+
+class ScoresEmptyAsOne(CharNGram):
+    def score(self, text, context=""):  # like charging end-of-text to the empty string
+        return super().score(text, context) if text else np.array([-1.0])
+
+
+class NanPastItsWindow(CharNGram):
+    def score(self, text, context=""):  # like a fixed position table that long texts overrun
+        out = super().score(text, context)
+        out[1024:] = np.nan
+        return out
+
+
+class IgnoresContext(CharNGram):
+    def score(self, text, context=""):
+        return super().score(text)
+
+
+class DropsLastContextChar(CharNGram):
+    def score(self, text, context=""):  # off by one: the context loses its last character
+        return super().score(text, context[:-1])
+
+
+class ShiftedScores(CharNGram):
+    def score(self, text, context=""):  # off by one: position i holds character i + 1's score
+        return np.roll(super().score(text, context), -1)
+
+
+class NoisyScores(CharNGram):
+    calls = 0
+
+    def score(self, text, context=""):  # like dropout left on: every call differs
+        NoisyScores.calls += 1
+        return super().score(text, context) - 1e-3 * NoisyScores.calls
+
+
+class ForgetsUnseenMass(CharNGram):
+    def next_char_distribution(self, context):
+        dist = super().next_char_distribution(context)
+        return dataclasses.replace(dist, rest_logprob=self.unseen_share)  # 1/#unseen, not bucket/#unseen
+
+
+class ReturnsTuple(CharNGram):
+    def generate(self, prompts, **kwargs):
+        return tuple(super().generate(prompts, **kwargs))
+
+
+class GreedyUsesSeed(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        sampling = Sampling(1.0) if sampling is not None and sampling.greedy else sampling
+        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+
+class IgnoresSeed(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=0)
+
+
+class IgnoresMaxChars(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        return super().generate(prompts, max_chars=max_chars + 3, sampling=sampling, seed=seed)
+
+
+class StopsHalfway(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        texts = super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+        return [t[: len(t) // 2] for t in texts]
+
+
+class SharesOneStream(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        rng = np.random.default_rng(seed)  # one stream for the whole batch: batch != one at a time
+        return [self._continue(p, max_chars, sampling or Sampling(), rng) for p in prompts]
+
+
+class LoadForgetsSmoothing(CharNGram):
+    @classmethod
+    def load(cls, directory, *, device="cpu"):
+        loaded = super().load(directory, device=device)
+        loaded.config = plugin.CharNGramConfig(order=loaded.config.order)  # k back to its default
+        loaded._rows = {}
+        return loaded
+
+
+class SavesAPickle(CharNGram):
+    def save(self, directory):
+        super().save(directory)
+        (Path(directory) / "extra.bin").write_bytes(b"\x80\x04K\x01.")  # the bytes of pickle.dumps(1)
+
+
+class AcceptsDictSampling(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        sampling = Sampling(**sampling) if isinstance(sampling, dict) else sampling
+        if isinstance(sampling, float):
+            sampling = Sampling(sampling)
+        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+
+class NumpyParameterCount(CharNGram):
+    def describe(self):
+        return {**super().describe(), "parameters": np.int64(5)}
+
+
+class ReturnsNoReport(CharNGram):
+    def fit(self, corpus, *, seed=0, budget=None):
+        return super().fit(corpus, seed=seed, budget=budget).to_dict()
+
+
+BROKEN = [
+    (InfiniteForUnseen, "check_score_unseen_unicode"),
+    (DropsFirstScore, "check_score_ascii"),
+    (ScoresEmptyAsOne, "check_score_empty"),
+    (NanPastItsWindow, "check_score_long_text"),
+    (IgnoresContext, "check_score_with_context"),
+    (DropsLastContextChar, "check_next_char_distribution_matches_score"),
+    (NoisyScores, "check_score_repeatable"),
+    (ForgetsUnseenMass, "check_next_char_distribution_sums_to_one"),
+    (ShiftedScores, "check_score_chain_rule"),
+    (ReturnsTuple, "check_generate_output"),
+    (GreedyUsesSeed, "check_greedy_deterministic"),
+    (IgnoresSeed, "check_seed_reproducible"),
+    (IgnoresMaxChars, "check_max_chars"),
+    (StopsHalfway, "check_max_chars_reached"),
+    (SharesOneStream, "check_batch_equals_single"),
+    (LoadForgetsSmoothing, "check_save_load"),
+    (SavesAPickle, "check_save_load"),
+    (AcceptsDictSampling, "check_invalid_sampling"),
+    (NumpyParameterCount, "check_describe"),
+    (ReturnsNoReport, "check_fit_report"),
+]
+
+
+def _factory(cls):
+    return lambda: cls.from_options({"order": 3, "k": 0.5})
+
+
+@pytest.mark.parametrize(("cls", "check_name"), BROKEN, ids=[f"{c.__name__}-{n}" for c, n in BROKEN])
+def test_broken_generator_fails_its_check(cls, check_name):
+    check = getattr(kit, check_name)
+    with pytest.raises(AssertionError):
+        check(_factory(cls))
+
+
+def test_every_check_has_a_broken_generator_and_a_docstring():
+    assert set(kit.CHECK_NAMES) == {name for _, name in BROKEN}
+    assert all(check.__doc__ and check.__doc__.strip() for check in kit.CHECKS)
+
+
+def test_check_generator_lists_the_failed_checks_with_their_docstrings():
+    with pytest.raises(AssertionError) as raised:
+        check_generator(_factory(IgnoresMaxChars))
+    message = str(raised.value)
+    assert "IgnoresMaxChars" in message
+    assert "- check_max_chars: No continuation is longer than max_chars" in message
+    assert "- check_max_chars_reached:" in message
+    assert "check_describe" not in message
+
+
+def test_expected_failures_are_excused_but_must_fail():
+    check_generator(_factory(AcceptsDictSampling), expected_failures={"check_invalid_sampling": "dicts"})
+    with pytest.raises(AssertionError, match="check_describe: passed but is listed in expected_failures"):
+        check_generator(char_ngram, expected_failures={"check_describe": "not really broken"})
+    with pytest.raises(ValueError, match="did you mean 'check_describe'"):
+        check_generator(char_ngram, expected_failures={"check_describbe": "typo"})
+
+
+def test_character_level_checks_skip_other_generators():
+    class WordishGenerator(CharNGram):
+        char_level = False
+
+    factory = _factory(WordishGenerator)
+    with pytest.raises(CheckSkipped, match="not character-level"):
+        kit.check_next_char_distribution_sums_to_one(factory)
+    check_generator(factory)  # skipped checks are not failures
+
+
+def test_fit_runs_once_per_factory_and_failures_are_remembered():
+    fits = []
+
+    class CountsFits(CharNGram):
+        def fit(self, corpus, *, seed=0, budget=None):
+            fits.append(budget)
+            if len(fits) > 1:
+                raise RuntimeError("boom")
+            return super().fit(corpus, seed=seed, budget=budget)
+
+    factory = _factory(CountsFits)
+    kit.check_score_ascii(factory)
+    kit.check_greedy_deterministic(factory)
+    kit.check_save_load(factory)
+    assert fits == [kit.KIT_BUDGET]
+
+    other = _factory(CountsFits)  # a second factory fits again, and this fit raises
+    for check in (kit.check_score_ascii, kit.check_describe):
+        with pytest.raises(AssertionError, match="fitting failed: RuntimeError: boom"):
+            check(other)
+    assert len(fits) == 2
+
+
+def test_parametrize_ids_marks_and_names():
+    mark = parametrize_with_checks(
+        [char_ngram, _factory(IgnoresMaxChars)],
+        expected_failures={"char-ngram1": {"check_max_chars": "adds 3", "check_max_chars_reached": "too"}},
+    )
+    argnames, params = mark.args
+    assert argnames == "factory, check"
+    ids = [p.id for p in params]
+    assert len(ids) == 2 * len(kit.CHECKS)
+    assert "char-ngram-check_score_unseen_unicode" in ids
+    assert "char-ngram1-check_max_chars" in ids  # a second generator of the same name is numbered
+    xfailed = {p.id: p.marks[0].kwargs for p in params if p.marks}
+    assert xfailed == {
+        "char-ngram1-check_max_chars": {"reason": "adds 3", "strict": True},
+        "char-ngram1-check_max_chars_reached": {"reason": "too", "strict": True},
+    }
+    with pytest.raises(ValueError, match="did you mean 'char-ngram'"):
+        parametrize_with_checks({"char-ngram": char_ngram}, {"char-ngarm": {"check_describe": "x"}})
+
+
+def test_pytest_wrapped_check_adds_its_docstring_and_skips():
+    mark = parametrize_with_checks({"broken": _factory(IgnoresMaxChars)})
+    wrapped = {p.id: p.values[1] for p in mark.args[1]}
+    with pytest.raises(AssertionError) as raised:
+        wrapped["broken-check_max_chars"](_factory(IgnoresMaxChars))
+    assert any("No continuation is longer than max_chars" in note for note in raised.value.__notes__)

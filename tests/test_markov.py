@@ -1,0 +1,378 @@
+"""The markov generator: hand-computed Kneser–Ney, normalisation, open vocabulary, sampling, persistence."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import make_text
+
+from generators.base import UNICODE_SCALAR_COUNT, Corpus, Sampling
+from generators.errors import ConfigError, CorpusError
+from generators.markov import MarkovGenerator, choose, sampling_probs, split_stream
+from generators.registry import get_generator_class
+from generators.sampling import next_token_probs
+from generators.testing import parametrize_with_checks
+
+D = 0.75
+
+
+def corpus_of(train: str, valid: str = "") -> Corpus:
+    return Corpus(name="test", train=train, valid=valid, test=valid, sha256="0" * 64)
+
+
+def fitted(train: str, **options) -> MarkovGenerator:
+    generator = MarkovGenerator.from_options(options)
+    generator.fit(corpus_of(train))
+    return generator
+
+
+@functools.cache
+def word_model() -> MarkovGenerator:
+    return fitted(make_text(6000, seed=1), state_size=2)
+
+
+@functools.cache
+def char_model() -> MarkovGenerator:
+    return fitted(make_text(6000, seed=1), state_size=3, level="char")
+
+
+def last_logprob(generator: MarkovGenerator, text: str, context: str) -> float:
+    return float(generator.score(text, context)[-1])
+
+
+# ---------------------------------------------------------------- Kneser–Ney by hand
+
+
+def test_bigram_kneser_ney_by_hand():
+    g = fitted("a b a c", state_size=1, unk_base=0.4)
+    # vocab a, b, c + UNK; base: (1 - 0.4) / 3 per word, 0.4 for UNK.
+    base = 0.6 / 3
+    # level 0 continuation counts N1+(• w): a <- {BEGIN, b} = 2, b <- {a} = 1, c <- {a} = 1; total 4, 3 types
+    p0 = {w: (n - D) / 4 + D * 3 / 4 * base for w, n in {"a": 2, "b": 1, "c": 1}.items()}
+    # level 1 raw counts after "a": b 1, c 1 (total 2, 2 types)
+    p1_b_after_a = (1 - D) / 2 + D * 2 / 2 * p0["b"]
+    p1_a_after_a = 0 / 2 + D * 2 / 2 * p0["a"]
+    assert last_logprob(g, " b", "a b a") == pytest.approx(math.log(p1_b_after_a), abs=1e-12)
+    assert last_logprob(g, " a", "a") == pytest.approx(math.log(p1_a_after_a), abs=1e-12)
+    # "c" is only followed by END (not scored): an unseen context passes level 0 through (λ = 1)
+    assert last_logprob(g, " a", "a b a c") == pytest.approx(math.log(p0["a"]), abs=1e-12)
+    # unknown word: P(UNK | a) times its spelling, renormalised to strings outside the vocabulary
+    p1_unk = D * 2 / 2 * (D * 3 / 4 * 0.4)
+    spelling = g.spelling
+    outside = 1 - sum(math.exp(spelling.logprob(w)) for w in "abc")
+    expected = math.log(p1_unk) + spelling.logprob("zz") - math.log(outside)
+    assert last_logprob(g, " zz", "a") == pytest.approx(expected, abs=1e-12)
+
+
+def test_trigram_kneser_ney_uses_continuation_counts_by_hand():
+    g = fitted("a b a b a b c", state_size=2, unk_base=0.5)
+    base = 0.5 / 3
+    # padded B B a b a b a b c. Trigram counts: (a b a) 2, (b a b) 2, (B B a) 1, (B a b) 1, (a b c) 1.
+    # Bigram continuation counts N1+(• h w): (a b) 2 [B, b] (its raw count is 3), (b a) 1, (b c) 1, (B a) 1.
+    # Unigram continuation counts from bigram types (B a) (a b) (b a) (b c): a 2, b 1, c 1 (total 4, 3 types).
+    p0 = {w: (n - D) / 4 + D * 3 / 4 * base for w, n in {"a": 2, "b": 1, "c": 1}.items()}
+    # bigram level after "b": (b a) 1, (b c) 1 -> total 2, 2 types
+    p1 = {w: (1 - D) / 2 + D * 2 / 2 * p0[w] for w in "ac"}
+    # trigram level after "a b": a 2, c 1 -> total 3, 2 types
+    p2 = {w: (n - D) / 3 + D * 2 / 3 * p1[w] for w, n in {"a": 2, "c": 1}.items()}
+    assert last_logprob(g, " c", "a b a b") == pytest.approx(math.log(p2["c"]), abs=1e-12)
+    assert last_logprob(g, " a", "b a b") == pytest.approx(math.log(p2["a"]), abs=1e-12)
+    # bigram level after "a": only (a b), continuation count 2 -> total 2, 1 type
+    p1_b_after_a = (2 - D) / 2 + D * 1 / 2 * p0["b"]
+    # the context "c a" is unseen at the trigram level, so the bigram level decides
+    assert last_logprob(g, " b", "c a") == pytest.approx(math.log(p1_b_after_a), abs=1e-12)
+
+
+def reference_logprobs(train: list[str], text: list[str], k: int, unk_base: float, g: MarkovGenerator):
+    """Interpolated KN written plainly with dicts over the training token stream (not the chain)."""
+    vocab = sorted(set(train))
+    padded = ["<s>"] * k + train
+    levels = [Counter() for _ in range(k + 1)]  # level m: (context of m tokens, word) -> KN count
+    levels[k] = Counter((tuple(padded[i : i + k]), padded[i + k]) for i in range(len(train)))
+    for m in range(k - 1, -1, -1):
+        levels[m] = Counter((h[1:], w) for h, w in levels[m + 1])  # one per distinct left extension
+    totals = [Counter() for _ in range(k + 1)]
+    types = [Counter() for _ in range(k + 1)]
+    for m in range(k + 1):
+        for (h, _), c in levels[m].items():
+            totals[m][h] += c
+            types[m][h] += 1
+    history = ["<s>"] * k
+    out = []
+    for w in text:
+        known = w in vocab
+        p = (1 - unk_base) / len(vocab) if known else unk_base
+        for m in range(k + 1):
+            h = tuple(history[len(history) - m :]) if m else ()
+            if totals[m][h]:
+                c = levels[m][(h, w)] if known else 0
+                p = (max(c - D, 0) + D * types[m][h] * p) / totals[m][h]
+        out.append(math.log(p) + (0.0 if known else g._unknown_cost(w)))
+        history.append(w)
+    return np.array(out)
+
+
+def test_kneser_ney_matches_a_plain_reference():
+    train = make_text(1500, seed=4).replace(" the ", "  the ").replace(".", ".\t")
+    for k in (1, 3):
+        g = fitted(train, state_size=k, unk_base=0.3)
+        tokens, _ = split_stream(train, "word")
+        text, _ = split_stream(make_text(400, seed=5) + " zebra  quux\n\n the", "word")
+        reference = reference_logprobs(tokens, text, k, 0.3, g)
+        assert np.allclose(g.token_logprobs(text), reference, rtol=0, atol=1e-10)
+
+
+# ---------------------------------------------------------------- normalisation and open vocabulary
+
+
+@pytest.mark.parametrize("context", ["", "The", "The king", "the sea where the", "unseen words here", "x\n"])
+def test_word_distribution_sums_to_one(context):
+    g = word_model()
+    history, _ = split_stream(context, "word")
+    known = sum(math.exp(g.token_logprobs([*history, w], first=len(history))[0]) for w in g.vocab)
+    unknown = g.token_logprobs([*history, "zzq"], first=len(history))[0] - g.spelling.logprob("zzq")
+    unknown += math.log(1 - sum(math.exp(g.spelling.logprob(w)) for w in g.vocab))  # P(UNK | context)
+    assert known + math.exp(unknown) == pytest.approx(1.0, abs=1e-9)
+    if context:  # the same numbers through score(): a word after the context, glued by one space
+        glue = "" if context[-1].isspace() else " "
+        assert (
+            last_logprob(g, glue + "king", context) == g.token_logprobs([*history, "king"], len(history))[0]
+        )
+
+
+@pytest.mark.parametrize("context", ["", "T", "The ki", "\n", "😀", "qqqq"])
+def test_char_distribution_sums_to_one_and_matches_score(context):
+    g = char_model()
+    dist = g.next_char_distribution(context)
+    assert len(dist.logprobs) + dist.rest_count == UNICODE_SCALAR_COUNT
+    assert dist.total() == pytest.approx(1.0, abs=1e-6)
+    for char in ["e", " ", "\n", "Ж", "😀"]:
+        expected = dist.logprobs.get(char, dist.rest_logprob)
+        assert last_logprob(g, char, context) == pytest.approx(expected, abs=1e-12)
+
+
+def test_word_level_has_no_next_char_distribution():
+    with pytest.raises(NotImplementedError):
+        word_model().next_char_distribution("The")
+
+
+ODD_TEXTS = [
+    "",
+    " ",
+    "😀🎉",
+    "日本語の文",
+    "e\u0301\u0302",
+    "\x00\x07\x1b",
+    "\t \n\r\n",
+    "zzqx wwv ÿÿ",
+    "the",
+]
+
+
+@pytest.mark.parametrize("model", [word_model, char_model])
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_scores_are_finite_on_odd_text(model, text):
+    for context in ("", "the king", "😀"):
+        scores = model().score(text, context)
+        assert scores.shape == (len(text),)
+        assert np.isfinite(scores).all() and (scores <= 0).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=st.text(max_size=40), context=st.text(max_size=10))
+def test_scores_are_finite_on_any_unicode(text, context):
+    for g in (word_model(), char_model()):
+        scores = g.score(text, context)
+        assert scores.shape == (len(text),)
+        assert np.isfinite(scores).all() and (scores <= 0).all()
+
+
+def test_context_conditions_the_score():
+    g = word_model()
+    whole = g.score("the king and queen")
+    assert np.array_equal(g.score(" queen", "the king and"), whole[-6:])
+    assert g.score(" queen", "the king and")[-1] != g.score("queen")[-1]
+    # a token that starts in the context and ends in the text is charged in full on the text's side
+    assert last_logprob(g, "ng", "the ki") == last_logprob(g, " king", "the")
+    # tokens that end inside the context are never charged; implicit spaces cost nothing
+    assert g.score(" and", "the king")[0] == 0.0
+    c = char_model()
+    assert np.allclose(np.concatenate([c.score("the k"), c.score("ing", "the k")]), c.score("the king"))
+
+
+def test_token_logprob_sits_on_last_character():
+    scores = word_model().score("the king\n")
+    assert np.flatnonzero(scores).tolist() == [2, 7, 8]
+
+
+def test_split_stream_is_lossless():
+    text = " lead  two\tspaces\n\nend. x "
+    tokens, ends = split_stream(text, "word")
+    assert tokens == [" ", "lead", "  ", "two", "\t", "spaces", "\n\n", "end.", "x", " "]
+    assert ends[-1] == len(text) and ends[-2] == len(text) - 1
+
+
+def test_native_tokens_and_oov_rate():
+    g = fitted("the cat sat\nthe dog", state_size=1)
+    assert g.native_token_count("the cat\n\nran") == 4
+    assert g.oov_rate("the cat ran away") == 0.5
+
+
+# ---------------------------------------------------------------- generation
+
+
+def test_greedy_follows_the_argmax_loop():
+    g = fitted("a b c a b c a b d", state_size=1)  # after b: c twice, d once
+    assert g.generate(["a"], max_chars=20, sampling=Sampling(0.0)) == [(" b c a" * 4)[:20]]
+    # "\n" is unseen: back off to all transition counts, where a and b tie (3 each) and a came first
+    assert g.generate(["a\n"], max_chars=7, sampling=Sampling(0.0)) == ["a b c a"]
+
+
+def test_greedy_breaks_ties_by_first_follower():
+    g = fitted("x z q x y q x", state_size=1)  # after x: z once, y once; z came first
+    assert g.generate(["x"], max_chars=4, sampling=Sampling(0.0)) == [" z q"]
+
+
+def test_unseen_state_backs_off_to_a_shorter_suffix():
+    g = fitted("a b c a b c", state_size=2)
+    assert g.generate(["zz a"], max_chars=8, sampling=Sampling(0.0)) == [" b c a b"]
+    (text,) = g.generate(["zz qq"], max_chars=8, sampling=Sampling(1.0))  # nothing matches: unigrams
+    assert len(text) == 8
+
+
+def test_seeds_reproduce_and_differ():
+    g = word_model()
+    first = g.generate(["The king"] * 3, max_chars=200, seed=7)
+    assert first == g.generate(["The king"] * 3, max_chars=200, seed=7)
+    assert len(set(first)) == 3
+    assert first[0] != g.generate(["The king"], max_chars=200, seed=8)[0]
+
+
+@pytest.mark.parametrize("model", [word_model, char_model])
+def test_batch_equals_one_at_a_time(model):
+    g = model()
+    prompts = ["The king", "", "zzz ", "the sea\n"]
+    sampling = Sampling(temperature=0.8, top_k=5, top_p=0.9)
+    batched = g.generate(prompts, max_chars=80, sampling=sampling, seed=11)
+    single = [g.generate([p], max_chars=80, sampling=sampling, seed=11 + i)[0] for i, p in enumerate(prompts)]
+    assert batched == single
+
+
+@pytest.mark.parametrize("model", [word_model, char_model])
+@pytest.mark.parametrize("max_chars", [0, 1, 17, 300])
+def test_exactly_max_chars(model, max_chars):
+    prompts = ["", "The", "The ", "😀 unseen", "x\n\n"]
+    for temperature in (0.0, 1.0):
+        texts = model().generate(prompts, max_chars=max_chars, sampling=Sampling(temperature), seed=3)
+        assert [len(t) for t in texts] == [max_chars] * len(prompts)
+
+
+def test_word_continuation_spacing():
+    g = fitted("a b c a b c", state_size=1)
+    assert g.generate(["a"], max_chars=4, sampling=Sampling(0.0)) == [" b c"]
+    assert g.generate(["a "], max_chars=4, sampling=Sampling(0.0)) == ["b c "]
+
+
+def test_numpy_sampling_matches_torch():
+    rng = np.random.default_rng(0)
+    logits = np.log(rng.integers(1, 50, size=(6, 30)).astype(np.float64))
+    for sampling in [Sampling(1.0), Sampling(0.5), Sampling(2.0, top_k=4), Sampling(0.9, top_p=0.7),
+                     Sampling(1.3, top_k=10, top_p=0.5), Sampling(0.0)]:  # fmt: skip
+        expected = next_token_probs(torch.from_numpy(logits), sampling).numpy()
+        got = np.stack([sampling_probs(row, sampling) for row in logits])
+        assert np.allclose(got, expected, rtol=0, atol=1e-12), sampling
+
+
+def test_temperature_powers_the_counts():
+    counts = np.array([1.0, 3.0, 6.0])
+    for t in (0.5, 1.0, 2.0):
+        expected = counts ** (1 / t) / (counts ** (1 / t)).sum()
+        assert np.allclose(sampling_probs(np.log(counts), Sampling(t)), expected, rtol=0, atol=1e-12)
+    cumulative = [1, 4]  # counts 1 and 3
+    rng = np.random.default_rng(0)
+    for t, expected in ((1.0, 0.25), (0.5, 0.1)):  # p(first) = 1 / (1 + 3^(1/T))
+        draws = np.array([choose(cumulative, Sampling(t), rng) for _ in range(5000)])
+        assert np.mean(draws == 0) == pytest.approx(expected, abs=0.02)
+
+
+def test_small_temperature_is_greedy():
+    g = fitted("a b c a b c a b d a b e", state_size=1)
+    greedy = g.generate(["a"], max_chars=60, sampling=Sampling(0.0))
+    assert g.generate(["a"], max_chars=60, sampling=Sampling(0.01), seed=5) == greedy
+
+
+def test_generate_rejects_a_non_sampling():
+    with pytest.raises(TypeError, match="sampling"):
+        word_model().generate(["a"], max_chars=3, sampling={"temperature": 1.0})  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- fit, persistence, config
+
+
+def test_fit_report():
+    g = MarkovGenerator.from_options({"state_size": 2})
+    report = g.fit(corpus_of(make_text(3000, seed=2), valid=make_text(500, seed=3)))
+    assert report.steps == 1 and report.stopped_by == "complete" and report.train_chars > 0
+    (point,) = report.curve
+    assert point["step"] == 1 and 0 < point["valid_bpc"] < 10
+
+
+@pytest.mark.parametrize("train", ["", "one two", "   "])
+def test_too_small_corpus(train):
+    with pytest.raises(CorpusError):
+        MarkovGenerator.from_options({"state_size": 2}).fit(corpus_of(train))
+
+
+@pytest.mark.parametrize("model", [word_model, char_model])
+def test_save_load_is_identical(model, tmp_path):
+    g = model()
+    g.save(tmp_path)
+    loaded = MarkovGenerator.load(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chain.json", "markov.json"]
+    for text, context in [("The king went to sea. 😀 zzz", ""), ("and the moon", "The queen ")]:
+        assert np.array_equal(g.score(text, context), loaded.score(text, context))
+    for sampling in (Sampling(0.0), Sampling(1.0), Sampling(0.7, top_k=3)):
+        prompts = ["The", "", "unseen qq"]
+        assert g.generate(prompts, max_chars=120, sampling=sampling, seed=2) == loaded.generate(
+            prompts, max_chars=120, sampling=sampling, seed=2
+        )
+    assert loaded.describe() == g.describe()
+
+
+def test_describe():
+    info = word_model().describe()
+    assert info["name"] == "markov" and info["parameters"] >= info["transitions"] > 0
+    assert info["config"]["state_size"] == 2
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="did you mean 'state_size'"):
+        MarkovGenerator.from_options({"state_sise": 3})
+    for bad in ({"state_size": 0}, {"discount": 1.0}, {"level": "byte"}, {"unk_base": 0}):
+        with pytest.raises(ConfigError):
+            MarkovGenerator.from_options(bad)
+
+
+def test_registered():
+    assert get_generator_class("markov") is MarkovGenerator
+    assert char_model().char_level and not word_model().char_level
+
+
+def word_factory() -> MarkovGenerator:
+    return MarkovGenerator.from_options({"state_size": 2})
+
+
+def char_factory() -> MarkovGenerator:
+    return MarkovGenerator.from_options({"state_size": 4, "level": "char"})
+
+
+@parametrize_with_checks({"markov-word": word_factory, "markov-char": char_factory})
+def test_conforms_to_the_kit(factory, check):
+    check(factory)

@@ -1,0 +1,133 @@
+"""Repetition metrics: seq-rep-n, Holtzman et al.'s loop rule, character loop onset and period."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import pytest
+
+from benchmarks.metrics import (
+    is_looped,
+    loop_onset_period,
+    loop_rate,
+    loop_repeats,
+    seq_rep_n,
+    word_tokens,
+)
+
+
+def test_word_tokens_split_words_and_single_punctuation():
+    assert word_tokens("Hello, world! It's 3pm.\n") == [
+        "Hello",
+        ",",
+        "world",
+        "!",
+        "It",
+        "'",
+        "s",
+        "3pm",
+        ".",
+    ]
+    assert word_tokens(" \n\t ") == []
+
+
+def test_seq_rep_hand_values():
+    # "a b a b": 1-grams a b a b -> 1 - 2/4 = 0.5; 2-grams ab ba ab -> 1 - 2/3 = 1/3
+    assert seq_rep_n(["a b a b"], 1) == pytest.approx(0.5)
+    assert seq_rep_n(["a b a b"], 2) == pytest.approx(1 / 3)
+    # mean over continuations: (0.5 + 0) / 2
+    assert seq_rep_n(["a b a b", "a b c d"], 1) == pytest.approx(0.25)
+    # "the cat. the cat." -> the cat . the cat . : 4-grams (the cat . the) (cat . the cat) (. the cat .) -> 0
+    assert seq_rep_n(["the cat. the cat."], 4) == 0.0
+    # "x x x x x": 4-grams xxxx twice -> 1 - 1/2
+    assert seq_rep_n(["x x x x x"], 4) == pytest.approx(0.5)
+
+
+def test_seq_rep_skips_continuations_shorter_than_n():
+    # "a a a": 2-grams aa aa -> 0.5; "x" has no 2-gram (Welleck's code divides by zero): left out,
+    # so the mean is 0.5, not (0.5 + 0) / 2
+    assert seq_rep_n(["a a a", "x", ""], 2) == pytest.approx(0.5)
+    assert math.isnan(seq_rep_n(["x", ""], 2))
+    assert math.isnan(seq_rep_n([], 1))
+
+
+def test_seq_rep_of_identical_tokens_approaches_one():
+    # 10 identical tokens: 1-grams 10, unique 1 -> 0.9
+    assert seq_rep_n(["go " * 10], 1) == pytest.approx(0.9)
+
+
+def test_three_token_cycle_is_looped():
+    tokens = ["x", "y"] + ["a", "b", "c"] * 4
+    assert loop_repeats(tokens) == (3, 4)  # the final occurrence counts: 4 copies -> 4
+    assert is_looped(tokens)
+    assert loop_repeats(["a", "b", "c"] * 2) == (3, 2)  # two copies already loop (repeats > 1, n >= 3)
+    assert is_looped(["a", "b", "c"] * 2)
+
+
+def test_two_token_cycle_needs_more_than_fifty_repeats():
+    assert loop_repeats(["a", "b"] * 10) == (2, 10)  # n = 4 gives 5, n = 6 gives 3: n = 2 wins
+    assert not is_looped(["a", "b"] * 10)
+    assert not is_looped(["a", "b"] * 50)
+    assert is_looped(["a", "b"] * 51)
+
+
+def test_one_token_repeated():
+    assert loop_repeats(["ha"] * 60) == (1, 60)
+    assert is_looped(["ha"] * 60)
+    assert not is_looped(["ha"] * 50)  # 50 is not > 50
+    assert is_looped(["ha"] * 51)
+
+
+def test_ties_go_to_the_smallest_n():
+    # a b b a b b: n = 1 -> "b b" = 2 copies; n = 3 -> "abb abb" = 2 copies; the tie goes to n = 1,
+    # which is not a loop (n < 3, 2 <= 50), though n = 3 would have been one.
+    assert loop_repeats(list("abbabb")) == (1, 2)
+    assert not is_looped(list("abbabb"))
+    # no repetition at all: every n gives 1 -> n = 1
+    assert loop_repeats(list("abcd")) == (1, 1)
+    assert loop_repeats([]) == (1, 1)
+
+
+def test_only_repeats_at_the_end_count():
+    assert not is_looped(["a", "b", "c"] * 5 + ["end"])
+
+
+def test_loop_rate():
+    assert loop_rate(["one two three one two three", "one two three four", "", "b b b"]) == pytest.approx(
+        0.25
+    )
+    assert math.isnan(loop_rate([]))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("abcxyzxyzxyz", (3, 3)),  # xyz three times from index 3 ("c" != "z" stops it there)
+        ("abababab", (0, 2)),  # the smallest period wins over 4
+        ("zababab", (1, 2)),
+        ("qxyzxyzxyzx", (1, 3)),  # a partial last period counts: 10 chars >= 3 · 3
+        ("qxyzxyzxy", None),  # 8 chars of period 3 < 9
+        ("aaa", (0, 1)),
+        ("xaa", None),  # a run of 2 < 3 periods of 1
+        ("xyzxyzxyzaaa", (9, 1)),  # period 1 at the end beats period 3 from the start
+        ("Wait...", (4, 1)),  # the definition counts a trailing ellipsis
+        ("abcdefg", None),
+        ("hello world", None),
+        ("", None),
+    ],
+)
+def test_loop_onset_period(text, expected):
+    assert loop_onset_period(text) == expected
+
+
+def test_loop_onset_period_is_quick_on_300_characters():
+    rng = random.Random(0)
+    aperiodic = "".join(rng.choice("abcdefgh ") for _ in range(300))
+    worst_ish = "a" * 150 + "ab" * 75  # long periodic stretches that fail late
+    start = time.perf_counter()
+    for text in [aperiodic, worst_ish, "x" + "abcdefghij" * 29 + "abcdefghi"] * 20:
+        loop_onset_period(text)
+    assert time.perf_counter() - start < 2.0
+    assert loop_onset_period("x" + "abcdefghij" * 29 + "abcdefghi") == (1, 10)

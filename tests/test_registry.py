@@ -1,0 +1,271 @@
+"""Finding generators by name: runtime registration, the built-in source scan, entry-point plugins."""
+
+from __future__ import annotations
+
+import ast
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from support import install_plugin
+
+from generators import Generator, available_generators, create_generator, get_generator_class, registry
+from generators.errors import ConfigError, UnknownGeneratorError
+from generators.registry import GeneratorEntry, register_generator
+
+PLUGIN_DIR = Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"
+
+# A plugin module: complete (if useless) generators, and a target that is not one.
+PLUGIN_SOURCE = """
+from dataclasses import dataclass
+from generators import Generator, register_generator
+
+@dataclass
+class Config:
+    size: int = 1  # how big
+
+class Plain(Generator):  # no decorator: its name comes from the entry point
+    config_class = Config
+    fit = score = generate = save = describe = lambda self, *a, **k: None
+    load = classmethod(lambda cls, *a, **k: cls())
+
+@register_generator("fake-decorated")  # a plugin may use the decorator too
+class Decorated(Plain):
+    pass
+
+class Child(Decorated):  # inherits the name "fake-decorated"; listed as "fake-child"
+    pass
+
+def not_a_generator():
+    pass
+"""
+
+
+@dataclass
+class SizeConfig:
+    size: int = 1  # how big
+
+
+class Minimal(Generator):
+    """Just enough of a generator to be registered and built."""
+
+    config_class = SizeConfig
+    fit = score = generate = save = describe = lambda self, *a, **k: None
+    load = classmethod(lambda cls, *a, **k: cls())
+
+
+@pytest.fixture(autouse=True)
+def isolated_registry(monkeypatch):
+    """Registrations and imports made by a test are forgotten after it."""
+    monkeypatch.setattr(registry, "_runtime", dict(registry._runtime))
+    monkeypatch.setattr(registry, "_loaded", dict(registry._loaded))
+
+
+@pytest.fixture
+def fake_plugin(tmp_path, monkeypatch):
+    """Distribution fake-dist 0.1 on sys.path (a dist-info folder, no pip) with six entry points."""
+    module = f"fake_plugin_{abs(hash(str(tmp_path)))}"
+    targets = {
+        "fake-gen": f"{module}:Plain",
+        "fake-decorated": f"{module}:Decorated",
+        "fake-child": f"{module}:Child",
+        "fake-missing": f"{module}:Missing",
+        "fake-nomodule": "no_such_module_for_textgen_bench:Thing",
+        "fake-function": f"{module}:not_a_generator",
+    }
+    root = install_plugin(tmp_path / "site", "fake-dist", module, PLUGIN_SOURCE, targets)
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.delitem(sys.modules, module, raising=False)  # removed again after the test
+    return module
+
+
+@pytest.fixture
+def fake_builtins(tmp_path, monkeypatch):
+    """Point the built-in scan at a folder of this test's making; rescan before and after."""
+    monkeypatch.setattr(registry, "_PACKAGE_DIR", tmp_path)
+    registry._builtin_entries.cache_clear()
+    yield tmp_path
+    registry._builtin_entries.cache_clear()
+
+
+# ---------------------------------------------------------------- runtime registration
+
+
+def test_register_generator_names_lists_and_builds_a_class():
+    @register_generator("test-minimal")
+    class Registered(Minimal):
+        pass
+
+    assert Registered.name == "test-minimal"
+    entry = available_generators()["test-minimal"]
+    assert entry.source == "registered at runtime"
+    assert entry.target == f"{__name__}:{Registered.__qualname__}"
+    assert get_generator_class("test-minimal") is Registered
+    made = create_generator("test-minimal", {"size": 3})
+    assert isinstance(made, Registered) and made.config == SizeConfig(size=3)
+    with pytest.raises(ConfigError, match=r"unknown option test-minimal\.siz \(did you mean 'size'\?\)"):
+        create_generator("test-minimal", {"siz": 3})
+
+
+def test_available_generators_are_sorted():
+    for name in ("test-zz", "test-aa"):
+        register_generator(name)(type(name, (Minimal,), {}))
+    names = list(available_generators())
+    assert names == sorted(names) and {"test-aa", "test-zz"} <= set(names)
+
+
+# ---------------------------------------------------------------- the built-in scan
+
+
+def test_decorated_names_reads_top_level_decorated_classes():
+    source = """
+import generators
+from generators.registry import register_generator
+
+@register_generator("plain")
+class Plain: ...
+
+@generators.register_generator("dotted")
+class Dotted: ...
+
+@register_generator(NAME)  # not a constant: cannot be read without importing
+class Dynamic: ...
+
+class Undecorated: ...
+
+@register_generator("function")
+def function(): ...
+
+def factory():
+    @register_generator("nested")
+    class Nested: ...
+"""
+    assert registry._decorated_names(ast.parse(source)) == [("plain", "Plain"), ("dotted", "Dotted")]
+
+
+def test_builtin_scan_reads_module_files_without_importing_them(fake_builtins):
+    (fake_builtins / "fake_model.py").write_text(
+        'raise RuntimeError("imported!")\n\n@register_generator("fake-builtin")\nclass FakeModel: ...\n'
+    )
+    (fake_builtins / "helpers.py").write_text("class NotAGenerator: ...\n")
+    (fake_builtins / "subpackage").mkdir()
+    (fake_builtins / "subpackage" / "__init__.py").write_text('@register_generator("hidden")\nclass H: ...\n')
+    assert registry._builtin_entries() == {
+        "fake-builtin": GeneratorEntry("fake-builtin", "generators.fake_model:FakeModel", "built-in")
+    }
+    assert available_generators()["fake-builtin"].source == "built-in"
+
+
+def test_builtins_win_name_clashes_with_plugins(fake_builtins, fake_plugin):
+    (fake_builtins / "clash.py").write_text('@register_generator("fake-gen")\nclass Clash: ...\n')
+    assert available_generators()["fake-gen"] == GeneratorEntry(
+        "fake-gen", "generators.clash:Clash", "built-in"
+    )
+
+
+def test_the_real_builtins_are_declared_in_generators():
+    for name, entry in available_generators().items():
+        if entry.source == "built-in":
+            module, _, cls = entry.target.partition(":")
+            path = Path(registry.__file__).parent / f"{module.removeprefix('generators.')}.py"
+            assert path.exists() and f"class {cls}(" in path.read_text(), name
+
+
+# ---------------------------------------------------------------- entry-point plugins
+
+
+def test_plugin_is_listed_with_its_distribution_and_imported_on_demand(fake_plugin):
+    entry = available_generators()["fake-gen"]
+    assert entry == GeneratorEntry("fake-gen", f"{fake_plugin}:Plain", "plugin fake-dist 0.1")
+    assert fake_plugin not in sys.modules  # listing imports nothing
+    cls = get_generator_class("fake-gen")
+    assert cls.__module__ == fake_plugin and cls.__name__ == "Plain"
+    assert cls.name == "fake-gen"  # named after its entry point
+    assert get_generator_class("fake-gen") is cls
+    assert create_generator("fake-gen", {"size": 2}).config.size == 2
+
+
+def test_a_plugin_using_the_decorator_keeps_its_plugin_source(fake_plugin):
+    cls = get_generator_class("fake-decorated")
+    assert cls.name == "fake-decorated"
+    assert available_generators()["fake-decorated"].source == "plugin fake-dist 0.1"
+
+
+def test_a_subclass_of_a_named_generator_gets_its_own_entry_point_name(fake_plugin):
+    child = get_generator_class("fake-child")
+    assert child.name == "fake-child"
+    assert get_generator_class("fake-decorated").name == "fake-decorated"
+
+
+def test_unknown_name_suggests_the_closest(fake_plugin):
+    with pytest.raises(UnknownGeneratorError) as raised:
+        get_generator_class("fake-gne")
+    message = str(raised.value)
+    assert message.startswith("unknown generator 'fake-gne' (did you mean 'fake-gen'?); available: ")
+    assert "fake-decorated" in message
+    assert isinstance(raised.value, ConfigError) and isinstance(raised.value, KeyError)
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        (
+            "fake-missing",
+            r"cannot be loaded from fake_plugin_\d+:Missing: module .* has no attribute 'Missing'",
+        ),
+        ("fake-nomodule", r"cannot be loaded from no_such_module_for_textgen_bench:Thing: No module named"),
+        ("fake-function", r"fake_plugin_\d+:not_a_generator is not a Generator subclass"),
+    ],
+    ids=["missing-class", "missing-module", "not-a-generator"],
+)
+def test_a_broken_entry_point_is_a_config_error_naming_it(fake_plugin, name, problem):
+    with pytest.raises(ConfigError, match=rf"generator '{name}' \(plugin fake-dist 0.1\)") as raised:
+        get_generator_class(name)
+    assert raised.match(problem)
+
+
+# ---------------------------------------------------------------- the reference plugin package
+
+
+def test_reference_plugin_declares_its_entry_point():
+    project = tomllib.loads((PLUGIN_DIR / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "textgen-bench-char-ngram"
+    assert project["project"]["dependencies"] == ["numpy>=1.26"]
+    entry_points = project["project"]["entry-points"][registry.ENTRY_POINT_GROUP]
+    assert entry_points == {"char-ngram": "textgen_bench_char_ngram:CharNGramGenerator"}
+    assert 'name: ClassVar[str] = "char-ngram"' in (PLUGIN_DIR / "textgen_bench_char_ngram.py").read_text()
+
+
+@pytest.mark.integration
+def test_reference_plugin_installs_and_is_found(tmp_path):
+    """pip-installs the plugin (offline, into a folder) and finds it from a fresh interpreter."""
+    if shutil.which("pip", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("pip is not available")
+    build = shutil.copytree(PLUGIN_DIR, tmp_path / "src")  # the build must not write into tests/
+    target = tmp_path / "site"
+    pip = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-index",
+        "--no-build-isolation",
+    ]
+    subprocess.run([*pip, "--target", str(target), str(build)], check=True, timeout=120)
+    probe = (
+        "from generators import available_generators, get_generator_class\n"
+        "entry = available_generators()['char-ngram']\n"
+        "print(entry.source, get_generator_class('char-ngram').__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), str(Path(__file__).parents[1])])}
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.split() == ["plugin", "textgen-bench-char-ngram", "0.1.0", "CharNGramGenerator"]

@@ -1,0 +1,306 @@
+"""The report renders from results.json alone: every section, failures, plots, CSV, --compare, determinism.
+
+``tests/data/results_small.json`` is a hand-written run (values typed in, not measured): markov and
+char-lstm finished, word-lstm failed in its sweep (fit and likelihood kept), three temperatures, a
+human row, greedy loops among the demo samples and nulls where a metric is undefined.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from benchmarks.report import formatting as fmt
+from benchmarks.report import render_report
+from benchmarks.report.data import load_run
+from generators.errors import TextgenBenchError
+
+FIXTURE = Path(__file__).parent / "data" / "results_small.json"
+SECTIONS = [
+    "# textgen-bench: tinyshakespeare · profile quick · 2025-01-15",
+    "## How to read this",
+    "## Summary",
+    "## Likelihood",
+    "## Repetition and diversity across temperatures",
+    "### Repetition",
+    "### Diversity",
+    "### Overlap with the training text, and sample quality",
+    "## Samples",
+    "## Plots",
+    "## Throughput on x86_64 (cpu)",
+    "## Environment",
+]
+PLOTS = {
+    "bpc.png",
+    "repetition.png",
+    "diversity.png",
+    "quality_diversity.png",
+    "learning_curves.png",
+    "throughput.png",
+}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def fixture_results() -> dict:
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def make_run(folder: Path, results: dict | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    if results is None:
+        shutil.copy(FIXTURE, folder / "results.json")
+    else:
+        (folder / "results.json").write_text(json.dumps(results, allow_nan=False), encoding="utf-8")
+    return folder
+
+
+FORBIDDEN_MODULES = ("torch", "transformers", "markovify", "benchmarks.metrics", "benchmarks.harness")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> tuple[Path, str]:
+    """The fixture rendered in a fresh interpreter, which must not have imported torch or a generator."""
+    run_dir = make_run(tmp_path_factory.mktemp("run"))
+    code = (
+        "import sys; from pathlib import Path; from benchmarks.report import render_report; "
+        f"render_report(Path({str(run_dir)!r})); "
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN_MODULES!r} "
+        f"or m.startswith({FORBIDDEN_MODULES!r})))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"the report imported {result.stdout.strip()}"
+    return run_dir, (run_dir / "report.md").read_text(encoding="utf-8")
+
+
+def table_rows(report: str, first_column: str) -> list[list[str]]:
+    """The cells of every table row whose first cell is ``first_column``."""
+    rows = []
+    for line in report.splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]] if line.startswith("|") else []
+        if cells and cells[0] == first_column:
+            rows.append(cells)
+    return rows
+
+
+def test_the_fixture_follows_the_harness_schema():
+    from benchmarks.metrics import totals_from_scores
+    from benchmarks.samples import cell_metrics, train_indexes
+    from benchmarks.stages import likelihood_fields
+
+    results = fixture_results()
+    cell_keys = set(cell_metrics(["a b c d e f", "a b a b a b"], train_indexes("a b c d e f g h i j")))
+    assert set(results["human"]["cells"][0]) == cell_keys | {"temperature"}
+    for name in ("markov", "char-lstm"):
+        for cell in results["generators"][name]["sweep"]:
+            assert set(cell) == cell_keys | {"temperature", "seconds", "samples", "quality_bpc"}
+    likelihood_keys = set(likelihood_fields(totals_from_scores("ab", [-1.0, -1.0])))
+    for entry in results["generators"].values():
+        assert likelihood_keys <= set(entry["likelihood"])
+    assert FIXTURE.stat().st_size < 30_000
+
+
+def test_report_has_every_section_in_order(rendered):
+    _, report = rendered
+    positions = [
+        report.find(f"\n{header}\n") if i else report.find(header) for i, header in enumerate(SECTIONS)
+    ]
+    assert -1 not in positions, [h for h, p in zip(SECTIONS, positions, strict=True) if p == -1]
+    assert positions == sorted(positions)
+
+
+def test_report_never_prints_nan_or_inf(rendered):
+    _, report = rendered
+    assert "nan" not in report.lower()  # what the harness's own test checks
+    assert not re.search(r"\binf\b|infinity", report, re.I)
+    outside_config = re.sub(r"```json\n.*?\n```", "", report, flags=re.S)
+    assert not re.search(r"\b(none|null)\b", outside_config, re.I)
+
+
+def test_failed_generator_shows_stage_and_first_line_of_its_error(rendered):
+    _, report = rendered
+    (row,) = table_rows(report, "word-lstm (failed)")[:1]
+    assert row[-1] == (
+        "failed in sweep: generator 'word-lstm' broke the contract in generate(): raised IndexError: "
+        "index 8000 is out of bounds \\| size 8000"
+    )
+    assert "second line of the message" not in report
+    assert "No sweep for: word-lstm (failed)." in report
+
+
+def test_tables_are_well_formed(rendered):
+    _, report = rendered
+    widths = []
+    for line in report.splitlines():
+        if line.startswith("|"):
+            widths.append(len(re.findall(r"(?<!\\)\|", line)))
+        elif widths:
+            assert len(set(widths)) == 1, widths
+            widths = []
+
+
+def test_summary_holds_hand_checked_values(rendered):
+    _, report = rendered
+    header = table_rows(report, "generator")[0]
+    assert header[1:4] == ["bpc [95% CI]", "word perplexity", "loop rate, T=0 (greedy)"]
+    assert header[7] == "generation chars/s, batch 16"
+    markov = table_rows(report, "markov")[0]
+    assert markov[1:8] == ["3.412 [3.351, 3.474]", "565,627.7", "1.000", "0.004", "0.861", "0.121", "21,378"]
+    human = table_rows(report, "human (test split)")[0]
+    assert human[1:8] == ["—", "—", "0.000", "0.000", "0.952", "0.051", "—"]
+
+
+def test_likelihood_table_flags_native_perplexity_and_states_the_ci(rendered):
+    _, report = rendered
+    assert "native token perplexity ¹" in report and "**not comparable across tokenizers**" in report
+    char_lstm = table_rows(report, "char-lstm")[1]
+    # native token perplexity of a character model = 2 ** bpc = 2 ** 1.974 = 3.93; oov_rate is null
+    assert char_lstm[5:7] == ["3.9", "—"]
+    assert "bootstrap over 10 chunks of 2,000 characters, 200 resamples, seed 0" in report
+
+
+def test_greedy_loop_is_shown_verbatim_in_a_code_block(rendered):
+    _, report = rendered
+    loop = fixture_results()["generators"]["char-lstm"]["demo_samples"]["0.0"][0]
+    assert f"```text\n{loop}\n```" in report
+    greedy = report.index("#### T=0 (greedy)")
+    assert greedy < report.index(loop) < report.index("#### T=0.5")
+
+
+def test_samples_with_fences_and_empty_continuations(rendered):
+    _, report = rendered
+    assert "````text\nWas ever woman in this humour woo'd?\n```\nA fence in the text.\n````" in report
+    assert "*(empty: the model ended the text at once)*" in report
+
+
+def test_plots_are_pngs_linked_by_relative_path(rendered):
+    run_dir, report = rendered
+    links = re.findall(r"!\[[^\]]+\]\((plots/[^)]+)\)", report)
+    assert {Path(link).name for link in links} == PLOTS
+    assert {p.name for p in (run_dir / "plots").iterdir()} == PLOTS
+    for link in links:
+        assert (run_dir / link).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_results_csv_is_long_form_with_human_rows(rendered):
+    run_dir, _ = rendered
+    frame = pd.read_csv(run_dir / "results.csv")
+    assert list(frame.columns) == ["generator", "temperature", "metric", "value"]
+    bpc = frame[frame.metric == "bpc"].set_index("generator")["value"]
+    assert bpc.to_dict() == {"markov": 3.412, "char-lstm": 1.974, "word-lstm": 2.318}
+    assert frame[frame.metric == "bpc"].temperature.isna().all()
+    rep4 = frame[frame.metric == "seq_rep_4"]
+    assert sorted(rep4[rep4.generator == "markov"].temperature) == [0.0, 0.5, 1.0]
+    assert rep4[(rep4.generator == "char-lstm") & (rep4.temperature == 0.5)].value.item() == 0.032
+    assert rep4[rep4.generator == "human"].value.item() == 0.0
+    assert rep4[rep4.generator == "human"].temperature.isna().all()
+    assert "word-lstm" not in set(rep4.generator)
+    low = frame[(frame.metric == "bpc_ci95_low") & (frame.generator == "markov")].value.item()
+    assert low == 3.351
+    assert frame[(frame.generator == "human") & (frame.metric == "quality_bpc")].value.item() == 2.184
+    onset = frame[(frame.generator == "markov") & (frame.metric == "loop_onset_median")]
+    assert onset.set_index("temperature")["value"].isna().to_dict() == {0.0: False, 0.5: False, 1.0: True}
+
+
+def test_compare_shows_value_earlier_value_and_difference(tmp_path):
+    earlier = fixture_results()
+    earlier["generators"]["markov"]["likelihood"]["bpc"] = 3.5
+    earlier["generators"]["char-lstm"]["likelihood"]["word_perplexity"] = 2000.0
+    make_run(tmp_path / "earlier", earlier)
+    run_dir = make_run(tmp_path / "now")
+    report = render_report(run_dir, compare=tmp_path / "earlier").read_text(encoding="utf-8")
+    # 3.412 - 3.5 = -0.088 = -2.51 % of 3.5;  2128.7 - 2000 = +128.7 = +6.4 %
+    assert table_rows(report, "markov")[0][8] == "was 3.500; Δ -0.088 (-2.5%)"
+    assert ["markov", "bpc", "3.412", "3.500", "-0.088", "-2.5%"] in table_rows(report, "markov")
+    assert ["char-lstm", "word perplexity", "2,128.7", "2,000.0", "+128.7", "+6.4%"] in table_rows(
+        report, "char-lstm"
+    )
+    assert "was 2,000.0; Δ +128.7 (+6.4%)" in report
+    assert "\n### Changes since the earlier run\n" in report
+    assert load_run(tmp_path / "earlier" / "results.json") == load_run(tmp_path / "earlier")
+
+
+def test_rendering_twice_gives_the_same_report(rendered):
+    run_dir, report = rendered
+    csv = (run_dir / "results.csv").read_bytes()
+    assert render_report(run_dir).read_text(encoding="utf-8") == report
+    assert (run_dir / "results.csv").read_bytes() == csv
+
+
+def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
+    """A generator failed before any stage, no judge, no learning curves."""
+    results = fixture_results()
+    results["config"]["run"]["generators"].append("gpt2")
+    results["generators"]["gpt2"] = {"status": "failed", "error": "out of memory", "failed_stage": "fit"}
+    results["judge"], results["judge_error"] = None, "no judge available (requested 'auto')"
+    results["human"]["quality_bpc"] = None
+    for entry in results["generators"].values():
+        entry.get("fit", {})["curve"] = []
+        for cell in entry.get("sweep", []):
+            cell["quality_bpc"] = None
+    run_dir = make_run(tmp_path / "run", results)
+    (run_dir / "plots").mkdir()
+    (run_dir / "plots" / "learning_curves.png").write_bytes(PNG_MAGIC)  # left by an earlier render
+    report = render_report(run_dir).read_text(encoding="utf-8")
+    assert table_rows(report, "gpt2 (failed)")[0][-1] == "failed in fit: out of memory"
+    assert "not judged (no judge available (requested 'auto'))" in report
+    for file, caption in [
+        ("learning_curves.png", "Validation bpc against training time"),
+        ("quality_diversity.png", "Quality against diversity: judge bpc against Self-BLEU-4"),
+    ]:
+        assert file not in report and not (run_dir / "plots" / file).exists()
+        assert f"*{caption}: no data to plot.*" in report
+    assert "nan" not in report.lower()
+
+
+def test_wrong_schema_or_missing_results_is_a_clear_error(tmp_path):
+    results = fixture_results()
+    results["schema"] = 2
+    with pytest.raises(TextgenBenchError, match="schema 2"):
+        render_report(make_run(tmp_path / "new", results))
+    with pytest.raises(TextgenBenchError, match=r"no results\.json"):
+        render_report(tmp_path / "absent")
+
+
+@pytest.mark.parametrize(
+    ("show", "value", "expected"),
+    [
+        (fmt.bpc, 2.1234, "2.123"),
+        (fmt.bpc, float("nan"), "—"),
+        (fmt.bpc, None, "—"),
+        (fmt.bpc, -0.0001, "0.000"),
+        (fmt.perplexity, 12345.67, "12,345.7"),
+        (fmt.perplexity, float("inf"), "—"),
+        (fmt.perplexity, 3.2e9, "3.20e+09"),
+        (fmt.speed, 12345.6, "12,346"),
+        (fmt.speed, 41.26, "41.3"),
+        (fmt.count, 1234567, "1,234,567"),
+        (fmt.mebibytes, 905969664, "864"),
+        (fmt.temperature, 0.0, "T=0 (greedy)"),
+        (fmt.temperature, 1.0, "T=1"),
+        (fmt.rate, True, "—"),
+    ],
+)
+def test_formatters(show, value, expected):
+    assert show(value) == expected
+
+
+def test_delta_signs_and_percentages():
+    assert fmt.delta(3.412, 3.5, fmt.bpc) == ("-0.088", "-2.5%")
+    assert fmt.delta(2.0, 2.0, fmt.bpc) == ("±0.000", "±0.0%")
+    assert fmt.delta(0.1, 0.0, fmt.rate) == ("+0.100", "—")
+    assert fmt.delta(None, 1.0, fmt.rate) == ("—", "—")
+
+
+def test_code_block_and_span_survive_backticks():
+    assert fmt.code_block("a ``` b") == "````text\na ``` b\n````"
+    assert fmt.code_span("x`y") == "``x`y``"
+    assert fmt.code_span("`x") == "`` `x ``"
+    assert fmt.table_cell("a | b\nc") == "a \\| b c"
