@@ -1,0 +1,135 @@
+"""Batched incremental decoding with a KV cache for GPT-2-style models (learned absolute positions).
+
+Rows are left-padded to one width; the attention mask hides the padding and each row's position
+ids count its own tokens from 0, so a row's logits do not depend on the other rows (up to float
+rounding). One forward per new token reuses ``past_key_values``. Finished rows leave the batch.
+
+Window rule (n_positions = W, check interval K = W // 4): a prompt keeps its last W - K tokens;
+every K steps, each row longer than W - K tokens is cut to its last W // 2 tokens. Between checks a
+row grows by at most K tokens, so no position passes W - 1. The checks fall on the same steps
+whatever the batch (the step count is shared), so a row's text does not depend on the other rows;
+when any row is cut, the cache is rebuilt from every row's own context (for the rows not cut that
+recomputes what the cache held). Rebuilds happen at most once per K steps for the whole batch,
+instead of once per row that reaches the window.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+import torch
+from transformers import GPT2LMHeadModel
+
+from generators.bytelevel import ByteLevelTokens
+
+
+class CachedDecoding:
+    """State of one batched generation: contexts, cache, decoded text per row."""
+
+    def __init__(
+        self,
+        model: GPT2LMHeadModel,
+        tokens: ByteLevelTokens,
+        contexts: list[list[int]],
+        max_chars: int,
+        device: torch.device,
+    ) -> None:
+        self.model, self.tokens, self.device = model, tokens, device
+        self.max_chars = max_chars
+        window = int(model.config.n_positions)
+        self.check_every = max(1, window // 4)  # K: steps between window checks
+        self.longest = window - self.check_every  # rows longer than this at a check are cut
+        self.keep = max(1, window // 2)  # tokens a cut row keeps
+        self.step = 0
+        self.contexts = [list(c)[-self.longest :] for c in contexts]  # per row: what the model sees
+        self.active = list(range(len(contexts)))  # rows still generating, in batch order
+        self.decoders = [codecs.getincrementaldecoder("utf-8")("replace") for _ in contexts]
+        self.pieces: list[list[str]] = [[] for _ in contexts]
+        self.chars = [0] * len(contexts)
+        self.blocked = torch.tensor(tokens.blocked_ids, dtype=torch.long, device=device)
+        self._prefill()
+
+    def _prefill(self) -> None:
+        """Run every active row's context through the model, left-padded, into a fresh cache."""
+        rows = [self.contexts[r] for r in self.active]
+        width = max(len(row) for row in rows)
+        ids = torch.full((len(rows), width), self.tokens.end_of_text, dtype=torch.long)  # (B, W)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)  # (B, W) 1 = real token
+        for i, row in enumerate(rows):
+            ids[i, width - len(row) :] = torch.tensor(row)
+            mask[i, width - len(row) :] = 1
+        self.mask = mask.to(self.device)
+        positions = (self.mask.cumsum(-1) - 1).clamp_min(0)  # (B, W)
+        out = self.model(
+            input_ids=ids.to(self.device), attention_mask=self.mask, position_ids=positions, use_cache=True
+        )
+        self.cache, self.next_logits = out.past_key_values, out.logits[:, -1]  # (B, V)
+
+    def _feed(self, picked: list[int]) -> None:
+        """One forward for the newly picked token of each active row."""
+        ones = torch.ones((len(picked), 1), dtype=self.mask.dtype, device=self.device)
+        self.mask = torch.cat([self.mask, ones], dim=1)  # (B, W + 1)
+        positions = torch.tensor(
+            [[len(self.contexts[r]) - 1] for r in self.active], device=self.device
+        )  # (B, 1)
+        out = self.model(
+            input_ids=torch.tensor(picked, device=self.device)[:, None],
+            attention_mask=self.mask,
+            position_ids=positions,
+            past_key_values=self.cache,
+            use_cache=True,
+        )
+        self.cache, self.next_logits = out.past_key_values, out.logits[:, -1]  # (B, V)
+
+    def logits(self) -> torch.Tensor:
+        """(B, V) next-token logits of the active rows; special tokens other than end-of-text are -inf."""
+        logits = self.next_logits[:, : self.tokens.vocab_size].float()
+        logits[:, self.blocked] = float("-inf")
+        return logits
+
+    def _append(self, row: int, token: int) -> bool:
+        """Add ``token`` to ``row``'s text; False when the row is finished."""
+        if token == self.tokens.end_of_text:
+            return False
+        piece = self.decoders[row].decode(self.tokens.token_bytes(token))
+        self.pieces[row].append(piece)
+        self.chars[row] += len(piece)
+        if self.chars[row] >= self.max_chars:
+            return False
+        self.contexts[row].append(token)
+        return True
+
+    def advance(self, picked: list[int]) -> bool:
+        """Append each active row's picked token and run the model; False when every row is done."""
+        keep = [
+            i
+            for i, (row, token) in enumerate(zip(self.active, picked, strict=True))
+            if self._append(row, token)
+        ]
+        if not keep:
+            return False
+        if len(keep) < len(self.active):
+            self.active = [self.active[i] for i in keep]
+            picked = [picked[i] for i in keep]
+            index = torch.tensor(keep, device=self.device)
+            self.cache.batch_select_indices(index)
+            self.mask = self.mask[index]
+        self.step += 1
+        if self._cut_long_contexts():
+            self._prefill()
+        else:
+            self._feed(picked)
+        return True
+
+    def _cut_long_contexts(self) -> bool:
+        """At every K-th step, cut rows longer than W - K to their last W // 2 tokens; True if any."""
+        if self.step % self.check_every:
+            return False
+        long = [r for r in self.active if len(self.contexts[r]) > self.longest]
+        for r in long:
+            self.contexts[r] = self.contexts[r][-self.keep :]
+        return bool(long)
+
+    def texts(self) -> list[str]:
+        """Each row's continuation, cut to exactly ``max_chars`` characters when it got that far."""
+        return ["".join(pieces)[: self.max_chars] for pieces in self.pieces]

@@ -1,0 +1,339 @@
+"""GPT-2 (transformers' ``GPT2LMHeadModel``), trained from scratch or loaded pretrained.
+
+From scratch: a byte-level BPE trained on the train split (``tokenizer = "bpe"``) or raw UTF-8
+bytes (``tokenizer = "byte"``), then a GPT-2 of the configured size trained on random windows of
+the train split's token stream. Pretrained: ``pretrained = "gpt2"`` (or a local folder written by
+``save_pretrained``) with its own tokenizer, zero-shot or fine-tuned. Every tokenizer here is
+byte-level, so every string is encodable: open vocabulary, oov_rate 0.
+
+Start of text: the ``<|endoftext|>`` token is put before everything scored or generated (as GPT-2
+does), so the first token is predicted too.
+
+Scoring rule: ``score(text, context)`` tokenizes ``context`` and ``text`` separately and scores
+``[<|endoftext|>] + tokens(context) + tokens(text)``; the sum is exactly log P(text's tokens |
+the rest) for that tokenization. Each token's log-probability goes on the character holding its
+last byte (several tokens of one multi-byte character add up there). Sequences longer than the
+window (n_positions) are scored with a sliding window: the first window scores its targets with
+all their context, each later window scores the next ``score_stride`` tokens, so every token is
+scored once and sees at least ``window - score_stride`` earlier tokens (more when near the start).
+
+Generation: ``[<|endoftext|>] + tokens(prompt)``, batched with left padding, attention mask,
+per-row position ids and a KV cache (one forward per new token); the window rule (a prompt keeps
+its last 3/4 window of tokens; every window/4 steps a row longer than that keeps its last half
+window) is in :mod:`generators.cached_decoding`; a row's text never depends on the other rows.
+Bytes are decoded incrementally (invalid UTF-8 becomes U+FFFD); a row stops at ``max_chars``
+characters, or earlier at ``<|endoftext|>`` (its continuation is then shorter; an incomplete
+multi-byte character left at that point is dropped).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Self
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformers import GPT2Config, GPT2LMHeadModel
+
+from generators.base import Budget, Corpus, FitReport, Generator, Sampling
+from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
+from generators.cached_decoding import CachedDecoding
+from generators.config import config_from_dict, config_to_dict
+from generators.errors import ConfigError, CorpusError
+from generators.registry import register_generator
+from generators.sampling import choose_tokens, seeded_uniforms
+from generators.training import OptimConfig, device_name, resolve_device, seeded, train
+
+LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
+
+
+@dataclass
+class GPT2GeneratorConfig:
+    """Model size, tokenizer and training settings; the size fields apply to a from-scratch model."""
+
+    pretrained: str = ""  # Hugging Face model name or local folder; "" = build from scratch
+    finetune: bool = True  # pretrained only: train on the corpus (false = zero-shot)
+    tokenizer: Literal["bpe", "byte"] = "bpe"  # from scratch: BPE trained on the train split, or UTF-8 bytes
+    vocab_size: int = 2048  # from scratch, bpe: at most this many tokens (256 bytes + <|endoftext|> + merges)
+    n_layer: int = 4  # from scratch: transformer blocks
+    n_head: int = 4  # from scratch: attention heads per block
+    n_embd: int = 128  # from scratch: width of the residual stream
+    context: int = 128  # from scratch: n_positions; also the training sequence length (in tokens)
+    dropout: float = 0.0  # residual, embedding and attention dropout while training
+    batch_size: int = 16  # training sequences per step
+    score_stride: int = 0  # tokens scored by each sliding window after the first; 0 = half the window
+    score_batch: int = 16  # windows per forward pass when scoring
+    optim: OptimConfig = field(default_factory=OptimConfig)  # fine-tuning a pretrained GPT-2: lr ~5e-5
+
+    def __post_init__(self) -> None:
+        if self.n_layer < 1 or self.n_head < 1 or self.n_embd < 1 or self.n_embd % self.n_head:
+            raise ValueError("n_layer and n_head must be >= 1 and n_embd a positive multiple of n_head")
+        if self.context < 2 or self.batch_size < 1 or self.score_batch < 1:
+            raise ValueError("context must be >= 2, batch_size and score_batch >= 1")
+        if self.vocab_size < 257:
+            raise ValueError(f"vocab_size must be >= 257 (256 bytes + <|endoftext|>), got {self.vocab_size}")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.score_stride < 0 or (not self.pretrained and self.score_stride >= self.context):
+            raise ValueError(
+                f"score_stride must be in [0, context) (0 = context // 2), got {self.score_stride}"
+            )
+
+
+@register_generator("gpt2")
+class GPT2Generator(Generator):
+    """A GPT-2 language model over byte-level tokens, scored per character."""
+
+    config_class = GPT2GeneratorConfig
+    config: GPT2GeneratorConfig
+
+    def __init__(self, config: GPT2GeneratorConfig | None = None, *, device: str = "cpu") -> None:
+        super().__init__(config, device=device)
+        self.torch_device = resolve_device(device)
+        self.model: GPT2LMHeadModel | None = None
+        self.tokens: ByteLevelTokens | None = None
+        self.fit_report: FitReport | None = None  # what the last fit did
+
+    # ----------------------------------------------------------------- building
+
+    @property
+    def window(self) -> int:
+        """Tokens the model sees at once: its n_positions."""
+        return int(self._ready()[0].config.n_positions)
+
+    @property
+    def stride(self) -> int:
+        stride = self.config.score_stride or max(1, self.window // 2)
+        if stride >= self.window:
+            raise ConfigError(f"score_stride must be below the window of {self.window} tokens, got {stride}")
+        return stride
+
+    def _ready(self) -> tuple[GPT2LMHeadModel, ByteLevelTokens]:
+        if self.model is None and self.config.pretrained:
+            self._load_pretrained()
+        if self.model is None or self.tokens is None:
+            raise RuntimeError("gpt2: call fit() or load() first")
+        return self.model, self.tokens
+
+    def _load_pretrained(self) -> None:
+        self.tokens = ByteLevelTokens.from_pretrained(self.config.pretrained)
+        model = GPT2LMHeadModel.from_pretrained(self.config.pretrained, dtype=torch.float32)
+        self.model = model.to(self.torch_device).eval()
+
+    def _build_from_scratch(self, train_text: str) -> None:
+        c = self.config
+        tokenizer = (
+            raw_byte_tokenizer() if c.tokenizer == "byte" else train_byte_bpe(train_text, c.vocab_size)
+        )
+        self.tokens = ByteLevelTokens(tokenizer, tokenizer.token_to_id(END_OF_TEXT))
+        hf_config = GPT2Config(
+            vocab_size=self.tokens.vocab_size,
+            n_positions=c.context,
+            n_embd=c.n_embd,
+            n_layer=c.n_layer,
+            n_head=c.n_head,
+            resid_pdrop=c.dropout,
+            embd_pdrop=c.dropout,
+            attn_pdrop=c.dropout,
+            bos_token_id=self.tokens.end_of_text,
+            eos_token_id=self.tokens.end_of_text,
+        )
+        self.model = GPT2LMHeadModel(hf_config).to(self.torch_device)
+
+    # ----------------------------------------------------------------- training
+
+    def fit(self, corpus: Corpus, *, seed: int = 0, budget: Budget | None = None) -> FitReport:
+        """Train on random windows of the train split's tokens; validate by bpc on corpus.valid."""
+        budget = budget or Budget()
+        valid = corpus.valid[: self.config.optim.eval_chars or None]
+        if not valid:
+            raise CorpusError("gpt2 needs a non-empty validation split")
+        with seeded(seed, self.torch_device):
+            if self.config.pretrained:
+                self._load_pretrained()
+            else:
+                self._build_from_scratch(corpus.train)
+            model, _ = self._ready()
+            if budget.steps == 0 or (self.config.pretrained and not self.config.finetune):
+                curve = [{"seconds": 0.0, "step": 0.0, "valid_bpc": self.bpc(valid)}]
+                self.fit_report = FitReport(
+                    stopped_by="steps" if budget.steps == 0 else "zero-shot", curve=curve
+                )
+                return self.fit_report
+            step_loss = self._step_loss_function(corpus.train, seed)
+            report = train(
+                model,
+                step_loss,
+                lambda: self.bpc(valid),
+                self.config.optim,
+                budget,
+                device=self.torch_device,
+                sample=lambda: self.generate([""], max_chars=80, seed=seed)[0],
+                desc="gpt2",
+            )
+        model.eval()
+        self.fit_report = report
+        return report
+
+    def _step_loss_function(self, train_text: str, seed: int):
+        """step -> (mean next-token loss in nats, characters consumed) over random windows."""
+        model, tokens = self._ready()
+        stream = torch.from_numpy(tokens.encode(train_text)).to(self.torch_device)  # (N,)
+        if len(stream) < 2:
+            raise CorpusError("gpt2 needs a train split of at least two tokens")
+        length = min(self.config.context, self.window, len(stream) - 1)  # T
+        chars_per_token = len(train_text) / len(stream)
+        batch = self.config.batch_size
+        rng = np.random.default_rng(seed)
+        steps = torch.arange(length + 1, device=self.torch_device)  # (T+1,)
+
+        def step_loss(step: int) -> tuple[torch.Tensor, int]:
+            starts = torch.from_numpy(rng.integers(0, len(stream) - length, size=batch)).to(self.torch_device)
+            windows = stream[starts[:, None] + steps]  # (B, T+1)
+            inputs, targets = windows[:, :-1].clone(), windows[:, 1:]  # (B, T) each
+            inputs[0, 0] = tokens.end_of_text  # one row per batch learns "start of text"
+            logits = model(input_ids=inputs, use_cache=False).logits  # (B, T, V)
+            loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
+            return loss, round(batch * length * chars_per_token)
+
+        return step_loss
+
+    # ----------------------------------------------------------------- scoring
+
+    def bpc(self, text: str) -> float:
+        """Bits per character of ``text`` (its total NLL / len / ln 2)."""
+        return float(-self.score(text).sum() / (len(text) * math.log(2)))
+
+    def score(self, text: str, context: str = "") -> np.ndarray:
+        _, tokens = self._ready()
+        scores = np.zeros(len(text), dtype=np.float64)
+        if not text:
+            return scores
+        text_ids = tokens.encode(text)
+        ids = np.concatenate([[tokens.end_of_text], tokens.encode(context), text_ids])  # (N,)
+        logprobs = self.token_logprobs(ids, first=len(ids) - len(text_ids))  # (n,)
+        np.add.at(scores, tokens.last_char_index(text, text_ids), logprobs)
+        return scores
+
+    def window_plan(self, n: int, first: int) -> list[tuple[int, int, int]]:
+        """(begin, score_from, end) windows scoring each target in [first, n) once.
+
+        Window k feeds ``ids[begin:end]`` (``end - begin = min(n, window)``) and scores targets
+        ``score_from .. end-1``; the first ends at ``max(window, first + stride)``, each later one
+        ``stride`` further.
+        """
+        window, stride = self.window, self.stride
+        plan, end = [], min(n, max(window, first + stride))
+        score_from = first
+        while score_from < n:
+            plan.append((max(0, end - window), score_from, end))
+            score_from, end = end, min(n, end + stride)
+        return plan
+
+    @torch.inference_mode()
+    def token_logprobs(self, ids: np.ndarray, first: int) -> np.ndarray:
+        """(len(ids) - first,) float64 log P(ids[j] | earlier ids in its window), j >= first."""
+        model, _ = self._ready()
+        model.eval()
+        plan = self.window_plan(len(ids), first)
+        out = []
+        for i in range(0, len(plan), self.config.score_batch):
+            chunk = plan[i : i + self.config.score_batch]
+            windows = np.stack([ids[b:e] for b, _, e in chunk])  # (B, L)
+            inputs = torch.from_numpy(windows).to(self.torch_device)
+            hidden = model.transformer(input_ids=inputs, use_cache=False).last_hidden_state  # (B, L, D)
+            # the hidden state before each target predicts it: (n, D) rows, (n,) targets
+            rows = torch.cat([hidden[k, s - 1 - b : e - 1 - b] for k, (b, s, e) in enumerate(chunk)])
+            targets = torch.from_numpy(np.concatenate([ids[s:e] for _, s, e in chunk])).to(self.torch_device)
+            out.append(self._gather_logprobs(model, rows, targets))
+        return np.concatenate(out)
+
+    def _gather_logprobs(
+        self, model: GPT2LMHeadModel, rows: torch.Tensor, targets: torch.Tensor
+    ) -> np.ndarray:
+        """log-softmax of lm_head(rows) at ``targets``, LOGIT_ROWS rows at a time: (n,) float64."""
+        parts = []
+        for i in range(0, len(rows), LOGIT_ROWS):
+            logits = model.lm_head(rows[i : i + LOGIT_ROWS]).float()  # (r, V)
+            logprobs = torch.log_softmax(logits, dim=-1)
+            parts.append(logprobs.gather(1, targets[i : i + LOGIT_ROWS, None]).squeeze(1))
+        return torch.cat(parts).double().cpu().numpy()
+
+    def native_token_count(self, text: str) -> int:
+        return len(self._ready()[1].encode(text))
+
+    def oov_rate(self, text: str) -> float:
+        return 0.0  # byte-level tokens: nothing is out of vocabulary
+
+    # ----------------------------------------------------------------- generation
+
+    def generate(
+        self, prompts: Sequence[str], *, max_chars: int, sampling: Sampling | None = None, seed: int = 0
+    ) -> list[str]:
+        if sampling is not None and not isinstance(sampling, Sampling):
+            raise TypeError(f"sampling must be a Sampling or None, got {type(sampling).__name__}")
+        if max_chars < 0:
+            raise ValueError(f"max_chars must be >= 0, got {max_chars}")
+        if not prompts or max_chars == 0:
+            return [""] * len(prompts)
+        model, tokens = self._ready()
+        model.eval()
+        contexts = [[tokens.end_of_text, *tokens.encode(p).tolist()] for p in prompts]
+        max_steps = 4 * max_chars + 3  # each token adds >= 1 byte; a character takes <= 4 bytes
+        uniforms = seeded_uniforms(seed, len(prompts), max_steps)  # (B, steps)
+        decoding = CachedDecoding(model, tokens, contexts, max_chars, self.torch_device)
+        with torch.inference_mode():
+            for step in range(max_steps):
+                logits = decoding.logits()  # (active, V)
+                picked = choose_tokens(logits, sampling or Sampling(), uniforms[decoding.active, step])
+                if not decoding.advance(picked.tolist()):
+                    break
+        return decoding.texts()
+
+    # ----------------------------------------------------------------- persistence
+
+    def save(self, directory: str | Path) -> None:
+        model, tokens = self._ready()
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(directory / "model")  # config.json + model.safetensors
+        tokens.save(directory / "tokenizer.json")
+        meta = {
+            "generator": self.name,
+            "config": config_to_dict(self.config),
+            "end_of_text": tokens.end_of_text,
+        }
+        (directory / "generator.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path, *, device: str = "cpu") -> Self:
+        directory = Path(directory)
+        meta = json.loads((directory / "generator.json").read_text(encoding="utf-8"))
+        generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
+        generator.tokens = ByteLevelTokens.load(directory / "tokenizer.json", meta["end_of_text"])
+        model = GPT2LMHeadModel.from_pretrained(directory / "model", dtype=torch.float32)
+        generator.model = model.to(generator.torch_device).eval()
+        return generator
+
+    def describe(self) -> dict[str, Any]:
+        info = {
+            "name": self.name,
+            "config": config_to_dict(self.config),
+            "device": device_name(self.torch_device),
+        }
+        if self.model is None and not self.config.pretrained:
+            return {**info, "parameters": 0, "tokenizer": f"{self.config.tokenizer} (not built before fit)"}
+        model, tokens = self._ready()
+        return {
+            **info,
+            "parameters": sum(p.numel() for p in model.parameters()),  # tied embeddings counted once
+            "tokenizer": tokens.describe(),
+            "window": self.window,
+            "score_stride": self.stride,
+            "scoring": "<|endoftext|> + tokens(context) + tokens(text); sliding window, each token once",
+        }

@@ -1,0 +1,429 @@
+"""gpt2: byte-level tokens, exact per-character scores, sliding windows, KV-cache generation, save/load."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+
+from generators import bytelevel
+from generators.base import Budget, Corpus, Sampling
+from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
+from generators.cached_decoding import CachedDecoding
+from generators.errors import ConfigError
+from generators.gpt2 import GPT2Generator
+from generators.registry import get_generator_class
+from generators.sampling import choose_tokens
+from generators.testing import check_generator
+from support import make_text
+
+TINY = {
+    "n_layer": 2,
+    "n_head": 2,
+    "n_embd": 32,
+    "context": 32,
+    "vocab_size": 300,
+    "batch_size": 8,
+    "optim": {"lr": 3e-3, "warmup_steps": 2, "eval_every": 10, "eval_chars": 400, "patience": 0},
+}
+UNICODE_LINE = "Hello 😀 世界, e\u0301 naïve café!\n"
+STRANGE = [
+    "😀👍🏽",  # 4-byte characters, a skin-tone modifier
+    "日本語のテキスト",  # 3-byte CJK
+    "e\u0301 a\u0300\u0323",  # combining marks
+    "\x00\x07\x1b\x7f\x85\r\n",  # control characters
+    "<|endoftext|> is just text",
+    "\U0010ffff\u200b\ufeff",
+]
+GREEDY, RANDOM = Sampling(temperature=0.0), Sampling(temperature=1.0)
+PROMPTS = ["The ", "", "It was a long night and the", "x" * 200]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and a busy machine makes thread hand-offs slow."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def corpus() -> Corpus:
+    train = make_text(3000, seed=0) + UNICODE_LINE * 5
+    return Corpus("tiny", train, make_text(500, seed=1), make_text(300, seed=2), "0" * 64)
+
+
+def fitted(options: dict | None = None, steps: int = 30, seed: int = 0) -> GPT2Generator:
+    generator = GPT2Generator.from_options({**TINY, **(options or {})})
+    generator.fit(corpus(), seed=seed, budget=Budget(steps=steps))
+    return generator
+
+
+@pytest.fixture(scope="module")
+def model() -> GPT2Generator:
+    return fitted()
+
+
+@pytest.fixture(scope="module")
+def byte_model() -> GPT2Generator:
+    return fitted({"tokenizer": "byte"}, steps=5)
+
+
+def direct_logprobs(generator: GPT2Generator, ids: list[int]) -> np.ndarray:
+    """log P(ids[j] | ids[:j]) for j >= 1 from one plain forward pass of the whole sequence."""
+    with torch.no_grad():
+        logits = generator.model(input_ids=torch.tensor([ids])).logits[0]  # (n, V)
+    logprobs = torch.log_softmax(logits.float(), dim=-1)[:-1]  # (n - 1, V)
+    return logprobs.gather(1, torch.tensor(ids[1:])[:, None]).squeeze(1).double().numpy()
+
+
+def no_end_of_text(monkeypatch) -> None:
+    """Make <|endoftext|> impossible, so every continuation must reach max_chars."""
+    original = CachedDecoding.logits
+
+    def logits(self):
+        values = original(self)
+        values[:, self.tokens.end_of_text] = float("-inf")
+        return values
+
+    monkeypatch.setattr(CachedDecoding, "logits", logits)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def test_bpe_keeps_every_byte_and_is_deterministic():
+    text = make_text(2000, seed=3)
+    first, second = train_byte_bpe(text, 300), train_byte_bpe(text, 300)
+    assert first.to_str() == second.to_str()
+    tokens = ByteLevelTokens(first, first.token_to_id(END_OF_TEXT))
+    assert 257 < tokens.vocab_size <= 300
+    assert {bytes([b]) for b in range(256)} <= set(tokens.table)
+    assert tokens.lengths.max() > 1  # merges were learnt
+
+
+def test_bpe_training_in_pieces_equals_training_on_the_whole_text(monkeypatch):
+    text = make_text(3000, seed=4) + "  \n\n  indented\n\tline\n"
+    whole = train_byte_bpe(text, 320).to_str()
+    monkeypatch.setattr(bytelevel, "CHUNK_CHARS", 50)
+    assert len(list(bytelevel._safe_chunks(text, 50))) > 10
+    assert train_byte_bpe(text, 320).to_str() == whole
+
+
+def test_last_char_index_by_hand():
+    tokens = ByteLevelTokens(raw_byte_tokenizer(), 256)
+    text = "a😀e\u0301\x00"  # bytes: a | f0 9f 98 80 | e | cc 81 | 00
+    ids = tokens.encode(text)
+    assert ids.tolist() == list(text.encode("utf-8"))
+    assert tokens.last_char_index(text, ids).tolist() == [0, 1, 1, 1, 1, 2, 3, 3, 4]
+
+
+def test_literal_end_of_text_is_encoded_as_text(model):
+    ids = model.tokens.encode("a <|endoftext|> b")
+    assert model.tokens.end_of_text not in ids.tolist()
+
+
+# ---------------------------------------------------------------- scores
+
+
+@pytest.mark.parametrize("text", STRANGE)
+def test_scores_finite_one_per_character(model, byte_model, text):
+    for generator in (model, byte_model):
+        for context in ("", "The "):
+            scores = generator.score(text, context=context)
+            assert scores.shape == (len(text),)
+            assert np.isfinite(scores).all() and (scores <= 0).all()
+
+
+def test_random_unicode_scores_finite(model):
+    rng = np.random.default_rng(0)
+    code_points = rng.integers(0, 0x110000, size=400)
+    text = "".join(chr(c) for c in code_points if not 0xD800 <= c < 0xE000)
+    scores = model.score(text)
+    assert scores.shape == (len(text),) and np.isfinite(scores).all()
+
+
+@pytest.mark.parametrize("text", ["The king went to the sea.", "Hé 😀 世界!\n", "😀 日本 e\u0301"])
+def test_score_sum_equals_the_models_log_likelihood(model, text):
+    ids = [model.tokens.end_of_text, *model.tokens.encode(text).tolist()]
+    assert len(ids) <= model.window
+    assert model.score(text).sum() == pytest.approx(direct_logprobs(model, ids).sum(), abs=1e-5)
+
+
+def test_context_tokens_are_not_charged(model):
+    context, text = "The queen of the ", "night was long"
+    ctx_ids, text_ids = model.tokens.encode(context).tolist(), model.tokens.encode(text).tolist()
+    expected = direct_logprobs(model, [model.tokens.end_of_text, *ctx_ids, *text_ids])[len(ctx_ids) :]
+    assert model.score(text, context=context).sum() == pytest.approx(expected.sum(), abs=1e-5)
+
+
+def test_multibyte_character_collects_all_its_tokens(byte_model):
+    text = "a😀b"
+    ids = [byte_model.tokens.end_of_text, *text.encode("utf-8")]
+    expected = direct_logprobs(byte_model, ids)  # a, four bytes of 😀, b
+    scores = byte_model.score(text)
+    np.testing.assert_allclose(scores, [expected[0], expected[1:5].sum(), expected[5]], rtol=0, atol=1e-6)
+
+
+def test_bpe_token_score_goes_on_its_last_character(model):
+    text = "the king and the queen"
+    ids = model.tokens.encode(text)
+    ends = np.cumsum(model.tokens.lengths[ids]) - 1  # ASCII: byte index == character index
+    scores = model.score(text)
+    assert set(np.flatnonzero(scores).tolist()) == set(ends.tolist())
+    assert len(ids) < len(text)  # some tokens hold several characters: their other characters get 0
+
+
+def windowed(generator: GPT2Generator, stride: int) -> GPT2Generator:
+    generator.config.score_stride = stride
+    return generator
+
+
+@pytest.fixture
+def restore_stride(byte_model):
+    yield
+    byte_model.config.score_stride = 0
+
+
+def test_stride_one_gives_every_token_the_full_window(byte_model, restore_stride):
+    text = make_text(45, seed=5)[:45]  # ASCII, one byte token per character, longer than the window
+    ids = [byte_model.tokens.end_of_text, *text.encode("utf-8")]
+    window = byte_model.window
+    expected = [
+        direct_logprobs(byte_model, ids[max(0, j - window + 1) : j + 1])[-1] for j in range(1, len(ids))
+    ]
+    scores = windowed(byte_model, 1).score(text)
+    np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-5)
+
+
+def test_stride_window_minus_one_scores_each_token_once(byte_model, restore_stride):
+    text = make_text(80, seed=6)[:80]
+    ids = [byte_model.tokens.end_of_text, *text.encode("utf-8")]
+    window, step = byte_model.window, byte_model.window - 1
+    # groups of window - 1 targets, each group's window its own; the last window is full-length too
+    # (it starts at n - window), so its targets see more than their group
+    begins = [min(step * ((j - 1) // step), len(ids) - window) for j in range(1, len(ids))]
+    expected = [direct_logprobs(byte_model, ids[b : j + 1])[-1] for j, b in enumerate(begins, start=1)]
+    scores = windowed(byte_model, step).score(text)
+    assert (scores < 0).all()  # every character is one token and got its score
+    np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-5)
+
+
+def test_text_shorter_than_the_window_scores_the_same_whatever_the_stride(byte_model, restore_stride):
+    text = "the cat sat"
+    reference = byte_model.score(text)
+    for stride in (1, 5, byte_model.window - 1):
+        assert np.array_equal(windowed(byte_model, stride).score(text), reference)
+
+
+@pytest.mark.parametrize(("n", "first"), [(5, 1), (32, 1), (33, 1), (200, 1), (200, 150), (500, 7)])
+@pytest.mark.parametrize("stride", [1, 7, 16, 31])
+def test_window_plan_covers_each_target_once_with_enough_context(
+    byte_model, restore_stride, n, first, stride
+):
+    window = byte_model.window
+    plan = windowed(byte_model, stride).window_plan(n, first)
+    targets = [j for _, start, end in plan for j in range(start, end)]
+    assert targets == list(range(first, n))
+    for begin, start, end in plan:
+        assert end - begin == min(n, window) and begin <= start - 1
+        assert begin == 0 or start - begin >= window - stride
+
+
+def test_long_context_is_cut_to_the_window(model):
+    context = make_text(2000, seed=7)
+    scores = model.score("the end", context=context)
+    assert scores.shape == (7,) and np.isfinite(scores).all()
+    assert model.native_token_count("the end") == len(model.tokens.encode("the end"))
+    assert model.oov_rate(UNICODE_LINE) == 0.0
+
+
+# ---------------------------------------------------------------- generation
+
+
+def test_same_seed_same_text(model):
+    assert model.generate(PROMPTS, max_chars=40, sampling=RANDOM, seed=3) == model.generate(
+        PROMPTS, max_chars=40, sampling=RANDOM, seed=3
+    )
+    assert model.generate(PROMPTS, max_chars=40, sampling=RANDOM, seed=3) != model.generate(
+        PROMPTS, max_chars=40, sampling=RANDOM, seed=4
+    )
+
+
+@pytest.mark.parametrize("sampling", [RANDOM, Sampling(0.8, top_k=20, top_p=0.9)])
+def test_batch_equals_one_at_a_time_across_window_slides(model, monkeypatch, sampling):
+    prefills = []
+    original = CachedDecoding._prefill
+    monkeypatch.setattr(CachedDecoding, "_prefill", lambda self: (prefills.append(1), original(self))[1])
+    batch = model.generate(PROMPTS, max_chars=80, sampling=sampling, seed=11)
+    single = [
+        model.generate([p], max_chars=80, sampling=sampling, seed=11 + i)[0] for i, p in enumerate(PROMPTS)
+    ]
+    assert batch == single
+    assert len(prefills) > 2 * len(PROMPTS)  # the contexts passed the 32-token window and slid
+
+
+def reference_decoding(generator: GPT2Generator, prompt: str, max_chars: int, sampling: Sampling, seed: int):
+    """The documented rule without a cache: re-feed the whole context for every token; the prompt
+    keeps its last 3/4 window; every window/4 steps a longer context keeps its last half window.
+    <|endoftext|> forbidden; one uniform per step from the row's own stream (the seeding rule)."""
+    tokens, window = generator.tokens, generator.window
+    context = [tokens.end_of_text, *tokens.encode(prompt).tolist()][-(window - window // 4) :]
+    uniforms = np.random.default_rng(seed).random(4 * max_chars + 8)
+    data = b""
+    for step, u in enumerate(uniforms, start=1):
+        with torch.no_grad():
+            logits = generator.model(input_ids=torch.tensor([context])).logits[:, -1, : tokens.vocab_size]
+        logits[:, tokens.end_of_text] = float("-inf")
+        token = int(choose_tokens(logits.float(), sampling, torch.tensor([u]))[0])
+        data += tokens.token_bytes(token)
+        context.append(token)
+        if step % (window // 4) == 0 and len(context) > window - window // 4:
+            context = context[-(window // 2) :]
+        if len(data.decode("utf-8", errors="replace")) >= max_chars + 4:  # a bit more: no partial char
+            break
+    return data.decode("utf-8", errors="replace")[:max_chars]
+
+
+@pytest.mark.parametrize("sampling", [GREEDY, RANDOM])
+def test_cached_batched_decoding_equals_refeeding_without_cache(model, monkeypatch, sampling):
+    no_end_of_text(monkeypatch)
+    texts = model.generate(PROMPTS, max_chars=70, sampling=sampling, seed=20)
+    assert texts == [reference_decoding(model, p, 70, sampling, 20 + i) for i, p in enumerate(PROMPTS)]
+
+
+@pytest.mark.parametrize("max_chars", [1, 7, 45])
+def test_exactly_max_chars_and_prefix_stable(model, monkeypatch, max_chars):
+    no_end_of_text(monkeypatch)
+    for sampling in (GREEDY, RANDOM):
+        short = model.generate(PROMPTS, max_chars=max_chars, sampling=sampling, seed=2)
+        long = model.generate(PROMPTS, max_chars=max_chars + 20, sampling=sampling, seed=2)
+        assert [len(t) for t in short] == [max_chars] * len(PROMPTS)
+        assert all(b.startswith(a) for a, b in zip(short, long, strict=True))
+
+
+def test_end_of_text_ends_a_row_early(model, monkeypatch):
+    no_end_of_text(monkeypatch)
+    free = model.generate(PROMPTS, max_chars=60, sampling=RANDOM, seed=5)
+    original = CachedDecoding.logits
+
+    def logits(self):  # row 1 says <|endoftext|> after three tokens
+        values = original(self)
+        for i, row in enumerate(self.active):
+            if row == 1 and len(self.pieces[row]) == 3:
+                values[i, self.tokens.end_of_text] = 1e4
+        return values
+
+    monkeypatch.setattr(CachedDecoding, "logits", logits)
+    ended = model.generate(PROMPTS, max_chars=60, sampling=RANDOM, seed=5)
+    assert len(ended[1]) < 60 and free[1].startswith(ended[1]) and ended[1]
+    assert ended[:1] + ended[2:] == free[:1] + free[2:]
+
+
+def test_generate_edge_cases(model):
+    assert model.generate([], max_chars=5) == []
+    assert model.generate(["a", "b"], max_chars=0) == ["", ""]
+    with pytest.raises(TypeError, match="sampling"):
+        model.generate(["a"], max_chars=5, sampling={"temperature": 1.0})
+
+
+# ---------------------------------------------------------------- training, config, persistence
+
+
+def test_training_lowers_validation_bpc_and_is_seeded(model):
+    curve = [point["valid_bpc"] for point in model.fit_report.curve]
+    assert model.fit_report.steps == 30 and len(curve) == 3
+    assert curve[-1] < curve[0]
+    again = fitted()
+    assert np.array_equal(again.score(UNICODE_LINE), model.score(UNICODE_LINE))
+
+
+def test_train_split_shorter_than_the_context():
+    tiny = Corpus("tiny", "the cat sat", "the mat", "", "0" * 64)
+    generator = GPT2Generator.from_options({**TINY, "tokenizer": "byte"})
+    assert generator.fit(tiny, budget=Budget(steps=2)).steps == 2
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="n_layer"):
+        GPT2Generator.from_options({"n_layers": 2})
+    with pytest.raises(ConfigError, match="tokenizer"):
+        GPT2Generator.from_options({"tokenizer": "char"})
+    with pytest.raises(ConfigError, match="score_stride"):
+        GPT2Generator.from_options({"context": 32, "score_stride": 32})
+    with pytest.raises(ConfigError, match="learning_rate"):
+        GPT2Generator.from_options({"optim": {"learning_rate": 1.0}})
+    assert get_generator_class("gpt2") is GPT2Generator
+
+
+def test_save_load_identical(model, tmp_path):
+    model.save(tmp_path)
+    assert (tmp_path / "model" / "model.safetensors").exists()
+    assert not [p for p in tmp_path.rglob("*") if p.suffix in {".bin", ".pt", ".pkl"}]
+    loaded = GPT2Generator.load(tmp_path)
+    for text in (UNICODE_LINE, make_text(300, seed=8)):
+        assert np.array_equal(loaded.score(text, context="The "), model.score(text, context="The "))
+    for sampling in (GREEDY, RANDOM):
+        assert loaded.generate(PROMPTS, max_chars=50, sampling=sampling, seed=1) == model.generate(
+            PROMPTS, max_chars=50, sampling=sampling, seed=1
+        )
+    assert loaded.describe() == model.describe()
+    assert json.loads((tmp_path / "generator.json").read_text())["config"]["n_embd"] == 32
+
+
+# ---------------------------------------------------------------- a pretrained model from a folder
+
+
+@pytest.fixture(scope="module")
+def pretrained_folder(tmp_path_factory):
+    """A tiny random GPT-2 and its byte-level BPE, written by save_pretrained (no network)."""
+    folder = tmp_path_factory.mktemp("tiny-gpt2")
+    backend = train_byte_bpe(make_text(3000, seed=9), 300)
+    tokenizer = GPT2TokenizerFast(
+        tokenizer_object=backend, eos_token=END_OF_TEXT, bos_token=END_OF_TEXT, unk_token=END_OF_TEXT
+    )
+    tokenizer.save_pretrained(folder)
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=48, n_embd=32, n_layer=2, n_head=2)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        GPT2LMHeadModel(config).save_pretrained(folder)
+    return folder
+
+
+def test_pretrained_zero_shot(pretrained_folder):
+    generator = GPT2Generator.from_options({"pretrained": str(pretrained_folder), "finetune": False})
+    text = "the king and the queen"
+    before_fit = generator.score(text)  # loaded on first use
+    report = generator.fit(corpus(), budget=Budget(steps=10))
+    assert report.steps == 0 and report.stopped_by == "zero-shot" and len(report.curve) == 1
+    assert np.array_equal(generator.score(text), before_fit)
+    ids = [generator.tokens.end_of_text, *generator.tokens.encode(text).tolist()]
+    assert before_fit.sum() == pytest.approx(direct_logprobs(generator, ids).sum(), abs=1e-5)
+    assert generator.window == 48 and generator.stride == 24
+    texts = generator.generate(PROMPTS, max_chars=30, sampling=RANDOM, seed=0)
+    assert all(len(t) <= 30 for t in texts) and any(len(t) == 30 for t in texts)
+
+
+def test_pretrained_finetune_two_steps(pretrained_folder):
+    options = {
+        "pretrained": str(pretrained_folder),
+        "batch_size": 4,
+        "context": 16,
+        "optim": {"eval_chars": 200},
+    }
+    generator = GPT2Generator.from_options(options)
+    zero_shot = generator.score(UNICODE_LINE)
+    report = generator.fit(corpus(), budget=Budget(steps=2))
+    assert report.steps == 2 and report.stopped_by == "steps"
+    assert not np.array_equal(generator.score(UNICODE_LINE), zero_shot)
+
+
+# ---------------------------------------------------------------- the shared conformance kit
+
+
+def test_conformance_kit():
+    options = {**TINY, "optim": {**TINY["optim"], "max_steps": 20, "eval_every": 20}}
+    check_generator(lambda: GPT2Generator.from_options(options))
