@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from support import make_text
 from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
 from generators import bytelevel
@@ -17,8 +18,6 @@ from generators.errors import ConfigError
 from generators.gpt2 import GPT2Generator
 from generators.registry import get_generator_class
 from generators.sampling import choose_tokens
-from generators.testing import check_generator
-from support import make_text
 
 TINY = {
     "n_layer": 2,
@@ -422,8 +421,3 @@ def test_pretrained_finetune_two_steps(pretrained_folder):
 
 
 # ---------------------------------------------------------------- the shared conformance kit
-
-
-def test_conformance_kit():
-    options = {**TINY, "optim": {**TINY["optim"], "max_steps": 20, "eval_every": 20}}
-    check_generator(lambda: GPT2Generator.from_options(options))

@@ -18,7 +18,6 @@ from generators.errors import ConfigError, CorpusError
 from generators.markov import MarkovGenerator, choose, sampling_probs, split_stream
 from generators.registry import get_generator_class
 from generators.sampling import next_token_probs
-from generators.testing import parametrize_with_checks
 
 D = 0.75
 
@@ -363,16 +362,3 @@ def test_config_errors():
 def test_registered():
     assert get_generator_class("markov") is MarkovGenerator
     assert char_model().char_level and not word_model().char_level
-
-
-def word_factory() -> MarkovGenerator:
-    return MarkovGenerator.from_options({"state_size": 2})
-
-
-def char_factory() -> MarkovGenerator:
-    return MarkovGenerator.from_options({"state_size": 4, "level": "char"})
-
-
-@parametrize_with_checks({"markov-word": word_factory, "markov-char": char_factory})
-def test_conforms_to_the_kit(factory, check):
-    check(factory)
