@@ -40,7 +40,7 @@ import torch
 import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
 
-from generators.base import Budget, Corpus, FitReport, Generator, Sampling
+from generators.base import Budget, Corpus, FitReport, Generator, Sampling, resolve_sampling
 from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.cached_decoding import CachedDecoding
 from generators.config import config_from_dict, config_to_dict
@@ -275,8 +275,7 @@ class GPT2Generator(Generator):
     def generate(
         self, prompts: Sequence[str], *, max_chars: int, sampling: Sampling | None = None, seed: int = 0
     ) -> list[str]:
-        if sampling is not None and not isinstance(sampling, Sampling):
-            raise TypeError(f"sampling must be a Sampling or None, got {type(sampling).__name__}")
+        sampling = resolve_sampling(sampling)
         if max_chars < 0:
             raise ValueError(f"max_chars must be >= 0, got {max_chars}")
         if not prompts or max_chars == 0:

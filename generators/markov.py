@@ -70,6 +70,7 @@ from generators.base import (
     Generator,
     NextCharDistribution,
     Sampling,
+    resolve_sampling,
 )
 from generators.config import config_from_dict, config_to_dict
 from generators.errors import CorpusError
@@ -295,9 +296,7 @@ class MarkovGenerator(Generator):
         seed: int = 0,
     ) -> list[str]:
         self._require_fit()
-        if sampling is not None and not isinstance(sampling, Sampling):
-            raise TypeError(f"sampling must be a Sampling or None, got {type(sampling).__name__}")
-        sampling = sampling or Sampling()
+        sampling = resolve_sampling(sampling)
         return [
             self._continue(prompt, max_chars, sampling, np.random.default_rng(seed + i))
             for i, prompt in enumerate(prompts)
