@@ -107,7 +107,9 @@ def test_sigint_keeps_finished_pieces_and_the_rerun_resumes(setup):
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert "interrupted; kept in" in stderr and "markov: fit, likelihood, samples, sweep, throughput" in stderr
+    assert (
+        "interrupted; kept in" in stderr and "markov: fit, likelihood, samples, sweep, throughput" in stderr
+    )
     assert "Run the same command again to resume" in stderr
     kept = {p: p.stat().st_mtime_ns for p in (run_dir / "pieces").rglob("*.json")}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
@@ -138,7 +140,9 @@ def test_a_damaged_cached_model_is_detected_and_rebuilt(setup):
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # truncated
     done = subprocess.run([*command, "--fresh"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert f"markov: cached model {model_dir.name} is damaged ({victim.name} fails its checksum)" in done.stderr
+    assert (
+        f"markov: cached model {model_dir.name} is damaged ({victim.name} fails its checksum)" in done.stderr
+    )
     assert RunStore(run_dir).load("markov", "fit")["cached"] is False
     assert model_dir.parent == cache_directory()
 
@@ -168,5 +172,7 @@ def test_out_of_memory_names_the_setting_to_lower():
         def score(self, text, context=""):
             raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    with pytest.raises(TrainingError, match=r"hungry: out of device memory in score\(\); lower the batch size"):
+    with pytest.raises(
+        TrainingError, match=r"hungry: out of device memory in score\(\); lower the batch size"
+    ):
         contract.score(Hungry(), "abc")

@@ -1,0 +1,117 @@
+"""char-lstm: a character-level recurrent language model (Karpathy's char-rnn, torch-rnn).
+
+Vocabulary: the training characters seen at least ``min_char_count`` times, plus an unknown
+symbol. The unknown symbol's probability is spread evenly over every Unicode scalar value outside
+the vocabulary, so every string gets a finite score and the next-character distribution sums to
+one over all of Unicode. Characters rarer than ``min_char_count`` in training are trained as the
+unknown symbol, which teaches the model how often new characters turn up.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from generators.base import UNICODE_SCALAR_COUNT, NextCharDistribution, Sampling
+from generators.recurrent import RecurrentConfig
+from generators.recurrent_generator import Encoded, RecurrentGenerator
+from generators.registry import register_generator
+from generators.training import OptimConfig
+from generators.vocabulary import unseen_char_logprob
+
+
+def _char_optim() -> OptimConfig:
+    return OptimConfig(
+        lr=1e-2,  # peak AdamW learning rate: best of 6e-3 / 1e-2 / 2e-2 in 1.2M-character probes
+        warmup_steps=20,  # linear warm-up steps: the first minutes matter most on a CPU budget
+        max_steps=5000,  # schedule length; a wall-clock budget shortens the schedule to fit
+        eval_every=200,  # steps between validations
+        eval_chars=20_000,  # validation characters per check (a few seconds on 2 CPU cores)
+    )
+
+
+@dataclass
+class CharLSTMConfig(RecurrentConfig):
+    """char-lstm settings; defaults fit the quick CPU profile (a few minutes on 2 cores)."""
+
+    layers: int = 2  # stacked recurrent layers
+    hidden_size: int = 192  # units per layer: 1.7× the characters/s of 256, lower bpc in 3 CPU minutes
+    embedding_dim: int = 64  # character embedding size; 0 = one-hot input
+    dropout: float = 0.0  # little data is seen in a few minutes: regularisation only slows learning
+    batch_size: int = 32  # B: parallel training streams
+    bptt: int = 64  # T: characters per stream per step (64 learnt faster than 128, as fast as 32)
+    optim: OptimConfig = field(default_factory=_char_optim)  # optimiser, schedule, validation
+    min_char_count: int = 2  # training characters seen fewer times become the unknown symbol
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.min_char_count < 1:
+            raise ValueError(f"min_char_count must be >= 1, got {self.min_char_count}")
+
+
+@register_generator("char-lstm")
+class CharLSTMGenerator(RecurrentGenerator):
+    """Character-level LSTM/GRU/RNN with an open vocabulary."""
+
+    config_class = CharLSTMConfig
+    char_level = True
+
+    def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
+        super().__init__(config, device=device)
+        self.chars = ""  # the vocabulary, sorted by code point; the unknown symbol is id len(chars)
+        self.index: dict[str, int] = {}
+
+    def build_vocabulary(self, train_text: str) -> None:
+        counts = Counter(train_text)
+        self.set_chars("".join(sorted(c for c, n in counts.items() if n >= self.config.min_char_count)))
+
+    def set_chars(self, chars: str) -> None:
+        self.chars = chars
+        self.index = {c: i for i, c in enumerate(chars)}
+
+    def vocabulary_size(self) -> int:
+        return len(self.chars) + 1
+
+    @property
+    def unseen_logprob(self) -> float:
+        """log of 1 / (Unicode scalar values outside the vocabulary)."""
+        return unseen_char_logprob(len(self.chars))
+
+    def encode(self, text: str) -> Encoded:
+        unknown = len(self.chars)
+        ids = np.fromiter((self.index.get(c, unknown) for c in text), dtype=np.int64, count=len(text))
+        extra = np.where(ids == unknown, self.unseen_logprob, 0.0)
+        return Encoded(ids, np.arange(len(text)), extra)
+
+    def token_text(self, token: int, rng: np.random.Generator) -> str:
+        return self.chars[token]
+
+    def banned_tokens(self, sampling: Sampling) -> list[int]:
+        """The unknown symbol is never generated (its probability goes to the known characters)."""
+        return [len(self.chars)]
+
+    def tokenizer_description(self) -> str:
+        return f"characters: {len(self.chars)} known + unknown symbol (uniform over unseen Unicode)"
+
+    def vocabulary_to_json(self) -> dict[str, Any]:
+        return {"chars": self.chars}
+
+    def vocabulary_from_json(self, data: dict[str, Any]) -> None:
+        self.set_chars(data["chars"])
+
+    @torch.no_grad()
+    def next_char_distribution(self, context: str) -> NextCharDistribution:
+        """P(next character | context) over all of Unicode: known characters + the even rest."""
+        model = self.require_model()
+        model.eval()
+        ids = [model.bos, *self.encode(context).ids.tolist()]
+        tokens = torch.tensor([ids], device=self.torch_device)  # (1, n)
+        logits, _ = model(tokens)  # (1, n, V)
+        logp = torch.log_softmax(logits[0, -1].double(), dim=-1).cpu().numpy()  # (V,)
+        known = {c: float(logp[i]) for i, c in enumerate(self.chars)}
+        rest = float(logp[len(self.chars)]) + self.unseen_logprob
+        return NextCharDistribution(known, rest, UNICODE_SCALAR_COUNT - len(self.chars))

@@ -1,0 +1,312 @@
+"""The recurrent language model shared by char-lstm and word-lstm, and how it is fed.
+
+* :class:`RecurrentLM` — embedding (or one-hot) → ``nn.LSTM`` / ``nn.GRU`` / ``nn.RNN`` → linear.
+  Input ids are ``0..n_outputs-1`` (the vocabulary, unknown symbol last) plus one start-of-text
+  id (``bos``); the output softmax covers the vocabulary only, so it never predicts ``bos``.
+* :class:`TokenStreams` — truncated BPTT batches: the training stream cut into B contiguous
+  streams, read T tokens at a time; each epoch the whole stream is rotated by a seeded random
+  offset so stream boundaries move.
+* :func:`score_stream` — log-likelihoods of a long text as one stream with carried state, cut into
+  parallel chunks each primed with the preceding tokens.
+* :func:`stream_tokens` — batched sampling: prompts of any length are packed and fed once, then
+  one step per new token for the whole batch, carrying state (never re-feeding the sequence).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+
+from generators.base import Sampling
+from generators.errors import CorpusError
+from generators.sampling import choose_tokens
+from generators.training import OptimConfig
+
+State = torch.Tensor | tuple[torch.Tensor, ...]  # LSTM: (h, c), each (layers, B, H); GRU/RNN: h
+CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+
+@dataclass
+class RecurrentConfig:
+    """Settings shared by the recurrent generators (each overrides the defaults that differ)."""
+
+    cell: Literal["lstm", "gru", "rnn"] = "lstm"  # recurrent core: torch's cuDNN-capable cells
+    layers: int = 2  # stacked recurrent layers
+    hidden_size: int = 256  # units per layer
+    embedding_dim: int = 64  # input embedding size; 0 = one-hot input (the tutorials' choice)
+    dropout: float = 0.0  # between recurrent layers and before the output layer
+    batch_size: int = 32  # B: parallel training streams
+    bptt: int = 128  # T: truncated-BPTT length (tokens per stream per step)
+    optim: OptimConfig = field(default_factory=OptimConfig)  # optimiser, schedule, validation
+    score_batch: int = 64  # scoring: at most this many chunks of a long text run in parallel
+    score_chunk: int = 2048  # scoring: a text is cut into chunks only when they get this long
+    score_prime: int = 256  # scoring: tokens fed before each chunk (after the first) to warm its state
+
+    def __post_init__(self) -> None:
+        if self.layers < 1 or self.hidden_size < 1 or self.embedding_dim < 0:
+            raise ValueError("layers and hidden_size must be >= 1, embedding_dim >= 0")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.batch_size < 1 or self.bptt < 1:
+            raise ValueError("batch_size and bptt must be >= 1")
+        if self.score_batch < 1 or self.score_chunk < 1 or self.score_prime < 0:
+            raise ValueError("score_batch and score_chunk must be >= 1, score_prime >= 0")
+
+
+def map_state(fn, state: State) -> State:
+    """Apply ``fn`` to every tensor of a recurrent state."""
+    return tuple(fn(s) for s in state) if isinstance(state, tuple) else fn(state)
+
+
+class RecurrentLM(nn.Module):
+    """Embedding (or one-hot) → recurrent core (batch_first) → dropout → linear over the vocabulary."""
+
+    def __init__(
+        self,
+        n_outputs: int,
+        cell: str = "lstm",
+        embedding_dim: int = 64,
+        hidden_size: int = 256,
+        layers: int = 2,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.n_outputs = n_outputs  # vocabulary incl. the unknown symbol
+        self.n_inputs = n_outputs + 1  # plus the start-of-text input
+        self.bos = n_outputs
+        self.embedding = nn.Embedding(self.n_inputs, embedding_dim) if embedding_dim > 0 else None
+        input_size = embedding_dim if embedding_dim > 0 else self.n_inputs
+        between = dropout if layers > 1 else 0.0
+        self.rnn = CELLS[cell](input_size, hidden_size, layers, batch_first=True, dropout=between)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden_size, n_outputs)
+
+    def embed(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T) ids → (B, T, E) inputs."""
+        if self.embedding is None:
+            return F.one_hot(tokens, self.n_inputs).float()
+        return self.embedding(tokens)
+
+    def forward(self, tokens: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """(B, T) ids and an optional state → (B, T, V) logits and the new state."""
+        out, state = self.rnn(self.embed(tokens), state)  # (B, T, H)
+        return self.head(self.drop(out)), state
+
+    def zero_state(self, batch: int, device: torch.device) -> State:
+        shape = (self.rnn.num_layers, batch, self.rnn.hidden_size)
+        h = torch.zeros(shape, device=device)
+        return (h, torch.zeros_like(h)) if isinstance(self.rnn, nn.LSTM) else h
+
+
+class TokenStreams:
+    """Truncated-BPTT batches over one token stream cut into ``batch_size`` contiguous streams.
+
+    Epoch e rotates the stream by a seeded random offset, cuts it into B streams of L tokens and
+    yields (B, T) input/target windows left to right; the caller carries (detached) state from
+    one window to the next and resets it when ``fresh`` is True (first window of an epoch, whose
+    first input is replaced by the start-of-text id since no history precedes it).
+    """
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        *,
+        batch_size: int,
+        bptt: int,
+        bos: int,
+        seed: int,
+        device: torch.device,
+        char_lengths: np.ndarray | None = None,
+    ) -> None:
+        self.length = (len(ids) - 1) // batch_size  # L: tokens per stream
+        if self.length < 2:
+            raise CorpusError(
+                f"the training text has {len(ids)} tokens: too few for batch_size {batch_size}; "
+                "lower batch_size or use a longer corpus"
+            )
+        self.ids = torch.as_tensor(ids, dtype=torch.long, device=device)  # (N,)
+        self.char_lengths = char_lengths  # (N,) characters per token; None = one each
+        self.batch_size, self.bptt, self.bos = batch_size, min(bptt, self.length), bos
+        self.rng = np.random.default_rng(seed)
+        self.windows = self.length // self.bptt  # windows per epoch
+        self.epoch, self.window = -1, self.windows  # start a new epoch on the first call
+
+    def _start_epoch(self) -> None:
+        self.epoch, self.window = self.epoch + 1, 0
+        offset = int(self.rng.integers(len(self.ids)))
+        used = self.batch_size * self.length
+        rotated = torch.roll(self.ids, -offset)  # (N,)
+        self.inputs = rotated[:used].view(self.batch_size, self.length)  # (B, L)
+        self.targets = rotated[1 : used + 1].view(self.batch_size, self.length)  # (B, L)
+        if self.char_lengths is not None:
+            lengths = np.roll(self.char_lengths, -offset)[1 : used + 1]
+            self.target_chars = lengths.reshape(self.batch_size, self.length)  # (B, L)
+
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, int, bool]:
+        """(inputs (B, T), targets (B, T), target characters, fresh)."""
+        if self.window >= self.windows:
+            self._start_epoch()
+        fresh = self.window == 0
+        cols = slice(self.window * self.bptt, (self.window + 1) * self.bptt)
+        x, y = self.inputs[:, cols], self.targets[:, cols]
+        if fresh:
+            x = x.clone()
+            x[:, 0] = self.bos
+        self.window += 1
+        if self.char_lengths is None:
+            return x, y, y.numel(), fresh
+        return x, y, int(self.target_chars[:, cols].sum()), fresh
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How :func:`score_stream` cut a text: recorded so results can state it."""
+
+    chunks: int  # parallel chunks
+    chunk_tokens: int  # scored tokens per chunk (the last may be shorter)
+    prime_tokens: int  # tokens fed before every chunk but the first
+
+
+def plan_chunks(n_scored: int, *, max_chunks: int, min_chunk: int, prime: int) -> Chunking:
+    """Cut ``n_scored`` tokens into at most ``max_chunks`` chunks of at least ``min_chunk`` tokens."""
+    chunks = max(1, min(max_chunks, n_scored // max(min_chunk, 1)))
+    return Chunking(chunks, math.ceil(n_scored / chunks) if n_scored else 0, prime)
+
+
+@torch.no_grad()
+def score_stream(
+    model: RecurrentLM,
+    ids: np.ndarray,
+    first: int,
+    *,
+    max_chunks: int,
+    min_chunk: int,
+    prime: int,
+    device: torch.device,
+) -> np.ndarray:
+    """log P(ids[i] | start, ids[:i]) for i in [first, len(ids)), float64.
+
+    ``ids[:first]`` is the context: it is run first (one sequence, carried state) and its final
+    state starts the first chunk, which is therefore exact. Long texts are cut into parallel
+    chunks; every later chunk starts from a zero state ``prime`` tokens before its first scored
+    token (or from the start of text when that is nearer), so only the first ``prime`` tokens of
+    history are visible at a chunk's start. With prime ≥ a few hundred characters the effect on
+    bpc is small (measure it with ``score_prime``); one chunk is the exact, slow answer.
+    """
+    model.eval()
+    n_scored = len(ids) - first
+    if n_scored <= 0:
+        return np.zeros(0)
+    inputs = np.concatenate([[model.bos], ids[:-1]])  # inputs[i] predicts ids[i]
+    plan = plan_chunks(n_scored, max_chunks=max_chunks, min_chunk=min_chunk, prime=prime)
+    starts = [first + j * plan.chunk_tokens for j in range(plan.chunks)]
+    ends = [min(s + plan.chunk_tokens, len(ids)) for s in starts]
+    feeds = [first] + [max(0, s - prime) for s in starts[1:]]  # where each row's inputs begin
+    rows_in = [torch.as_tensor(inputs[a:e], dtype=torch.long) for a, e in zip(feeds, ends, strict=True)]
+    rows_out = [torch.as_tensor(ids[a:e], dtype=torch.long) for a, e in zip(feeds, ends, strict=True)]
+    x = pad_sequence(rows_in, batch_first=True).to(device)  # (C, W)
+    y = pad_sequence(rows_out, batch_first=True).to(device)  # (C, W)
+    state = _context_state(model, inputs[:first], plan.chunks, device)
+    logprobs = _windowed_logprobs(model, x, y, state)  # (C, W) float64
+    out = np.empty(n_scored)
+    for row, (a, s, e) in enumerate(zip(feeds, starts, ends, strict=True)):
+        out[s - first : e - first] = logprobs[row, s - a : e - a]
+    return out
+
+
+def _context_state(model: RecurrentLM, context: np.ndarray, batch: int, device: torch.device) -> State:
+    """Zero state for every row; row 0 gets the state after reading ``context``."""
+    state = model.zero_state(batch, device)
+    if len(context) == 0:
+        return state
+    tokens = torch.as_tensor(context, dtype=torch.long, device=device).unsqueeze(0)  # (1, n)
+    _, ctx = model(tokens)
+
+    def put(zeros: torch.Tensor, row: torch.Tensor) -> torch.Tensor:
+        zeros[:, :1] = row
+        return zeros
+
+    if isinstance(state, tuple):
+        return tuple(put(z, r) for z, r in zip(state, ctx, strict=True))
+    return put(state, ctx)
+
+
+def _windowed_logprobs(model: RecurrentLM, x: torch.Tensor, y: torch.Tensor, state: State) -> np.ndarray:
+    """Run (C, W) inputs in time windows small enough for the (C, w, V) logits; gather targets."""
+    chunks, width = x.shape
+    window = max(1, min(width, (1 << 24) // max(chunks * model.n_outputs, 1)))
+    pieces = []
+    for t in range(0, width, window):
+        logits, state = model(x[:, t : t + window], state)  # (C, w, V)
+        logp = torch.log_softmax(logits.double(), dim=-1)  # (C, w, V)
+        pieces.append(logp.gather(-1, y[:, t : t + window].unsqueeze(-1)).squeeze(-1).cpu())  # (C, w)
+    return torch.cat(pieces, dim=1).numpy()
+
+
+@torch.no_grad()
+def feed_prompts(
+    model: RecurrentLM, prompts: Sequence[Sequence[int]], device: torch.device
+) -> tuple[torch.Tensor, State]:
+    """Read every prompt (each non-empty, starting with bos) at once, packed by length.
+
+    Returns the next-token logits after each prompt (B, V) and the state at each prompt's end.
+    """
+    lengths = torch.tensor([len(p) for p in prompts])  # (B,)
+    padded = pad_sequence([torch.as_tensor(p, dtype=torch.long) for p in prompts], batch_first=True)
+    packed = pack_padded_sequence(
+        model.embed(padded.to(device)), lengths, batch_first=True, enforce_sorted=False
+    )
+    out, state = model.rnn(packed)
+    out, _ = pad_packed_sequence(out, batch_first=True)  # (B, Tmax, H)
+    last = out[torch.arange(len(prompts)), lengths - 1]  # (B, H)
+    return model.head(last), state
+
+
+@torch.no_grad()
+def stream_tokens(
+    model: RecurrentLM,
+    prompts: Sequence[Sequence[int]],
+    sampling: Sampling,
+    uniforms: torch.Tensor,
+    *,
+    banned: Sequence[int] = (),
+    device: torch.device,
+) -> Iterator[torch.Tensor]:
+    """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
+
+    ``banned`` ids (e.g. the unknown symbol) are never chosen. The caller stops iterating when
+    it has enough text; state is carried, so each step costs one token of computation per row.
+    """
+    model.eval()
+    logits, state = feed_prompts(model, prompts, device)  # (B, V)
+    for step in range(uniforms.size(1)):
+        if banned:
+            logits[:, list(banned)] = float("-inf")
+        tokens = choose_tokens(logits, sampling, uniforms[:, step])  # (B,)
+        yield tokens
+        with _single_step_kernels(device):
+            out, state = model(tokens.unsqueeze(1), state)  # (B, 1, V)
+        logits = out[:, -1]
+
+
+@contextlib.contextmanager
+def _single_step_kernels(device: torch.device) -> Iterator[None]:
+    """On CPU, oneDNN's RNN kernels cost ~6 ms of set-up per call: 7× slower for one time step."""
+    if device.type != "cpu":
+        yield
+        return
+    enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = enabled

@@ -1,0 +1,277 @@
+"""What char-lstm and word-lstm share as generators: fit, score, generate, save/load, describe.
+
+A subclass supplies its vocabulary (the hooks at the top of :class:`RecurrentGenerator`); the
+model, truncated-BPTT training, streaming scoring and batched sampling are the same code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from generators.base import Budget, Corpus, FitReport, Generator, Sampling, resolve_sampling
+from generators.config import config_from_dict, config_to_dict
+from generators.errors import CorpusError, SamplingError
+from generators.recurrent import (
+    RecurrentConfig,
+    RecurrentLM,
+    State,
+    TokenStreams,
+    map_state,
+    score_stream,
+    stream_tokens,
+)
+from generators.sampling import seeded_uniforms
+from generators.training import device_name, resolve_device, seeded, train
+
+FORMAT_VERSION = 1
+SPELLING_STREAM = 1  # row i spells unknown tokens from default_rng([seed + i, SPELLING_STREAM])
+SAMPLE_CHARS = 80  # length of the sample printed at each validation
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A text as model tokens."""
+
+    ids: np.ndarray  # (n,) int64 token ids; tokens outside the vocabulary get the unknown id
+    ends: np.ndarray  # (n,) index of each token's last character in the text
+    extra: np.ndarray  # (n,) float64 log-probability added to each token's (unknown-token spelling)
+
+
+class RecurrentGenerator(Generator):
+    """Base of the recurrent generators; subclasses define the vocabulary."""
+
+    config_class: ClassVar[type[RecurrentConfig]]
+    family: ClassVar[str] = "neural"
+
+    def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
+        super().__init__(config, device=device)
+        self.model: RecurrentLM | None = None
+        self.fit_report: FitReport | None = None
+
+    # ---- vocabulary hooks ---------------------------------------------------------------------
+
+    @abstractmethod
+    def build_vocabulary(self, train_text: str) -> None:
+        """Choose the vocabulary (and anything else learnt from the text alone)."""
+
+    @abstractmethod
+    def vocabulary_size(self) -> int:
+        """Output classes: known tokens plus the unknown symbol (which is the last id)."""
+
+    @abstractmethod
+    def encode(self, text: str) -> Encoded:
+        """Tokenize ``text`` losslessly into ids, token end positions and unknown-token costs."""
+
+    @abstractmethod
+    def token_text(self, token: int, rng: np.random.Generator) -> str:
+        """The characters a generated id stands for (``rng``: that row's stream for spellings)."""
+
+    @abstractmethod
+    def banned_tokens(self, sampling: Sampling) -> list[int]:
+        """Ids generation never picks."""
+
+    @abstractmethod
+    def tokenizer_description(self) -> str: ...
+
+    @abstractmethod
+    def vocabulary_to_json(self) -> dict[str, Any]: ...
+
+    @abstractmethod
+    def vocabulary_from_json(self, data: dict[str, Any]) -> None: ...
+
+    # ---- shared machinery ---------------------------------------------------------------------
+
+    @property
+    def torch_device(self) -> torch.device:
+        return resolve_device(self.device)
+
+    @property
+    def unknown_id(self) -> int:
+        return self.vocabulary_size() - 1
+
+    def new_model(self) -> RecurrentLM:
+        c = self.config
+        model = RecurrentLM(
+            self.vocabulary_size(), c.cell, c.embedding_dim, c.hidden_size, c.layers, c.dropout
+        )
+        return model.to(self.torch_device)
+
+    def require_model(self) -> RecurrentLM:
+        if self.model is None:
+            raise RuntimeError(f"{self.name} is not trained: call fit() or load() first")
+        return self.model
+
+    def fit(self, corpus: Corpus, *, seed: int = 0, budget: Budget | None = None) -> FitReport:
+        """Truncated-BPTT training on ``corpus.train``; validation bpc on ``corpus.valid``.
+
+        Runs inside :func:`seeded`: the same seed on CPU gives the same weights, and the caller's
+        torch RNG state is restored afterwards.
+        """
+        if not corpus.train:
+            raise CorpusError(f"corpus {corpus.name!r} has an empty train split")
+        device, c = self.torch_device, self.config
+        with seeded(seed, device):
+            self.build_vocabulary(corpus.train)
+            encoded = self.encode(corpus.train)
+            self.model = model = self.new_model()
+            streams = TokenStreams(
+                encoded.ids,
+                batch_size=c.batch_size,
+                bptt=c.bptt,
+                bos=model.bos,
+                seed=seed,
+                device=device,
+                char_lengths=np.diff(encoded.ends, prepend=-1) if not self.char_level else None,
+            )
+            valid = self.validation_text(corpus)
+            self.fit_report = train(
+                model,
+                self.step_loss_fn(model, streams),
+                lambda: self.bits_per_char(valid),
+                c.optim,
+                budget or Budget(),
+                device=device,
+                sample=lambda: self.generate([""], max_chars=SAMPLE_CHARS, seed=seed)[0],
+                desc=self.name,
+            )
+        return self.fit_report
+
+    def validation_text(self, corpus: Corpus) -> str:
+        """The first ``optim.eval_chars`` of the validation split (its train tail when empty)."""
+        limit = self.config.optim.eval_chars or None
+        text = corpus.valid or corpus.train[-(limit or len(corpus.train)) :]
+        return text[:limit]
+
+    def step_loss_fn(self, model: RecurrentLM, streams: TokenStreams):
+        """The closure ``train`` calls: one TBPTT window, state carried (detached) across calls."""
+        carried: list[State | None] = [None]
+
+        def step_loss(step: int) -> tuple[torch.Tensor, int]:
+            x, y, chars, fresh = streams.next_batch()  # (B, T), (B, T)
+            logits, state = model(x, None if fresh else carried[0])  # (B, T, V)
+            carried[0] = map_state(torch.Tensor.detach, state)
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
+            return loss, chars
+
+        return step_loss
+
+    def bits_per_char(self, text: str) -> float:
+        return -float(self.score(text).sum()) / (max(len(text), 1) * math.log(2))
+
+    def score(self, text: str, context: str = "") -> np.ndarray:
+        """Per-character log-likelihoods; each token's log-probability sits on its last character.
+
+        Context and text are tokenized separately (the context is run first to build the state),
+        so a word split across the boundary counts as two tokens.
+        """
+        model = self.require_model()
+        out = np.zeros(len(text))
+        if not text:
+            return out
+        ctx, enc = self.encode(context), self.encode(text)
+        c = self.config
+        token_logprobs = score_stream(
+            model,
+            np.concatenate([ctx.ids, enc.ids]),
+            len(ctx.ids),
+            max_chunks=c.score_batch,
+            min_chunk=c.score_chunk,
+            prime=c.score_prime,
+            device=self.torch_device,
+        )
+        out[enc.ends] = token_logprobs + enc.extra
+        return out
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        max_chars: int,
+        sampling: Sampling | None = None,
+        seed: int = 0,
+    ) -> list[str]:
+        """Batched sampling; row i uses uniforms seeded ``seed + i`` (see generators.sampling)."""
+        sampling = resolve_sampling(sampling)
+        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 0:
+            raise SamplingError(f"max_chars must be an integer >= 0, got {max_chars!r}")
+        if not prompts or max_chars == 0:
+            return [""] * len(prompts)
+        model = self.require_model()
+        rows = [[model.bos, *self.encode(p).ids.tolist()] for p in prompts]
+        uniforms = seeded_uniforms(seed, len(rows), max_chars)  # every token has >= 1 character
+        spellers = [np.random.default_rng([seed + i, SPELLING_STREAM]) for i in range(len(rows))]
+        pieces: list[list[str]] = [[] for _ in rows]
+        lengths = [0] * len(rows)
+        banned = self.banned_tokens(sampling)
+        for tokens in stream_tokens(model, rows, sampling, uniforms, banned=banned, device=self.torch_device):
+            for row, token in enumerate(tokens.tolist()):
+                if lengths[row] < max_chars:
+                    piece = self.token_text(token, spellers[row])
+                    pieces[row].append(piece)
+                    lengths[row] += len(piece)
+            if min(lengths) >= max_chars:
+                break
+        return ["".join(p)[:max_chars] for p in pieces]
+
+    def native_token_count(self, text: str) -> int:
+        return len(self.encode(text).ids)
+
+    def oov_rate(self, text: str) -> float:
+        ids = self.encode(text).ids
+        return float(np.mean(ids == self.unknown_id)) if len(ids) else 0.0
+
+    def save(self, directory: str | Path) -> None:
+        model = self.require_model()
+        path = Path(directory)
+        path.mkdir(parents=True, exist_ok=True)
+        weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+        save_file(weights, str(path / "model.safetensors"))
+        meta = {
+            "format": FORMAT_VERSION,
+            "generator": self.name,
+            "config": config_to_dict(self.config),
+            "vocabulary": self.vocabulary_to_json(),
+            "fit_report": self.fit_report.to_dict() if self.fit_report else None,
+        }
+        (path / "generator.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: str | Path, *, device: str = "cpu") -> Self:
+        path = Path(directory)
+        meta = json.loads((path / "generator.json").read_text(encoding="utf-8"))
+        generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
+        generator.vocabulary_from_json(meta["vocabulary"])
+        generator.model = generator.new_model()
+        weights = load_file(str(path / "model.safetensors"), device=str(generator.torch_device))
+        generator.model.load_state_dict(weights)
+        generator.model.eval()
+        if meta.get("fit_report"):
+            generator.fit_report = FitReport(**meta["fit_report"])
+        return generator
+
+    def describe(self) -> dict[str, Any]:
+        c = self.config
+        parameters = sum(p.numel() for p in self.model.parameters()) if self.model is not None else 0
+        return {
+            "name": self.name,
+            "parameters": parameters,
+            "tokenizer": self.tokenizer_description(),
+            "config": config_to_dict(c),
+            "device": device_name(self.torch_device),
+            "vocabulary_size": self.vocabulary_size() if self.model is not None else None,
+            "scoring": (
+                f"one stream with carried state, cut into at most {c.score_batch} parallel chunks of >= "
+                f"{c.score_chunk} tokens, each later chunk primed with the {c.score_prime} tokens before it"
+            ),
+        }

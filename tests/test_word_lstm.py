@@ -1,0 +1,182 @@
+"""word-lstm: lossless tokens, UNK + spelling costs, oov rate, sampling, save/load."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from generators.base import Budget, Corpus, Sampling
+from generators.errors import ConfigError
+from generators.registry import create_generator
+from generators.vocabulary import detokenize, tokenize_words
+from generators.word_lstm import WordLSTMGenerator
+
+VERSE = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat!\n"
+RARE = "zebra quokka axolotl 1234 narwhal ocelot "  # each once: outside a small vocabulary
+TINY = {
+    "hidden_size": 32,
+    "layers": 1,
+    "embedding_dim": 8,
+    "batch_size": 4,
+    "bptt": 8,
+    "vocab_size": 12,
+    "optim": {"lr": 1e-2, "warmup_steps": 5, "eval_every": 20, "eval_chars": 0, "patience": 0},
+}
+STRANGE = "Zß☃ 😀 the \x00cat\u200b नमस्ते 𝔘 unheard-of words!!\n"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models gain nothing from threads, and a busy machine makes thread hand-offs slow."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_corpus() -> Corpus:
+    return Corpus("tiny", VERSE * 30 + RARE, VERSE * 3, VERSE, "0" * 64)
+
+
+def fitted(options: dict | None = None, steps: int = 60, seed: int = 0) -> WordLSTMGenerator:
+    generator = WordLSTMGenerator.from_options({**TINY, **(options or {})})
+    generator.fit(tiny_corpus(), seed=seed, budget=Budget(steps=steps))
+    return generator
+
+
+@pytest.fixture(scope="module")
+def model() -> WordLSTMGenerator:
+    return fitted()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_tokenizer_round_trips_every_string(text):
+    tokens = tokenize_words(text)
+    assert detokenize(tokens) == text
+    assert all(tokens)  # no empty tokens
+
+
+def test_vocabulary_is_the_most_frequent_tokens(model):
+    assert len(model.tokens) == 12 and model.vocabulary_size() == 13
+    assert model.tokens[:3] == [" ", "the", "a"]  # by count: " " 600, "the" 120, "a" 90
+    assert "zebra" not in model.index
+
+
+def test_training_reduces_validation_bpc(model):
+    curve = [p["valid_bpc"] for p in model.fit_report.curve]
+    assert curve[-1] < curve[0] - 0.3
+
+
+def test_scores_are_finite_and_sit_on_token_ends(model):
+    for text in [STRANGE, "x", VERSE, "   \n\n"]:
+        scores = model.score(text)
+        assert scores.shape == (len(text),)
+        assert np.all(np.isfinite(scores)) and np.all(scores <= 0)
+        ends = np.cumsum([len(t) for t in tokenize_words(text)]) - 1
+        assert np.all(scores[np.setdiff1d(np.arange(len(text)), ends)] == 0)
+        assert np.all(scores[ends] < 0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=60), context=st.text(max_size=20))
+def test_random_unicode_always_gets_finite_scores(model, text, context):
+    scores = model.score(text, context=context)
+    assert scores.shape == (len(text),)
+    assert np.all(np.isfinite(scores)) and np.all(scores <= 0)
+    assert np.count_nonzero(scores) == len(tokenize_words(text))
+
+
+def test_unknown_token_costs_unk_probability_times_spelling(model):
+    context, word = "the cat sat on ", "zebra"
+    net = model.model
+    with torch.no_grad():
+        ids = [net.bos, *model.encode(context).ids.tolist()]
+        logits, _ = net(torch.tensor([ids]))
+        log_unk = float(torch.log_softmax(logits[0, -1].double(), -1)[model.unknown_id])
+    expected = log_unk + model.spelling.logprob(word)
+    assert model.score(word, context=context)[-1] == pytest.approx(expected, abs=1e-5)
+    assert model.score(word, context=context)[:-1].tolist() == [0.0] * 4
+
+
+def test_spelling_model_is_fit_on_the_out_of_vocabulary_tokens(model):
+    outside = [t for t in tokenize_words(tiny_corpus().train) if t not in model.index]
+    assert {"zebra", "1234"} <= set(outside)
+    assert set(model.spelling.alphabet) == set("".join(outside))
+    assert model.spelling.logprob("zebra") > model.spelling.logprob("the")
+
+
+def test_oov_rate_and_native_token_count(model):
+    assert model.native_token_count("the zebra.") == 4  # the, " ", zebra, .
+    assert model.oov_rate("the zebra.") == pytest.approx(1 / 4)
+    assert model.oov_rate(VERSE) == pytest.approx(
+        np.mean([t not in model.index for t in tokenize_words(VERSE)])
+    )
+    assert model.oov_rate("") == 0.0
+
+
+def test_generation_spells_unknown_tokens_and_is_exact_and_deterministic(model):
+    prompts = ["the ", "", "zebra ☃", "a dog"]
+    sampling = Sampling(temperature=1.5)  # hot: UNK comes up often
+    out = model.generate(prompts, max_chars=60, sampling=sampling, seed=3)
+    assert [len(t) for t in out] == [60] * 4
+    assert out == model.generate(prompts, max_chars=60, sampling=sampling, seed=3)
+    spelled_only = set(model.spelling.alphabet) - set("".join(model.tokens))  # e.g. z, q, x, 1
+    assert spelled_only & set("".join(out)), "hot sampling should have hit UNK and spelled a token"
+
+
+def test_batched_generation_equals_one_prompt_at_a_time(model):
+    prompts = ["the cat", "", "a", "on the mat. the dog sat"]
+    sampling = Sampling(temperature=1.3)
+    batched = model.generate(prompts, max_chars=50, sampling=sampling, seed=21)
+    single = [
+        model.generate([p], max_chars=50, sampling=sampling, seed=21 + i)[0] for i, p in enumerate(prompts)
+    ]
+    assert batched == single
+
+
+def test_greedy_never_picks_unk_and_reproduces_the_classic_loop(model):
+    net = model.model
+    with torch.no_grad():
+        ids = [net.bos, *model.encode("the cat").ids.tolist()]
+        logits, state = net(torch.tensor([ids]))
+        text = ""
+        while len(text) < 30:
+            token = int(torch.argmax(logits[0, -1, : model.unknown_id]))
+            text += model.tokens[token]
+            logits, state = net(torch.tensor([[token]]), state)
+    greedy = model.generate(["the cat"], max_chars=30, sampling=Sampling(temperature=0))[0]
+    assert greedy == text[:30]
+
+
+def test_save_and_load_give_identical_scores_and_text(model, tmp_path):
+    model.save(tmp_path / "w")
+    loaded = WordLSTMGenerator.load(tmp_path / "w")
+    assert np.array_equal(loaded.score(STRANGE, context="the "), model.score(STRANGE, context="the "))
+    sampling = Sampling(temperature=1.2)
+    assert loaded.generate(["a"], max_chars=40, sampling=sampling, seed=4) == model.generate(
+        ["a"], max_chars=40, sampling=sampling, seed=4
+    )
+    assert loaded.tokens == model.tokens
+
+
+def test_same_seed_same_model():
+    a, b = fitted(steps=6), fitted(steps=6)
+    assert np.array_equal(a.score(STRANGE), b.score(STRANGE))
+
+
+def test_describe(model):
+    info = model.describe()
+    assert info["name"] == "word-lstm"
+    assert info["vocabulary_size"] == 13
+    assert "UNK" in info["tokenizer"]
+
+
+def test_config_errors():
+    with pytest.raises(ConfigError, match="did you mean 'vocab_size'"):
+        create_generator("word-lstm", {"vocab_sise": 10})
+    with pytest.raises(ConfigError, match="vocab_size"):
+        create_generator("word-lstm", {"vocab_size": 0})
