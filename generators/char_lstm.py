@@ -90,9 +90,9 @@ class CharLSTMGenerator(RecurrentGenerator):
     def token_text(self, token: int, rng: np.random.Generator) -> str:
         return self.chars[token]
 
-    def banned_tokens(self, sampling: Sampling) -> list[int]:
+    def logit_bias(self, sampling: Sampling) -> dict[int, float]:
         """The unknown symbol is never generated (its probability goes to the known characters)."""
-        return [len(self.chars)]
+        return {len(self.chars): float("-inf")}
 
     def tokenizer_description(self) -> str:
         return f"characters: {len(self.chars)} known + unknown symbol (uniform over unseen Unicode)"

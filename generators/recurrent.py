@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -278,19 +278,19 @@ def stream_tokens(
     sampling: Sampling,
     uniforms: torch.Tensor,
     *,
-    banned: Sequence[int] = (),
+    logit_bias: Mapping[int, float] | None = None,
     device: torch.device,
 ) -> Iterator[torch.Tensor]:
     """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
 
-    ``banned`` ids (e.g. the unknown symbol) are never chosen. The caller stops iterating when
+    ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). The caller stops iterating when
     it has enough text; state is carried, so each step costs one token of computation per row.
     """
     model.eval()
     logits, state = feed_prompts(model, prompts, device)  # (B, V)
     for step in range(uniforms.size(1)):
-        if banned:
-            logits[:, list(banned)] = float("-inf")
+        for token, bias in (logit_bias or {}).items():
+            logits[:, token] += bias
         tokens = choose_tokens(logits, sampling, uniforms[:, step])  # (B,)
         yield tokens
         with _single_step_kernels(device):

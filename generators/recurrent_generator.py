@@ -78,8 +78,8 @@ class RecurrentGenerator(Generator):
         """The characters a generated id stands for (``rng``: that row's stream for spellings)."""
 
     @abstractmethod
-    def banned_tokens(self, sampling: Sampling) -> list[int]:
-        """Ids generation never picks."""
+    def logit_bias(self, sampling: Sampling) -> dict[int, float]:
+        """Added to these ids' logits before temperature when generating (-inf: never picked)."""
 
     @abstractmethod
     def tokenizer_description(self) -> str: ...
@@ -213,8 +213,10 @@ class RecurrentGenerator(Generator):
         spellers = [np.random.default_rng([seed + i, SPELLING_STREAM]) for i in range(len(rows))]
         pieces: list[list[str]] = [[] for _ in rows]
         lengths = [0] * len(rows)
-        banned = self.banned_tokens(sampling)
-        for tokens in stream_tokens(model, rows, sampling, uniforms, banned=banned, device=self.torch_device):
+        bias = self.logit_bias(sampling)
+        for tokens in stream_tokens(
+            model, rows, sampling, uniforms, logit_bias=bias, device=self.torch_device
+        ):
             for row, token in enumerate(tokens.tolist()):
                 if lengths[row] < max_chars:
                     piece = self.token_text(token, spellers[row])

@@ -20,6 +20,7 @@ UNK (a spelled token is a random draw, not an argmax).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,6 +85,7 @@ class WordLSTMGenerator(RecurrentGenerator):
         self.set_tokens([t for t, _ in ranked[: self.config.vocab_size]])
         outside = [t for t, n in ranked[self.config.vocab_size :] for _ in range(n)]
         self.spelling = SpellingModel.fit(outside or list(counts), alpha=self.config.spelling_alpha)
+        self.__dict__.pop("log_spelling_perplexity", None)  # forget the old model's estimate
 
     def set_tokens(self, tokens: list[str]) -> None:
         self.tokens = tokens
@@ -111,8 +113,26 @@ class WordLSTMGenerator(RecurrentGenerator):
             return self.tokens[token]
         return self.require_spelling().sample(rng)
 
-    def banned_tokens(self, sampling: Sampling) -> list[int]:
-        return [len(self.tokens)] if sampling.greedy else []
+    @functools.cached_property
+    def log_spelling_perplexity(self) -> float:
+        """log N, N = exp(entropy of the spelling model): a Monte Carlo estimate from 2,000 spellings."""
+        spelling, rng = self.require_spelling(), np.random.default_rng(0)
+        return float(np.mean([-spelling.logprob(spelling.sample(rng)) for _ in range(2000)]))
+
+    def logit_bias(self, sampling: Sampling) -> dict[int, float]:
+        """Temperature applied per unknown word, not to UNK as a whole.
+
+        UNK stands for many strings, each with P(UNK) × P_spelling(w). Sharpening each of them by
+        1/T, as temperature does to known words, gives UNK the mass P(UNK)^(1/T) · Σ_w P_spelling(w)^(1/T),
+        which for N equally likely spellings is P(UNK)^(1/T) · N^(1 - 1/T). N is the spelling model's
+        perplexity on the unknown training tokens (``spelling_perplexity``). Dividing the logit by T
+        alone would let UNK, the sum of many rare words, win at low temperatures and fill the text
+        with spelled-out gibberish. Greedy decoding never picks UNK.
+        """
+        unknown = len(self.tokens)
+        if sampling.greedy:
+            return {unknown: float("-inf")}
+        return {unknown: (sampling.temperature - 1.0) * self.log_spelling_perplexity}
 
     def tokenizer_description(self) -> str:
         return (
@@ -126,3 +146,4 @@ class WordLSTMGenerator(RecurrentGenerator):
     def vocabulary_from_json(self, data: dict[str, Any]) -> None:
         self.set_tokens(list(data["tokens"]))
         self.spelling = SpellingModel.from_json(data["spelling"])
+        self.__dict__.pop("log_spelling_perplexity", None)
