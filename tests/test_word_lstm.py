@@ -186,7 +186,9 @@ def test_temperature_applies_to_each_unknown_word_not_to_unk_as_a_whole(model):
     unknown = len(model.tokens)
     log_n = model.log_spelling_perplexity
     assert log_n > 0
-    assert model.logit_bias(Sampling(temperature=1.0)) == {unknown: 0.0}  # T = 1: the model's own distribution
+    assert model.logit_bias(Sampling(temperature=1.0)) == {
+        unknown: 0.0
+    }  # T = 1: the model's own distribution
     assert model.logit_bias(Sampling(temperature=0.0)) == {unknown: float("-inf")}  # greedy never spells
     # (logit + b) / T = logit / T + (1 - 1/T) log N  <=>  b = (T - 1) log N
     assert model.logit_bias(Sampling(temperature=0.5))[unknown] == pytest.approx(-0.5 * log_n)
