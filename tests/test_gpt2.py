@@ -41,15 +41,6 @@ GREEDY, RANDOM = Sampling(temperature=0.0), Sampling(temperature=1.0)
 PROMPTS = ["The ", "", "It was a long night and the", "x" * 200]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and a busy machine makes thread hand-offs slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def corpus() -> Corpus:
     train = make_text(3000, seed=0) + UNICODE_LINE * 5
     return Corpus("tiny", train, make_text(500, seed=1), make_text(300, seed=2), "0" * 64)

@@ -28,15 +28,6 @@ TINY = {
 STRANGE = "Zß☃ 😀 the \x00cat\u200b नमस्ते 𝔘 unheard-of words!!\n"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models gain nothing from threads, and a busy machine makes thread hand-offs slow."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny_corpus() -> Corpus:
     return Corpus("tiny", VERSE * 30 + RARE, VERSE * 3, VERSE, "0" * 64)
 
