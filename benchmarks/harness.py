@@ -99,7 +99,7 @@ def run_generators(config: RunConfig, store: RunStore, retrain: bool, log) -> bo
     worked = False
     for name in config.run.generators:
         missing = stages_missing(store, name)
-        if not missing and not retrain:
+        if not missing:  # --retrain has already discarded every piece
             log(f"{name}: all stages kept from before")
             continue
         worked = True
