@@ -112,8 +112,10 @@ class TokenStreams:
 
     Epoch e rotates the stream by a seeded random offset, cuts it into B streams of L tokens and
     yields (B, T) input/target windows left to right; the caller carries (detached) state from
-    one window to the next and resets it when ``fresh`` is True (first window of an epoch, whose
-    first input is replaced by the start-of-text id since no history precedes it).
+    one window to the next and zeroes it for the ``restart`` rows, whose first input is the
+    start-of-text id: every row on the first window of an epoch (no history precedes it), and one
+    row in turn on every other window, so the model learns to begin a text from nothing (an empty
+    prompt, the first characters of every scored text) hundreds of times per epoch, not B times.
     """
 
     def __init__(
@@ -151,20 +153,21 @@ class TokenStreams:
             lengths = np.roll(self.char_lengths, -offset)[1 : used + 1]
             self.target_chars = lengths.reshape(self.batch_size, self.length)  # (B, L)
 
-    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, int, bool]:
-        """(inputs (B, T), targets (B, T), target characters, fresh)."""
+    def next_batch(self) -> tuple[torch.Tensor, torch.Tensor, int, torch.Tensor]:
+        """(inputs (B, T), targets (B, T), target characters, restart rows (R,))."""
         if self.window >= self.windows:
             self._start_epoch()
-        fresh = self.window == 0
+        if self.window == 0:
+            restart = torch.arange(self.batch_size, device=self.ids.device)  # (B,)
+        else:
+            restart = torch.tensor([self.window % self.batch_size], device=self.ids.device)  # (1,)
         cols = slice(self.window * self.bptt, (self.window + 1) * self.bptt)
-        x, y = self.inputs[:, cols], self.targets[:, cols]
-        if fresh:
-            x = x.clone()
-            x[:, 0] = self.bos
+        x, y = self.inputs[:, cols].clone(), self.targets[:, cols]
+        x[restart, 0] = self.bos
         self.window += 1
         if self.char_lengths is None:
-            return x, y, y.numel(), fresh
-        return x, y, int(self.target_chars[:, cols].sum()), fresh
+            return x, y, y.numel(), restart
+        return x, y, int(self.target_chars[:, cols].sum()), restart
 
 
 @dataclass(frozen=True)

@@ -158,8 +158,11 @@ class RecurrentGenerator(Generator):
         carried: list[State | None] = [None]
 
         def step_loss(step: int) -> tuple[torch.Tensor, int]:
-            x, y, chars, fresh = streams.next_batch()  # (B, T), (B, T)
-            logits, state = model(x, None if fresh else carried[0])  # (B, T, V)
+            x, y, chars, restart = streams.next_batch()  # (B, T), (B, T), (R,)
+            state = carried[0]
+            if state is not None:  # restarting rows begin from the zero state
+                state = map_state(lambda s: s.index_fill(1, restart, 0.0), state)  # (layers, B, H)
+            logits, state = model(x, state)  # (B, T, V)
             carried[0] = map_state(torch.Tensor.detach, state)
             loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.reshape(-1))
             return loss, chars

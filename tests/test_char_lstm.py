@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from generators.base import UNICODE_SCALAR_COUNT, Budget, Corpus, Sampling
 from generators.char_lstm import CharLSTMGenerator
 from generators.errors import ConfigError, TrainingError
+from generators.recurrent import TokenStreams
 from generators.registry import create_generator
 from generators.vocabulary import unseen_char_logprob
 
@@ -218,3 +219,17 @@ def test_diverging_learning_rate_raises_training_error():
 def test_untrained_model_refuses_to_score():
     with pytest.raises(RuntimeError, match="fit"):
         CharLSTMGenerator().score("abc")
+
+
+def test_token_streams_are_contiguous_and_restart_one_row_per_window():
+    ids = np.arange(1, 4 * 10 * 3 + 2)  # B=4 streams of 30 tokens, T=10: three windows per epoch
+    streams = TokenStreams(ids, batch_size=4, bptt=10, bos=0, seed=0, device=torch.device("cpu"))
+    windows = [streams.next_batch() for _ in range(3)]
+    x0, _, chars, restart0 = windows[0]
+    assert chars == 40 and restart0.tolist() == [0, 1, 2, 3] and (x0[:, 0] == 0).all()
+    targets = torch.cat([y for _, y, _, _ in windows], dim=1)  # (4, 30)
+    steps = targets[:, 1:] - targets[:, :-1]  # one contiguous (rotated) stretch per row
+    assert torch.isin(steps, torch.tensor([1, 1 - len(ids)])).all()
+    for window, (x, _, _, restart) in enumerate(windows[1:], start=1):
+        assert restart.tolist() == [window % 4]
+        assert x[window % 4, 0] == 0 and (x[torch.arange(4) != window % 4, 0] != 0).all()

@@ -115,6 +115,15 @@ def test_second_run_uses_the_model_cache(tmp_path, environment):
     assert RunStore(second).load("markov", "fit")["cached"] is True
 
 
+def test_retrain_ignores_the_model_cache_and_redoes_every_stage(tmp_path, environment):
+    run_dir = run_small(tmp_path, environment)
+    store = RunStore(run_dir)
+    stamps = {s: store.piece_path("markov", s).stat().st_mtime_ns for s in ("fit", "likelihood", "sweep")}
+    run_benchmark(small_config(environment), run_dir=run_dir, retrain=True, log=lambda m: None)
+    assert store.load("markov", "fit")["cached"] is False
+    assert all(store.piece_path("markov", s).stat().st_mtime_ns != t for s, t in stamps.items())
+
+
 @pytest.mark.parametrize(
     ("plugin", "message"),
     [
