@@ -43,6 +43,7 @@ class OptimConfig:
     eval_every: int = 200  # steps between validations
     eval_chars: int = 100_000  # validation characters scored each time (0 = all)
     patience: int = 5  # validations without improvement before stopping; 0 = off
+    patience_from: float = 0.5  # early stopping counts only validations past this fraction of the run
 
     def __post_init__(self) -> None:
         if not self.lr > 0 or not math.isfinite(self.lr):
@@ -55,6 +56,8 @@ class OptimConfig:
             raise ValueError("optim.warmup_steps must be >= 0, max_steps and eval_every >= 1")
         if not 0 <= self.min_lr_ratio <= 1:
             raise ValueError(f"optim.min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+        if not 0 <= self.patience_from <= 1:
+            raise ValueError(f"optim.patience_from must be in [0, 1], got {self.patience_from}")
         if self.grad_clip < 0 or self.eval_chars < 0 or self.patience < 0:
             raise ValueError("optim.grad_clip, eval_chars and patience must be >= 0")
         self.betas = (float(self.betas[0]), float(self.betas[1]))
@@ -151,11 +154,17 @@ class _Run:
         return None
 
     def record(self, bpc: float) -> bool:
-        """Add a validation point; keep the weights when best. Returns True when patience ran out."""
+        """Add a validation point; keep the weights when best. Returns True when patience ran out.
+
+        Validations before ``patience_from`` of the run never count as stale: at the peak learning
+        rate early validation is noisy, and stopping there would waste most of the budget.
+        """
         self.curve.append({"seconds": self.train_seconds(), "step": float(self.step), "valid_bpc": bpc})
         if bpc < self.best_bpc:
             self.best_bpc, self.stale = bpc, 0
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            return False
+        if self.progress() < self.optim.patience_from:
             return False
         self.stale += 1
         return self.optim.patience > 0 and self.stale >= self.optim.patience

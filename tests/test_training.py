@@ -120,12 +120,23 @@ def test_early_stopping_restores_the_best_weights():
         snapshots.append(model.weight.detach().clone())
         return next(scripted)
 
-    report = train(model, step_loss, validate, quiet(patience=3), Budget(steps=100), device=CPU)
+    report = train(
+        model, step_loss, validate, quiet(patience=3, patience_from=0.0), Budget(steps=100), device=CPU
+    )
     assert report.stopped_by == "early-stopping"
     assert report.steps == 50  # validations at 10 (3.0), 20 (2.0 best), 30, 40, 50: three stale
     assert [p["valid_bpc"] for p in report.curve] == [3.0, 2.0, 2.5, 2.6, 2.7]
     assert torch.equal(model.weight, snapshots[1])
     assert not torch.equal(model.weight, snapshots[-1])
+
+
+def test_early_stopping_ignores_stale_validations_in_the_first_part_of_the_run():
+    model, step_loss, _ = regression_problem()
+    scripted = iter([3.0, 2.0, 2.5, 2.6, 2.7, 2.8, 2.9, 3.0, 3.1, 3.2, 3.3])
+    optim = quiet(patience=3, patience_from=0.5)
+    report = train(model, step_loss, lambda: next(scripted), optim, Budget(steps=100), device=CPU)
+    assert report.stopped_by == "early-stopping"
+    assert report.steps == 70  # stale at 30 and 40 do not count (progress < 0.5); 50, 60, 70 do
 
 
 def test_sample_is_called_at_each_validation(capsys):
