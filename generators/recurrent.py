@@ -138,6 +138,7 @@ class TokenStreams:
         self.ids = torch.as_tensor(ids, dtype=torch.long, device=device)  # (N,)
         self.char_lengths = char_lengths  # (N,) characters per token; None = one each
         self.batch_size, self.bptt, self.bos = batch_size, min(bptt, self.length), bos
+        self.rows = torch.arange(batch_size, device=device)  # (B,) row ids, sliced for the restart rows
         self.rng = np.random.default_rng(seed)
         self.windows = self.length // self.bptt  # windows per epoch
         self.epoch, self.window = -1, self.windows  # start a new epoch on the first call
@@ -157,10 +158,8 @@ class TokenStreams:
         """(inputs (B, T), targets (B, T), target characters, restart rows (R,))."""
         if self.window >= self.windows:
             self._start_epoch()
-        if self.window == 0:
-            restart = torch.arange(self.batch_size, device=self.ids.device)  # (B,)
-        else:
-            restart = torch.tensor([self.window % self.batch_size], device=self.ids.device)  # (1,)
+        turn = self.window % self.batch_size
+        restart = self.rows if self.window == 0 else self.rows[turn : turn + 1]  # (B,) or (1,), no copy
         cols = slice(self.window * self.bptt, (self.window + 1) * self.bptt)
         x, y = self.inputs[:, cols].clone(), self.targets[:, cols]
         x[restart, 0] = self.bos
