@@ -84,18 +84,39 @@ def build_config(config_class: type, options: Mapping[str, Any], owner: str = ""
     """
     prefix = f"{owner}." if owner else ""
     hints = typing.get_type_hints(config_class)
-    names = [f.name for f in dataclasses.fields(config_class) if f.init]
+    fields = {f.name: f for f in dataclasses.fields(config_class) if f.init}
     values = {}
     for key, value in options.items():
-        if key not in names:
-            raise ConfigError(f"unknown option {prefix}{key}{did_you_mean(key, names)}")
-        values[key] = coerce(value, hints[key], f"{prefix}{key}")
+        if key not in fields:
+            raise ConfigError(f"unknown option {prefix}{key}{did_you_mean(key, fields)}")
+        values[key] = coerce(over_default(fields[key], value), hints[key], f"{prefix}{key}")
     try:
         return config_class(**values)
     except ConfigError:
         raise
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{owner or config_class.__name__}: {error}") from error
+
+
+def over_default(field: dataclasses.Field, value: Any) -> Any:
+    """A partial table for a nested config, laid over that field's own default.
+
+    ``{"optim": {"grad_clip": 0}}`` changes one setting of char-lstm's optimiser and keeps the
+    rest of char-lstm's defaults (its learning rate, warm-up, ...), not the base class's.
+    """
+    if not isinstance(value, Mapping) or field.default_factory is dataclasses.MISSING:
+        return value
+    default = field.default_factory()
+    return merged(config_to_dict(default), value) if dataclasses.is_dataclass(default) else value
+
+
+def merged(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``update`` laid over it, nested tables merged key by key."""
+    out = dict(base)
+    for key, value in update.items():
+        both_tables = isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+        out[key] = merged(out[key], value) if both_tables else value
+    return out
 
 
 def config_to_dict(config: Any) -> dict[str, Any]:

@@ -233,3 +233,10 @@ def test_token_streams_are_contiguous_and_restart_one_row_per_window():
     for window, (x, _, _, restart) in enumerate(windows[1:], start=1):
         assert restart.tolist() == [window % 4]
         assert x[window % 4, 0] == 0 and (x[torch.arange(4) != window % 4, 0] != 0).all()
+
+
+def test_one_optim_option_keeps_the_other_char_lstm_optim_defaults():
+    default = create_generator("char-lstm").config.optim
+    changed = create_generator("char-lstm", {"optim": {"grad_clip": 5.0}}).config.optim
+    assert changed.grad_clip == 5.0 and default.lr == 1e-2
+    assert {**vars(changed), "grad_clip": default.grad_clip} == vars(default)

@@ -143,6 +143,22 @@ def test_nested_dataclass_from_a_table_or_an_instance():
     assert str(raised.value) == "model.optim must be a table of options, got 0.5 (float)"
 
 
+def _fast_optim() -> Optim:
+    return Optim(lr=0.5, betas=(0.8, 0.9))
+
+
+@dataclass
+class Tuned:
+    optim: Optim = field(default_factory=_fast_optim)  # defaults that differ from Optim's own
+    inner: Model = field(default_factory=lambda: Model(layers=4, optim=Optim(lr=0.3)))  # two levels
+
+
+def test_a_partial_nested_table_keeps_the_fields_own_defaults_for_the_other_keys():
+    made = build_config(Tuned, {"optim": {"betas": [0.5, 0.6]}, "inner": {"optim": {"betas": [0, 0]}}})
+    assert made.optim == Optim(lr=0.5, betas=(0.5, 0.6))  # lr from _fast_optim, not Optim's 0.1
+    assert made.inner.layers == 4 and made.inner.optim == Optim(lr=0.3, betas=(0.0, 0.0))
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
