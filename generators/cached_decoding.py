@@ -2,7 +2,7 @@
 
 Rows are left-padded to one width; the attention mask hides the padding and each row's position
 ids count its own tokens from 0, so a row's logits do not depend on the other rows (up to float
-rounding). One forward per new token reuses ``past_key_values``. Finished rows leave the batch.
+rounding). One forward per new token reuses the KV cache. Finished rows leave the batch.
 
 Window rule (n_positions = W, check interval K = W // 4): a prompt keeps its last W - K tokens;
 every K steps, each row longer than W - K tokens is cut to its last W // 2 tokens. Between checks a
@@ -16,11 +16,25 @@ instead of once per row that reaches the window.
 from __future__ import annotations
 
 import codecs
+import inspect
+from typing import Any
 
 import torch
 from transformers import GPT2LMHeadModel
 
 from generators.bytelevel import ByteLevelTokens
+
+
+def cache_argument(model: GPT2LMHeadModel) -> str:
+    """The KV-cache keyword of ``model.forward``: ``cache`` in newer transformers (which warn about
+    the old name), ``past_key_values`` before."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+
+def returned_cache(out: Any) -> Any:
+    """The KV cache a forward returned, under either name."""
+    cache = out.get("cache")
+    return cache if cache is not None else out.past_key_values
 
 
 class CachedDecoding:
@@ -63,7 +77,7 @@ class CachedDecoding:
         out = self.model(
             input_ids=ids.to(self.device), attention_mask=self.mask, position_ids=positions, use_cache=True
         )
-        self.cache, self.next_logits = out.past_key_values, out.logits[:, -1]  # (B, V)
+        self.cache, self.next_logits = returned_cache(out), out.logits[:, -1]  # (B, V)
 
     def _feed(self, picked: list[int]) -> None:
         """One forward for the newly picked token of each active row."""
@@ -76,10 +90,10 @@ class CachedDecoding:
             input_ids=torch.tensor(picked, device=self.device)[:, None],
             attention_mask=self.mask,
             position_ids=positions,
-            past_key_values=self.cache,
             use_cache=True,
+            **{cache_argument(self.model): self.cache},
         )
-        self.cache, self.next_logits = out.past_key_values, out.logits[:, -1]  # (B, V)
+        self.cache, self.next_logits = returned_cache(out), out.logits[:, -1]  # (B, V)
 
     def logits(self) -> torch.Tensor:
         """(B, V) next-token logits of the active rows; special tokens other than end-of-text are -inf."""

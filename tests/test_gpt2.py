@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -318,6 +319,12 @@ def test_generate_edge_cases(model):
     assert model.generate(["a", "b"], max_chars=0) == ["", ""]
     with pytest.raises(TypeError, match="sampling"):
         model.generate(["a"], max_chars=5, sampling={"temperature": 1.0})
+
+
+def test_cached_generation_uses_the_current_cache_keyword(model):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # transformers warns when given the old name
+        assert [len(t) for t in model.generate(PROMPTS[:2], max_chars=8, sampling=RANDOM)] == [8, 8]
 
 
 # ---------------------------------------------------------------- training, config, persistence
