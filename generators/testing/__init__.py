@@ -1,0 +1,60 @@
+"""The conformance kit: one set of checks every generator, built-in or plugin, must pass.
+
+Modelled on scikit-learn's ``parametrize_with_checks``. A generator author writes::
+
+    from generators.testing import parametrize_with_checks
+
+    @parametrize_with_checks({"markov": lambda: MarkovGenerator.from_options({"state_size": 1})})
+    def test_markov_conforms(factory, check):
+        check(factory)
+
+and gets one test per check, with ids like ``markov-check_score_unseen_unicode``; or calls
+``check_generator(factory)`` for one AssertionError listing every failed check.
+
+A factory returns a fresh, untrained generator. The kit fits it once per factory per process on
+:data:`KIT_CORPUS` (a few KB written below) within :data:`KIT_BUDGET`, and every check then reads
+the same fitted generator: checks only score, generate, save (to a temporary directory) and
+describe, so sharing it is safe unless a generator changes itself while generating. A failed fit
+is remembered too and fails every check without fitting again. ``clear_fit_cache()`` forgets.
+
+Rules the checks apply (tolerances included):
+
+* scores: a float ``np.ndarray`` of shape ``(len(text),)``, finite, every value <= 1e-9 (the
+  harness's allowance for rounding); the same text scores the same twice, also after generating;
+* character-level models: the next-character distribution covers every Unicode scalar value once
+  and sums to 1 within 1e-6 (compute softmax in float64); it agrees with ``score`` within 1e-4;
+  scoring ``a + b`` gives ``score(a)`` then ``score(b, context=a)`` within 1e-4 per character;
+* ``max_chars``: no continuation is longer; ``max_chars=0`` gives ``""``; and at least half the
+  continuations (greedy and T=1, four prompts) are exactly ``max_chars`` long for max_chars in
+  (1, 16, 200): a shorter one means the model emitted end-of-text, allowed but not most of the time;
+* save/load: the loaded model's scores equal the original's within 1e-6 (``np.allclose`` with
+  ``atol=1e-6, rtol=0``); greedy and seeded T=1 text is identical; no pickle file is written;
+* ``generate`` rejects a ``sampling`` that is not a ``Sampling`` (or None) with a TypeError or
+  ValueError whose message says "sampling".
+"""
+
+from generators.testing import checks
+from generators.testing.checks import CHECK_NAMES, CHECKS
+from generators.testing.kit import (
+    KIT_BUDGET,
+    KIT_CORPUS,
+    CheckSkipped,
+    Factory,
+    clear_fit_cache,
+    fitted,
+)
+from generators.testing.runner import check_generator, parametrize_with_checks
+
+__all__ = [
+    "CHECKS",
+    "CHECK_NAMES",
+    "KIT_BUDGET",
+    "KIT_CORPUS",
+    "CheckSkipped",
+    "Factory",
+    "check_generator",
+    "checks",
+    "clear_fit_cache",
+    "fitted",
+    "parametrize_with_checks",
+]
