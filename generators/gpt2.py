@@ -28,6 +28,7 @@ multi-byte character left at that point is dropped).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -166,6 +167,7 @@ class GPT2Generator(Generator):
                 )
                 return self.fit_report
             step_loss = self._step_loss_function(corpus.train, seed)
+            sample_seeds = itertools.count(seed)  # one seed per validation: varied samples, reproducible
             report = train(
                 model,
                 step_loss,
@@ -173,7 +175,7 @@ class GPT2Generator(Generator):
                 self.config.optim,
                 budget,
                 device=self.torch_device,
-                sample=lambda: self.generate([""], max_chars=80, seed=seed)[0],
+                sample=lambda: self.generate([""], max_chars=80, seed=next(sample_seeds))[0],
                 desc="gpt2",
             )
         model.eval()

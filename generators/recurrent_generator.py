@@ -6,6 +6,7 @@ model, truncated-BPTT training, streaming scoring and batched sampling are the s
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from abc import abstractmethod
@@ -135,6 +136,7 @@ class RecurrentGenerator(Generator):
                 char_lengths=np.diff(encoded.ends, prepend=-1) if not self.char_level else None,
             )
             valid = self.validation_text(corpus)
+            sample_seeds = itertools.count(seed)  # one seed per validation: varied samples, reproducible
             self.fit_report = train(
                 model,
                 self.step_loss_fn(model, streams),
@@ -142,7 +144,7 @@ class RecurrentGenerator(Generator):
                 c.optim,
                 budget or Budget(),
                 device=device,
-                sample=lambda: self.generate([""], max_chars=SAMPLE_CHARS, seed=seed)[0],
+                sample=lambda: self.generate([""], max_chars=SAMPLE_CHARS, seed=next(sample_seeds))[0],
                 desc=self.name,
             )
         return self.fit_report

@@ -240,3 +240,16 @@ def test_one_optim_option_keeps_the_other_char_lstm_optim_defaults():
     changed = create_generator("char-lstm", {"optim": {"grad_clip": 5.0}}).config.optim
     assert changed.grad_clip == 5.0 and default.lr == 1e-2
     assert {**vars(changed), "grad_clip": default.grad_clip} == vars(default)
+
+
+def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
+    seeds = []
+    generate = CharLSTMGenerator.generate
+
+    def recording(self, prompts, *, max_chars, sampling=None, seed=0):
+        seeds.append(seed)
+        return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+    monkeypatch.setattr(CharLSTMGenerator, "generate", recording)
+    fitted(steps=60, seed=7)  # validations at steps 20, 40 and 60
+    assert seeds == [7, 8, 9]

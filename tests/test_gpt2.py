@@ -419,3 +419,16 @@ def test_pretrained_finetune_two_steps(pretrained_folder):
 
 
 # ---------------------------------------------------------------- the shared conformance kit
+
+
+def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
+    seeds = []
+    generate = GPT2Generator.generate
+
+    def recording(self, prompts, *, max_chars, sampling=None, seed=0):
+        seeds.append(seed)
+        return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+    monkeypatch.setattr(GPT2Generator, "generate", recording)
+    fitted(steps=30, seed=3)  # validations at steps 10, 20 and 30
+    assert seeds == [3, 4, 5]
