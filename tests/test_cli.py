@@ -11,6 +11,8 @@ import pytest
 from support import make_text
 
 from benchmarks.cli import main
+from benchmarks.settings import load_config
+from generators.registry import create_generator
 
 
 @pytest.fixture
@@ -76,3 +78,15 @@ def test_console_script_exit_status(tmp_path):
         pytest.skip("textgen-bench is not installed as a console script in this environment")
     done = subprocess.run([str(script), "run", "--generators", "nope"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("profile", ["quick", "full"])
+def test_every_shipped_profile_builds_each_generators_config(profile):
+    config, _ = load_config(profile)
+    built = {
+        name: create_generator(name, section.options).config for name, section in config.generators.items()
+    }
+    assert set(built) == {"markov", "char-lstm", "word-lstm", "gpt2"}
+    if profile == "full":  # bigger than the CPU defaults, and the defaults under the keys it leaves out
+        assert built["char-lstm"].hidden_size == 512 and built["gpt2"].n_layer == 6
+        assert built["char-lstm"].min_char_count == create_generator("char-lstm").config.min_char_count
