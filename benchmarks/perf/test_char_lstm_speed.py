@@ -26,8 +26,8 @@ from generators.base import Budget, Corpus, Sampling
 from generators.char_lstm import CharLSTMConfig, CharLSTMGenerator
 from generators.training import resolve_device
 
-STEPS = 12  # training steps per measured round
-ROUNDS = 3  # alternating bare / char-lstm rounds; the best of each is kept
+STEPS = 24  # training steps per measured round (long enough that first-step costs are small)
+ROUNDS = 5  # alternating bare / char-lstm rounds; the best of each is kept (a shared CPU is noisy)
 PROMPTS = 64
 GEN_CHARS = 200
 SINGLE_PROMPTS = 8  # one-at-a-time generation is timed on this many prompts
