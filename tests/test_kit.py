@@ -214,7 +214,7 @@ def _factory(cls):
 
 @pytest.mark.parametrize(("cls", "check_name"), BROKEN, ids=[f"{c.__name__}-{n}" for c, n in BROKEN])
 def test_broken_generator_fails_its_check(cls, check_name):
-    check = getattr(kit.checks, check_name)
+    check = getattr(kit, check_name)
     with pytest.raises(AssertionError):
         check(_factory(cls))
 
@@ -248,7 +248,7 @@ def test_character_level_checks_skip_other_generators():
 
     factory = _factory(WordishGenerator)
     with pytest.raises(CheckSkipped, match="not character-level"):
-        kit.checks.check_next_char_distribution_sums_to_one(factory)
+        kit.check_next_char_distribution_sums_to_one(factory)
     check_generator(factory)  # skipped checks are not failures
 
 
@@ -263,13 +263,13 @@ def test_fit_runs_once_per_factory_and_failures_are_remembered():
             return super().fit(corpus, seed=seed, budget=budget)
 
     factory = _factory(CountsFits)
-    kit.checks.check_score_ascii(factory)
-    kit.checks.check_greedy_deterministic(factory)
-    kit.checks.check_save_load(factory)
+    kit.check_score_ascii(factory)
+    kit.check_greedy_deterministic(factory)
+    kit.check_save_load(factory)
     assert fits == [kit.KIT_BUDGET]
 
     other = _factory(CountsFits)  # a second factory fits again, and this fit raises
-    for check in (kit.checks.check_score_ascii, kit.checks.check_describe):
+    for check in (kit.check_score_ascii, kit.check_describe):
         with pytest.raises(AssertionError, match="fitting failed: RuntimeError: boom"):
             check(other)
     assert len(fits) == 2
@@ -301,3 +301,19 @@ def test_pytest_wrapped_check_adds_its_docstring_and_skips():
     with pytest.raises(AssertionError) as raised:
         wrapped["broken-check_max_chars"](_factory(IgnoresMaxChars))
     assert any("No continuation is longer than max_chars" in note for note in raised.value.__notes__)
+
+
+def test_the_public_names_of_the_kit_import_from_generators_testing():
+    names = [
+        *kit.CHECK_NAMES,
+        "CHECKS",
+        "CHECK_NAMES",
+        "KIT_CORPUS",
+        "KIT_BUDGET",
+        "ASCII_TEXT",
+        "UNSEEN_TEXTS",
+    ]
+    names += ["PROMPTS", "CONTEXT_PAIRS", "SPLIT_TEXTS", "GREEDY", "RANDOM", "NUCLEUS", "CheckSkipped"]
+    names += ["Factory", "fitted", "clear_fit_cache", "check_generator", "parametrize_with_checks"]
+    assert [name for name in names if not hasattr(kit, name)] == []
+    assert set(names) <= set(kit.__all__)

@@ -12,7 +12,7 @@ and gets one test per check, with ids like ``markov-check_score_unseen_unicode``
 ``check_generator(factory)`` for one AssertionError listing every failed check.
 
 A factory returns a fresh, untrained generator. The kit fits it once per factory per process on
-:data:`KIT_CORPUS` (a few KB written below) within :data:`KIT_BUDGET`, and every check then reads
+:data:`KIT_CORPUS` (a few KB of text, in `kit.py`) within :data:`KIT_BUDGET`, and every check then reads
 the same fitted generator: checks only score, generate, save (to a temporary directory) and
 describe, so sharing it is safe unless a generator changes itself while generating. A failed fit
 is remembered too and fails every check without fitting again. ``clear_fit_cache()`` forgets.
@@ -34,10 +34,40 @@ Rules the checks apply (tolerances included):
 """
 
 from generators.testing import checks
-from generators.testing.checks import CHECK_NAMES, CHECKS
+from generators.testing.checks import (
+    CHECK_NAMES,
+    CHECKS,
+    check_batch_equals_single,
+    check_describe,
+    check_fit_report,
+    check_generate_output,
+    check_greedy_deterministic,
+    check_invalid_sampling,
+    check_max_chars,
+    check_max_chars_reached,
+    check_next_char_distribution_matches_score,
+    check_next_char_distribution_sums_to_one,
+    check_save_load,
+    check_score_ascii,
+    check_score_chain_rule,
+    check_score_empty,
+    check_score_long_text,
+    check_score_repeatable,
+    check_score_unseen_unicode,
+    check_score_with_context,
+    check_seed_reproducible,
+)
 from generators.testing.kit import (
+    ASCII_TEXT,
+    CONTEXT_PAIRS,
+    GREEDY,
     KIT_BUDGET,
     KIT_CORPUS,
+    NUCLEUS,
+    PROMPTS,
+    RANDOM,
+    SPLIT_TEXTS,
+    UNSEEN_TEXTS,
     CheckSkipped,
     Factory,
     clear_fit_cache,
@@ -46,13 +76,40 @@ from generators.testing.kit import (
 from generators.testing.runner import check_generator, parametrize_with_checks
 
 __all__ = [
+    "ASCII_TEXT",
     "CHECKS",
     "CHECK_NAMES",
+    "CONTEXT_PAIRS",
+    "GREEDY",
     "KIT_BUDGET",
     "KIT_CORPUS",
+    "NUCLEUS",
+    "PROMPTS",
+    "RANDOM",
+    "SPLIT_TEXTS",
+    "UNSEEN_TEXTS",
     "CheckSkipped",
     "Factory",
+    "check_batch_equals_single",
+    "check_describe",
+    "check_fit_report",
+    "check_generate_output",
     "check_generator",
+    "check_greedy_deterministic",
+    "check_invalid_sampling",
+    "check_max_chars",
+    "check_max_chars_reached",
+    "check_next_char_distribution_matches_score",
+    "check_next_char_distribution_sums_to_one",
+    "check_save_load",
+    "check_score_ascii",
+    "check_score_chain_rule",
+    "check_score_empty",
+    "check_score_long_text",
+    "check_score_repeatable",
+    "check_score_unseen_unicode",
+    "check_score_with_context",
+    "check_seed_reproducible",
     "checks",
     "clear_fit_cache",
     "fitted",
