@@ -26,12 +26,20 @@ from benchmarks.settings import RunConfig
 from benchmarks.stages import STAGES
 from benchmarks.store import RunStore, environment, read_json, resolve_device, write_json_atomic
 from generators.base import Corpus
+from generators.config import config_to_dict
 from generators.errors import ConfigError
 from generators.registry import get_generator_class
 
 
 def config_digest(config: RunConfig) -> str:
-    return hashlib.sha256(json.dumps(config.to_dict(), sort_keys=True, default=str).encode()).hexdigest()[:10]
+    """Names the run folder: the run config and every generator's resolved settings, defaults
+    included, so a changed default starts a new folder instead of resuming results of the old one."""
+    resolved = {
+        name: config_to_dict(get_generator_class(name).from_options(config.section_for(name).options).config)
+        for name in config.run.generators
+    }
+    data = {"run": config.to_dict(), "generators": resolved}
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
 def default_run_dir(config: RunConfig) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -11,9 +12,10 @@ from pathlib import Path
 import pytest
 from support import install_plugin, make_text
 
-from benchmarks.harness import run_benchmark
+from benchmarks.harness import default_run_dir, run_benchmark
 from benchmarks.settings import parse_config
 from benchmarks.store import RunStore
+from generators.markov import MarkovGenerator
 
 SMALL = {
     "run": {"name": "tiny", "generators": ["markov"], "seed": 3, "device": "cpu"},
@@ -166,3 +168,16 @@ def test_two_runs_with_the_same_seed_are_identical_apart_from_timing(tmp_path, e
     second = json.loads((run_small(tmp_path, environment, name="b") / "results.json").read_text())
     assert second["generators"]["markov"]["cached"] is False
     assert strip_timing(first) == strip_timing(second)
+
+
+def test_a_changed_generator_default_names_a_new_run_folder(tmp_path, monkeypatch):
+    config = small_config(tmp_path / "corpus.txt")
+    before = default_run_dir(config)
+    assert default_run_dir(config) == before  # the same settings, the same folder (resumable)
+
+    @dataclasses.dataclass
+    class NewDefaults(MarkovGenerator.config_class):
+        discount: float = 0.5  # the only change: a default, not an option in the run config
+
+    monkeypatch.setattr(MarkovGenerator, "config_class", NewDefaults)
+    assert default_run_dir(config) != before
