@@ -107,7 +107,14 @@ def over_default(field: dataclasses.Field, value: Any) -> Any:
     if not isinstance(value, Mapping) or field.default_factory is dataclasses.MISSING:
         return value
     default = field.default_factory()
-    return merged(config_to_dict(default), value) if dataclasses.is_dataclass(default) else value
+    return merged(init_options(default), value) if dataclasses.is_dataclass(default) else value
+
+
+def init_options(config: Any) -> Any:
+    """A config dataclass as the nested table of its ``__init__`` fields (what build_config accepts)."""
+    if not dataclasses.is_dataclass(config):
+        return config
+    return {f.name: init_options(getattr(config, f.name)) for f in dataclasses.fields(config) if f.init}
 
 
 def merged(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:

@@ -153,6 +153,21 @@ class Tuned:
     inner: Model = field(default_factory=lambda: Model(layers=4, optim=Optim(lr=0.3)))  # two levels
 
 
+@dataclass
+class Derived:
+    lr: float = 0.1  # learning rate
+    steps: int = field(init=False, default=0)  # set by the owner, not an option
+
+
+@dataclass
+class WithDerived:
+    optim: Derived = field(default_factory=lambda: Derived(lr=0.2))  # has a non-init field
+
+
+def test_a_partial_nested_table_ignores_fields_that_are_not_options():
+    assert build_config(WithDerived, {"optim": {}}).optim.lr == 0.2
+
+
 def test_a_partial_nested_table_keeps_the_fields_own_defaults_for_the_other_keys():
     made = build_config(Tuned, {"optim": {"betas": [0.5, 0.6]}, "inner": {"optim": {"betas": [0, 0]}}})
     assert made.optim == Optim(lr=0.5, betas=(0.5, 0.6))  # lr from _fast_optim, not Optim's 0.1
