@@ -34,7 +34,7 @@ def cache_argument(model: GPT2LMHeadModel) -> str:
 def returned_cache(out: Any) -> Any:
     """The KV cache a forward returned, under either name."""
     cache = out.get("cache")
-    return cache if cache is not None else out.past_key_values
+    return cache if cache is not None else out.get("past_key_values")
 
 
 class CachedDecoding:
@@ -61,6 +61,7 @@ class CachedDecoding:
         self.pieces: list[list[str]] = [[] for _ in contexts]
         self.chars = [0] * len(contexts)
         self.blocked = torch.tensor(tokens.blocked_ids, dtype=torch.long, device=device)
+        self.cache_keyword = cache_argument(model)
         self._prefill()
 
     def _prefill(self) -> None:
@@ -91,7 +92,7 @@ class CachedDecoding:
             attention_mask=self.mask,
             position_ids=positions,
             use_cache=True,
-            **{cache_argument(self.model): self.cache},
+            **{self.cache_keyword: self.cache},
         )
         self.cache, self.next_logits = returned_cache(out), out.logits[:, -1]  # (B, V)
 
