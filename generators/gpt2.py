@@ -28,7 +28,6 @@ multi-byte character left at that point is dropped).
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -48,7 +47,7 @@ from generators.config import config_from_dict, config_to_dict
 from generators.errors import ConfigError, CorpusError
 from generators.registry import register_generator
 from generators.sampling import choose_tokens, seeded_uniforms
-from generators.training import OptimConfig, device_name, resolve_device, seeded, train
+from generators.training import OptimConfig, device_name, resolve_device, seeded, seeded_samples, train
 
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
 
@@ -167,7 +166,6 @@ class GPT2Generator(Generator):
                 )
                 return self.fit_report
             step_loss = self._step_loss_function(corpus.train, seed)
-            sample_seeds = itertools.count(seed)  # one seed per validation: varied samples, reproducible
             report = train(
                 model,
                 step_loss,
@@ -175,7 +173,7 @@ class GPT2Generator(Generator):
                 self.config.optim,
                 budget,
                 device=self.torch_device,
-                sample=lambda: self.generate([""], max_chars=80, seed=next(sample_seeds))[0],
+                sample=seeded_samples(lambda s: self.generate([""], max_chars=80, seed=s)[0], seed),
                 desc="gpt2",
             )
         model.eval()

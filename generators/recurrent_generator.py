@@ -6,7 +6,6 @@ model, truncated-BPTT training, streaming scoring and batched sampling are the s
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 from abc import abstractmethod
@@ -33,7 +32,7 @@ from generators.recurrent import (
     stream_tokens,
 )
 from generators.sampling import seeded_uniforms
-from generators.training import device_name, resolve_device, seeded, train
+from generators.training import device_name, resolve_device, seeded, seeded_samples, train
 
 FORMAT_VERSION = 1
 SPELLING_STREAM = 1  # row i spells unknown tokens from default_rng([seed + i, SPELLING_STREAM])
@@ -136,7 +135,6 @@ class RecurrentGenerator(Generator):
                 char_lengths=np.diff(encoded.ends, prepend=-1) if not self.char_level else None,
             )
             valid = self.validation_text(corpus)
-            sample_seeds = itertools.count(seed)  # one seed per validation: varied samples, reproducible
             self.fit_report = train(
                 model,
                 self.step_loss_fn(model, streams),
@@ -144,7 +142,7 @@ class RecurrentGenerator(Generator):
                 c.optim,
                 budget or Budget(),
                 device=device,
-                sample=lambda: self.generate([""], max_chars=SAMPLE_CHARS, seed=next(sample_seeds))[0],
+                sample=seeded_samples(lambda s: self.generate([""], max_chars=SAMPLE_CHARS, seed=s)[0], seed),
                 desc=self.name,
             )
         return self.fit_report

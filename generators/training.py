@@ -9,13 +9,14 @@ A generator supplies three closures and this module does the rest:
 
 :func:`train` owns AdamW, warm-up + cosine decay, gradient clipping, bf16 autocast on CUDA,
 validation and early stopping, best-weight restoring, the budget, NaN detection and the progress
-bar. Helpers for the generators: :func:`resolve_device`, :func:`device_name` and
-:func:`seeded` (seed torch's RNGs for the duration of ``fit`` only).
+bar. Helpers for the generators: :func:`resolve_device`, :func:`device_name`,
+:func:`seeded` (seed torch's RNGs for the duration of ``fit`` only) and :func:`seeded_samples`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import math
 import sys
 import time
@@ -89,6 +90,12 @@ def seeded(seed: int, device: torch.device) -> Iterator[None]:
     with torch.random.fork_rng(devices=devices, device_type=device.type if devices else "cuda"):
         torch.manual_seed(seed)
         yield
+
+
+def seeded_samples(draw: Callable[[int], str], seed: int) -> Callable[[], str]:
+    """A ``sample`` callback for :func:`train`: call k draws with seed ``seed + k`` (varied, reproducible)."""
+    seeds = itertools.count(seed)
+    return lambda: draw(next(seeds))
 
 
 def lr_at(optim: OptimConfig, step: int, progress: float) -> float:

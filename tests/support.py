@@ -91,3 +91,16 @@ def install_plugin(root: Path, dist: str, module: str, source: str, entry_points
     lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
     (info / "entry_points.txt").write_text(f"[textgen_bench.generators]\n{lines}\n", encoding="utf-8")
     return root
+
+
+def record_generate_seeds(monkeypatch, generator_class: type) -> list[int]:
+    """Patch ``generator_class.generate`` to append each call's seed to the returned list."""
+    seeds: list[int] = []
+    generate = generator_class.generate
+
+    def recording(self, prompts, *, max_chars, sampling=None, seed=0):
+        seeds.append(seed)
+        return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+    monkeypatch.setattr(generator_class, "generate", recording)
+    return seeds

@@ -9,6 +9,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import record_generate_seeds
 
 from generators.base import UNICODE_SCALAR_COUNT, Budget, Corpus, Sampling
 from generators.char_lstm import CharLSTMGenerator
@@ -244,13 +245,6 @@ def test_one_optim_option_keeps_the_other_char_lstm_optim_defaults():
 
 
 def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
-    seeds = []
-    generate = CharLSTMGenerator.generate
-
-    def recording(self, prompts, *, max_chars, sampling=None, seed=0):
-        seeds.append(seed)
-        return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-
-    monkeypatch.setattr(CharLSTMGenerator, "generate", recording)
+    seeds = record_generate_seeds(monkeypatch, CharLSTMGenerator)
     fitted(steps=60, seed=7)  # validations at steps 20, 40 and 60
     assert seeds == [7, 8, 9]

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from support import make_text
+from support import make_text, record_generate_seeds
 from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 
 from generators import bytelevel
@@ -330,6 +330,12 @@ def test_cached_generation_uses_the_current_cache_keyword(model):
 # ---------------------------------------------------------------- training, config, persistence
 
 
+def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
+    seeds = record_generate_seeds(monkeypatch, GPT2Generator)
+    fitted(steps=30, seed=3)  # validations at steps 10, 20 and 30
+    assert seeds == [3, 4, 5]
+
+
 def test_training_lowers_validation_bpc_and_is_seeded(model):
     curve = [point["valid_bpc"] for point in model.fit_report.curve]
     assert model.fit_report.steps == 30 and len(curve) == 3
@@ -419,16 +425,3 @@ def test_pretrained_finetune_two_steps(pretrained_folder):
 
 
 # ---------------------------------------------------------------- the shared conformance kit
-
-
-def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
-    seeds = []
-    generate = GPT2Generator.generate
-
-    def recording(self, prompts, *, max_chars, sampling=None, seed=0):
-        seeds.append(seed)
-        return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-
-    monkeypatch.setattr(GPT2Generator, "generate", recording)
-    fitted(steps=30, seed=3)  # validations at steps 10, 20 and 30
-    assert seeds == [3, 4, 5]
