@@ -38,7 +38,7 @@ from generators.vocabulary import SpellingModel, tokenize_words
 def _word_optim() -> OptimConfig:
     return OptimConfig(
         lr=1e-2,  # peak AdamW learning rate: 1e-2 beat 5e-3 in 3-minute CPU probes
-        warmup_steps=20,  # linear warm-up steps
+        warmup_steps=200,  # linear warm-up steps: 200 beat 20 by 0.02 bpc at 2,200 steps on shakespeare
         max_steps=5000,  # schedule length; a wall-clock budget shortens the schedule to fit
         eval_every=200,  # steps between validations (a step is 1,024 tokens ≈ 2,450 characters)
         eval_chars=20_000,  # validation characters per check
