@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import platform
+import sys
 import time
 
 import pytest
 import torch
 
+from generators import training
 from generators.base import Budget
 from generators.config import build_config
 from generators.errors import ConfigError, TrainingError
@@ -187,3 +190,18 @@ def test_auto_device_resolves():
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type == expected
     assert resolve_device("cpu") == CPU
+
+
+@pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+def test_cpu_training_asks_glibc_to_keep_freed_memory(monkeypatch):
+    assert training.keep_freed_memory.__wrapped__() is True  # both mallopt calls accepted
+    calls = []
+    monkeypatch.setattr(training, "keep_freed_memory", lambda: calls.append("cpu") or True)
+    model, step_loss, error = regression_problem()
+    train(model, step_loss, error, quiet(), Budget(steps=2), device=CPU)
+    assert calls == ["cpu"]
+
+
+def test_keep_freed_memory_is_a_no_op_outside_glibc(monkeypatch):
+    monkeypatch.setattr(platform, "libc_ver", lambda: ("musl", "1.2"))
+    assert training.keep_freed_memory.__wrapped__() is False
