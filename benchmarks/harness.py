@@ -131,6 +131,7 @@ def run_benchmark(
     log=print,
 ) -> Path:
     """Run (or resume) a benchmark and write results.json and the report; returns the run folder."""
+    resolve_device(config.run.device)  # a GPU torch cannot use fails here, before any work
     check_generators(config)
     corpus = load_corpus(config.run.corpus)
     run_dir = run_dir or default_run_dir(config)

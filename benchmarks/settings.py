@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,8 @@ class RunSection:
     def __post_init__(self) -> None:
         if not self.generators:
             raise ValueError("run.generators is empty: name at least one generator")
+        if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
+            raise ValueError(f"run.device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
 
 
 @dataclass

@@ -22,6 +22,8 @@ from typing import Any
 
 import platformdirs
 
+from generators.errors import ConfigError
+
 PACKAGE_VERSION = importlib.metadata.version("textgen-bench")
 LIBRARIES = ("torch", "transformers", "tokenizers", "markovify", "numpy", "pandas", "matplotlib")
 
@@ -214,11 +216,26 @@ def cpu_name() -> str:
 
 
 def resolve_device(device: str) -> str:
+    """``auto`` → ``cuda`` when torch sees a GPU, else ``cpu``; a CUDA device torch lacks is a ConfigError."""
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda"):
+        check_cuda_device(device, torch)
     return device
+
+
+def check_cuda_device(device: str, torch) -> None:
+    if not torch.cuda.is_available():
+        why = "it is a CPU-only build" if torch.version.cuda is None else "it finds no GPU"
+        raise ConfigError(
+            f"device {device!r} asked for, but torch {torch.__version__} cannot use CUDA ({why}); "
+            "use --device auto or cpu, or install a CUDA build of torch (README: GPU)"
+        )
+    index = torch.device(device).index or 0
+    if index >= torch.cuda.device_count():
+        raise ConfigError(f"device {device!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
 
 
 def environment(device: str) -> dict[str, Any]:

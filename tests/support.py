@@ -7,6 +7,36 @@ from pathlib import Path
 
 import numpy as np
 
+TINY_OPTIM = {
+    "lr": 1e-2,
+    "warmup_steps": 2,
+    "max_steps": 40,
+    "eval_every": 20,
+    "eval_chars": 500,
+    "patience": 0,
+}
+TINY_RECURRENT = {
+    "layers": 1,
+    "hidden_size": 32,
+    "embedding_dim": 16,
+    "batch_size": 8,
+    "bptt": 32,
+    "optim": TINY_OPTIM,
+}
+TINY_NEURAL_OPTIONS = {  # each fits the conformance kit's corpus in a few seconds on a CPU
+    "char-lstm": TINY_RECURRENT,
+    "word-lstm": {**TINY_RECURRENT, "vocab_size": 200},
+    "gpt2": {
+        "n_layer": 2,
+        "n_head": 2,
+        "n_embd": 32,
+        "context": 32,
+        "vocab_size": 300,
+        "batch_size": 8,
+        "optim": TINY_OPTIM,
+    },
+}
+
 WORDS = [
     "the",
     "king",

@@ -9,43 +9,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from support import TINY_NEURAL_OPTIONS
+
 from generators.registry import get_generator_class
 from generators.testing import parametrize_with_checks
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"))
 from textgen_bench_char_ngram import CharNGramGenerator
 
-TINY_OPTIM = {
-    "lr": 1e-2,
-    "warmup_steps": 2,
-    "max_steps": 40,
-    "eval_every": 20,
-    "eval_chars": 500,
-    "patience": 0,
-}
-RECURRENT = {
-    "layers": 1,
-    "hidden_size": 32,
-    "embedding_dim": 16,
-    "batch_size": 8,
-    "bptt": 32,
-    "optim": TINY_OPTIM,
-}
-
 OPTIONS = {
     "markov": {"state_size": 1},
     "markov-char": {"state_size": 4, "level": "char"},
-    "char-lstm": RECURRENT,
-    "word-lstm": {**RECURRENT, "vocab_size": 200},
-    "gpt2": {
-        "n_layer": 2,
-        "n_head": 2,
-        "n_embd": 32,
-        "context": 32,
-        "vocab_size": 300,
-        "batch_size": 8,
-        "optim": TINY_OPTIM,
-    },
+    **TINY_NEURAL_OPTIONS,
 }
 
 

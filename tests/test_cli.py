@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from support import make_text
 
 from benchmarks.cli import main
@@ -48,6 +49,8 @@ def run_cli(capsys, *args):
         (["--config", "quik"], r"config file not found: quik \(did you mean 'quick'\?\)"),
         (["--corpus", "file:/no/such/file.txt"], r"/no/such/file.txt"),
         (["--corpus", "shakespear"], r"did you mean 'shakespeare'"),
+        (["--device", "gpu"], r"run.device must be auto, cpu, cuda or cuda:N, got 'gpu'"),
+        (["--device", "cuda:99"], r"device 'cuda:99' asked for, but torch"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, corpus, args, message):
@@ -59,6 +62,15 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, corpu
     assert len(lines) == 1 and lines[0].startswith("textgen-bench: error: "), stderr
     assert re.search(message, lines[0]), lines[0]
     assert not out.exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_cuda_without_a_gpu_is_one_line_exit_2(tmp_path, capsys, corpus):
+    args = ["run", "--out", str(tmp_path / "run"), "--corpus", f"file:{corpus}", "--device", "cuda"]
+    code, _, stderr = run_cli(capsys, *args, "--generators", "char-lstm")
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert "cannot use CUDA" in stderr and "--device auto or cpu" in stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_list_shows_builtins_and_their_source(capsys):

@@ -260,6 +260,16 @@ def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
     assert "nan" not in report.lower()
 
 
+def test_an_interval_that_misses_its_point_estimate_still_plots(tmp_path):
+    """A percentile bootstrap over one chunk can land a rounding error above the point estimate."""
+    results = fixture_results()
+    likelihood = results["generators"]["markov"]["likelihood"]
+    likelihood["bpc_ci95"] = [likelihood["bpc"] + 1e-12, likelihood["bpc"] + 1e-12]
+    run_dir = make_run(tmp_path / "run", results)
+    render_report(run_dir)
+    assert (run_dir / "plots" / "bpc.png").read_bytes().startswith(PNG_MAGIC)
+
+
 def test_wrong_schema_or_missing_results_is_a_clear_error(tmp_path):
     results = fixture_results()
     results["schema"] = 2

@@ -1,0 +1,85 @@
+"""The CUDA paths, run only where torch sees a GPU (skipped everywhere else).
+
+Every neural generator passes the conformance kit on ``cuda``; training there uses fused AdamW
+and bf16 autocast; a model trained on the GPU, saved and loaded on the CPU gives the same scores;
+a benchmark run with ``--device cuda`` records the GPU by name and measures throughput on it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from support import TINY_NEURAL_OPTIONS, make_text
+
+from benchmarks.cli import main
+from generators.base import Budget, Corpus
+from generators.registry import create_generator, get_generator_class
+from generators.testing import parametrize_with_checks
+from generators.training import OptimConfig, make_optimizer, train
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+CUDA = torch.device("cuda")
+
+
+def cuda_factory(name: str):
+    return lambda: create_generator(name, TINY_NEURAL_OPTIONS[name], device="cuda")
+
+
+@parametrize_with_checks({f"{name}-cuda": cuda_factory(name) for name in TINY_NEURAL_OPTIONS})
+def test_neural_generators_conform_on_cuda(factory, check):
+    check(factory)
+
+
+def test_cuda_training_uses_fused_adamw_and_bf16_autocast():
+    model = torch.nn.Linear(8, 1).to(CUDA)
+    assert make_optimizer(model, OptimConfig(), CUDA).defaults["fused"] is True
+    seen: list[tuple[bool, torch.dtype]] = []
+
+    def step_loss(step: int) -> tuple[torch.Tensor, int]:
+        seen.append((torch.is_autocast_enabled("cuda"), torch.get_autocast_dtype("cuda")))
+        x = torch.randn(16, 8, device=CUDA)
+        return model(x).float().pow(2).mean(), 16
+
+    optim = OptimConfig(max_steps=3, eval_every=10, eval_chars=0, warmup_steps=1)
+    train(model, step_loss, lambda: 1.0, optim, Budget(steps=3), device=CUDA)
+    assert seen == [(True, torch.bfloat16)] * 3
+
+
+@pytest.mark.parametrize("name", sorted(TINY_NEURAL_OPTIONS))
+def test_a_model_trained_on_the_gpu_scores_the_same_on_the_cpu(tmp_path, name):
+    generator = create_generator(name, TINY_NEURAL_OPTIONS[name], device="cuda")
+    corpus = Corpus("words", make_text(20_000), make_text(2_000, seed=1), "", "0" * 64)
+    generator.fit(corpus, seed=0, budget=Budget(steps=20))
+    assert generator.describe()["device"].startswith("cuda:")
+    text = make_text(2_000, seed=3)
+    on_gpu = generator.score(text)
+    generator.save(tmp_path / name)
+    on_cpu = get_generator_class(name).load(tmp_path / name, device="cpu").score(text)
+    assert np.isfinite(on_gpu).all()
+    np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-3)  # cuDNN and CPU kernels sum in other orders
+
+
+def test_a_cuda_run_records_the_gpu_and_its_throughput(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(make_text(30_000), encoding="utf-8")
+    args = ["run", "--corpus", f"file:{corpus}", "--generators", "char-lstm", "--device", "cuda"]
+    settings = {
+        "generators.char-lstm.budget_seconds": "10",
+        "sweep.test_prompts": "2",
+        "sweep.max_chars": "40",
+        "sweep.temperatures": "[0.0, 1.0]",
+    }
+    overrides = [arg for key, value in settings.items() for arg in ("--set", f"{key}={value}")]
+    code = main([*args, "--out", str(tmp_path / "run"), *overrides])
+    assert code == 0
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["device"] == "cuda"
+    device = results["environment"]["device"]
+    assert device["type"] == "cuda" and device["name"] == torch.cuda.get_device_name(0)
+    char_lstm = results["generators"]["char-lstm"]
+    assert char_lstm["status"] == "ok" and char_lstm["describe"]["device"].startswith("cuda:")
+    assert char_lstm["throughput"]["generate_chars_per_s_batch64"] > 0
