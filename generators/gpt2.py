@@ -52,6 +52,15 @@ from generators.training import OptimConfig, device_name, resolve_device, seeded
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
 
 
+def _scratch_optim() -> OptimConfig:
+    return OptimConfig(
+        # quick size, 1,000 steps on shakespeare, validation bpc (seeds 0/1): lr 5e-3 with 200 warm-up
+        # steps 2.171/2.182; 3e-3 with 100 2.215/2.204; 5e-3 with 100 2.192/2.191; 7e-3 with 200 2.178
+        lr=5e-3,  # peak AdamW learning rate (from scratch)
+        warmup_steps=200,  # linear warm-up steps
+    )
+
+
 @dataclass
 class GPT2GeneratorConfig:
     """Model size, tokenizer and training settings; the size fields apply to a from-scratch model."""
@@ -68,7 +77,7 @@ class GPT2GeneratorConfig:
     batch_size: int = 16  # training sequences per step
     score_stride: int = 0  # tokens scored by each sliding window after the first; 0 = half the window
     score_batch: int = 16  # windows per forward pass when scoring
-    optim: OptimConfig = field(default_factory=OptimConfig)  # fine-tuning a pretrained GPT-2: lr ~5e-5
+    optim: OptimConfig = field(default_factory=_scratch_optim)  # fine-tuning a pretrained GPT-2: lr ~5e-5
 
     def __post_init__(self) -> None:
         if self.n_layer < 1 or self.n_head < 1 or self.n_embd < 1 or self.n_embd % self.n_head:
