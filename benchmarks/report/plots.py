@@ -56,7 +56,10 @@ def plot_bpc(run: Run, path: Path) -> bool:
         return False
     figure, (ax,) = new_figure(7.0, 0.9 + 0.55 * len(points))
     for row, (name, value, low, high) in enumerate(points):
-        below, above = max(value - low, 0.0), max(high - value, 0.0)  # a percentile interval may miss the point
+        below, above = (
+            max(value - low, 0.0),
+            max(high - value, 0.0),
+        )  # a percentile interval may miss the point
         ax.errorbar([value], [row], xerr=[[below], [above]], fmt="o", capsize=5, color=color(run, name))
         ax.annotate(
             f"{value:.3f}", (high, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8
