@@ -28,9 +28,10 @@ multi-byte character left at that point is dropped).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -39,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
+from transformers.utils import logging as hf_logging
 
 from generators.base import Budget, Corpus, FitReport, Generator, Sampling, resolve_sampling
 from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
@@ -50,6 +52,17 @@ from generators.sampling import choose_tokens, seeded_uniforms
 from generators.training import OptimConfig, device_name, resolve_device, seeded, seeded_samples, train
 
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
+
+
+@contextlib.contextmanager
+def _no_progress_bar() -> Iterator[None]:
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
 
 
 def _scratch_optim() -> OptimConfig:
@@ -309,7 +322,8 @@ class GPT2Generator(Generator):
         model, tokens = self._ready()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(directory / "model")  # config.json + model.safetensors
+        with _no_progress_bar():  # transformers 5 shows a bar for writing even one small shard
+            model.save_pretrained(directory / "model")  # config.json + model.safetensors
         tokens.save(directory / "tokenizer.json")
         meta = {
             "generator": self.name,

@@ -10,6 +10,7 @@ import pytest
 import torch
 from support import make_text, record_generate_seeds
 from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+from transformers.utils import logging as hf_logging
 
 from generators import bytelevel
 from generators.base import Budget, Corpus, Sampling
@@ -375,6 +376,12 @@ def test_save_load_identical(model, tmp_path):
         )
     assert loaded.describe() == model.describe()
     assert json.loads((tmp_path / "generator.json").read_text())["config"]["n_embd"] == 32
+
+
+def test_save_prints_no_progress_bar_and_leaves_the_setting_alone(model, tmp_path, capfd):
+    model.save(tmp_path)
+    assert "Writing model shards" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()
 
 
 # ---------------------------------------------------------------- a pretrained model from a folder
