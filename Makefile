@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 # A GPU user overrides the pin, e.g.  make bench TORCH="torch==2.13.0" TORCH_INDEX="--index-url https://download.pytorch.org/whl/cu126"
-# A changed TORCH or TORCH_INDEX reinstalls torch in the existing .venv.
+# Given on the command line (or in the environment), a TORCH or TORCH_INDEX different from the
+# installed one reinstalls torch in the existing .venv; a later plain `make` keeps that torch.
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 CONFIG ?= benchmarks/configs/quick.toml
@@ -17,15 +18,20 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 setup: $(STAMP)
 
-# Rewritten only when the torch spec changes, so that change (and only it) redoes the set-up.
+TORCH_GIVEN := $(filter command line environment,$(origin TORCH) $(origin TORCH_INDEX))
+
+# Rewritten only when a given torch spec differs from the recorded one, so that (and only that)
+# redoes the set-up.
 $(TORCH_WANTED): FORCE
 	@mkdir -p $(VENV)
-	@echo '$(TORCH) $(TORCH_INDEX)' | cmp -s - $@ || echo '$(TORCH) $(TORCH_INDEX)' > $@
+	@if [ -n "$(TORCH_GIVEN)" ] || [ ! -f $@ ]; then \
+		echo '$(TORCH) $(TORCH_INDEX)' | cmp -s - $@ || echo '$(TORCH) $(TORCH_INDEX)' > $@; fi
 
 $(STAMP): pyproject.toml Makefile $(TORCH_WANTED)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@cmp -s $(TORCH_WANTED) $(TORCH_INSTALLED) || { echo "installing $(TORCH) $(TORCH_INDEX)"; \
-		$(PIP) --force-reinstall "$(TORCH)" $(TORCH_INDEX) && cp $(TORCH_WANTED) $(TORCH_INSTALLED); }
+	@cmp -s $(TORCH_WANTED) $(TORCH_INSTALLED) || { echo "installing $$(cat $(TORCH_WANTED))"; \
+		$(BIN)/python -m pip uninstall --quiet --yes torch 2>/dev/null; \
+		$(PIP) $$(cat $(TORCH_WANTED)) && cp $(TORCH_WANTED) $(TORCH_INSTALLED); }
 	$(PIP) -e ".[test]"
 	@touch $(STAMP)
 

@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--generators", help="comma-separated generator names (overrides run.generators)")
     run.add_argument("--corpus", help="corpus name (overrides run.corpus), e.g. tinyshakespeare or file:PATH")
-    run.add_argument("--device", help="auto, cpu or cuda (overrides run.device)")
+    run.add_argument("--device", help="auto, cpu, cuda or cuda:N (overrides run.device)")
     run.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a config value, repeatable"
     )

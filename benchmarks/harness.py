@@ -64,6 +64,7 @@ def start_run(config: RunConfig, corpus: Corpus, run_dir: Path, config_path: str
         run = read_json(run_json)
         if run["corpus"]["sha256"] != corpus.sha256:
             raise ConfigError(f"{run_dir} was started on a different version of {corpus.name}; use --fresh")
+        resolve_device(run["device"])  # its workers use the device it started on
         log(f"resuming {run_dir}")
         return run
     run = {

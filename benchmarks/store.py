@@ -222,13 +222,17 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda"):
-        check_cuda_device(device, torch)
+        check_cuda_device(device)
     return device
 
 
-def check_cuda_device(device: str, torch) -> None:
+def check_cuda_device(device: str) -> None:
+    """A ConfigError, in one line, when torch cannot run on ``device`` (``cuda`` or ``cuda:N``)."""
+    import torch
+
     if not torch.cuda.is_available():
-        why = "it is a CPU-only build" if torch.version.cuda is None else "it finds no GPU"
+        built_for_gpu = torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None
+        why = "it finds no GPU" if built_for_gpu else "it is a CPU-only build"
         raise ConfigError(
             f"device {device!r} asked for, but torch {torch.__version__} cannot use CUDA ({why}); "
             "use --device auto or cpu, or install a CUDA build of torch (README: GPU)"

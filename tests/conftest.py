@@ -13,3 +13,9 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(autouse=True)
+def work_in_a_temporary_folder(tmp_path, monkeypatch):
+    """A run points ``./reports/latest`` at itself: keep the tests from repointing the user's link."""
+    monkeypatch.chdir(tmp_path)

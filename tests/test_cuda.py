@@ -15,16 +15,24 @@ import torch
 from support import TINY_NEURAL_OPTIONS, make_text
 
 from benchmarks.cli import main
+from generators import training
 from generators.base import Budget, Corpus
 from generators.registry import create_generator, get_generator_class
-from generators.testing import parametrize_with_checks
-from generators.training import OptimConfig, make_optimizer, train
+from generators.testing import Factory, parametrize_with_checks
+from generators.training import OptimConfig, train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 CUDA = torch.device("cuda")
 
 
-def cuda_factory(name: str):
+@pytest.fixture(autouse=True)
+def full_float32(monkeypatch):
+    """cuDNN may use TF32 on Ampere and newer: these tests compare against float32 on the CPU."""
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+
+
+def cuda_factory(name: str) -> Factory:
     return lambda: create_generator(name, TINY_NEURAL_OPTIONS[name], device="cuda")
 
 
@@ -33,9 +41,16 @@ def test_neural_generators_conform_on_cuda(factory, check):
     check(factory)
 
 
-def test_cuda_training_uses_fused_adamw_and_bf16_autocast():
+def test_cuda_training_uses_fused_adamw_and_bf16_autocast(monkeypatch):
     model = torch.nn.Linear(8, 1).to(CUDA)
-    assert make_optimizer(model, OptimConfig(), CUDA).defaults["fused"] is True
+    optimizers: list[torch.optim.Optimizer] = []
+
+    def recorded_optimizer(*args, **kwargs) -> torch.optim.Optimizer:
+        optimizers.append(make_optimizer(*args, **kwargs))
+        return optimizers[-1]
+
+    make_optimizer = training.make_optimizer
+    monkeypatch.setattr(training, "make_optimizer", recorded_optimizer)
     seen: list[tuple[bool, torch.dtype]] = []
 
     def step_loss(step: int) -> tuple[torch.Tensor, int]:
@@ -46,6 +61,7 @@ def test_cuda_training_uses_fused_adamw_and_bf16_autocast():
     optim = OptimConfig(max_steps=3, eval_every=10, eval_chars=0, warmup_steps=1)
     train(model, step_loss, lambda: 1.0, optim, Budget(steps=3), device=CUDA)
     assert seen == [(True, torch.bfloat16)] * 3
+    assert [optimizer.defaults["fused"] for optimizer in optimizers] == [True]
 
 
 @pytest.mark.parametrize("name", sorted(TINY_NEURAL_OPTIONS))
@@ -81,5 +97,8 @@ def test_a_cuda_run_records_the_gpu_and_its_throughput(tmp_path, monkeypatch):
     device = results["environment"]["device"]
     assert device["type"] == "cuda" and device["name"] == torch.cuda.get_device_name(0)
     char_lstm = results["generators"]["char-lstm"]
-    assert char_lstm["status"] == "ok" and char_lstm["describe"]["device"].startswith("cuda:")
-    assert char_lstm["throughput"]["generate_chars_per_s_batch64"] > 0
+    assert char_lstm["status"] == "ok", char_lstm["error"]
+    assert char_lstm["describe"]["device"].startswith("cuda:")
+    throughput = char_lstm["throughput"]
+    assert throughput["peak_memory_kind"] == "torch.cuda.max_memory_allocated"
+    assert throughput[f"generate_chars_per_s_batch{throughput['batch']}"] > 0

@@ -100,6 +100,13 @@ def test_markov_end_to_end(tmp_path, environment):
     assert (run_dir / "report.md").exists()
 
 
+def test_a_run_points_reports_latest_at_itself(tmp_path, environment):
+    (tmp_path / "reports").mkdir()  # the tests run in tmp_path (conftest), as a user runs in a checkout
+    run_dir = run_small(tmp_path, environment)
+    assert (tmp_path / "reports" / "latest").resolve() == run_dir.resolve()
+    assert not os.path.isabs(os.readlink(tmp_path / "reports" / "latest"))  # survives moving the checkout
+
+
 def test_rerun_resumes_without_redoing_finished_pieces(tmp_path, environment):
     run_dir = run_small(tmp_path, environment)
     store = RunStore(run_dir)

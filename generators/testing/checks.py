@@ -228,14 +228,15 @@ def _pickled_files(directory: Path) -> list[str]:
 
 
 def check_save_load(factory: Factory) -> None:
-    """save then load keeps scores (allclose, atol 1e-6), greedy and seeded text and config; no pickle."""
+    """save then load (on the same device) keeps scores (allclose, atol 1e-6), greedy and seeded text
+    and config; no pickle."""
     generator, _ = fitted(factory)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp) / "model"
         directory.mkdir()  # like the harness, save into an existing empty directory
         generator.save(str(directory))
         assert not _pickled_files(directory), f"save wrote pickle files: {_pickled_files(directory)}"
-        loaded = type(generator).load(directory)
+        loaded = type(generator).load(directory, device=getattr(generator, "device", "cpu"))
     assert isinstance(loaded, type(generator)), f"load returned {type(loaded).__name__}"
     for text, context in [(ASCII_TEXT, ""), (UNSEEN_TEXTS[-1], "The "), (KIT_CORPUS.valid[:300], "")]:
         before, after = generator.score(text, context=context), loaded.score(text, context=context)
