@@ -144,7 +144,8 @@ class GPT2Generator(Generator):
 
     def _load_pretrained(self) -> None:
         self.tokens = ByteLevelTokens.from_pretrained(self.config.pretrained)
-        model = GPT2LMHeadModel.from_pretrained(self.config.pretrained, dtype=torch.float32)
+        with _no_progress_bar():
+            model = GPT2LMHeadModel.from_pretrained(self.config.pretrained, dtype=torch.float32)
         self.model = model.to(self.torch_device).eval()
 
     def _build_from_scratch(self, train_text: str) -> None:
@@ -322,7 +323,7 @@ class GPT2Generator(Generator):
         model, tokens = self._ready()
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        with _no_progress_bar():  # transformers 5 shows a bar for writing even one small shard
+        with _no_progress_bar():  # transformers 5 shows bars for writing and loading even one shard
             model.save_pretrained(directory / "model")  # config.json + model.safetensors
         tokens.save(directory / "tokenizer.json")
         meta = {
@@ -338,7 +339,8 @@ class GPT2Generator(Generator):
         meta = json.loads((directory / "generator.json").read_text(encoding="utf-8"))
         generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
         generator.tokens = ByteLevelTokens.load(directory / "tokenizer.json", meta["end_of_text"])
-        model = GPT2LMHeadModel.from_pretrained(directory / "model", dtype=torch.float32)
+        with _no_progress_bar():
+            model = GPT2LMHeadModel.from_pretrained(directory / "model", dtype=torch.float32)
         generator.model = model.to(generator.torch_device).eval()
         return generator
 

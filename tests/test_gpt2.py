@@ -378,9 +378,11 @@ def test_save_load_identical(model, tmp_path):
     assert json.loads((tmp_path / "generator.json").read_text())["config"]["n_embd"] == 32
 
 
-def test_save_prints_no_progress_bar_and_leaves_the_setting_alone(model, tmp_path, capfd):
+def test_save_and_load_print_no_progress_bar_and_leave_the_setting_alone(model, tmp_path, capfd):
     model.save(tmp_path)
-    assert "Writing model shards" not in capfd.readouterr().err
+    GPT2Generator.load(tmp_path)
+    printed = capfd.readouterr().err
+    assert "Writing model shards" not in printed and "Loading weights" not in printed
     assert hf_logging.is_progress_bar_enabled()
 
 
