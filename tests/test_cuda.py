@@ -8,6 +8,7 @@ a benchmark run with ``--device cuda`` records the GPU by name and measures thro
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -26,10 +27,12 @@ CUDA = torch.device("cuda")
 
 
 @pytest.fixture(autouse=True)
-def full_float32(monkeypatch):
-    """cuDNN may use TF32 on Ampere and newer: these tests compare against float32 on the CPU."""
-    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
-    monkeypatch.setattr(torch.backends.cuda.matmul, "allow_tf32", False)
+def full_float32() -> Iterator[None]:
+    """cuDNN RNNs may use TF32 on Ampere and newer: these tests compare against float32 on the CPU."""
+    previous = torch.backends.cudnn.allow_tf32
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+    torch.backends.cudnn.allow_tf32 = previous
 
 
 def cuda_factory(name: str) -> Factory:
