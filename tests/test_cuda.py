@@ -46,13 +46,12 @@ def test_neural_generators_conform_on_cuda(factory, check):
 
 def test_cuda_training_uses_fused_adamw_and_bf16_autocast(monkeypatch):
     model = torch.nn.Linear(8, 1).to(CUDA)
-    optimizers: list[torch.optim.Optimizer] = []
+    original, optimizers = training.make_optimizer, []
 
     def recorded_optimizer(*args, **kwargs) -> torch.optim.Optimizer:
-        optimizers.append(make_optimizer(*args, **kwargs))
+        optimizers.append(original(*args, **kwargs))
         return optimizers[-1]
 
-    make_optimizer = training.make_optimizer
     monkeypatch.setattr(training, "make_optimizer", recorded_optimizer)
     seen: list[tuple[bool, torch.dtype]] = []
 

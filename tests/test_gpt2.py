@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from support import make_text, record_generate_seeds
+from support import TINY_NEURAL_OPTIONS, make_text, record_generate_seeds
 from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 from transformers.utils import logging as hf_logging
 
@@ -21,13 +21,8 @@ from generators.gpt2 import GPT2Generator
 from generators.registry import get_generator_class
 from generators.sampling import choose_tokens
 
-TINY = {
-    "n_layer": 2,
-    "n_head": 2,
-    "n_embd": 32,
-    "context": 32,
-    "vocab_size": 300,
-    "batch_size": 8,
+TINY = {  # the kit's tiny gpt2, with this file's own schedule
+    **TINY_NEURAL_OPTIONS["gpt2"],
     "optim": {"lr": 3e-3, "warmup_steps": 2, "eval_every": 10, "eval_chars": 400, "patience": 0},
 }
 UNICODE_LINE = "Hello 😀 世界, e\u0301 naïve café!\n"

@@ -56,13 +56,16 @@ def plot_bpc(run: Run, path: Path) -> bool:
         return False
     figure, (ax,) = new_figure(7.0, 0.9 + 0.55 * len(points))
     for row, (name, value, low, high) in enumerate(points):
-        below, above = (
-            max(value - low, 0.0),
-            max(high - value, 0.0),
-        )  # a percentile interval may miss the point
+        # a percentile bootstrap interval may miss its point estimate by a rounding error
+        below, above = max(value - low, 0.0), max(high - value, 0.0)
         ax.errorbar([value], [row], xerr=[[below], [above]], fmt="o", capsize=5, color=color(run, name))
         ax.annotate(
-            f"{value:.3f}", (high, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8
+            f"{value:.3f}",
+            (value + above, row),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
         )
     ax.set_yticks(range(len(points)), [p[0] for p in points])
     ax.set_ylim(-0.6, len(points) - 0.4)
