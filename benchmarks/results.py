@@ -9,22 +9,32 @@ Schema (version 1)::
       "device": "cpu" | "cuda", "environment": {commit, libraries: {…}, platform, device: {type, name, …}},
       "prompts": {"test": [{text, human, offset}], "demo": [text, …]},
       "judge": generator name | null, "judge_error": str | null,
-      "human": {"cells": [{temperature: null, seq_rep_1..4, distinct_1..4, loop_rate, …}], "quality_bpc": float},
+      "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, distinct_1..4,
+                           loop_rate, …}], "quality_bpc": float},
       "generators": {
         NAME: {
           "status": "ok" | "failed", "error": str | null, "failed_stage": str | null,
           "family": str, "describe": {name, parameters, tokenizer, config, …},
-          "fit": {seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}]},
+          "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}]},
           "likelihood": {bpc, bpb, word_perplexity, native_token_perplexity, bpc_ci95: [lo, hi], oov_rate, …},
-          "sweep": [{temperature, seq_rep_1..4, distinct_1..4, loop_rate, loop_onset_median,
-                     loop_period_median, self_bleu_4, zipf, copy_rate_8, valid_word_rate, mean_chars,
-                     quality_bpc}],
+          "sweep": [{temperature, seconds, samples, pooled_samples, seq_rep_1..4, distinct_1..4,
+                     loop_rate, loop_onset_median, loop_period_median, self_bleu_4, zipf, copy_rate_8,
+                     valid_word_rate, mean_chars, quality_bpc}],
           "demo_samples": {"<temperature>": [one continuation per demo prompt]},
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
-                         generate_chars_per_s_batch64, ms_per_char_batch1, peak_memory_bytes, …}
+                         generate_chars_per_s_batch64, ms_per_char_batch1, peak_memory_bytes,
+                         peak_memory_kind, …}
         }
       }
     }
+
+A sweep cell's ``samples`` counts the continuations its per-continuation metrics used (every sample
+of every test prompt; demo prompts excluded), ``pooled_samples`` the texts distinct-n, Self-BLEU-4
+and Zipf used (the first sample of each prompt). ``fit.train_seconds`` is training-step time only
+(null from a generator that does not record it: ``seconds`` stands in); ``peak_memory_kind`` names the
+measure and the stages the worker process ran. These fields were added without a version bump: a
+reader of version 1 finds them missing in older results and falls back (older cells' ``samples``
+also counted the demo continuations, and their pooled metrics pooled every sample).
 
 Timing fields (everything named *seconds*, *_per_s*, *ms_per_*, *memory*, ``created``, ``environment``)
 vary between identical runs; everything else is determined by the config and the seed on CPU.

@@ -1,4 +1,18 @@
-"""The metrics of one cell of the sweep (a generator, or the human text, at one temperature)."""
+"""The metrics of one cell of the sweep (a generator, or the human text, at one temperature).
+
+A cell holds ``samples_per_prompt`` continuations of each test prompt, prompt-major (every sample
+of the first prompt, then of the second, …). Two kinds of metric, two sets of texts:
+
+- per-continuation metrics (seq-rep-n, loop rate, onset and period, copy rate, valid-word rate,
+  mean length) are means or rates over continuations: they use every sample (``samples``);
+- pooled metrics (distinct-n, Self-BLEU-4, Zipf) compare texts with each other and change with
+  their number: they use the first sample of each prompt only (``pooled_samples``, one text per
+  prompt, as many as the human row has). Otherwise samples of the same prompt are each other's
+  Self-BLEU references (at T=0 they are identical: Self-BLEU 1) and a cell with more samples
+  than the human row is not compared like with like.
+
+The loop rule runs on ``loop_tokens`` (a last word cut by the character limit left out).
+"""
 
 from __future__ import annotations
 
@@ -11,11 +25,11 @@ from benchmarks.metrics import (
     distinct_n,
     is_looped,
     loop_onset_period,
+    loop_tokens,
     self_bleu,
     seq_rep_n,
     training_vocabulary,
     valid_word_rate,
-    word_tokens,
     zipf_coefficient,
 )
 from benchmarks.metrics import copy_rate as copy_rate_of
@@ -30,7 +44,8 @@ def train_indexes(train: str) -> dict[str, Any]:
 
 
 def loop_statistics(texts: list[str]) -> dict[str, Any]:
-    looped = [text for text in texts if is_looped(word_tokens(text))]
+    """Loop rate, and the median character onset and period of the looped continuations."""
+    looped = [text for text in texts if is_looped(loop_tokens(text))]
     spans = [span for span in (loop_onset_period(text) for text in looped) if span is not None]
     return {
         "loop_rate": len(looped) / len(texts) if texts else None,
@@ -39,16 +54,44 @@ def loop_statistics(texts: list[str]) -> dict[str, Any]:
     }
 
 
-def cell_metrics(texts: list[str], indexes: dict[str, Any]) -> dict[str, Any]:
-    """Repetition, diversity and overlap metrics of one cell's continuations."""
+def first_sample_per_prompt(texts: list[str], samples_per_prompt: int) -> list[str]:
+    """The first continuation of each prompt, from prompt-major ``texts``."""
+    if samples_per_prompt < 1 or len(texts) % samples_per_prompt:
+        raise ValueError(f"{len(texts)} continuations are not {samples_per_prompt} per prompt")
+    return texts[::samples_per_prompt]
+
+
+def continuation_metrics(texts: list[str], indexes: dict[str, Any]) -> dict[str, Any]:
+    """Metrics that are means or rates over continuations: every sample counts."""
     metrics: dict[str, Any] = {f"seq_rep_{n}": seq_rep_n(texts, n) for n in range(1, 5)}
-    metrics.update({f"distinct_{n}": distinct_n(texts, n) for n in range(1, 5)})
     metrics.update(loop_statistics(texts))
-    metrics["self_bleu_4"] = self_bleu(texts) if len(texts) > 1 else None
-    metrics["zipf"] = zipf_coefficient(texts)
     metrics["copy_rate_8"] = copy_rate_of(texts, indexes["ngrams"])
     metrics["valid_word_rate"] = valid_word_rate(texts, indexes["vocabulary"])
     metrics["mean_chars"] = float(np.mean([len(t) for t in texts])) if texts else 0.0
+    return metrics
+
+
+def pooled_metrics(texts: list[str]) -> dict[str, Any]:
+    """Metrics over the texts taken together (their value depends on how many there are)."""
+    metrics: dict[str, Any] = {f"distinct_{n}": distinct_n(texts, n) for n in range(1, 5)}
+    metrics["self_bleu_4"] = self_bleu(texts) if len(texts) > 1 else None
+    metrics["zipf"] = zipf_coefficient(texts)
+    return metrics
+
+
+def cell_metrics(texts: list[str], indexes: dict[str, Any], samples_per_prompt: int = 1) -> dict[str, Any]:
+    """Repetition, diversity and overlap metrics of one cell's continuations (prompt-major).
+
+    ``samples`` counts the continuations the per-continuation metrics used, ``pooled_samples`` the
+    texts (one per prompt) the pooled metrics used.
+    """
+    pooled = first_sample_per_prompt(texts, samples_per_prompt)
+    metrics = {
+        "samples": len(texts),
+        "pooled_samples": len(pooled),
+        **continuation_metrics(texts, indexes),
+        **pooled_metrics(pooled),
+    }
     return {
         key: finite_or_none(value) if isinstance(value, float) else value for key, value in metrics.items()
     }

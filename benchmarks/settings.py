@@ -53,10 +53,10 @@ class LikelihoodSection:
 @dataclass
 class SweepSection:
     temperatures: tuple[float, ...] = (0.0, 0.3, 0.5, 0.8, 1.0, 1.3, 1.8)  # 0 = greedy
-    test_prompts: int = 16  # P prompts drawn (seeded) from test-split line starts
+    test_prompts: int = 64  # P prompts drawn (seeded) from test-split line starts
     prompt_chars: int = 100  # length of each test prompt (cut back to a word boundary)
     demo_prompts: tuple[str, ...] = DEMO_PROMPTS  # the char-RNN tutorials' prompts, shown in the report
-    samples_per_prompt: int = 4  # S samples per test prompt and temperature
+    samples_per_prompt: int = 1  # S samples per test prompt and temperature (pooled metrics use the first)
     max_chars: int = 300  # L, characters per continuation
     top_k: int = 0  # 0 = off
     top_p: float = 1.0  # 1 = off

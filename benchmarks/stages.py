@@ -51,6 +51,7 @@ class StageContext:
     log: Any = print
     generator: Generator | None = None
     shared: dict[str, Any] = field(default_factory=dict)  # train-split indexes built once
+    stages_run: list[str] = field(default_factory=list)  # the stages this process ran, in order
 
 
 def budget_for(ctx: StageContext) -> Budget:
@@ -164,7 +165,11 @@ def sweep_seed(run_seed: int, temperature_index: int) -> int:
 
 
 def stage_sweep(ctx: StageContext) -> dict[str, Any]:
-    """Generate every prompt × sample × temperature cell in batches; compute the cell metrics."""
+    """Generate every prompt × sample × temperature cell in batches; compute the cell metrics.
+
+    The metrics use the test prompts' continuations only (the demo prompts' are shown in the
+    report); a cell's ``samples`` and ``pooled_samples`` count the texts they used.
+    """
     generator = trained_generator(ctx)
     sweep = ctx.config.sweep
     test_prompts = [p for p in ctx.prompts if p.source == "test"]
@@ -183,8 +188,8 @@ def stage_sweep(ctx: StageContext) -> dict[str, Any]:
         )
         seconds = time.perf_counter() - start
         model_texts = texts[: len(batch) - len(demos)]
-        metrics = cell_metrics(model_texts, ctx.shared)
-        cells.append({"temperature": temperature, "seconds": seconds, "samples": len(texts), **metrics})
+        metrics = cell_metrics(model_texts, ctx.shared, sweep.samples_per_prompt)
+        cells.append({"temperature": temperature, "seconds": seconds, **metrics})
         samples[str(temperature)] = {"test": model_texts, "demo": texts[len(model_texts) :]}
     ctx.store.save(ctx.name, "samples", {"prompts": batch, "samples": samples})
     return {"cells": cells, "demo_samples": {t: s["demo"] for t, s in samples.items()}}
@@ -199,8 +204,41 @@ def timed_median(repeats: int, work) -> float:
     return statistics.median(times)
 
 
+def training_seconds(fit: dict[str, Any]) -> float | None:
+    """Seconds of training steps only: ``train_seconds`` when the generator recorded it, else
+    ``seconds`` (a plugin's FitReport, or a model cached before the field existed)."""
+    seconds = fit.get("train_seconds")
+    return seconds if seconds is not None else fit.get("seconds")
+
+
+def train_speed(fit: dict[str, Any]) -> float | None:
+    """Training characters per training second (validation and sample printing excluded)."""
+    seconds = training_seconds(fit)
+    return fit["train_chars"] / seconds if seconds else None
+
+
+def memory_scope(stages_run: list[str], trained: bool) -> str:
+    """What a whole-process memory peak covers: the stages the worker process ran."""
+    fit = "fit (training)" if trained else "fit (cached model loaded)"
+    named = [fit if stage == "fit" else stage for stage in stages_run]
+    return ", ".join(named if "fit" in stages_run else ["loading the trained model", *named])
+
+
+def peak_memory(cuda: bool, device: str) -> tuple[int, str]:
+    """The worker process's peak memory so far (never reset), and what was measured."""
+    import torch
+
+    if cuda:
+        return torch.cuda.max_memory_allocated(device), "torch.cuda.max_memory_allocated"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "peak RSS"
+
+
 def stage_throughput(ctx: StageContext) -> dict[str, Any]:
-    """Median-of-repeats speeds on the run's device, after one untimed warm-up of each."""
+    """Median-of-repeats speeds on the run's device, after one untimed warm-up of each.
+
+    Peak memory covers the whole worker process (the peak is never reset): training, when the
+    fit stage trained in this process, scoring, the sweep and these timings; the kind says which.
+    """
     import torch
 
     generator = trained_generator(ctx)
@@ -211,15 +249,14 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
 
     def timed(work) -> float:
         work()  # warm-up, excluded
-        if cuda:
-            torch.cuda.synchronize()
-            torch.cuda.reset_peak_memory_stats()
 
         def synced():
             work()
             if cuda:
                 torch.cuda.synchronize()
 
+        if cuda:
+            torch.cuda.synchronize()
         return timed_median(section.repeats, synced)
 
     n = section.generate_chars
@@ -227,20 +264,17 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
     many = timed(lambda: generator.generate([prompt] * section.batch, max_chars=n, sampling=sampling, seed=1))
     text = ctx.corpus.test[: section.score_chars]
     scoring = timed(lambda: generator.score(text))
-    fit = ctx.store.load(ctx.name, "fit")["fit"]
-    peak = (
-        torch.cuda.max_memory_allocated()
-        if cuda
-        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    )
+    fitted = ctx.store.load(ctx.name, "fit")
+    peak, measured = peak_memory(cuda, ctx.device)
+    scope = memory_scope(ctx.stages_run, trained=not fitted["cached"])
     return {
-        "train_chars_per_s": fit["train_chars"] / fit["seconds"] if fit.get("seconds") else None,
+        "train_chars_per_s": train_speed(fitted["fit"]),
         "score_chars_per_s": len(text) / scoring,
         "generate_chars_per_s_batch1": n / one,
         f"generate_chars_per_s_batch{section.batch}": n * section.batch / many,
         "ms_per_char_batch1": 1000 * one / n,
         "peak_memory_bytes": int(peak),
-        "peak_memory_kind": "torch.cuda.max_memory_allocated" if cuda else "peak RSS of the worker process",
+        "peak_memory_kind": f"{measured} of the whole worker process, which ran: {scope}",
         "repeats": section.repeats,
         "batch": section.batch,
         "generate_chars": n,

@@ -55,6 +55,7 @@ def run_generator(run_dir: Path, name: str, retrain: bool) -> int:
             if stage == "sweep":
                 ctx.shared.update(train_indexes(corpus.train))
             log(f"{name}: {stage} …")
+            ctx.stages_run.append(stage)
             store.save(name, stage, work(ctx))
     except KeyboardInterrupt:
         log(f"{name}: interrupted during {stage}; finished stages are kept")

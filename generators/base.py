@@ -99,11 +99,12 @@ class Corpus:
 class FitReport:
     """What ``fit`` did, for the results file and the learning-curve plot."""
 
-    seconds: float = 0.0  # wall-clock seconds spent training
+    seconds: float = 0.0  # wall-clock seconds spent in fit, validation included
     steps: int = 0  # optimiser steps (or passes) taken
     train_chars: int = 0  # training characters processed (for characters per second)
     stopped_by: str = ""  # "steps", "seconds", "early-stopping", "complete"
     curve: list[dict[str, float]] = field(default_factory=list)  # {seconds, step, valid_bpc}
+    train_seconds: float | None = None  # seconds of training steps only (no validation); None = seconds
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -185,7 +185,7 @@ class GPT2Generator(Generator):
             if budget.steps == 0 or (self.config.pretrained and not self.config.finetune):
                 curve = [{"seconds": 0.0, "step": 0.0, "valid_bpc": self.bpc(valid)}]
                 self.fit_report = FitReport(
-                    stopped_by="steps" if budget.steps == 0 else "zero-shot", curve=curve
+                    stopped_by="steps" if budget.steps == 0 else "zero-shot", curve=curve, train_seconds=0.0
                 )
                 return self.fit_report
             step_loss = self._step_loss_function(corpus.train, seed)

@@ -238,7 +238,8 @@ def train(
     "steps", "complete" for max_steps, "early-stopping"). Validation runs every ``eval_every``
     steps and once at the end; the weights of the best validation are restored before returning.
     The cosine schedule ends at the nearest limit (steps or seconds). ``FitReport.seconds`` is
-    the whole wall-clock time; the curve's ``seconds`` are training seconds, validations excluded.
+    the whole wall-clock time; ``FitReport.train_seconds`` and the curve's ``seconds`` are training
+    seconds, validations (and the samples they print) excluded.
     """
     if device.type == "cpu":
         keep_freed_memory()
@@ -272,11 +273,17 @@ def train(
         raise _out_of_memory(run.step) from error
     finally:
         bar.close()
+    train_seconds = run.train_seconds()
     if run.best_state is not None:
         model.load_state_dict(run.best_state)
     model.eval()
     return FitReport(
-        seconds=run.elapsed(), steps=run.step, train_chars=run.chars, stopped_by=stopped_by, curve=run.curve
+        seconds=run.elapsed(),
+        steps=run.step,
+        train_chars=run.chars,
+        stopped_by=stopped_by,
+        curve=run.curve,
+        train_seconds=train_seconds,
     )
 
 

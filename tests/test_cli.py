@@ -12,7 +12,7 @@ import torch
 from support import make_text
 
 from benchmarks.cli import main
-from benchmarks.settings import load_config
+from benchmarks.settings import SweepSection, load_config
 from generators.registry import create_generator
 
 
@@ -51,6 +51,11 @@ def run_cli(capsys, *args):
         (["--corpus", "shakespear"], r"did you mean 'shakespeare'"),
         (["--device", "gpu"], r"run.device must be auto, cpu, cuda or cuda:N, got 'gpu'"),
         (["--device", "cuda:99"], r"device 'cuda:99' asked for, but torch"),
+        (  # the default sweep's 64 prompts do not fit a 20,000-character corpus's test split
+            [],
+            r"the test split has 45 line starts with 400 characters after them; the sweep needs 64: "
+            r"lower sweep.test_prompts or sweep.max_chars$",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, corpus, args, message):
@@ -84,6 +89,11 @@ def test_report_of_a_folder_without_results_fails_cleanly(tmp_path, capsys):
     assert code == 2 and "no results.json" in err
 
 
+def test_the_default_sweep_is_64_prompts_with_one_sample_each():
+    sweep = SweepSection()
+    assert (sweep.test_prompts, sweep.samples_per_prompt) == (64, 1)
+
+
 def test_console_script_exit_status(tmp_path):
     script = Path(sys.executable).parent / "textgen-bench"
     if not script.exists():
@@ -99,5 +109,7 @@ def test_every_shipped_profile_builds_each_generators_config(profile):
         name: create_generator(name, section.options).config for name, section in config.generators.items()
     }
     assert set(built) == {"markov", "char-lstm", "word-lstm", "gpt2"}
+    # as many texts per cell as the human row has: 64 prompts, one sample each
+    assert (config.sweep.test_prompts, config.sweep.samples_per_prompt) == (64, 1)
     if profile == "full":  # bigger than the CPU defaults
         assert built["char-lstm"].hidden_size == 512 and built["gpt2"].n_layer == 6

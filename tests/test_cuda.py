@@ -102,5 +102,8 @@ def test_a_cuda_run_records_the_gpu_and_its_throughput(tmp_path, monkeypatch):
     assert char_lstm["status"] == "ok", char_lstm["error"]
     assert char_lstm["describe"]["device"].startswith("cuda:")
     throughput = char_lstm["throughput"]
-    assert throughput["peak_memory_kind"] == "torch.cuda.max_memory_allocated"
+    assert throughput["peak_memory_kind"] == (
+        "torch.cuda.max_memory_allocated of the whole worker process, which ran: fit (training), "
+        "likelihood, sweep, throughput"
+    )
     assert throughput[f"generate_chars_per_s_batch{throughput['batch']}"] > 0

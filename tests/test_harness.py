@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 from support import install_plugin, make_text
 
+from benchmarks.corpora import load_corpus
 from benchmarks.harness import default_run_dir, run_benchmark
+from benchmarks.prompts import Prompt
 from benchmarks.settings import parse_config
+from benchmarks.stages import StageContext, stage_throughput, train_speed
 from benchmarks.store import RunStore
 from generators.markov import MarkovGenerator
 
@@ -98,6 +101,71 @@ def test_markov_end_to_end(tmp_path, environment):
     assert results["judge"] == "markov" and results["human"]["quality_bpc"] > 0
     assert results["corpus"]["sha256"] and results["environment"]["libraries"]["markovify"]
     assert (run_dir / "report.md").exists()
+
+
+def test_cells_count_only_the_texts_their_metrics_used(tmp_path, environment):
+    results = json.loads((run_small(tmp_path, environment) / "results.json").read_text())
+    # 4 test prompts × 2 samples; the 2 demo prompts' continuations are not among them
+    for cell in results["generators"]["markov"]["sweep"]:
+        assert (cell["samples"], cell["pooled_samples"]) == (8, 4)
+    human = results["human"]["cells"][0]
+    assert (human["samples"], human["pooled_samples"]) == (4, 4)
+
+
+WHOLE_RUN = "peak RSS of the whole worker process, which ran: fit (training), likelihood, sweep, throughput"
+
+
+def test_peak_memory_covers_the_whole_worker_process(tmp_path, environment):
+    run_dir = run_small(tmp_path, environment)
+    store = RunStore(run_dir)
+    assert store.load("markov", "throughput")["peak_memory_kind"] == WHOLE_RUN
+    store.discard("markov", "sweep")
+    store.discard("markov", "throughput")
+    run_small(tmp_path, environment)  # resumed: this worker loads the model and runs two stages
+    assert store.load("markov", "throughput")["peak_memory_kind"] == (
+        "peak RSS of the whole worker process, which ran: loading the trained model, sweep, throughput"
+    )
+    cached = RunStore(run_small(tmp_path, environment, name="second"))
+    assert cached.load("markov", "throughput")["peak_memory_kind"] == WHOLE_RUN.replace(
+        "fit (training)", "fit (cached model loaded)"
+    )
+
+
+def test_cuda_peak_memory_is_never_reset(tmp_path, environment, monkeypatch):
+    """On CUDA the peak covers training too: the throughput stage must not reset it (faked CUDA)."""
+    import torch
+
+    run_dir = run_small(tmp_path, environment)
+    config = small_config(environment)
+    store = RunStore(run_dir)
+    generator = MarkovGenerator.load(store.load("markov", "fit")["model_dir"])
+    prompts = [Prompt(**p) for p in json.loads((run_dir / "prompts.json").read_text())["prompts"]]
+    ctx = StageContext("markov", config, load_corpus(config.run.corpus), prompts, store, "cuda")
+    ctx.generator, ctx.stages_run = generator, ["fit", "likelihood", "sweep", "throughput"]
+
+    def reset() -> None:
+        raise AssertionError("the peak was reset")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda device=None: reset())
+    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: 123_456_789)
+    piece = stage_throughput(ctx)
+    assert piece["peak_memory_bytes"] == 123_456_789
+    assert piece["peak_memory_kind"] == WHOLE_RUN.replace("peak RSS", "torch.cuda.max_memory_allocated")
+
+
+@pytest.mark.parametrize(
+    ("fit", "speed"),
+    [
+        ({"train_chars": 1000, "seconds": 10.0, "train_seconds": 4.0}, 250.0),  # validation left out
+        ({"train_chars": 1000, "seconds": 10.0, "train_seconds": None}, 100.0),  # a plugin's FitReport
+        ({"train_chars": 1000, "seconds": 10.0}, 100.0),  # a model cached before train_seconds existed
+        ({"train_chars": 0, "seconds": 0.0, "train_seconds": 0.0}, None),  # gpt2 zero-shot
+    ],
+)
+def test_training_speed_divides_by_training_seconds(fit, speed):
+    assert train_speed(fit) == speed
 
 
 def test_a_run_points_reports_latest_at_itself(tmp_path, environment):

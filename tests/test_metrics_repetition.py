@@ -13,6 +13,7 @@ from benchmarks.metrics import (
     loop_onset_period,
     loop_rate,
     loop_repeats,
+    loop_tokens,
     seq_rep_n,
     word_tokens,
 )
@@ -95,10 +96,42 @@ def test_only_repeats_at_the_end_count():
 
 
 def test_loop_rate():
-    assert loop_rate(["one two three one two three", "one two three four", "", "b b b"]) == pytest.approx(
-        0.25
-    )
+    texts = ["one two three one two three\n", "one two three four", "", "b b b"]
+    assert loop_rate(texts) == pytest.approx(0.25)
     assert math.isnan(loop_rate([]))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the state of the sta", ["the", "state", "of", "the"]),  # "sta" reaches the end: may be cut
+        ("the state of the", ["the", "state", "of"]),  # a whole last word looks the same: dropped too
+        ("the state of ", ["the", "state", "of"]),  # ends in a space: every token kept
+        ("Servant.]\n\n[Ente", ["Servant", ".", "]", "["]),
+        ("a b.", ["a", "b", "."]),  # ends in punctuation: kept
+        ("café", []),  # one (non-ASCII) word reaching the end
+        ("", []),
+    ],
+)
+def test_loop_tokens_leave_out_a_last_word_reaching_the_end(text, expected):
+    assert loop_tokens(text) == expected
+
+
+def test_loop_rate_sees_loops_cut_inside_a_word():
+    # 20-character unit cut at 290 = 14 units + "[Enter a S": the partial "S" is dropped, leaving
+    # 14 copies of "[ Enter a Servant . ]" ending "... ] [ Enter a": the 6-token phrase repeats 14 times
+    servant = ("[Enter a Servant.]\n\n" * 16)[:290]
+    assert servant.endswith("[Enter a S")
+    assert not is_looped(word_tokens(servant))  # the cut word breaks the match on all tokens
+    assert loop_repeats(loop_tokens(servant)) == (6, 14)
+    # 13-character unit cut at 300 = 23 units + "t": "t" is dropped, 23 whole copies remain
+    state = ("the state of " * 30)[:300]
+    assert state.endswith("of t")
+    assert not is_looped(word_tokens(state))
+    assert loop_repeats(loop_tokens(state)) == (3, 23)
+    assert loop_rate([servant, state]) == 1.0
+    # "one two three one two three" may end in a cut word: "three" is dropped, so no loop is left
+    assert loop_rate(["one two three one two three"]) == 0.0
 
 
 @pytest.mark.parametrize(

@@ -97,10 +97,11 @@ def test_the_fixture_follows_the_harness_schema():
 
     results = fixture_results()
     cell_keys = set(cell_metrics(["a b c d e f", "a b a b a b"], train_indexes("a b c d e f g h i j")))
+    assert {"samples", "pooled_samples"} <= cell_keys
     assert set(results["human"]["cells"][0]) == cell_keys | {"temperature"}
     for name in ("markov", "char-lstm"):
         for cell in results["generators"][name]["sweep"]:
-            assert set(cell) == cell_keys | {"temperature", "seconds", "samples", "quality_bpc"}
+            assert set(cell) == cell_keys | {"temperature", "seconds", "quality_bpc"}
     likelihood_keys = set(likelihood_fields(totals_from_scores("ab", [-1.0, -1.0])))
     for entry in results["generators"].values():
         assert likelihood_keys <= set(entry["likelihood"])
@@ -164,6 +165,52 @@ def test_likelihood_table_flags_native_perplexity_and_states_the_ci(rendered):
     # native token perplexity of a character model = 2 ** bpc = 2 ** 1.974 = 3.93; oov_rate is null
     assert char_lstm[5:7] == ["3.9", "—"]
     assert "bootstrap over 10 chunks of 2,000 characters, 200 resamples, seed 0" in report
+
+
+def test_how_to_read_states_which_texts_each_kind_of_metric_used(rendered):
+    _, report = rendered
+    # the fixture: 2 test prompts × 2 samples per cell ("samples": 4, "pooled_samples": 2)
+    assert (
+        "use all 4 continuations of a cell; the pooled metrics (distinct-n, Self-BLEU-4, Zipf), whose "
+        "values depend on how many texts they pool, use the first sample of each prompt only: 2 texts "
+        "per cell. The human row has one text per prompt (2)."
+    ) in report
+    assert "a last word cut off by the character limit is left out" in report
+
+
+def test_results_without_pooled_counts_say_so(tmp_path):
+    results = fixture_results()
+    for entry in results["generators"].values():
+        for cell in entry.get("sweep", []):
+            del cell["pooled_samples"]
+    report = render_report(make_run(tmp_path / "old", results)).read_text(encoding="utf-8")
+    assert (
+        "use all 4 continuations of a cell; distinct-n, Self-BLEU-4 and Zipf were pooled over all of them."
+        in report
+    )
+
+
+def test_the_judges_own_sample_quality_is_marked(rendered):
+    _, report = rendered
+    quality = report[report.index("### Overlap with the training text, and sample quality") :]
+    quality = quality[: quality.index("\n## ")]
+    header = table_rows(quality, "generator")[0]
+    column = header.index("judge bpc (sample quality)")
+    # the fixture's judge is char-lstm: its quality_bpc 0.412, 1.533, 2.296 carry the mark
+    assert [row[column] for row in table_rows(quality, "char-lstm")] == ["0.412 ²", "1.533 ²", "2.296 ²"]
+    assert [row[column] for row in table_rows(quality, "markov")] == ["1.102", "2.871", "—"]
+    assert table_rows(quality, "human (test split)")[0][column] == "2.184"
+    assert "\n² The judge scoring its own samples: a model finds its own samples likely" in quality
+    assert "² The judge scoring" not in report.replace(quality, "")
+
+
+def test_throughput_notes_say_what_training_speed_and_peak_memory_cover(rendered):
+    _, report = rendered
+    assert "training chars/s = training characters / training seconds (validation passes excluded)" in report
+    assert (
+        "Peak memory: peak RSS of the whole worker process, which ran: fit (training), likelihood, sweep, "
+        "throughput." in report
+    )
 
 
 def test_greedy_loop_is_shown_verbatim_in_a_code_block(rendered):

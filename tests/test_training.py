@@ -205,3 +205,24 @@ def test_cpu_training_asks_glibc_to_keep_freed_memory(monkeypatch):
 def test_keep_freed_memory_is_a_no_op_outside_glibc(monkeypatch):
     monkeypatch.setattr(platform, "libc_ver", lambda: ("musl", "1.2"))
     assert training.keep_freed_memory.__wrapped__() is False
+
+
+def test_train_seconds_leave_out_validation_and_samples():
+    model, step_loss, error = regression_problem()
+
+    def slow_validation() -> float:
+        time.sleep(0.1)
+        return error()
+
+    def slow_sample() -> str:
+        time.sleep(0.05)
+        return "sample"
+
+    report = train(
+        model, step_loss, slow_validation, quiet(), Budget(steps=20), device=CPU, sample=slow_sample
+    )
+    # validations at steps 10 and 20, each sleeping 0.1 s + 0.05 s: at least 0.3 s not spent training
+    assert len(report.curve) == 2
+    assert report.train_seconds is not None
+    assert report.train_seconds <= report.seconds - 0.3
+    assert report.train_seconds == pytest.approx(report.curve[-1]["seconds"], abs=0.05)

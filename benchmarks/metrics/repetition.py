@@ -6,7 +6,10 @@ every other non-space character on its own. Whitespace (newlines included) is ne
 - ``seq_rep_n``: Welleck et al. 2019 (facebookresearch/unlikelihood_training,
   ``custom/metrics.py::ngram_metrics``).
 - ``loop_repeats`` / ``is_looped`` / ``loop_rate``: Holtzman et al. 2020 (ari-holtzman/degen,
-  ``metrics/repetition.py``), on word tokens instead of GPT-2 tokens.
+  ``metrics/repetition.py``), on word tokens instead of GPT-2 tokens. The rule looks at whole
+  tokens, but a continuation is cut at ``max_chars`` characters, usually inside a word ("Ser" of
+  "Servant"), and a cut last word breaks the repeat match. So the loop rule runs on
+  ``loop_tokens``: the word tokens without a last word that reaches the end of the text.
 - ``loop_onset_period``: ours, on characters (no published standard).
 """
 
@@ -17,6 +20,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 _WORD_TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD_CHAR = re.compile(r"\w")
 
 MAX_LOOP_NGRAM = 90  # longest repeated phrase Holtzman et al. look for (their max_n)
 MIN_LOOP_NGRAM = 3  # a shorter repeated phrase only counts as a loop when repeated > LONG_LOOP_REPEATS times
@@ -27,6 +31,18 @@ MIN_PERIODS = 3  # loop_onset_period: the periodic tail must span at least this 
 def word_tokens(text: str) -> list[str]:
     """``re.findall(r"\\w+|[^\\w\\s]", text)``: words and single punctuation marks."""
     return _WORD_TOKEN.findall(text)
+
+
+def loop_tokens(text: str) -> list[str]:
+    """``word_tokens(text)`` without a last word that reaches the end of the text (it may be cut).
+
+    When the text's last character is a word character (``\\w``), its final ``\\w+`` token may be
+    a word cut off by the character limit, so it is dropped: "the state of the sta" gives
+    ["the", "state", "of", "the"]. A text ending in whitespace or punctuation keeps every token. A continuation
+    the model ended itself loses a complete last word too; one token less rarely changes the rule.
+    """
+    tokens = word_tokens(text)
+    return tokens[:-1] if text and _WORD_CHAR.fullmatch(text[-1]) else tokens
 
 
 def ngrams(tokens: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
@@ -81,10 +97,10 @@ def is_looped(tokens: Sequence[str], max_n: int = MAX_LOOP_NGRAM) -> bool:
 
 
 def loop_rate(continuations: Sequence[str]) -> float:
-    """Fraction of continuations that end in a loop (``is_looped`` on word tokens); NaN for none."""
+    """Fraction of continuations that end in a loop (``is_looped`` on ``loop_tokens``); NaN for none."""
     if not continuations:
         return math.nan
-    return sum(is_looped(word_tokens(text)) for text in continuations) / len(continuations)
+    return sum(is_looped(loop_tokens(text)) for text in continuations) / len(continuations)
 
 
 def _periodic_tail_start(text: str, period: int) -> int:

@@ -112,6 +112,16 @@ class Run:
                 continue
         return None
 
+    def sample_counts(self) -> tuple[int | None, int | None]:
+        """(samples, pooled_samples) of the first generator cell recording them: the texts a cell's
+        per-continuation metrics and its pooled metrics used; None where no cell records one."""
+        for name in self.names:
+            for cell in self.cells(name):
+                if isinstance(cell.get("samples"), int):
+                    pooled = cell.get("pooled_samples")
+                    return cell["samples"], pooled if isinstance(pooled, int) else None
+        return None, None
+
     @property
     def demo_prompts(self) -> list[str]:
         return list(self.section("prompts").get("demo") or [])

@@ -15,6 +15,12 @@ FOOTNOTE = (
 )
 
 
+JUDGE_FOOTNOTE = (
+    f"{tables.JUDGE_MARK} The judge scoring its own samples: a model finds its own samples likely, "
+    "so these values favour it over the other generators."
+)
+
+
 def sweep_settings(run: Run) -> dict:
     return run.section("config", "sweep")
 
@@ -42,7 +48,27 @@ def how_to_read(run: Run) -> list[str]:
         "**human** row is the true test-split continuation of the same prompts, measured the same way: "
         "the value a generator should come close to, not a score to beat."
     )
-    return ["## How to read this", "", text, ""]
+    return ["## How to read this", "", text, "", sample_counts_text(run), ""]
+
+
+def sample_counts_text(run: Run) -> str:
+    """Which texts the per-continuation and the pooled metrics of a sweep cell used."""
+    samples, pooled = run.sample_counts()
+    every = f"all {fmt.count(samples)}" if samples is not None else "all"
+    if pooled is None:  # results written before pooled_samples was recorded
+        pooled_text = "distinct-n, Self-BLEU-4 and Zipf were pooled over all of them"
+    else:
+        pooled_text = (
+            "the pooled metrics (distinct-n, Self-BLEU-4, Zipf), whose values depend on how many texts "
+            f"they pool, use the first sample of each prompt only: {fmt.count(pooled)} texts per cell"
+        )
+    return (
+        "Per-continuation metrics (seq-rep-n, loop rate, loop onset and period, copy rate, valid-word "
+        f"rate, mean length, judge bpc) use {every} continuations of a cell; {pooled_text}. The human "
+        f"row has one text per prompt ({fmt.count(run.test_prompt_count)}). The loop rate applies "
+        "Holtzman et al.'s rule to whole word tokens: a last word cut off by the character limit is "
+        "left out."
+    )
 
 
 def summary(run: Run, earlier: Run | None) -> list[str]:
@@ -104,11 +130,13 @@ def sweep(run: Run) -> list[str]:
         "Loop onset and period are in characters, medians over the looped continuations.",
         "",
     ]
+    notes = {tables.QUALITY_GROUP: [JUDGE_FOOTNOTE, ""] if judge else []}
     missing = [n for n in run.names if not run.cells(n)]
     if missing:
         lines += [f"No sweep for: {', '.join(tables.label(run, n) for n in missing)}.", ""]
     for group, metrics in tables.SWEEP_GROUPS.items():
         lines += [f"### {group}", "", fmt.markdown_table(tables.sweep_table(run, metrics)), ""]
+        lines += notes.get(group, [])
     return lines
 
 
@@ -160,7 +188,7 @@ def throughput(run: Run) -> list[str]:
         f"Median of {repeats} timed repeat{'' if repeats == 1 else 's'} after one untimed warm-up; generation of "
         f"{settings.get('generate_chars', '?')} characters per prompt, scoring of "
         f"{fmt.count(settings.get('score_chars'))} characters; training chars/s = training characters / "
-        f"training seconds.{memory}"
+        f"training seconds (validation passes excluded).{memory}"
     )
     return [
         f"## Throughput on {device_name(run)}",

@@ -12,6 +12,8 @@ from benchmarks.report import formatting as fmt
 from benchmarks.report.data import Run
 
 HUMAN_LABEL = "human (test split)"
+JUDGE_MARK = "²"  # on the judge's own sample-quality values; the footnote is in markdown.py
+QUALITY_GROUP = "Overlap with the training text, and sample quality"  # the sweep table with judge bpc
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ SWEEP_GROUPS: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {
         ("self_bleu_4", "Self-BLEU-4", fmt.rate),
         ("zipf", "Zipf coefficient", lambda v: fmt.fixed(v, 3)),
     ],
-    "Overlap with the training text, and sample quality": [
+    QUALITY_GROUP: [
         ("copy_rate_8", "copy rate (8-gram)", fmt.rate),
         ("valid_word_rate", "valid-word rate", fmt.rate),
         ("quality_bpc", "judge bpc (sample quality)", fmt.bpc),
@@ -179,11 +181,18 @@ def sweep_table(run: Run, metrics: list[tuple[str, str, Callable[[Any], str]]]) 
     for name in run.names:
         for temperature in [t for t in run.temperatures if run.cell(name, t)]:
             row = {"generator": label(run, name), "temperature": fmt.temperature(temperature)}
-            row.update({title: show(run.sweep_value(name, temperature, key)) for key, title, show in metrics})
+            for key, title, show in metrics:
+                row[title] = judged_by_itself(run, name, key, show(run.sweep_value(name, temperature, key)))
             rows.append(row)
     human = {title: show(run.human_value(key)) for key, title, show in metrics}
     rows.append({"generator": HUMAN_LABEL, "temperature": fmt.DASH, **human})
     return pd.DataFrame(rows)
+
+
+def judged_by_itself(run: Run, name: str, key: str, shown_value: str) -> str:
+    """``shown_value`` with JUDGE_MARK when it is the judge's quality score of its own samples."""
+    own = key == "quality_bpc" and name == run.data.get("judge") and shown_value != fmt.DASH
+    return f"{shown_value} {JUDGE_MARK}" if own else shown_value
 
 
 def throughput_table(run: Run) -> pd.DataFrame:

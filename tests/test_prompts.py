@@ -1,0 +1,37 @@
+"""Prompts for the sweep: the default 64 from a real test split, and a clear error when a split is too small."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.prompts import choose_test_prompts
+from benchmarks.settings import SweepSection
+from generators.errors import CorpusError
+
+TINYSHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
+
+
+@pytest.mark.skipif(not TINYSHAKESPEARE.exists(), reason="../shared/data/tinyshakespeare.txt is absent")
+def test_the_default_sweep_draws_its_prompts_from_a_real_test_split():
+    text = TINYSHAKESPEARE.read_text(encoding="utf-8")
+    test = text[len(text) * 9 // 10 :]  # nanoGPT's split: the last 10%
+    sweep = SweepSection()
+    prompts = choose_test_prompts(test, sweep.test_prompts, sweep.prompt_chars, sweep.max_chars, seed=0)
+    assert len(prompts) == 64 == len({p.offset for p in prompts})
+    assert all(len(p.human) == sweep.max_chars for p in prompts)
+    assert all(test[p.offset : p.offset + len(p.text) + len(p.human)] == p.text + p.human for p in prompts)
+
+
+def test_a_test_split_with_too_few_line_starts_is_a_one_line_error():
+    test = "".join(f"line {i} of a short test split\n" for i in range(40))
+    # lines 0-9 are 29 characters, 10-39 are 30: 1,190 in all. A prompt start needs 100 + 300
+    # characters after it (offset <= 790): the 10 short lines (offsets 0..261) and 17 long ones
+    # (offsets 290, 320, …, 770) -> 27
+    with pytest.raises(CorpusError) as error:
+        choose_test_prompts(test, 64, 100, 300, seed=0)
+    assert str(error.value) == (
+        "the test split has 27 line starts with 400 characters after them; the sweep needs 64: "
+        "lower sweep.test_prompts or sweep.max_chars"
+    )
