@@ -30,15 +30,19 @@ from generators.config import config_to_dict
 from generators.errors import ConfigError
 from generators.registry import get_generator_class
 
+MEASUREMENT_REVISION = 2  # bump when a change alters measured values: older run folders are not resumed
+# 2: spelling model, loop rule on whole words, pooled metrics on one sample per prompt
+
 
 def config_digest(config: RunConfig) -> str:
-    """Names the run folder: the run config and every generator's resolved settings, defaults
-    included, so a changed default starts a new folder instead of resuming results of the old one."""
+    """Names the run folder: the run config, every generator's resolved settings (defaults
+    included) and MEASUREMENT_REVISION, so a changed default or measurement starts a new folder
+    instead of resuming results of the old one."""
     resolved = {
         name: config_to_dict(get_generator_class(name).from_options(config.section_for(name).options).config)
         for name in config.run.generators
     }
-    data = {"run": config.to_dict(), "generators": resolved}
+    data = {"run": config.to_dict(), "generators": resolved, "measurements": MEASUREMENT_REVISION}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

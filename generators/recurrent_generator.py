@@ -255,6 +255,7 @@ class RecurrentGenerator(Generator):
     def load(cls, directory: str | Path, *, device: str = "cpu") -> Self:
         path = Path(directory)
         meta = json.loads((path / "generator.json").read_text(encoding="utf-8"))
+        cls.check_saved(meta, path)
         generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
         generator.vocabulary_from_json(meta["vocabulary"])
         generator.model = generator.new_model()
@@ -264,6 +265,10 @@ class RecurrentGenerator(Generator):
         if meta.get("fit_report"):
             generator.fit_report = FitReport(**meta["fit_report"])
         return generator
+
+    @classmethod
+    def check_saved(cls, meta: dict[str, Any], path: Path) -> None:
+        """Refuse, with a clear message, a save this version cannot read (before parsing its config)."""
 
     def describe(self) -> dict[str, Any]:
         c = self.config

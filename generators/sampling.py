@@ -24,6 +24,8 @@ def next_token_probs(logits: torch.Tensor, sampling: Sampling) -> torch.Tensor:
     """Temperature, then top-k, then top-p: (B, V) logits -> (B, V) float64 probabilities.
 
     Greedy sampling (temperature 0) gives a one-hot row at the argmax (the first one on ties).
+    Top-k keeps every token tied with the k-th largest logit, as OpenAI's GPT-2 ``sample.py`` and
+    transformers' ``TopKLogitsWarper`` do, so markov's count-based logits may keep more than k.
     """
     if sampling.greedy:
         argmax = torch.argmax(logits, dim=-1, keepdim=True)  # (B, 1)

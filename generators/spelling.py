@@ -13,10 +13,10 @@ over every non-empty Unicode string:
 * strings ``excluded`` (a word model's vocabulary, which never stands behind UNK) get probability 0
   and the rest is renormalised: P_spell(w | not excluded) = P_spell(w) / (1 − Σ_excluded P_spell).
 
-Every context's next-symbol distribution sums to 1, so the model sums to 1 over strings. A
-5-gram with D = 0.9 spells the shakespeare corpus's unknown test words in 15.5 nats each where
-an add-½ character bigram needed 21.8 (word-lstm's 4,000-word vocabulary; the bigram put a
-third of word-lstm's test NLL on spelling).
+Every context's next-symbol distribution sums to 1, so the model sums to 1 over strings. With
+``order`` 5 (6-grams) and D = 0.9 it spells the 12,623 unknown tokens of the shakespeare test split
+(word-lstm's 4,000-word vocabulary) in 15.1 nats each, where an add-½ character bigram needed
+21.4 and put a third of word-lstm's test NLL on spelling.
 
 Saved as JSON: the training strings with their counts, ``order`` and ``discount``; the tables are
 rebuilt deterministically on load.
@@ -35,7 +35,16 @@ import numpy as np
 from generators.kneser_ney import KneserNey
 from generators.vocabulary import unseen_char_logprob
 
-MAX_SAMPLE_ATTEMPTS = 100  # sample(): spellings drawn before giving up on avoiding ``excluded``
+MAX_SAMPLE_ATTEMPTS = 20  # sample(): spellings drawn and rejected before one that cannot end excluded
+MAX_ORDER = 12  # the longest context the settings accept
+
+
+def check_settings(order: int, discount: float) -> None:
+    """Raise ValueError naming the bad spelling-model setting and its value."""
+    if not 1 <= order <= MAX_ORDER:
+        raise ValueError(f"spelling_order must be in 1..{MAX_ORDER}, got {order}")
+    if not 0 < discount < 1:
+        raise ValueError(f"spelling_discount must be in (0, 1), got {discount}")
 
 
 class SpellingModel:
@@ -49,8 +58,7 @@ class SpellingModel:
         discount: float = 0.9,
         excluded: Iterable[str] = (),
     ) -> None:
-        if order < 1:
-            raise ValueError(f"order must be >= 1, got {order}")
+        check_settings(order, discount)
         self.strings = Counter({s: n for s, n in strings.items() if s and n > 0})
         if not self.strings:
             raise ValueError("the spelling model needs at least one non-empty training string")
@@ -113,16 +121,31 @@ class SpellingModel:
 
     def raw_logprobs(self, words: list[str]) -> np.ndarray:
         """(len(words),) unconditional log P_spell of non-empty strings, in one vectorised lookup."""
-        padded = [self._padded(w) for w in words]
-        windows = np.array(
-            [p[i - self.order : i + 1] for p in padded for i in range(self.order, len(p))], dtype=np.int64
-        )  # (Σ (len + 1), order + 1)
+        windows, chars = self._windows(words)  # (Σ (len + 1), order + 1), (Σ len,)
         ids = self.kn.context_ids(windows[:, : self.order])
         logprobs = np.log(self.kn.probs(ids, windows[:, self.order]))  # (Σ (len + 1),)
-        starts = np.cumsum([0] + [len(w) + 1 for w in words[:-1]])
+        lengths = np.array([len(w) for w in words], dtype=np.int64)
+        per_word = np.add.reduceat(logprobs, np.cumsum(lengths + 1) - (lengths + 1))
+        owner = np.repeat(np.arange(len(words)), lengths)  # (Σ len,) the word of each character
+        unseen = np.bincount(owner, weights=chars == self.unknown_char, minlength=len(words))
         first_end = self.kn.distribution(np.full(self.order, self.start))[self.end]
-        unseen = np.array([sum(1 for c in w if c not in self.index) for w in words])
-        return np.add.reduceat(logprobs, starts) - math.log1p(-first_end) + unseen * self.unseen_logprob
+        return per_word - math.log1p(-first_end) + unseen * self.unseen_logprob
+
+    def _windows(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Every (order + 1)-id window predicting a character or END of the START-padded ``words``."""
+        k = self.order
+        lengths = np.array([len(w) for w in words], dtype=np.int64)
+        chars = np.array([self.index.get(c, self.unknown_char) for c in "".join(words)], dtype=np.int64)
+        padded_starts = np.cumsum(lengths + k + 1) - (lengths + k + 1)  # each word's START × k, chars, END
+        padded = np.full(int((lengths + k + 1).sum()), self.start, dtype=np.int64)
+        char_starts = np.cumsum(lengths) - lengths
+        padded[np.arange(len(chars)) + np.repeat(padded_starts + k - char_starts, lengths)] = chars
+        padded[padded_starts + k + lengths] = self.end
+        counts = lengths + 1  # predictions per word: its characters and END
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        first_window = np.repeat(padded_starts, counts) + within
+        windows = np.lib.stride_tricks.sliding_window_view(padded, k + 1)[first_window]
+        return windows, chars
 
     def logprob(self, word: str) -> float:
         """Natural-log P_spell(word | not excluded) of the whole non-empty string ``word``."""
@@ -143,18 +166,25 @@ class SpellingModel:
         )
 
     def sample(self, rng: np.random.Generator, max_len: int = 40) -> str:
-        """Spell a string outside ``excluded``, never using an unseen character; at most ``max_len``."""
+        """Spell a string outside ``excluded``, never using an unseen character; at most ``max_len``.
+
+        Rejection sampling (exact); when MAX_SAMPLE_ATTEMPTS draws all land on excluded strings
+        (a model fit on little more than its excluded words), one last draw may not end on an
+        excluded string: it goes on instead.
+        """
         for _ in range(MAX_SAMPLE_ATTEMPTS):
-            word = self._sample_once(rng, max_len)
+            word = self._sample_once(rng, max_len, avoid_excluded=False)
             if word not in self.excluded:
                 return word
-        return word
+        return self._sample_once(rng, max_len, avoid_excluded=True)
 
-    def _sample_once(self, rng: np.random.Generator, max_len: int) -> str:
+    def _sample_once(self, rng: np.random.Generator, max_len: int, *, avoid_excluded: bool) -> str:
         out: list[str] = []
         while len(out) < max_len:
             weights = self.next_distribution("".join(out)).copy()
             weights[self.unknown_char] = 0.0  # generated text holds no unseen characters
+            if avoid_excluded and "".join(out) in self.excluded:
+                weights[self.end] = 0.0
             pick = int(rng.choice(len(weights), p=weights / weights.sum()))
             if pick == self.end:
                 break

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from support import install_plugin, make_text
 
+from benchmarks import harness
 from benchmarks.corpora import load_corpus
 from benchmarks.harness import default_run_dir, run_benchmark
 from benchmarks.prompts import Prompt
@@ -255,4 +256,11 @@ def test_a_changed_generator_default_names_a_new_run_folder(tmp_path, monkeypatc
         discount: float = 0.5  # the only change: a default, not an option in the run config
 
     monkeypatch.setattr(MarkovGenerator, "config_class", NewDefaults)
+    assert default_run_dir(config) != before
+
+
+def test_a_new_measurement_revision_names_a_new_run_folder(tmp_path, monkeypatch):
+    config = small_config(tmp_path / "corpus.txt")
+    before = default_run_dir(config)
+    monkeypatch.setattr(harness, "MEASUREMENT_REVISION", harness.MEASUREMENT_REVISION + 1)
     assert default_run_dir(config) != before

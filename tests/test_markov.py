@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from support import make_text
 
 from generators.base import UNICODE_SCALAR_COUNT, Corpus, Sampling
+from generators.count_sampling import choose, sampling_probs
 from generators.errors import ConfigError, CorpusError
-from generators.markov import MarkovGenerator, choose, sampling_probs, split_stream
+from generators.markov import MarkovGenerator, split_stream
 from generators.registry import get_generator_class
 from generators.sampling import next_token_probs
 
@@ -113,7 +114,7 @@ def reference_logprobs(train: list[str], text: list[str], k: int, unk_base: floa
             if totals[m][h]:
                 c = levels[m][(h, w)] if known else 0
                 p = (max(c - D, 0) + D * types[m][h] * p) / totals[m][h]
-        out.append(math.log(p) + (0.0 if known else g._unknown_cost(w)))
+        out.append(math.log(p) + (0.0 if known else float(g._unknown_costs([w])[0])))
         history.append(w)
     return np.array(out)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import make_text
 
 from benchmarks.prompts import choose_test_prompts
 from benchmarks.settings import SweepSection
@@ -13,15 +14,22 @@ from generators.errors import CorpusError
 TINYSHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
 
 
-@pytest.mark.skipif(not TINYSHAKESPEARE.exists(), reason="../shared/data/tinyshakespeare.txt is absent")
-def test_the_default_sweep_draws_its_prompts_from_a_real_test_split():
-    text = TINYSHAKESPEARE.read_text(encoding="utf-8")
-    test = text[len(text) * 9 // 10 :]  # nanoGPT's split: the last 10%
+def default_prompts_hold(test: str) -> None:
     sweep = SweepSection()
     prompts = choose_test_prompts(test, sweep.test_prompts, sweep.prompt_chars, sweep.max_chars, seed=0)
     assert len(prompts) == 64 == len({p.offset for p in prompts})
     assert all(len(p.human) == sweep.max_chars for p in prompts)
     assert all(test[p.offset : p.offset + len(p.text) + len(p.human)] == p.text + p.human for p in prompts)
+
+
+def test_the_default_sweep_draws_64_distinct_prompts_from_a_test_split():
+    default_prompts_hold(make_text(30_000))
+
+
+@pytest.mark.skipif(not TINYSHAKESPEARE.exists(), reason="../shared/data/tinyshakespeare.txt is absent")
+def test_the_default_sweep_draws_its_prompts_from_a_real_test_split():
+    text = TINYSHAKESPEARE.read_text(encoding="utf-8")
+    default_prompts_hold(text[len(text) * 9 // 10 :])  # nanoGPT's split: the last 10%
 
 
 def test_a_test_split_with_too_few_line_starts_is_a_one_line_error():

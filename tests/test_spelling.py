@@ -90,6 +90,14 @@ def test_excluded_strings_cost_nothing_and_are_never_spelled():
     assert all(s and set(s) <= set("ab") and len(s) <= 40 for s in samples)
 
 
+def test_a_model_of_little_more_than_its_excluded_words_still_spells_outside_them():
+    m = SpellingModel.fit(["a"] * 1000, order=1, discount=0.01, excluded=["a"])  # 98% of draws are "a"
+    assert math.exp(m.raw_logprobs(["a"])[0]) > 0.97
+    rng = np.random.default_rng(0)
+    samples = [m.sample(rng) for _ in range(200)]
+    assert "a" not in samples and all(samples)
+
+
 def test_sampling_is_seeded_and_follows_the_model():
     m = SpellingModel.fit(WORDS, order=2, discount=0.5)
     draw = [m.sample(np.random.default_rng(7)) for _ in range(3)]
@@ -129,9 +137,9 @@ def test_json_round_trip_gives_identical_scores():
 def test_bad_settings_are_refused():
     with pytest.raises(ValueError, match="non-empty"):
         SpellingModel.fit(["", ""])
-    with pytest.raises(ValueError, match="order"):
+    with pytest.raises(ValueError, match=r"spelling_order must be in 1\.\.12, got 0"):
         SpellingModel.fit(["ab"], order=0)
-    with pytest.raises(ValueError, match="discount"):
+    with pytest.raises(ValueError, match=r"spelling_discount must be in \(0, 1\), got 1\.0"):
         SpellingModel.fit(["ab"], discount=1.0)
     with pytest.raises(ValueError, match="non-empty"):
         SpellingModel.fit(["ab"]).logprob("")

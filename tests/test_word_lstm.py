@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -159,6 +160,18 @@ def test_save_and_load_give_identical_scores_and_text(model, tmp_path):
     assert loaded.tokens == model.tokens
 
 
+def test_a_save_with_the_older_bigram_spelling_model_is_refused_clearly(model, tmp_path):
+    model.save(tmp_path / "w")
+    meta_path = tmp_path / "w" / "generator.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["config"]["spelling_alpha"] = 0.5  # the old format: an add-alpha bigram
+    del meta["config"]["spelling_order"], meta["config"]["spelling_discount"]
+    meta["vocabulary"]["spelling"] = {"alphabet": "ab", "alpha": 0.5, "counts": [[0] * 4] * 4}
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ValueError, match="older character-bigram spelling model; train it again"):
+        WordLSTMGenerator.load(tmp_path / "w")
+
+
 def test_same_seed_same_model():
     a, b = fitted(steps=6), fitted(steps=6)
     assert np.array_equal(a.score(STRANGE), b.score(STRANGE))
@@ -189,3 +202,6 @@ def test_temperature_below_one_sharpens_each_unknown_word_above_one_unk_as_a_tok
     # (logit + b) / T = logit / T + (1 - 1/T) log N  <=>  b = (T - 1) log N
     assert model.logit_bias(Sampling(temperature=0.5))[unknown] == pytest.approx(-0.5 * log_n)
     assert model.logit_bias(Sampling(temperature=2.0)) == {unknown: 0.0}  # no tempered sum to follow
+    model.__dict__.pop("log_spelling_perplexity")
+    assert model.logit_bias(Sampling(temperature=1.3)) == {unknown: 0.0}
+    assert "log_spelling_perplexity" not in model.__dict__  # the 2,000-spelling estimate is not drawn
