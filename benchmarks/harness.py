@@ -31,7 +31,8 @@ from generators.errors import ConfigError
 from generators.registry import get_generator_class
 
 MEASUREMENT_REVISION = 2  # bump when a change alters measured values: older run folders are not resumed
-# 2: spelling model, loop rule on whole words, pooled metrics on one sample per prompt
+# 2: spelling model, loop rule on whole words, pooled metrics on one sample per prompt, prompt spans
+# that do not overlap
 
 
 def config_digest(config: RunConfig) -> str:

@@ -35,21 +35,38 @@ def cut_to_word_boundary(text: str) -> str:
 def choose_test_prompts(
     test: str, count: int, prompt_chars: int, continuation_chars: int, seed: int
 ) -> list[Prompt]:
-    """``count`` prompts at distinct line starts of the test split, chosen with ``seed``."""
+    """``count`` prompts at line starts of the test split, chosen with ``seed``, whose spans (prompt
+    and human continuation) do not overlap: the human row is ``count`` distinct passages.
+
+    The candidates are the most non-overlapping spans the line starts allow (each starts at the
+    first line start past the previous span); ``count`` of them are drawn at random.
+    """
+    span = prompt_chars + continuation_chars
     starts = line_starts(test)
-    starts = starts[starts + prompt_chars + continuation_chars <= len(test)]
-    if len(starts) < count:
+    candidates = disjoint_starts(starts[starts + span <= len(test)], span)
+    if len(candidates) < count:
         raise CorpusError(
-            f"the test split has {len(starts)} line starts with {prompt_chars + continuation_chars} characters "
-            f"after them; the sweep needs {count}: lower sweep.test_prompts or sweep.max_chars"
+            f"the test split has room for {len(candidates)} prompts at line starts with {span} characters "
+            f"after them that do not overlap; the sweep needs {count}: lower sweep.test_prompts or "
+            "sweep.max_chars"
         )
-    picked = np.sort(np.random.default_rng(seed).choice(starts, size=count, replace=False))
+    picked = np.sort(np.random.default_rng(seed).choice(candidates, size=count, replace=False))
     prompts = []
     for offset in picked.tolist():
         text = cut_to_word_boundary(test[offset : offset + prompt_chars])
         end = offset + len(text)
         prompts.append(Prompt(text, test[end : end + continuation_chars], "test", offset))
     return prompts
+
+
+def disjoint_starts(starts: np.ndarray, span: int) -> np.ndarray:
+    """Ascending ``starts`` thinned so that ``span``-long windows do not overlap: each kept start
+    is the first one at least ``span`` past the previous kept one (the largest such set)."""
+    kept: list[int] = []
+    for start in starts.tolist():
+        if not kept or start - kept[-1] >= span:
+            kept.append(start)
+    return np.array(kept, dtype=np.int64)
 
 
 def demo_prompts(texts: tuple[str, ...]) -> list[Prompt]:

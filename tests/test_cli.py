@@ -53,8 +53,8 @@ def run_cli(capsys, *args):
         (["--device", "cuda:99"], r"device 'cuda:99' asked for, but torch"),
         (  # the default sweep's 64 prompts do not fit a 20,000-character corpus's test split
             [],
-            r"the test split has 45 line starts with 400 characters after them; the sweep needs 64: "
-            r"lower sweep.test_prompts or sweep.max_chars$",
+            r"the test split has room for 4 prompts at line starts with 400 characters after them that "
+            r"do not overlap; the sweep needs 64: lower sweep.test_prompts or sweep.max_chars$",
         ),
     ],
 )

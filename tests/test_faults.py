@@ -88,7 +88,16 @@ def setup(tmp_path, monkeypatch):
 
 
 def start(command, env):
-    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    """Run ``command`` in its own process group, with Ctrl-C's default action even when this test
+    run was started in the background by a shell without job control (which ignores SIGINT)."""
+    return subprocess.Popen(
+        command,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def wait_for(path: Path, process, seconds: float = 120) -> None:
