@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report import render_report
+from benchmarks.report import markdown, render_report
 from benchmarks.report.data import load_run
 from generators.errors import TextgenBenchError
 
@@ -176,6 +176,13 @@ def test_how_to_read_states_which_texts_each_kind_of_metric_used(rendered):
         "per cell. The human row has one text per prompt (2)."
     ) in report
     assert "a last word cut off by the character limit is left out" in report
+    assert "The sweep samples 2 continuations of " in report
+
+
+def test_one_sample_per_prompt_reads_in_the_singular():
+    assert markdown.continuations(1) == "1 continuation"
+    assert markdown.continuations(4) == "4 continuations"
+    assert markdown.continuations(None) == "? continuations"
 
 
 def test_results_without_pooled_counts_say_so(tmp_path):

@@ -41,7 +41,7 @@ def how_to_read(run: Run) -> list[str]:
         "and n-gram models because every model scores exactly the same characters (so is bits per byte, "
         "and word perplexity, which divides the same NLL by a fixed word count). **Native token "
         "perplexity** divides by each model's own tokens and is **not** comparable across tokenizers. "
-        f"The sweep samples {sweep.get('samples_per_prompt', '?')} continuations of "
+        f"The sweep samples {continuations(sweep.get('samples_per_prompt'))} of "
         f"{sweep.get('max_chars', '?')} characters for each of {run.test_prompt_count} test prompts at "
         f"temperatures {temperatures} (T=0 is greedy argmax; T=1 samples the model's own distribution). "
         "Repetition (seq-rep-n, loop rate) and Self-BLEU-4 are better lower, distinct-n higher; the "
@@ -49,6 +49,13 @@ def how_to_read(run: Run) -> list[str]:
         "the value a generator should come close to, not a score to beat."
     )
     return ["## How to read this", "", text, "", sample_counts_text(run), ""]
+
+
+def continuations(count: int | None) -> str:
+    """'1 continuation', '4 continuations', '? continuations' (count not recorded)."""
+    if count is None:
+        return "? continuations"
+    return f"{count} continuation{'' if count == 1 else 's'}"
 
 
 def sample_counts_text(run: Run) -> str:
