@@ -129,8 +129,15 @@ class ByteLevelTokens:
         """(n,) int64 token ids of ``text`` (no special tokens added)."""
         if not text:
             return np.zeros(0, dtype=np.int64)
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ValueError(
+                f"character {error.start} of the text is a lone surrogate (U+{ord(text[error.start]):04X}), "
+                "not a Unicode scalar value: it has no UTF-8 bytes to model"
+            ) from None
         ids = np.asarray(self.tokenizer.encode(text, add_special_tokens=False).ids, dtype=np.int64)
-        if b"".join(self.table[i] for i in ids) != text.encode("utf-8"):
+        if b"".join(self.table[i] for i in ids) != raw:
             raise ConfigError(
                 "the tokenizer does not reproduce the text's bytes (a normalizer or prefix space?)"
             )

@@ -133,6 +133,14 @@ def test_random_unicode_scores_finite(model):
     assert scores.shape == (len(text),) and np.isfinite(scores).all()
 
 
+def test_a_lone_surrogate_is_a_clear_error_not_a_tokenizer_crash(model, byte_model):
+    for generator in (model, byte_model):
+        with pytest.raises(ValueError, match=r"character 1 of the text is a lone surrogate \(U\+D800\)"):
+            generator.score("a\ud800b")
+        with pytest.raises(ValueError, match="lone surrogate"):
+            generator.score("ab", context="x\udfff")
+
+
 @pytest.mark.parametrize("text", ["The king went to the sea.", "Hé 😀 世界!\n", "😀 日本 e\u0301"])
 def test_score_sum_equals_the_models_log_likelihood(model, text):
     ids = [model.tokens.end_of_text, *model.tokens.encode(text).tolist()]
