@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from generators.kneser_ney import KneserNey
+from generators.kneser_ney import KneserNey, unique_rows
 from generators.vocabulary import unseen_char_logprob
 
 MAX_SAMPLE_ATTEMPTS = 20  # sample(): spellings drawn and rejected before one that cannot end excluded
@@ -69,7 +69,8 @@ class SpellingModel:
         self.unknown_char, self.end, self.start = n, n + 1, n + 2  # outcome ids; START is context only
         self.unseen_logprob = unseen_char_logprob(n)
         self.kn = self._build(discount)
-        self._logprob = lru_cache(maxsize=65536)(self._raw_logprob)
+        first_end = self.kn.distribution(np.full(order, self.start))[self.end]
+        self.log_not_empty = math.log1p(-first_end)  # START → END removed: the first step renormalised
         self._distribution = lru_cache(maxsize=65536)(self._raw_distribution)
         self.excluded = frozenset(s for s in excluded if s)
         in_excluded = float(np.exp(self.raw_logprobs(sorted(self.excluded))).sum()) if self.excluded else 0.0
@@ -83,13 +84,11 @@ class SpellingModel:
         return cls(Counter(strings), order=order, discount=discount, excluded=excluded)
 
     def _build(self, discount: float) -> KneserNey:
-        rows: Counter[tuple[int, ...]] = Counter()
-        for string, count in self.strings.items():
-            padded = self._padded(string)
-            for i in range(self.order, len(padded)):
-                rows[tuple(padded[i - self.order : i + 1])] += count
-        ngrams = np.array(sorted(rows), dtype=np.int64)  # (N, order + 1)
-        counts = np.array([rows[tuple(r)] for r in ngrams.tolist()], dtype=np.int64)  # (N,)
+        strings = list(self.strings)
+        windows, _ = self._windows(strings)  # (Σ (len + 1), order + 1)
+        per_window = np.repeat([self.strings[s] for s in strings], [len(s) + 1 for s in strings])
+        ngrams, inverse = unique_rows(windows)  # (N, order + 1) distinct n-grams
+        counts = np.bincount(inverse, weights=per_window).astype(np.int64)  # (N,)
         outcomes = len(self.alphabet) + 2  # characters, unknown class, END
         return KneserNey(ngrams, counts, outcomes, discount, np.full(outcomes, 1.0 / outcomes))
 
@@ -116,9 +115,6 @@ class SpellingModel:
         """(len(alphabet) + 2,) probabilities of each known character, the unknown class and END."""
         return self._distribution(tuple(self._padded(prefix)[-self.order - 1 : -1]))
 
-    def _raw_logprob(self, word: str) -> float:
-        return float(self.raw_logprobs([word])[0])
-
     def raw_logprobs(self, words: list[str]) -> np.ndarray:
         """(len(words),) unconditional log P_spell of non-empty strings, in one vectorised lookup."""
         windows, chars = self._windows(words)  # (Σ (len + 1), order + 1), (Σ len,)
@@ -128,8 +124,7 @@ class SpellingModel:
         per_word = np.add.reduceat(logprobs, np.cumsum(lengths + 1) - (lengths + 1))
         owner = np.repeat(np.arange(len(words)), lengths)  # (Σ len,) the word of each character
         unseen = np.bincount(owner, weights=chars == self.unknown_char, minlength=len(words))
-        first_end = self.kn.distribution(np.full(self.order, self.start))[self.end]
-        return per_word - math.log1p(-first_end) + unseen * self.unseen_logprob
+        return per_word - self.log_not_empty + unseen * self.unseen_logprob
 
     def _windows(self, words: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Every (order + 1)-id window predicting a character or END of the START-padded ``words``."""
@@ -149,11 +144,7 @@ class SpellingModel:
 
     def logprob(self, word: str) -> float:
         """Natural-log P_spell(word | not excluded) of the whole non-empty string ``word``."""
-        if not word:
-            raise ValueError("the spelling model gives probability only to non-empty strings")
-        if word in self.excluded:
-            return -math.inf
-        return self._logprob(word) - self.log_outside
+        return float(self.logprobs([word])[0])
 
     def logprobs(self, words: list[str]) -> np.ndarray:
         """(len(words),) ``logprob`` of each word, the distinct ones looked up in one vectorised call."""

@@ -88,9 +88,9 @@ class WordLSTMGenerator(RecurrentGenerator):
         counts = Counter(tokenize_words(train_text))
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))  # ties broken by the text
         self.set_tokens([t for t, _ in ranked[: self.config.vocab_size]])
-        outside = [t for t, n in ranked[self.config.vocab_size :] for _ in range(n)]
-        self.spelling = SpellingModel.fit(
-            outside or list(counts),
+        outside = Counter(dict(ranked[self.config.vocab_size :]))  # each as often as it occurred
+        self.spelling = SpellingModel(
+            outside or Counter(list(counts)),
             order=self.config.spelling_order,
             discount=self.config.spelling_discount,
             excluded=self.tokens,
