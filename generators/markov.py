@@ -19,11 +19,13 @@ temperature T gives p ∝ count^(1/T), T = 0 the argmax (first follower on ties,
 order), then top-k / top-p exactly as :func:`generators.sampling.next_token_probs` (numpy here).
 Prompt ``i`` draws one uniform per step from ``np.random.default_rng(seed + i)``; plain sampling
 (T = 1, no top-k/top-p) searches ``u · total`` in markovify's cumulative counts directly. The state is the
-prompt's last ``state_size`` tokens (BEGIN-padded); an unseen state backs off to the longest
-suffix that some state ends with (sampling the summed follower counts of those states), down to
-the empty suffix (all transition counts: unigram frequencies); BEGIN is not used, because with
-one run it only replays the corpus opening. On END a new run starts from BEGIN. Generation goes
-on past END and stops at exactly ``max_chars`` characters (no end-of-text).
+prompt's last ``state_size`` tokens; an unseen state backs off to the longest suffix that some
+state ends with (sampling the summed follower counts of those states), down to the empty suffix
+(all transition counts: unigram frequencies). Slots before the prompt's start and unknown tokens
+hold ``NO_TOKEN``, so a short or empty prompt backs off too. Generation never uses BEGIN: with one
+run it only replays the corpus opening (every empty prompt began with the training text's first
+words). After END the state is emptied the same way. Generation goes on past END and stops at
+exactly ``max_chars`` characters (no end-of-text).
 
 Scoring: :class:`generators.kneser_ney.KneserNey` over context lengths 0..state_size, built from
 the compiled chain's own transition counts (END transitions dropped: a score never charges an end
@@ -89,6 +91,7 @@ from generators.vocabulary import unseen_char_logprob
 
 STREAM_PIECE = re.compile(r"\S+|\s+")
 BEGIN, END = markovify.chain.BEGIN, markovify.chain.END
+NO_TOKEN = -1  # a generation state slot with no usable token (before the prompt, unknown)
 FORMAT = 1
 
 
@@ -296,14 +299,14 @@ class MarkovGenerator(Generator):
         word_before = bool(prompt) and not prompt[-1].isspace()  # the next word needs a space first
         if not self.char_level and tokens and tokens[-1] == " " and len(tokens) > 1:
             tokens = tokens[:-1]  # a trailing single space is the implicit separator already typed
-        state = tuple([BEGIN] * k + [self.index.get(t, -1) for t in tokens[-k:]])[-k:]
+        state = tuple([NO_TOKEN] * k + [self.index.get(t, NO_TOKEN) for t in tokens[-k:]])[-k:]
         pieces: list[str] = []
         length = 0
         while length < max_chars:
             followers, cumulative = self._next(state)
             token = followers[choose(cumulative, sampling, rng)]
             if token == END:
-                state = (BEGIN,) * k
+                state = (NO_TOKEN,) * k
                 continue
             piece = self.vocab[token]
             if not self.char_level:
