@@ -1,8 +1,14 @@
 """Batched incremental decoding with a KV cache for GPT-2-style models (learned absolute positions).
 
-Rows are left-padded to one width; the attention mask hides the padding and each row's position
-ids count its own tokens from 0, so a row's logits do not depend on the other rows (up to float
-rounding). One forward per new token reuses the KV cache. Finished rows leave the batch.
+Rows are right-padded to one width; the attention mask hides the padding from every later token
+(the cache keeps those slots as holes) and each row's position ids count its own tokens from 0, so
+a row's logits do not depend on the other rows (up to float rounding). Right, not left, padding:
+every padding query still sees its row's real tokens, whereas a left-padding query sees nothing,
+and some fused CUDA attention kernels return NaN for such fully masked rows, which the padding's
+keys and values would then carry into every real row. The prefill computes logits only at each
+row's last real token (the hidden states are gathered before the output layer), not at all
+W positions of the batch (B × W × V floats: gigabytes for GPT-2's 50,257 tokens). One forward per
+new token reuses the KV cache. Finished rows leave the batch.
 
 Window rule (n_positions = W, check interval K = W // 4): a prompt keeps its last W - K tokens;
 every K steps, each row longer than W - K tokens is cut to its last W // 2 tokens. Between checks a
@@ -65,20 +71,22 @@ class CachedDecoding:
         self._prefill()
 
     def _prefill(self) -> None:
-        """Run every active row's context through the model, left-padded, into a fresh cache."""
+        """Run every active row's context through the model, right-padded, into a fresh cache."""
         rows = [self.contexts[r] for r in self.active]
         width = max(len(row) for row in rows)
         ids = torch.full((len(rows), width), self.tokens.end_of_text, dtype=torch.long)  # (B, W)
         mask = torch.zeros((len(rows), width), dtype=torch.long)  # (B, W) 1 = real token
         for i, row in enumerate(rows):
-            ids[i, width - len(row) :] = torch.tensor(row)
-            mask[i, width - len(row) :] = 1
+            ids[i, : len(row)] = torch.tensor(row)
+            mask[i, : len(row)] = 1
         self.mask = mask.to(self.device)
-        positions = (self.mask.cumsum(-1) - 1).clamp_min(0)  # (B, W)
-        out = self.model(
+        positions = torch.arange(width, device=self.device).expand(len(rows), width)  # (B, W)
+        out = self.model.transformer(
             input_ids=ids.to(self.device), attention_mask=self.mask, position_ids=positions, use_cache=True
         )
-        self.cache, self.next_logits = returned_cache(out), out.logits[:, -1]  # (B, V)
+        last = torch.tensor([len(row) - 1 for row in rows], device=self.device)  # (B,)
+        hidden = out.last_hidden_state[torch.arange(len(rows), device=self.device), last]  # (B, H)
+        self.cache, self.next_logits = returned_cache(out), self.model.lm_head(hidden)  # (B, V)
 
     def _feed(self, picked: list[int]) -> None:
         """One forward for the newly picked token of each active row."""

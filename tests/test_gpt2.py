@@ -261,6 +261,26 @@ def test_batch_equals_one_at_a_time_across_window_slides(model, monkeypatch, sam
     assert len(prefills) > 2 * len(PROMPTS)  # the contexts passed the 32-token window and slid
 
 
+def test_batched_prefill_has_no_fully_masked_attention_row(model, monkeypatch):
+    """Some fused CUDA kernels return NaN for a query that may attend to nothing (a left-padding
+    position); emulate one on the CPU: the batch must still equal one prompt at a time."""
+    exact = torch.nn.functional.scaled_dot_product_attention
+
+    def nan_on_fully_masked_rows(query, key, value, attn_mask=None, **kwargs):
+        out = exact(query, key, value, attn_mask=attn_mask, **kwargs)  # (B, heads, Q, d)
+        if attn_mask is None:
+            return out
+        allowed = attn_mask if attn_mask.dtype == torch.bool else attn_mask > torch.finfo(attn_mask.dtype).min
+        blind = ~allowed.any(dim=-1, keepdim=True)  # (B, 1 or heads, Q, 1)
+        return out.masked_fill(blind, float("nan"))
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", nan_on_fully_masked_rows)
+    batch = model.generate(PROMPTS, max_chars=30, sampling=GREEDY, seed=5)
+    assert batch == [
+        model.generate([p], max_chars=30, sampling=GREEDY, seed=5 + i)[0] for i, p in enumerate(PROMPTS)
+    ]
+
+
 def reference_decoding(generator: GPT2Generator, prompt: str, max_chars: int, sampling: Sampling, seed: int):
     """The documented rule without a cache: re-feed the whole context for every token; the prompt
     keeps its last 3/4 window; every window/4 steps a longer context keeps its last half window.
