@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from generators.base import UNICODE_SCALAR_COUNT, NextCharDistribution, Sampling
-from generators.recurrent import RecurrentConfig
+from generators.recurrent import RecurrentConfig, exact_float32_rnns
 from generators.recurrent_generator import Encoded, RecurrentGenerator
 from generators.registry import register_generator
 from generators.training import OptimConfig
@@ -110,7 +110,8 @@ class CharLSTMGenerator(RecurrentGenerator):
         model.eval()
         ids = [model.bos, *self.encode(context).ids.tolist()]
         tokens = torch.tensor([ids], device=self.torch_device)  # (1, n)
-        logits, _ = model(tokens)  # (1, n, V)
+        with exact_float32_rnns(self.torch_device):
+            logits, _ = model(tokens)  # (1, n, V)
         logp = torch.log_softmax(logits[0, -1].double(), dim=-1).cpu().numpy()  # (V,)
         known = {c: float(logp[i]) for i, c in enumerate(self.chars)}
         rest = float(logp[len(self.chars)]) + self.unseen_logprob

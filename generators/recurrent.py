@@ -97,8 +97,15 @@ class RecurrentLM(nn.Module):
         return self.embedding(tokens)
 
     def forward(self, tokens: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        """(B, T) ids and an optional state → (B, T, V) logits and the new state."""
-        out, state = self.rnn(self.embed(tokens), state)  # (B, T, H)
+        """(B, T) ids and an optional state → (B, T, V) logits and the new state.
+
+        The recurrent core always runs in float32, also under autocast (training on CUDA): autocast
+        casts cuDNN's RNNs to float16 whatever dtype it was asked for, and float16 gradients
+        underflow without loss scaling. The embedding and the output layer follow autocast.
+        """
+        inputs = self.embed(tokens)  # (B, T, E)
+        with _without_autocast(inputs.device):
+            out, state = self.rnn(inputs.float(), state)  # (B, T, H)
         return self.head(self.drop(out)), state
 
     def zero_state(self, batch: int, device: torch.device) -> State:
@@ -220,8 +227,9 @@ def score_stream(
     rows_out = [torch.as_tensor(ids[a:e], dtype=torch.long) for a, e in zip(feeds, ends, strict=True)]
     x = pad_sequence(rows_in, batch_first=True).to(device)  # (C, W)
     y = pad_sequence(rows_out, batch_first=True).to(device)  # (C, W)
-    state = _context_state(model, inputs[:first], plan.chunks, device)
-    logprobs = _windowed_logprobs(model, x, y, state)  # (C, W) float64
+    with exact_float32_rnns(device):
+        state = _context_state(model, inputs[:first], plan.chunks, device)
+        logprobs = _windowed_logprobs(model, x, y, state)  # (C, W) float64
     out = np.empty(n_scored)
     for row, (a, s, e) in enumerate(zip(feeds, starts, ends, strict=True)):
         out[s - first : e - first] = logprobs[row, s - a : e - a]
@@ -301,6 +309,29 @@ def stream_tokens(
         with _single_step_kernels(device):
             out, state = model(tokens.unsqueeze(1), state)  # (B, 1, V)
         logits = out[:, -1]
+
+
+@contextlib.contextmanager
+def exact_float32_rnns(device: torch.device) -> Iterator[None]:
+    """On CUDA, cuDNN runs float32 RNNs in TF32 by default (products with 10-bit mantissas: about
+    1e-3 relative error in the logits); scores are computed in full float32 instead."""
+    if device.type != "cuda":
+        yield
+        return
+    rnn = getattr(torch.backends.cudnn, "rnn", None)  # torch >= 2.9; the old flag also covers convolutions
+    name, owner = ("fp32_precision", rnn) if rnn is not None else ("allow_tf32", torch.backends.cudnn)
+    before = getattr(owner, name)
+    setattr(owner, name, "ieee" if rnn is not None else False)
+    try:
+        yield
+    finally:
+        setattr(owner, name, before)
+
+
+def _without_autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    if torch.is_autocast_enabled(device.type):
+        return torch.autocast(device.type, enabled=False)
+    return contextlib.nullcontext()
 
 
 @contextlib.contextmanager

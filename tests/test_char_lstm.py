@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -11,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import record_generate_seeds
 
+from generators import char_lstm, recurrent
 from generators.base import UNICODE_SCALAR_COUNT, Budget, Corpus, Sampling
 from generators.char_lstm import CharLSTMGenerator
 from generators.errors import ConfigError, TrainingError
-from generators.recurrent import TokenStreams, plan_chunks
+from generators.recurrent import RecurrentLM, TokenStreams, plan_chunks
 from generators.registry import create_generator
 from generators.training import OptimConfig
 from generators.vocabulary import unseen_char_logprob
@@ -263,3 +266,43 @@ def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
     seeds = record_generate_seeds(monkeypatch, CharLSTMGenerator)
     fitted(steps=60, seed=7)  # validations at steps 20, 40 and 60
     assert seeds == [7, 8, 9]
+
+
+def test_recurrent_core_runs_in_float32_under_autocast():
+    """Autocast would run the core in low precision (cuDNN's RNNs in float16, without loss scaling);
+    only the embedding and output layer may follow it."""
+    model = RecurrentLM(n_outputs=7, cell="lstm", embedding_dim=4, hidden_size=8, layers=2)
+    tokens = torch.randint(0, 7, (3, 5))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits, state = model(tokens)
+        _, state = model(tokens, state)  # the carried state goes back in as float32
+    assert [s.dtype for s in state] == [torch.float32, torch.float32]
+    assert logits.dtype == torch.bfloat16
+
+
+def test_scores_run_cudnn_rnns_in_full_float32(model, monkeypatch):
+    """TF32 (cuDNN's default for float32 RNNs on CUDA) is switched off while scoring, then restored."""
+    rnn = torch.backends.cudnn.rnn
+    monkeypatch.setattr(rnn, "fp32_precision", "tf32")
+    with recurrent.exact_float32_rnns(torch.device("cuda")):
+        assert rnn.fp32_precision == "ieee"
+    assert rnn.fp32_precision == "tf32"
+    with recurrent.exact_float32_rnns(torch.device("cpu")):
+        assert rnn.fp32_precision == "tf32"
+
+    inside, seen = [False], []
+
+    @contextlib.contextmanager
+    def recorded(device: torch.device) -> Iterator[None]:
+        inside[0] = True
+        yield
+        inside[0] = False
+
+    monkeypatch.setattr(recurrent, "exact_float32_rnns", recorded)
+    monkeypatch.setattr(char_lstm, "exact_float32_rnns", recorded)
+    net = model.require_model()
+    real_forward = net.forward
+    monkeypatch.setattr(net, "forward", lambda *a, **k: (seen.append(inside[0]), real_forward(*a, **k))[1])
+    model.score("to be or not", context="Hamlet: ")
+    model.next_char_distribution("to be")
+    assert len(seen) >= 3 and all(seen)

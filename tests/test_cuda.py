@@ -18,6 +18,7 @@ from support import TINY_NEURAL_OPTIONS, make_text
 from benchmarks.cli import main
 from generators import training
 from generators.base import Budget, Corpus
+from generators.recurrent import RecurrentLM, exact_float32_rnns
 from generators.registry import create_generator, get_generator_class
 from generators.testing import Factory, parametrize_with_checks
 from generators.training import OptimConfig, train
@@ -28,11 +29,10 @@ CUDA = torch.device("cuda")
 
 @pytest.fixture(autouse=True)
 def full_float32() -> Iterator[None]:
-    """cuDNN RNNs may use TF32 on Ampere and newer: these tests compare against float32 on the CPU."""
-    previous = torch.backends.cudnn.allow_tf32
-    torch.backends.cudnn.allow_tf32 = False
-    yield
-    torch.backends.cudnn.allow_tf32 = previous
+    """Scores already run cuDNN's RNNs in full float32; generation and training may use TF32 on
+    Ampere and newer, and these tests compare them against float32 on the CPU."""
+    with exact_float32_rnns(CUDA):
+        yield
 
 
 def cuda_factory(name: str) -> Factory:
@@ -64,6 +64,19 @@ def test_cuda_training_uses_fused_adamw_and_bf16_autocast(monkeypatch):
     train(model, step_loss, lambda: 1.0, optim, Budget(steps=3), device=CUDA)
     assert seen == [(True, torch.bfloat16)] * 3
     assert [optimizer.defaults["fused"] for optimizer in optimizers] == [True]
+
+
+def test_cudnn_lstm_trains_in_float32_under_bf16_autocast():
+    """Autocast alone would run cuDNN's LSTM in float16 (it ignores the bf16 it was given)."""
+    model = RecurrentLM(n_outputs=7, embedding_dim=4, hidden_size=8).to(CUDA)
+    dtypes: list[torch.dtype] = []
+    model.rnn.register_forward_hook(lambda module, inputs, output: dtypes.append(output[0].dtype))
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        logits, (h, c) = model(torch.randint(0, 7, (3, 5), device=CUDA))
+    logits.float().sum().backward()
+    assert dtypes == [torch.float32] and h.dtype == c.dtype == torch.float32
+    assert logits.dtype == torch.bfloat16
+    assert model.rnn.weight_hh_l0.grad.dtype == torch.float32
 
 
 @pytest.mark.parametrize("name", sorted(TINY_NEURAL_OPTIONS))
@@ -103,7 +116,8 @@ def test_a_cuda_run_records_the_gpu_and_its_throughput(tmp_path, monkeypatch):
     assert char_lstm["describe"]["device"].startswith("cuda:")
     throughput = char_lstm["throughput"]
     assert throughput["peak_memory_kind"] == (
-        "torch.cuda.max_memory_allocated of the whole worker process, which ran: fit (training), "
-        "likelihood, sweep, throughput"
+        "peak RSS and torch.cuda.max_memory_allocated of the whole worker process, which ran: "
+        "fit (training), likelihood, sweep, throughput"
     )
+    assert throughput["peak_gpu_memory_bytes"] > 0
     assert throughput[f"generate_chars_per_s_batch{throughput['batch']}"] > 0
