@@ -23,7 +23,7 @@ Schema (version 1)::
           "demo_samples": {"<temperature>": [one continuation per demo prompt]},
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
                          generate_chars_per_s_batch64, ms_per_char_batch1, peak_memory_bytes,
-                         peak_memory_kind, …}
+                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …}
         }
       }
     }
@@ -32,7 +32,7 @@ A sweep cell's ``samples`` counts the continuations its per-continuation metrics
 of every test prompt; demo prompts excluded), ``pooled_samples`` the texts distinct-n, Self-BLEU-4
 and Zipf used (the first sample of each prompt). ``fit.train_seconds`` is training-step time only
 (null from a generator that does not record it: ``seconds`` stands in); ``peak_memory_kind`` names the
-measure and the stages the worker process ran. These fields were added without a version bump: a
+measures and the stages the worker process ran; ``peak_memory_bytes`` is always host RSS. These fields were added without a version bump: a
 reader of version 1 finds them missing in older results and falls back (older cells' ``samples``
 also counted the demo continuations, and their pooled metrics pooled every sample).
 

@@ -224,13 +224,16 @@ def memory_scope(stages_run: list[str], trained: bool) -> str:
     return ", ".join(named if "fit" in stages_run else ["loading the trained model", *named])
 
 
-def peak_memory(cuda: bool, device: str) -> tuple[int, str]:
-    """The worker process's peak memory so far (never reset), and what was measured."""
+def peak_memory(used_cuda: bool, device: str) -> tuple[dict[str, int], str]:
+    """The worker process's peak memory so far (never reset), and what was measured: host RSS
+    always; the CUDA allocator's peak too when this process put work on the GPU."""
     import torch
 
-    if cuda:
-        return torch.cuda.max_memory_allocated(device), "torch.cuda.max_memory_allocated"
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "peak RSS"
+    peaks = {"peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    if not used_cuda:
+        return peaks, "peak RSS"
+    peaks["peak_gpu_memory_bytes"] = torch.cuda.max_memory_allocated(device)
+    return peaks, "peak RSS and torch.cuda.max_memory_allocated"
 
 
 def stage_throughput(ctx: StageContext) -> dict[str, Any]:
@@ -245,7 +248,8 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
     section = ctx.config.throughput
     prompt = ctx.prompts[0].text
     sampling = Sampling(temperature=1.0)
-    cuda = ctx.device.startswith("cuda") and torch.cuda.is_available()
+    # a generator that keeps to the CPU in a CUDA run (markov) never starts a CUDA context
+    cuda = ctx.device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_initialized()
 
     def timed(work) -> float:
         work()  # warm-up, excluded
@@ -253,10 +257,10 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
         def synced():
             work()
             if cuda:
-                torch.cuda.synchronize()
+                torch.cuda.synchronize(ctx.device)
 
         if cuda:
-            torch.cuda.synchronize()
+            torch.cuda.synchronize(ctx.device)
         return timed_median(section.repeats, synced)
 
     n = section.generate_chars
@@ -265,7 +269,7 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
     text = ctx.corpus.test[: section.score_chars]
     scoring = timed(lambda: generator.score(text))
     fitted = ctx.store.load(ctx.name, "fit")
-    peak, measured = peak_memory(cuda, ctx.device)
+    peaks, measured = peak_memory(cuda, ctx.device)
     scope = memory_scope(ctx.stages_run, trained=not fitted["cached"])
     return {
         "train_chars_per_s": train_speed(fitted["fit"]),
@@ -273,7 +277,7 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
         "generate_chars_per_s_batch1": n / one,
         f"generate_chars_per_s_batch{section.batch}": n * section.batch / many,
         "ms_per_char_batch1": 1000 * one / n,
-        "peak_memory_bytes": int(peak),
+        **peaks,
         "peak_memory_kind": f"{measured} of the whole worker process, which ran: {scope}",
         "repeats": section.repeats,
         "batch": section.batch,

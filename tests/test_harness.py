@@ -147,13 +147,25 @@ def test_cuda_peak_memory_is_never_reset(tmp_path, environment, monkeypatch):
     def reset() -> None:
         raise AssertionError("the peak was reset")
 
+    synced: list[str | None] = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: synced.append(device))
     monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda device=None: reset())
     monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: 123_456_789)
     piece = stage_throughput(ctx)
-    assert piece["peak_memory_bytes"] == 123_456_789
-    assert piece["peak_memory_kind"] == WHOLE_RUN.replace("peak RSS", "torch.cuda.max_memory_allocated")
+    assert piece["peak_gpu_memory_bytes"] == 123_456_789
+    assert piece["peak_memory_bytes"] > 10 * 2**20  # host RSS as well
+    assert piece["peak_memory_kind"] == WHOLE_RUN.replace(
+        "peak RSS", "peak RSS and torch.cuda.max_memory_allocated"
+    )
+    assert synced and set(synced) == {"cuda"}  # the run's device, not whichever is current
+
+    synced.clear()  # a worker that never touched the GPU (markov in a CUDA run) starts no context
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
+    piece = stage_throughput(ctx)
+    assert "peak_gpu_memory_bytes" not in piece and piece["peak_memory_kind"] == WHOLE_RUN
+    assert synced == []
 
 
 @pytest.mark.parametrize(

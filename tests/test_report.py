@@ -220,6 +220,22 @@ def test_throughput_notes_say_what_training_speed_and_peak_memory_cover(rendered
     )
 
 
+def test_gpu_peak_memory_gets_its_own_column_only_when_measured(tmp_path, rendered):
+    assert "peak GPU memory (MiB)" not in rendered[1]
+    results = fixture_results()
+    throughput = results["generators"]["char-lstm"]["throughput"]
+    throughput["peak_gpu_memory_bytes"] = 300 * 2**20
+    throughput["peak_memory_kind"] = throughput["peak_memory_kind"].replace(
+        "peak RSS", "peak RSS and torch.cuda.max_memory_allocated"
+    )
+    report = render_report(make_run(tmp_path / "gpu", results)).read_text(encoding="utf-8")
+    speed = report[report.index("## Throughput") :]
+    header = table_rows(speed, "generator")[0]
+    column = header.index("peak GPU memory (MiB)")
+    assert table_rows(speed, "char-lstm")[0][column] == "300"
+    assert table_rows(speed, "markov")[0][column] == "—"
+
+
 def test_greedy_loop_is_shown_verbatim_in_a_code_block(rendered):
     _, report = rendered
     loop = fixture_results()["generators"]["char-lstm"]["demo_samples"]["0.0"][0]

@@ -211,6 +211,9 @@ def throughput_table(run: Run) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
+    gpu_peaks = [run.section("generators", n, "throughput").get("peak_gpu_memory_bytes") for n in run.names]
+    if any(peak is not None for peak in gpu_peaks):
+        frame["peak GPU memory (MiB)"] = [fmt.mebibytes(peak) for peak in gpu_peaks]
     kinds = memory_kinds(run)
     if len(set(kinds.values())) > 1:
         frame["peak memory measured as"] = [kinds.get(name, fmt.DASH) for name in run.names]
