@@ -49,5 +49,8 @@ perf: setup
 	@mkdir -p reports/perf
 	$(BIN)/python -m pytest benchmarks/perf --benchmark-enable --benchmark-json=reports/perf/perf-$$(date +%Y%m%d-%H%M%S).json $(ARGS)
 
+report: setup
+	$(BIN)/textgen-bench report reports/latest $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks

@@ -1,17 +1,20 @@
-"""The ``textgen-bench`` command: run, report, list, corpora.
+"""The textgen-bench command: run, report, list, corpora.
 
 User errors (a bad config, a missing corpus, an unknown generator) print one line and exit with
-status 2; an interrupted run says what it kept and exits with status 130.
+status 2; an interrupted run says what it kept and exits with status 130. A run in which a
+generator failed still writes its report, then exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from generators.errors import TextgenBenchError
 
+EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
@@ -25,12 +28,12 @@ def command_run(args: argparse.Namespace) -> int:
     from benchmarks.settings import load_config
 
     overrides = list(args.set or [])
-    if args.generators:
+    if args.generators is not None:
         names = [n.strip() for n in args.generators.split(",") if n.strip()]
         overrides.append(f"run.generators={names!r}".replace("'", '"'))
-    if args.corpus:
+    if args.corpus is not None:
         overrides.append(f'run.corpus="{args.corpus}"')
-    if args.device:
+    if args.device is not None:
         overrides.append(f'run.device="{args.device}"')
     config, path = load_config(args.config, overrides)
     run_dir = Path(args.out) if args.out else None
@@ -45,7 +48,16 @@ def command_run(args: argparse.Namespace) -> int:
         log(f"interrupted; kept in {where}: {kept_summary(where)}. Run the same command again to resume.")
         return EXIT_INTERRUPTED
     print(f"report: {run_dir / 'report.md'}")
+    failed = failed_generators(run_dir)
+    if failed:
+        log(f"failed: {', '.join(failed)} (their errors are in the report)")
+        return EXIT_FAILED
     return 0
+
+
+def failed_generators(run_dir: Path) -> list[str]:
+    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    return [name for name, entry in results["generators"].items() if entry["status"] != "ok"]
 
 
 def command_report(args: argparse.Namespace) -> int:

@@ -53,12 +53,39 @@ def default_run_dir(config: RunConfig) -> Path:
 
 
 def check_generators(config: RunConfig) -> None:
-    """Fail before any work when a generator name or option is wrong."""
-    for name in config.run.generators:
-        cls = get_generator_class(name)
-        cls.from_options(config.section_for(name).options)
-    for name in config.generators:  # a typo in a [generators.NAME] table is an error too
-        get_generator_class(name)
+    """Fail before any work when a generator name or option, or the judge's name, is wrong."""
+    names = config.run.generators
+    if len(set(names)) < len(names):
+        raise ConfigError(f"run.generators names a generator twice: {', '.join(names)}")
+    for name in dict.fromkeys([*names, *config.generators]):  # a [generators.NAME] table not run too
+        get_generator_class(name).from_options(config.section_for(name).options)
+    judge = config.sweep.judge
+    if judge != "auto" and judge not in names:
+        raise ConfigError(
+            f"sweep.judge {judge!r} is not among the run's generators ({', '.join(names)}); or use auto"
+        )
+
+
+def clear_run_folder(run_dir: Path) -> None:
+    """--fresh: delete a run folder, and nothing that is not one."""
+    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "run.json").exists():
+        raise ConfigError(f"--fresh: {run_dir} holds no run.json; only run folders are deleted")
+    if run_dir.exists():
+        shutil.rmtree(run_dir)
+
+
+def check_resumable(run: dict[str, Any], config: RunConfig, corpus: Corpus, run_dir: Path) -> None:
+    """A resumed run must have been started with these settings on this corpus."""
+    started = run["corpus"]
+    if started["sha256"] != corpus.sha256:
+        what = f"a different version of {corpus.name}" if started["name"] == corpus.name else started["name"]
+        raise ConfigError(f"{run_dir} was started on {what}; use --fresh to start it over, or another --out")
+    recorded = run.get("config_digest")  # absent from folders written before it was recorded
+    same = recorded == config_digest(config) if recorded else run["config"] == config.to_dict()
+    if not same:
+        raise ConfigError(
+            f"{run_dir} was started with other settings; use --fresh to start it over, or another --out"
+        )
 
 
 def start_run(config: RunConfig, corpus: Corpus, run_dir: Path, config_path: str, log) -> dict[str, Any]:
@@ -67,15 +94,17 @@ def start_run(config: RunConfig, corpus: Corpus, run_dir: Path, config_path: str
     run_json = run_dir / "run.json"
     if run_json.exists():
         run = read_json(run_json)
-        if run["corpus"]["sha256"] != corpus.sha256:
-            raise ConfigError(f"{run_dir} was started on a different version of {corpus.name}; use --fresh")
+        check_resumable(run, config, corpus, run_dir)
         resolve_device(run["device"])  # its workers use the device it started on
         log(f"resuming {run_dir}")
         return run
+    if run_dir.is_dir() and any(run_dir.iterdir()):
+        raise ConfigError(f"{run_dir} is not empty and holds no run.json: pick an empty or new --out folder")
     run = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config_file": config_path,
         "config": config.to_dict(),
+        "config_digest": config_digest(config),
         "corpus": corpus.summary(),
         "device": device,
         "environment": environment(device),
@@ -141,8 +170,8 @@ def run_benchmark(
     check_generators(config)
     corpus = load_corpus(config.run.corpus)
     run_dir = run_dir or default_run_dir(config)
-    if fresh and run_dir.exists():
-        shutil.rmtree(run_dir)
+    if fresh:
+        clear_run_folder(run_dir)
     store = RunStore(run_dir)
     start_run(config, corpus, run_dir, config_path, log)
     if retrain:

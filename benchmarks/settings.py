@@ -67,6 +67,8 @@ class SweepSection:
             raise ValueError("sweep.temperatures must be a non-empty list of numbers >= 0")
         if self.test_prompts < 2 or self.samples_per_prompt < 1 or self.max_chars < 1:
             raise ValueError("sweep: test_prompts >= 2, samples_per_prompt >= 1, max_chars >= 1")
+        if self.top_k < 0 or not 0 < self.top_p <= 1:
+            raise ValueError("sweep: top_k >= 0 (0 = off), top_p in (0, 1] (1 = off)")
 
 
 @dataclass
@@ -86,6 +88,12 @@ class GeneratorSection:
     budget_seconds: float | None = None  # wall-clock training limit
     budget_steps: int | None = None  # optimiser-step limit
     options: dict[str, Any] = field(default_factory=dict)  # the generator's own config keys
+
+    def __post_init__(self) -> None:
+        if self.budget_seconds is not None and not self.budget_seconds > 0:
+            raise ValueError("budget_seconds must be > 0 (leave it out for no limit)")
+        if self.budget_steps is not None and self.budget_steps < 1:
+            raise ValueError("budget_steps must be >= 1 (leave it out for no limit)")
 
 
 @dataclass
@@ -117,6 +125,9 @@ def parse_config(data: dict[str, Any]) -> RunConfig:
     for key in data:
         if key not in known:
             raise ConfigError(f"unknown config section [{key}]{did_you_mean(key, known)}")
+    for name in known:
+        if not isinstance(data.get(name, {}), dict):
+            raise ConfigError(f"[{name}] must be a table")
     sections = {name: build_config(cls, data.get(name, {}), owner=name) for name, cls in SECTIONS.items()}
     generators = {}
     for name, table in data.get("generators", {}).items():
@@ -135,7 +146,7 @@ def parse_config(data: dict[str, Any]) -> RunConfig:
 def resolve_config_path(path_or_name: str) -> Path:
     """A TOML path, or a profile name such as "quick" looked up in benchmarks/configs/."""
     path = Path(path_or_name)
-    if path.exists():
+    if path.is_file():
         return path
     named = CONFIG_DIR / f"{path_or_name}.toml"
     if named.exists():
@@ -172,7 +183,7 @@ def load_config(path_or_name: str, overrides: list[str] | None = None) -> tuple[
     path = resolve_config_path(path_or_name)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from error
     for assignment in overrides or []:
         apply_override(data, assignment)

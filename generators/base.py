@@ -6,12 +6,22 @@ The harness talks to generators through this class only. A generator:
   early stopping) and returns a :class:`FitReport`;
 * ``score(text, context="")`` returns ``len(text)`` natural-log probabilities whose sum is
   ``log P(text | context)``. Token-level models put each token's log-probability on the token's
-  last character and 0 on the others. Every Unicode string gets a finite score (open vocabulary);
+  last character and 0 on the others. Every Unicode string gets a finite score (open vocabulary),
+  and the same text scores the same every time (no dropout at scoring time);
 * ``generate(prompts, max_chars=, sampling=, seed=)`` returns one continuation per prompt, the
   continuation only, exactly ``max_chars`` characters long unless the model emitted its
-  end-of-text token first (then the continuation is shorter: that is how end-of-text is reported);
-* ``save(directory)`` / ``load(directory)`` use safetensors and JSON, never pickle;
+  end-of-text token first (then the continuation is shorter: that is how end-of-text is reported;
+  ``max_chars=0`` gives ``""``). Seeding rule: prompt ``i`` is sampled from its own random
+  stream seeded ``seed + i``, so ``generate(prompts, seed=s)[i] == generate([prompts[i]],
+  seed=s + i)[0]`` (a batch gives the same texts as one call per prompt), and greedy text
+  (temperature 0) does not depend on the seed. A ``sampling`` that is not a :class:`Sampling` (or
+  None) is a TypeError or ValueError whose message says "sampling";
+* ``save(directory)`` writes into ``directory`` (which may already exist, empty) with safetensors
+  and JSON, never pickle; ``load(directory)`` gives the same scores and the same greedy and seeded
+  text;
 * ``describe()`` returns name, parameter count, tokenizer and config.
+
+The conformance kit (:mod:`generators.testing`) checks every rule, with its tolerances.
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ def build_config(config_class: type, options: Mapping[str, Any], owner: str = ""
     except ConfigError:
         raise
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"{owner or config_class.__name__}: {error}") from error
+        message, where = str(error), owner or config_class.__name__
+        raise ConfigError(message if message.startswith(where) else f"{where}: {message}") from error
 
 
 def over_default(field: dataclasses.Field, value: Any) -> Any:

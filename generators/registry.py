@@ -135,9 +135,10 @@ def _import_target(entry: GeneratorEntry) -> Any:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
-    except (ImportError, AttributeError) as error:
+    except Exception as error:  # a plugin's module may fail in any way while it is imported
         raise ConfigError(
-            f"generator {entry.name!r} ({entry.source}) cannot be loaded from {entry.target}: {error}"
+            f"generator {entry.name!r} ({entry.source}) cannot be loaded from {entry.target}: "
+            f"{type(error).__name__}: {error}"
         ) from error
     if not (isinstance(obj, type) and issubclass(obj, Generator)):
         raise ConfigError(

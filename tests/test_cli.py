@@ -51,6 +51,20 @@ def run_cli(capsys, *args):
         (["--corpus", "shakespear"], r"did you mean 'shakespeare'"),
         (["--device", "gpu"], r"run.device must be auto, cpu, cuda or cuda:N, got 'gpu'"),
         (["--device", "cuda:99"], r"device 'cuda:99' asked for, but torch"),
+        (["--generators", ""], r"run.generators is empty: name at least one generator$"),
+        (["--generators", "markov,markov"], r"names a generator twice: markov, markov$"),
+        (["--corpus", ""], r"unknown corpus ''"),
+        (["--set", "sweep.top_p=0"], r"^textgen-bench: error: sweep: top_k >= 0 \(0 = off\), top_p in"),
+        (["--set", "sweep.top_k=-1"], r"top_k >= 0"),
+        (["--set", "sweep.judge=gpt2"], r"sweep.judge 'gpt2' is not among the run's generators \(markov\)"),
+        (["--set", "generators.markov.budget_steps=0"], r"generators.markov: budget_steps must be >= 1"),
+        (["--set", "generators.markov.budget_seconds=-3"], r"budget_seconds must be > 0"),
+        (  # a generator configured but not run is checked too
+            ["--set", "generators.char-lstm.options.hidden_size=-5"],
+            r"char-lstm: layers and hidden_size must be >= 1",
+        ),
+        (["--set", "generators=3"], r"\[generators\] must be a table$"),
+        (["--set", "sweep=3"], r"\[sweep\] must be a table$"),
         (  # the default sweep's 64 prompts do not fit a 20,000-character corpus's test split
             [],
             r"the test split has room for 4 prompts at line starts with 400 characters after them that "
@@ -67,6 +81,30 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, corpu
     assert len(lines) == 1 and lines[0].startswith("textgen-bench: error: "), stderr
     assert re.search(message, lines[0]), lines[0]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("content", [b"[run]\nseed = \xff\n", None], ids=["not-utf8", "a-folder"])
+def test_a_config_that_is_not_a_toml_file_is_one_line_exit_2(tmp_path, capsys, content):
+    path = tmp_path / "config.toml"
+    path.write_bytes(content) if content is not None else path.mkdir()
+    code, _, stderr = run_cli(capsys, "run", "--config", str(path), "--out", str(tmp_path / "run"))
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert "not valid TOML" in stderr if content else "config file not found" in stderr
+
+
+def test_fresh_deletes_run_folders_only_and_a_run_never_mixes_into_other_files(tmp_path, capsys, corpus):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    base = ["run", "--corpus", f"file:{corpus}", "--generators", "markov", "--out", str(precious)]
+    messages = []
+    for extra in (["--fresh"], []):
+        code, _, stderr = run_cli(capsys, *base, *extra)
+        assert code == 2 and stderr.count("\n") == 1, stderr
+        messages.append(stderr)
+    assert f"--fresh: {precious} holds no run.json; only run folders are deleted" in messages[0]
+    assert f"{precious} is not empty and holds no run.json" in messages[1]
+    assert sorted(p.name for p in precious.iterdir()) == ["thesis.tex"]
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

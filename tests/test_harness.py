@@ -19,6 +19,7 @@ from benchmarks.prompts import Prompt
 from benchmarks.settings import parse_config
 from benchmarks.stages import StageContext, stage_throughput, train_speed
 from benchmarks.store import RunStore
+from generators.errors import ConfigError
 from generators.markov import MarkovGenerator
 
 SMALL = {
@@ -197,6 +198,22 @@ def test_rerun_resumes_without_redoing_finished_pieces(tmp_path, environment):
     run_small(tmp_path, environment)
     assert {s: store.piece_path("markov", s).stat().st_mtime_ns for s in stamps} == stamps
     assert store.has("markov", "sweep") and store.has("markov", "throughput")
+
+
+def test_a_run_folder_resumes_only_with_its_own_settings_and_corpus(tmp_path, environment):
+    run_dir = run_small(tmp_path, environment)
+    before = sorted(p.relative_to(run_dir) for p in run_dir.rglob("*"))
+    changed = small_config(environment)
+    changed.sweep = dataclasses.replace(changed.sweep, max_chars=50)
+    with pytest.raises(
+        ConfigError, match=f"^{re.escape(str(run_dir))} was started with other settings; use --fresh"
+    ):
+        run_benchmark(changed, run_dir=run_dir, log=lambda m: None)
+    other = tmp_path / "other.txt"
+    other.write_text(make_text(20_000, seed=5), encoding="utf-8")
+    with pytest.raises(ConfigError, match=f"was started on file:{re.escape(str(environment))}; use --fresh"):
+        run_small(tmp_path, other)
+    assert sorted(p.relative_to(run_dir) for p in run_dir.rglob("*")) == before
 
 
 def test_second_run_uses_the_model_cache(tmp_path, environment):

@@ -216,9 +216,12 @@ def test_unknown_name_suggests_the_closest(fake_plugin):
     [
         (
             "fake-missing",
-            r"cannot be loaded from fake_plugin_\d+:Missing: module .* has no attribute 'Missing'",
+            r"cannot be loaded from fake_plugin_\d+:Missing: AttributeError: module .* has no attribute 'Missing'",
         ),
-        ("fake-nomodule", r"cannot be loaded from no_such_module_for_textgen_bench:Thing: No module named"),
+        (
+            "fake-nomodule",
+            r"loaded from no_such_module_for_textgen_bench:Thing: ModuleNotFoundError: No module named",
+        ),
         ("fake-function", r"fake_plugin_\d+:not_a_generator is not a Generator subclass"),
     ],
     ids=["missing-class", "missing-module", "not-a-generator"],
@@ -227,6 +230,22 @@ def test_a_broken_entry_point_is_a_config_error_naming_it(fake_plugin, name, pro
     with pytest.raises(ConfigError, match=rf"generator '{name}' \(plugin fake-dist 0.1\)") as raised:
         get_generator_class(name)
     assert raised.match(problem)
+
+
+def test_a_plugin_failing_while_imported_is_a_config_error_naming_it(tmp_path, monkeypatch):
+    module = f"failing_plugin_{abs(hash(str(tmp_path)))}"
+    source = "raise RuntimeError('set MY_PLUGIN_KEY first')\n"
+    root = install_plugin(
+        tmp_path / "site", "failing-dist", module, source, {"fake-failing": f"{module}:Thing"}
+    )
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    with pytest.raises(ConfigError) as raised:
+        get_generator_class("fake-failing")
+    assert str(raised.value) == (
+        f"generator 'fake-failing' (plugin failing-dist 0.1) cannot be loaded from {module}:Thing: "
+        "RuntimeError: set MY_PLUGIN_KEY first"
+    )
 
 
 # ---------------------------------------------------------------- the reference plugin package

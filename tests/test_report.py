@@ -294,7 +294,22 @@ def test_compare_shows_value_earlier_value_and_difference(tmp_path):
     )
     assert "was 2,000.0; Δ +128.7 (+6.4%)" in report
     assert "\n### Changes since the earlier run\n" in report
+    assert "Not like for like" not in report
     assert load_run(tmp_path / "earlier" / "results.json") == load_run(tmp_path / "earlier")
+
+
+def test_compare_warns_when_corpus_or_settings_differ(tmp_path):
+    earlier = fixture_results()
+    earlier["corpus"].update(name="shakespeare", sha256="f" * 64)
+    earlier["config"]["sweep"]["max_chars"] = 100
+    earlier["config"]["sweep"]["test_prompts"] = 8
+    make_run(tmp_path / "earlier", earlier)
+    report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
+    corpus = fixture_results()["corpus"]["name"]
+    assert (
+        f"**Not like for like:** the runs differ in the corpus (shakespeare then {corpus}); "
+        "sweep settings (max_chars, test_prompts), so Δ mixes those in." in report
+    )
 
 
 def test_rendering_twice_gives_the_same_report(rendered):

@@ -95,9 +95,26 @@ def comparison(earlier: Run, run: Run) -> list[str]:
         "",
         f"Earlier run: {when}, commit `{commit}`. Δ = this run − earlier run; Δ% is relative to the earlier value.",
         "",
+        *not_like_for_like(earlier, run),
         body,
         "",
     ]
+
+
+def not_like_for_like(earlier: Run, run: Run) -> list[str]:
+    """A warning naming what differs between two runs besides the generators: corpus or settings."""
+    differences = []
+    corpus, before = run.section("corpus"), earlier.section("corpus")
+    if corpus.get("sha256") != before.get("sha256"):
+        differences.append(f"the corpus ({before.get('name', '?')} then {corpus.get('name', '?')})")
+    for part in ("likelihood", "sweep"):
+        now, then = run.section("config", part), earlier.section("config", part)
+        changed = sorted(key for key in {*now, *then} if now.get(key) != then.get(key))
+        if changed:
+            differences.append(f"{part} settings ({', '.join(changed)})")
+    if not differences:
+        return []
+    return [f"**Not like for like:** the runs differ in {'; '.join(differences)}, so Δ mixes those in.", ""]
 
 
 def likelihood(run: Run, earlier: Run | None) -> list[str]:

@@ -30,7 +30,10 @@ Rules the checks apply (tolerances included):
 * save/load: the loaded model's scores equal the original's within 1e-6 (``np.allclose`` with
   ``atol=1e-6, rtol=0``); greedy and seeded T=1 text is identical; no pickle file is written;
 * ``generate`` rejects a ``sampling`` that is not a ``Sampling`` (or None) with a TypeError or
-  ValueError whose message says "sampling".
+  ValueError whose message says "sampling";
+* seeding: ``generate(prompts, seed=s)[i] == generate([prompts[i]], seed=s + i)[0]`` (each prompt
+  draws from its own stream seeded ``s + i``); the same seed gives the same text, another seed
+  other text at T=1; greedy text does not depend on the seed.
 """
 
 from generators.testing import checks
