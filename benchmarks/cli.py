@@ -76,12 +76,17 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_list(args: argparse.Namespace) -> int:
-    from generators.registry import available_generators
+    from generators.registry import available_generators, hidden_plugins
 
     entries = available_generators()
     width = max((len(n) for n in entries), default=4)
+    source_width = max((len(e.source) for e in entries.values()), default=8)
     for name, entry in entries.items():
-        print(f"{name:<{width}}  {entry.source:<28}  {entry.target}")
+        print(f"{name:<{width}}  {entry.source:<{source_width}}  {entry.target}")
+    for entry in hidden_plugins():
+        log(
+            f"hidden: {entry.name} of {entry.source} ({entry.target}): the name is taken; rename its entry point"
+        )
     return 0
 
 

@@ -112,6 +112,12 @@ def available_generators() -> dict[str, GeneratorEntry]:
     return dict(sorted(entries.items()))
 
 
+def hidden_plugins() -> list[GeneratorEntry]:
+    """Plugin entry points that lose a name clash (with a built-in or a runtime registration)."""
+    available = available_generators()
+    return [entry for name, entry in _plugin_entries().items() if available[name] != entry]
+
+
 def get_generator_class(name: str) -> type:
     """Import and return the generator class registered as ``name``."""
     if name in _loaded:

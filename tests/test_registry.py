@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from support import install_plugin
 
+from benchmarks.cli import main
 from generators import Generator, available_generators, create_generator, get_generator_class, registry
 from generators.errors import ConfigError, UnknownGeneratorError
-from generators.registry import GeneratorEntry, register_generator
+from generators.registry import GeneratorEntry, hidden_plugins, register_generator
 
 PLUGIN_DIR = Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"
 
@@ -245,6 +246,20 @@ def test_a_plugin_failing_while_imported_is_a_config_error_naming_it(tmp_path, m
     assert str(raised.value) == (
         f"generator 'fake-failing' (plugin failing-dist 0.1) cannot be loaded from {module}:Thing: "
         "RuntimeError: set MY_PLUGIN_KEY first"
+    )
+
+
+def test_a_plugin_named_like_a_builtin_is_hidden_and_listed_as_such(tmp_path, monkeypatch, capsys):
+    module = f"clashing_plugin_{abs(hash(str(tmp_path)))}"
+    root = install_plugin(
+        tmp_path / "site", "clash-dist", module, PLUGIN_SOURCE, {"markov": f"{module}:Plain"}
+    )
+    monkeypatch.syspath_prepend(str(root))
+    assert available_generators()["markov"].source == "built-in"
+    assert [(e.name, e.source) for e in hidden_plugins()] == [("markov", "plugin clash-dist 0.1")]
+    assert main(["list"]) == 0
+    assert capsys.readouterr().err == (
+        f"hidden: markov of plugin clash-dist 0.1 ({module}:Plain): the name is taken; rename its entry point\n"
     )
 
 
