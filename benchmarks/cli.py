@@ -2,7 +2,8 @@
 
 User errors (a bad config, a missing corpus, an unknown generator) print one line and exit with
 status 2; an interrupted run says what it kept and exits with status 130. A run in which a
-generator failed still writes its report, then exits with status 1.
+generator or the judge failed still writes its report, then exits with status 3 (1 is left to
+crashes of the tool itself).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 from generators.errors import TextgenBenchError
 
-EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_UNFINISHED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -48,16 +49,18 @@ def command_run(args: argparse.Namespace) -> int:
         log(f"interrupted; kept in {where}: {kept_summary(where)}. Run the same command again to resume.")
         return EXIT_INTERRUPTED
     print(f"report: {run_dir / 'report.md'}")
-    failed = failed_generators(run_dir)
-    if failed:
-        log(f"failed: {', '.join(failed)} (their errors are in the report)")
-        return EXIT_FAILED
+    unfinished = unfinished_parts(run_dir)
+    if unfinished:
+        log(f"not finished: {', '.join(unfinished)}; the report says why")
+        return EXIT_UNFINISHED
     return 0
 
 
-def failed_generators(run_dir: Path) -> list[str]:
+def unfinished_parts(run_dir: Path) -> list[str]:
+    """The generators (and the judge) of a written run that did not finish, with their status."""
     results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    return [name for name, entry in results["generators"].items() if entry["status"] != "ok"]
+    parts = [f"{name} ({e['status']})" for name, e in results["generators"].items() if e["status"] != "ok"]
+    return parts + (["the judge (failed)"] if results.get("judge_error") else [])
 
 
 def command_report(args: argparse.Namespace) -> int:

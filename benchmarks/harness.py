@@ -66,12 +66,30 @@ def check_generators(config: RunConfig) -> None:
         )
 
 
+RUN_ENTRIES = {"run.json", "prompts.json", "pieces", "results.json", "results.csv", "report.md", "plots"}
+
+
+def holds_only_run_files(run_dir: Path) -> bool:
+    """Whether everything in ``run_dir`` is something a run writes (a start cut short included)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is a file, not a run folder")
+    return not run_dir.exists() or all(child.name in RUN_ENTRIES for child in run_dir.iterdir())
+
+
+def empty_run_folder(run_dir: Path) -> None:
+    """Delete what a run wrote in ``run_dir``, keeping the folder (it may be a link, or ".")."""
+    for child in run_dir.iterdir():
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+
+
 def clear_run_folder(run_dir: Path) -> None:
-    """--fresh: delete a run folder, and nothing that is not one."""
-    if run_dir.is_dir() and any(run_dir.iterdir()) and not (run_dir / "run.json").exists():
-        raise ConfigError(f"--fresh: {run_dir} holds no run.json; only run folders are deleted")
+    """--fresh: empty a run folder, and refuse any folder holding something else."""
+    if not holds_only_run_files(run_dir):
+        raise ConfigError(
+            f"--fresh: {run_dir} holds files a run does not write; only run folders are emptied"
+        )
     if run_dir.exists():
-        shutil.rmtree(run_dir)
+        empty_run_folder(run_dir)
 
 
 def check_resumable(run: dict[str, Any], config: RunConfig, corpus: Corpus, run_dir: Path) -> None:
@@ -81,7 +99,8 @@ def check_resumable(run: dict[str, Any], config: RunConfig, corpus: Corpus, run_
         what = f"a different version of {corpus.name}" if started["name"] == corpus.name else started["name"]
         raise ConfigError(f"{run_dir} was started on {what}; use --fresh to start it over, or another --out")
     recorded = run.get("config_digest")  # absent from folders written before it was recorded
-    same = recorded == config_digest(config) if recorded else run["config"] == config.to_dict()
+    as_json = json.loads(json.dumps(config.to_dict(), default=str))  # as run.json holds it
+    same = recorded == config_digest(config) if recorded else run["config"] == as_json
     if not same:
         raise ConfigError(
             f"{run_dir} was started with other settings; use --fresh to start it over, or another --out"
@@ -98,8 +117,10 @@ def start_run(config: RunConfig, corpus: Corpus, run_dir: Path, config_path: str
         resolve_device(run["device"])  # its workers use the device it started on
         log(f"resuming {run_dir}")
         return run
-    if run_dir.is_dir() and any(run_dir.iterdir()):
+    if not holds_only_run_files(run_dir):
         raise ConfigError(f"{run_dir} is not empty and holds no run.json: pick an empty or new --out folder")
+    if run_dir.exists():
+        empty_run_folder(run_dir)  # a start cut short (run.json is written last): begin it again
     run = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config_file": config_path,

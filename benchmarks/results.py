@@ -13,7 +13,7 @@ Schema (version 1)::
                            loop_rate, …}], "quality_bpc": float},
       "generators": {
         NAME: {
-          "status": "ok" | "failed", "error": str | null, "failed_stage": str | null,
+          "status": "ok" | "failed" | "incomplete", "error": str | null, "failed_stage": str | null,
           "family": str, "describe": {name, parameters, tokenizer, config, …},
           "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}]},
           "likelihood": {bpc, bpb, word_perplexity, native_token_perplexity, bpc_ci95: [lo, hi], oov_rate, …},
@@ -31,10 +31,11 @@ Schema (version 1)::
 A sweep cell's ``samples`` counts the continuations its per-continuation metrics used (every sample
 of every test prompt; demo prompts excluded), ``pooled_samples`` the texts distinct-n, Self-BLEU-4
 and Zipf used (the first sample of each prompt). ``fit.train_seconds`` is training-step time only
-(null from a generator that does not record it: ``seconds`` stands in); ``peak_memory_kind`` names the
-measures and the stages the worker process ran; ``peak_memory_bytes`` is always host RSS. These fields were added without a version bump: a
-reader of version 1 finds them missing in older results and falls back (older cells' ``samples``
-also counted the demo continuations, and their pooled metrics pooled every sample).
+(null from a generator that does not record it: ``seconds`` stands in); ``peak_memory_kind`` names
+the measures and the stages the worker process ran; ``peak_memory_bytes`` is always host RSS. These
+fields were added without a version bump: a reader of version 1 finds them missing in older results
+and falls back (older cells' ``samples`` also counted the demo continuations, and their pooled
+metrics pooled every sample; older CUDA runs put the GPU peak in ``peak_memory_bytes``).
 
 Timing fields (everything named *seconds*, *_per_s*, *ms_per_*, *memory*, ``created``, ``environment``)
 vary between identical runs; everything else is determined by the config and the seed on CPU.

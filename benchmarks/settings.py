@@ -63,8 +63,8 @@ class SweepSection:
     judge: str = "auto"  # generator whose bpc judges sample quality; auto = lowest test bpc (neural)
 
     def __post_init__(self) -> None:
-        if not self.temperatures or any(t < 0 or math.isnan(t) for t in self.temperatures):
-            raise ValueError("sweep.temperatures must be a non-empty list of numbers >= 0")
+        if not self.temperatures or any(t < 0 or not math.isfinite(t) for t in self.temperatures):
+            raise ValueError("sweep.temperatures must be a non-empty list of finite numbers >= 0")
         if self.test_prompts < 2 or self.samples_per_prompt < 1 or self.max_chars < 1:
             raise ValueError("sweep: test_prompts >= 2, samples_per_prompt >= 1, max_chars >= 1")
         if self.top_k < 0 or not 0 < self.top_p <= 1:
@@ -90,8 +90,8 @@ class GeneratorSection:
     options: dict[str, Any] = field(default_factory=dict)  # the generator's own config keys
 
     def __post_init__(self) -> None:
-        if self.budget_seconds is not None and not self.budget_seconds > 0:
-            raise ValueError("budget_seconds must be > 0 (leave it out for no limit)")
+        if self.budget_seconds is not None and not 0 < self.budget_seconds < math.inf:
+            raise ValueError("budget_seconds must be a finite number > 0 (leave it out for no limit)")
         if self.budget_steps is not None and self.budget_steps < 1:
             raise ValueError("budget_steps must be >= 1 (leave it out for no limit)")
 

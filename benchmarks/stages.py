@@ -248,11 +248,13 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
     section = ctx.config.throughput
     prompt = ctx.prompts[0].text
     sampling = Sampling(temperature=1.0)
-    # a generator that keeps to the CPU in a CUDA run (markov) never starts a CUDA context
-    cuda = ctx.device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_initialized()
+
+    def used_cuda() -> bool:  # a generator that keeps to the CPU in a CUDA run (markov) starts no context
+        return ctx.device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_initialized()
 
     def timed(work) -> float:
-        work()  # warm-up, excluded
+        work()  # warm-up, excluded; a generator may move to the GPU only now
+        cuda = used_cuda()
 
         def synced():
             work()
@@ -269,7 +271,7 @@ def stage_throughput(ctx: StageContext) -> dict[str, Any]:
     text = ctx.corpus.test[: section.score_chars]
     scoring = timed(lambda: generator.score(text))
     fitted = ctx.store.load(ctx.name, "fit")
-    peaks, measured = peak_memory(cuda, ctx.device)
+    peaks, measured = peak_memory(used_cuda(), ctx.device)
     scope = memory_scope(ctx.stages_run, trained=not fitted["cached"])
     return {
         "train_chars_per_s": train_speed(fitted["fit"]),

@@ -308,8 +308,8 @@ class GPT2Generator(Generator):
         contexts = [[tokens.end_of_text, *tokens.encode(p).tolist()] for p in prompts]
         max_steps = 4 * max_chars + 3  # each token adds >= 1 byte; a character takes <= 4 bytes
         uniforms = seeded_uniforms(seed, len(prompts), max_steps)  # (B, steps)
-        decoding = CachedDecoding(model, tokens, contexts, max_chars, self.torch_device)
-        with torch.inference_mode():
+        with torch.inference_mode():  # the first prefill too: no autograd graph of the whole prompt
+            decoding = CachedDecoding(model, tokens, contexts, max_chars, self.torch_device)
             for step in range(max_steps):
                 logits = decoding.logits()  # (active, V)
                 picked = choose_tokens(logits, sampling or Sampling(), uniforms[decoding.active, step])

@@ -314,7 +314,11 @@ def stream_tokens(
 @contextlib.contextmanager
 def exact_float32_rnns(device: torch.device) -> Iterator[None]:
     """On CUDA, cuDNN runs float32 RNNs in TF32 by default (products with 10-bit mantissas: about
-    1e-3 relative error in the logits); scores are computed in full float32 instead."""
+    1e-3 relative error in the logits); scores are computed in full float32 instead.
+
+    With torch >= 2.9 this sets the RNN flag of the new precision API; while it is set, reading the
+    legacy ``torch.backends.cudnn.allow_tf32`` raises (PyTorch refuses to merge differing flags).
+    """
     if device.type != "cuda":
         yield
         return

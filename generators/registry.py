@@ -97,13 +97,19 @@ def _builtin_entries() -> dict[str, GeneratorEntry]:
     return entries
 
 
-def _plugin_entries() -> dict[str, GeneratorEntry]:
-    entries = {}
+def _plugin_entry_list() -> list[GeneratorEntry]:
+    """Every entry point of the group, in the order importlib.metadata finds them."""
+    entries = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist
         origin = f"plugin {dist.name} {dist.version}" if dist else "plugin"
-        entries[ep.name] = GeneratorEntry(ep.name, ep.value, origin)
+        entries.append(GeneratorEntry(ep.name, ep.value, origin))
     return entries
+
+
+def _plugin_entries() -> dict[str, GeneratorEntry]:
+    """By name; of two plugins with one name, the one found last wins."""
+    return {entry.name: entry for entry in _plugin_entry_list()}
 
 
 def available_generators() -> dict[str, GeneratorEntry]:
@@ -113,9 +119,10 @@ def available_generators() -> dict[str, GeneratorEntry]:
 
 
 def hidden_plugins() -> list[GeneratorEntry]:
-    """Plugin entry points that lose a name clash (with a built-in or a runtime registration)."""
+    """Plugin entry points that lose a name clash (with a built-in, a runtime registration or
+    another plugin)."""
     available = available_generators()
-    return [entry for name, entry in _plugin_entries().items() if available[name] != entry]
+    return [entry for entry in _plugin_entry_list() if available[entry.name] != entry]
 
 
 def get_generator_class(name: str) -> type:

@@ -39,7 +39,15 @@ def run_cli(capsys, *args):
         ),
         (["--set", 'sweep.max_chars="long"'], r"sweep.max_chars must be an integer, got 'long'"),
         (["--set", "sweep.max_chars=0"], r"max_chars >= 1"),
-        (["--set", "sweep.temperatures=[-1.0]"], r"temperatures must be a non-empty list of numbers >= 0"),
+        (
+            ["--set", "sweep.temperatures=[-1.0]"],
+            r"temperatures must be a non-empty list of finite numbers >= 0",
+        ),
+        (
+            ["--set", "sweep.temperatures=[1.0, inf]"],
+            r"temperatures must be a non-empty list of finite numbers",
+        ),
+        (["--set", "generators.markov.budget_seconds=inf"], r"budget_seconds must be a finite number > 0"),
         (
             ["--set", "generators.markov.options.state_sise=2"],
             r"unknown option markov.state_sise \(did you mean",
@@ -58,7 +66,7 @@ def run_cli(capsys, *args):
         (["--set", "sweep.top_k=-1"], r"top_k >= 0"),
         (["--set", "sweep.judge=gpt2"], r"sweep.judge 'gpt2' is not among the run's generators \(markov\)"),
         (["--set", "generators.markov.budget_steps=0"], r"generators.markov: budget_steps must be >= 1"),
-        (["--set", "generators.markov.budget_seconds=-3"], r"budget_seconds must be > 0"),
+        (["--set", "generators.markov.budget_seconds=-3"], r"budget_seconds must be a finite number > 0"),
         (  # a generator configured but not run is checked too
             ["--set", "generators.char-lstm.options.hidden_size=-5"],
             r"char-lstm: layers and hidden_size must be >= 1",
@@ -102,7 +110,9 @@ def test_fresh_deletes_run_folders_only_and_a_run_never_mixes_into_other_files(t
         code, _, stderr = run_cli(capsys, *base, *extra)
         assert code == 2 and stderr.count("\n") == 1, stderr
         messages.append(stderr)
-    assert f"--fresh: {precious} holds no run.json; only run folders are deleted" in messages[0]
+    assert (
+        f"--fresh: {precious} holds files a run does not write; only run folders are emptied" in messages[0]
+    )
     assert f"{precious} is not empty and holds no run.json" in messages[1]
     assert sorted(p.name for p in precious.iterdir()) == ["thesis.tex"]
 

@@ -160,8 +160,8 @@ def test_a_diverging_generator_is_reported_failed_and_the_others_run(setup):
     command, env, run_dir = setup
     command = [*command, "--generators", "diverging,markov"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1, done.stderr  # the report is written, and the failure is not hidden
-    assert done.stderr.endswith("failed: diverging (their errors are in the report)\n")
+    assert done.returncode == 3, done.stderr  # the report is written, and the failure is not hidden
+    assert done.stderr.endswith("not finished: diverging (failed); the report says why\n")
     results = json.loads((run_dir / "results.json").read_text())
     failed = results["generators"]["diverging"]
     assert failed["status"] == "failed" and failed["failed_stage"] == "fit"

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,28 @@ def test_a_run_folder_resumes_only_with_its_own_settings_and_corpus(tmp_path, en
     with pytest.raises(ConfigError, match=f"was started on file:{re.escape(str(environment))}; use --fresh"):
         run_small(tmp_path, other)
     assert sorted(p.relative_to(run_dir) for p in run_dir.rglob("*")) == before
+
+
+def test_a_folder_without_a_recorded_digest_and_a_start_cut_short_both_resume(tmp_path, environment):
+    run_dir = run_small(tmp_path, environment)
+    run = json.loads((run_dir / "run.json").read_text())
+    del run["config_digest"]  # as folders written before the digest was recorded
+    (run_dir / "run.json").write_text(json.dumps(run))
+    assert run_small(tmp_path, environment) == run_dir
+    cut = tmp_path / "cut"  # run.json is written last: a start stopped before it left only these
+    (cut / "pieces").mkdir(parents=True)
+    shutil.copy(run_dir / "prompts.json", cut / "prompts.json")
+    shutil.copytree(run_dir / "pieces" / "_human", cut / "pieces" / "_human")
+    assert (run_small(tmp_path, environment, name="cut") / "results.json").exists()
+
+
+def test_fresh_empties_a_linked_run_folder_and_keeps_the_link(tmp_path, environment):
+    run_dir = run_small(tmp_path, environment)
+    link = tmp_path / "latest"
+    link.symlink_to(run_dir, target_is_directory=True)
+    stamp = (run_dir / "run.json").stat().st_mtime_ns
+    run_benchmark(small_config(environment), run_dir=link, fresh=True, log=lambda m: None)
+    assert link.is_symlink() and (run_dir / "run.json").stat().st_mtime_ns != stamp
 
 
 def test_second_run_uses_the_model_cache(tmp_path, environment):

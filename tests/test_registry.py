@@ -263,6 +263,23 @@ def test_a_plugin_named_like_a_builtin_is_hidden_and_listed_as_such(tmp_path, mo
     )
 
 
+def test_of_two_plugins_with_one_name_the_loser_is_listed_as_hidden(tmp_path, monkeypatch):
+    roots = []
+    for dist in ("first-dist", "second-dist"):
+        module = f"{dist.replace('-', '_')}_{abs(hash(str(tmp_path)))}"
+        roots.append(
+            install_plugin(tmp_path / dist, dist, module, PLUGIN_SOURCE, {"twin": f"{module}:Plain"})
+        )
+    for root in roots:
+        monkeypatch.syspath_prepend(str(root))
+    winner = available_generators()["twin"]
+    assert [(e.name, e.source) for e in hidden_plugins()] == [
+        ("twin", source)
+        for source in ("plugin first-dist 0.1", "plugin second-dist 0.1")
+        if source != winner.source
+    ]
+
+
 # ---------------------------------------------------------------- the reference plugin package
 
 

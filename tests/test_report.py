@@ -303,12 +303,15 @@ def test_compare_warns_when_corpus_or_settings_differ(tmp_path):
     earlier["corpus"].update(name="shakespeare", sha256="f" * 64)
     earlier["config"]["sweep"]["max_chars"] = 100
     earlier["config"]["sweep"]["test_prompts"] = 8
+    earlier["config"]["run"]["seed"] = 7
+    del earlier["config"]["sweep"]["top_p"]  # a key an older run did not record is no difference
     make_run(tmp_path / "earlier", earlier)
     report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
     corpus = fixture_results()["corpus"]["name"]
     assert (
-        f"**Not like for like:** the runs differ in the corpus (shakespeare then {corpus}); "
-        "sweep settings (max_chars, test_prompts), so Δ mixes those in." in report
+        f"**Not like for like:** the runs differ in the corpus (shakespeare then {corpus}); the seed "
+        f"(7 then {fixture_results()['config']['run']['seed']}); sweep settings (max_chars, test_prompts), "
+        "so Δ mixes those in." in report
     )
 
 

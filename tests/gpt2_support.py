@@ -1,0 +1,40 @@
+"""Shared by the gpt2 test files: a tiny model config, its corpus, prompts, and helpers."""
+
+from __future__ import annotations
+
+from support import TINY_NEURAL_OPTIONS, make_text
+
+from generators.base import Budget, Corpus, Sampling
+from generators.cached_decoding import CachedDecoding
+from generators.gpt2 import GPT2Generator
+
+TINY = {  # the kit's tiny gpt2, with a schedule of its own
+    **TINY_NEURAL_OPTIONS["gpt2"],
+    "optim": {"lr": 3e-3, "warmup_steps": 2, "eval_every": 10, "eval_chars": 400, "patience": 0},
+}
+UNICODE_LINE = "Hello 😀 世界, e\u0301 naïve café!\n"
+GREEDY, RANDOM = Sampling(temperature=0.0), Sampling(temperature=1.0)
+PROMPTS = ["The ", "", "It was a long night and the", "x" * 200]
+
+
+def corpus() -> Corpus:
+    train = make_text(3000, seed=0) + UNICODE_LINE * 5
+    return Corpus("tiny", train, make_text(500, seed=1), make_text(300, seed=2), "0" * 64)
+
+
+def fitted(options: dict | None = None, steps: int = 30, seed: int = 0) -> GPT2Generator:
+    generator = GPT2Generator.from_options({**TINY, **(options or {})})
+    generator.fit(corpus(), seed=seed, budget=Budget(steps=steps))
+    return generator
+
+
+def no_end_of_text(monkeypatch) -> None:
+    """Make <|endoftext|> impossible, so every continuation must reach max_chars."""
+    original = CachedDecoding.logits
+
+    def logits(self):
+        values = original(self)
+        values[:, self.tokens.end_of_text] = float("-inf")
+        return values
+
+    monkeypatch.setattr(CachedDecoding, "logits", logits)
