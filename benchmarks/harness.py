@@ -76,20 +76,13 @@ def holds_only_run_files(run_dir: Path) -> bool:
     return not run_dir.exists() or all(child.name in RUN_ENTRIES for child in run_dir.iterdir())
 
 
-def empty_run_folder(run_dir: Path) -> None:
-    """Delete what a run wrote in ``run_dir``, keeping the folder (it may be a link, or ".")."""
-    for child in run_dir.iterdir():
-        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-
-
-def clear_run_folder(run_dir: Path) -> None:
-    """--fresh: empty a run folder, and refuse any folder holding something else."""
+def clear_run_folder(run_dir: Path, refusal: str) -> None:
+    """Empty a folder holding only what a run writes (kept itself: it may be a link, or ".");
+    any other folder is a ConfigError saying ``refusal``."""
     if not holds_only_run_files(run_dir):
-        raise ConfigError(
-            f"--fresh: {run_dir} holds files a run does not write; only run folders are emptied"
-        )
-    if run_dir.exists():
-        empty_run_folder(run_dir)
+        raise ConfigError(refusal)
+    for child in run_dir.iterdir() if run_dir.exists() else []:
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
 
 def check_resumable(run: dict[str, Any], config: RunConfig, corpus: Corpus, run_dir: Path) -> None:
@@ -117,10 +110,10 @@ def start_run(config: RunConfig, corpus: Corpus, run_dir: Path, config_path: str
         resolve_device(run["device"])  # its workers use the device it started on
         log(f"resuming {run_dir}")
         return run
-    if not holds_only_run_files(run_dir):
-        raise ConfigError(f"{run_dir} is not empty and holds no run.json: pick an empty or new --out folder")
-    if run_dir.exists():
-        empty_run_folder(run_dir)  # a start cut short (run.json is written last): begin it again
+    # a start cut short (run.json is written last) begins again
+    clear_run_folder(
+        run_dir, f"{run_dir} is not empty and holds no run.json: pick an empty or new --out folder"
+    )
     run = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "config_file": config_path,
@@ -192,7 +185,9 @@ def run_benchmark(
     corpus = load_corpus(config.run.corpus)
     run_dir = run_dir or default_run_dir(config)
     if fresh:
-        clear_run_folder(run_dir)
+        clear_run_folder(
+            run_dir, f"--fresh: {run_dir} holds files a run does not write; only run folders are emptied"
+        )
     store = RunStore(run_dir)
     start_run(config, corpus, run_dir, config_path, log)
     if retrain:

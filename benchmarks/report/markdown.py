@@ -107,17 +107,13 @@ def not_like_for_like(earlier: Run, run: Run) -> list[str]:
     corpus, before = run.section("corpus"), earlier.section("corpus")
     if corpus.get("sha256") != before.get("sha256"):
         differences.append(f"the corpus ({before.get('name', '?')} then {corpus.get('name', '?')})")
-    seed, earlier_seed = (
-        run.section("config", "run").get("seed"),
-        earlier.section("config", "run").get("seed"),
-    )
-    if seed != earlier_seed:
-        differences.append(f"the seed ({earlier_seed} then {seed})")
+    then_seed, now_seed = (r.section("config", "run").get("seed") for r in (earlier, run))
+    if now_seed != then_seed:
+        differences.append(f"the seed ({then_seed} then {now_seed})")
     for part in ("likelihood", "sweep", "throughput"):
         now, then = run.section("config", part), earlier.section("config", part)
-        changed = sorted(
-            key for key in now.keys() & then.keys() if now[key] != then[key]
-        )  # older runs lack some
+        shared = now.keys() & then.keys()  # an older run may lack newer keys
+        changed = sorted(key for key in shared if now[key] != then[key])
         if changed:
             differences.append(f"{part} settings ({', '.join(changed)})")
     if not differences:
