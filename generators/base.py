@@ -19,7 +19,12 @@ The harness talks to generators through this class only. A generator:
 * ``save(directory)`` writes into ``directory`` (which may already exist, empty) with safetensors
   and JSON, never pickle; ``load(directory)`` gives the same scores and the same greedy and seeded
   text;
-* ``describe()`` returns name, parameter count, tokenizer and config.
+* ``describe()`` returns name, parameter count, tokenizer and config, also before ``fit``.
+
+``score`` and ``generate`` are template methods: they check their arguments (the types of the
+texts, ``sampling``, ``max_chars``, ``seed``) and handle empty input once, for every generator, and
+call the generator's own ``_score`` / ``_generate``. A generator implements those two, never the
+public pair.
 
 The conformance kit (:mod:`generators.testing`) checks every rule, with its tolerances.
 """
@@ -158,11 +163,19 @@ class Generator(ABC):
     def fit(self, corpus: Corpus, *, seed: int = 0, budget: Budget | None = None) -> FitReport:
         """Train on ``corpus.train``; ``corpus.valid`` may be used for early stopping."""
 
-    @abstractmethod
     def score(self, text: str, context: str = "") -> np.ndarray:
-        """Per-character natural-log likelihoods of ``text`` given ``context``: shape (len(text),)."""
+        """Per-character natural-log likelihoods of ``text`` given ``context``: shape (len(text),).
 
-    @abstractmethod
+        Checks the arguments once, for every generator, then calls :meth:`_score` (never with an
+        empty ``text``).
+        """
+        for what, value in (("text", text), ("context", context)):
+            if not isinstance(value, str):
+                raise TypeError(f"score: {what} must be a str, got {type(value).__name__}")
+        if not text:
+            return np.zeros(0, dtype=np.float64)
+        return self._score(text, context)
+
     def generate(
         self,
         prompts: Sequence[str],
@@ -171,7 +184,33 @@ class Generator(ABC):
         sampling: Sampling | None = None,
         seed: int = 0,
     ) -> list[str]:
-        """One continuation per prompt, batched; the same seed gives the same text."""
+        """One continuation per prompt, batched; the same seed gives the same text.
+
+        Checks ``sampling``, ``max_chars``, ``seed`` and the prompts once, for every generator, then
+        calls :meth:`_generate` with a :class:`Sampling` (never with no prompts or ``max_chars=0``).
+        """
+        sampling = resolve_sampling(sampling)
+        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 0:
+            raise SamplingError(f"max_chars must be an integer >= 0, got {max_chars!r}")
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise SamplingError(f"seed must be an integer >= 0, got {seed!r}")
+        if isinstance(prompts, str):
+            raise TypeError("generate: prompts must be a sequence of str, not one str")
+        prompts = list(prompts)
+        for i, prompt in enumerate(prompts):
+            if not isinstance(prompt, str):
+                raise TypeError(f"generate: prompt {i} is {type(prompt).__name__}, not str")
+        if not prompts or max_chars == 0:
+            return [""] * len(prompts)
+        return self._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+    @abstractmethod
+    def _score(self, text: str, context: str) -> np.ndarray:
+        """:meth:`score` of a non-empty ``text``: ``len(text)`` log-probabilities."""
+
+    @abstractmethod
+    def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
+        """:meth:`generate` for at least one prompt and ``max_chars >= 1``; ``sampling`` is checked."""
 
     @abstractmethod
     def save(self, directory: str | Path) -> None:

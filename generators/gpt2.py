@@ -31,10 +31,9 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import numpy as np
 import torch
@@ -42,14 +41,15 @@ import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 
-from generators.base import Budget, Corpus, FitReport, Generator, Sampling, resolve_sampling
+from generators.base import Budget, Corpus, FitReport, Generator, Sampling
 from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.cached_decoding import CachedDecoding
 from generators.config import config_from_dict, config_to_dict
+from generators.configs.gpt2 import GPT2GeneratorConfig
 from generators.errors import ConfigError, CorpusError
 from generators.registry import register_generator
 from generators.sampling import choose_tokens, seeded_uniforms
-from generators.training import OptimConfig, device_name, resolve_device, seeded, seeded_samples, train
+from generators.training import device_name, resolve_device, seeded, seeded_samples, train
 
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
 
@@ -63,48 +63,6 @@ def _no_progress_bar() -> Iterator[None]:
     finally:
         if shown:
             hf_logging.enable_progress_bar()
-
-
-def _scratch_optim() -> OptimConfig:
-    return OptimConfig(
-        # quick size, 1,000 steps on shakespeare, validation bpc (seeds 0/1): lr 5e-3 with 200 warm-up
-        # steps 2.171/2.182; 3e-3 with 100 2.215/2.204; 5e-3 with 100 2.192/2.191; 7e-3 with 200 2.178
-        lr=5e-3,  # peak AdamW learning rate (from scratch)
-        warmup_steps=200,  # linear warm-up steps
-    )
-
-
-@dataclass
-class GPT2GeneratorConfig:
-    """Model size, tokenizer and training settings; the size fields apply to a from-scratch model."""
-
-    pretrained: str = ""  # Hugging Face model name or local folder; "" = build from scratch
-    finetune: bool = True  # pretrained only: train on the corpus (false = zero-shot)
-    tokenizer: Literal["bpe", "byte"] = "bpe"  # from scratch: BPE trained on the train split, or UTF-8 bytes
-    vocab_size: int = 2048  # from scratch, bpe: at most this many tokens (256 bytes + <|endoftext|> + merges)
-    n_layer: int = 4  # from scratch: transformer blocks
-    n_head: int = 4  # from scratch: attention heads per block
-    n_embd: int = 128  # from scratch: width of the residual stream
-    context: int = 128  # from scratch: n_positions; also the training sequence length (in tokens)
-    dropout: float = 0.0  # residual, embedding and attention dropout while training
-    batch_size: int = 16  # training sequences per step
-    score_stride: int = 0  # tokens scored by each sliding window after the first; 0 = half the window
-    score_batch: int = 16  # windows per forward pass when scoring
-    optim: OptimConfig = field(default_factory=_scratch_optim)  # fine-tuning a pretrained GPT-2: lr ~5e-5
-
-    def __post_init__(self) -> None:
-        if self.n_layer < 1 or self.n_head < 1 or self.n_embd < 1 or self.n_embd % self.n_head:
-            raise ValueError("n_layer and n_head must be >= 1 and n_embd a positive multiple of n_head")
-        if self.context < 2 or self.batch_size < 1 or self.score_batch < 1:
-            raise ValueError("context must be >= 2, batch_size and score_batch >= 1")
-        if self.vocab_size < 257:
-            raise ValueError(f"vocab_size must be >= 257 (256 bytes + <|endoftext|>), got {self.vocab_size}")
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.score_stride < 0 or (not self.pretrained and self.score_stride >= self.context):
-            raise ValueError(
-                f"score_stride must be in [0, context) (0 = context // 2), got {self.score_stride}"
-            )
 
 
 @register_generator("gpt2")
@@ -232,11 +190,9 @@ class GPT2Generator(Generator):
         """Bits per character of ``text`` (its total NLL / len / ln 2)."""
         return float(-self.score(text).sum() / (len(text) * math.log(2)))
 
-    def score(self, text: str, context: str = "") -> np.ndarray:
+    def _score(self, text: str, context: str) -> np.ndarray:
         _, tokens = self._ready()
         scores = np.zeros(len(text), dtype=np.float64)
-        if not text:
-            return scores
         text_ids = tokens.encode(text)
         ids = np.concatenate([[tokens.end_of_text], tokens.encode(context), text_ids])  # (N,)
         logprobs = self.token_logprobs(ids, first=len(ids) - len(text_ids))  # (n,)
@@ -295,14 +251,7 @@ class GPT2Generator(Generator):
 
     # ----------------------------------------------------------------- generation
 
-    def generate(
-        self, prompts: Sequence[str], *, max_chars: int, sampling: Sampling | None = None, seed: int = 0
-    ) -> list[str]:
-        sampling = resolve_sampling(sampling)
-        if max_chars < 0:
-            raise ValueError(f"max_chars must be >= 0, got {max_chars}")
-        if not prompts or max_chars == 0:
-            return [""] * len(prompts)
+    def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         model, tokens = self._ready()
         model.eval()
         contexts = [[tokens.end_of_text, *tokens.encode(p).tolist()] for p in prompts]
@@ -312,7 +261,7 @@ class GPT2Generator(Generator):
             decoding = CachedDecoding(model, tokens, contexts, max_chars, self.torch_device)
             for step in range(max_steps):
                 logits = decoding.logits()  # (active, V)
-                picked = choose_tokens(logits, sampling or Sampling(), uniforms[decoding.active, step])
+                picked = choose_tokens(logits, sampling, uniforms[decoding.active, step])
                 if not decoding.advance(picked.tolist()):
                     break
         return decoding.texts()

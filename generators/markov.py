@@ -63,7 +63,6 @@ import json
 import math
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -79,7 +78,6 @@ from generators.base import (
     Generator,
     NextCharDistribution,
     Sampling,
-    resolve_sampling,
 )
 from generators.config import config_from_dict, config_to_dict
 from generators.count_sampling import choose
@@ -140,6 +138,8 @@ class MarkovGenerator(Generator):
         self.char_level = self.config.level == "char"  # instance attribute: next_char_distribution works
         self.chain: markovify.Chain | None = None
         self.vocab: list[str] = []
+        self.kn: KneserNey | None = None  # scoring tables, built from the chain's counts
+        self.spelling: SpellingModel | None = None  # spells words outside the vocabulary (word level)
 
     # ----------------------------------------------------------------- building
 
@@ -231,7 +231,7 @@ class MarkovGenerator(Generator):
             logprobs[unknown] += self._unknown_costs([tokens[first + i] for i in unknown])
         return logprobs
 
-    def score(self, text: str, context: str = "") -> np.ndarray:
+    def _score(self, text: str, context: str) -> np.ndarray:
         return self._char_logprobs(text, context)
 
     def _char_logprobs(self, text: str, context: str = "") -> np.ndarray:
@@ -277,16 +277,8 @@ class MarkovGenerator(Generator):
 
     # ----------------------------------------------------------------- generation
 
-    def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        max_chars: int,
-        sampling: Sampling | None = None,
-        seed: int = 0,
-    ) -> list[str]:
+    def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         self._require_fit()
-        sampling = resolve_sampling(sampling)
         return [
             self._continue(prompt, max_chars, sampling, np.random.default_rng(seed + i))
             for i, prompt in enumerate(prompts)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 from abc import abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -19,11 +18,11 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from generators.base import Budget, Corpus, FitReport, Generator, Sampling, resolve_sampling
+from generators.base import Budget, Corpus, FitReport, Generator, Sampling
 from generators.config import config_from_dict, config_to_dict
-from generators.errors import CorpusError, SamplingError
+from generators.configs.recurrent import RecurrentConfig
+from generators.errors import CorpusError
 from generators.recurrent import (
-    RecurrentConfig,
     RecurrentLM,
     State,
     TokenStreams,
@@ -172,7 +171,7 @@ class RecurrentGenerator(Generator):
     def bits_per_char(self, text: str) -> float:
         return -float(self.score(text).sum()) / (max(len(text), 1) * math.log(2))
 
-    def score(self, text: str, context: str = "") -> np.ndarray:
+    def _score(self, text: str, context: str) -> np.ndarray:
         """Per-character log-likelihoods; each token's log-probability sits on its last character.
 
         Context and text are tokenized separately (the context is run first to build the state),
@@ -180,8 +179,6 @@ class RecurrentGenerator(Generator):
         """
         model = self.require_model()
         out = np.zeros(len(text))
-        if not text:
-            return out
         ctx, enc = self.encode(context), self.encode(text)
         c = self.config
         token_logprobs = score_stream(
@@ -196,20 +193,8 @@ class RecurrentGenerator(Generator):
         out[enc.ends] = token_logprobs + enc.extra
         return out
 
-    def generate(
-        self,
-        prompts: Sequence[str],
-        *,
-        max_chars: int,
-        sampling: Sampling | None = None,
-        seed: int = 0,
-    ) -> list[str]:
+    def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         """Batched sampling; row i uses uniforms seeded ``seed + i`` (see generators.sampling)."""
-        sampling = resolve_sampling(sampling)
-        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 0:
-            raise SamplingError(f"max_chars must be an integer >= 0, got {max_chars!r}")
-        if not prompts or max_chars == 0:
-            return [""] * len(prompts)
         model = self.require_model()
         rows = [[model.bos, *self.encode(p).ids.tolist()] for p in prompts]
         uniforms = seeded_uniforms(seed, len(rows), max_chars)  # every token has >= 1 character

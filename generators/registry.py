@@ -12,6 +12,7 @@ only when that generator is used. Third-party packages declare an entry point in
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import importlib.metadata
 import pkgutil
@@ -36,6 +37,7 @@ class GeneratorEntry:
     name: str
     target: str  # "module:Class"
     source: str  # "built-in", "plugin <distribution> <version>" or "registered at runtime"
+    config_target: str = ""  # "module:Class" of its config_class when known without importing target
 
 
 _runtime: dict[str, GeneratorEntry] = {}
@@ -65,7 +67,14 @@ def _declared_at(name: str, target: str) -> bool:
     return False
 
 
-def _decorated_names(tree: ast.Module) -> list[tuple[str, str]]:
+def _decorated_names(tree: ast.Module) -> list[tuple[str, str, str]]:
+    """(registry name, class name, config target or "") of each ``@register_generator`` class."""
+    imported = {  # names the module imports from elsewhere: where a config class can be found
+        alias.asname or alias.name: f"{node.module}:{alias.name}"
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
     found = []
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
@@ -77,8 +86,17 @@ def _decorated_names(tree: ast.Module) -> list[tuple[str, str]]:
                 and deco.args
                 and isinstance(deco.args[0], ast.Constant)
             ):
-                found.append((deco.args[0].value, node.name))
+                found.append((deco.args[0].value, node.name, imported.get(_config_name(node), "")))
     return found
+
+
+def _config_name(node: ast.ClassDef) -> str:
+    """The name assigned to ``config_class`` in a class body, or ""."""
+    for statement in node.body:
+        targets = statement.targets if isinstance(statement, ast.Assign) else []
+        if any(getattr(t, "id", None) == "config_class" for t in targets):
+            return getattr(statement.value, "id", "")
+    return ""
 
 
 @cache
@@ -91,9 +109,9 @@ def _builtin_entries() -> dict[str, GeneratorEntry]:
         source = path.read_text(encoding="utf-8")
         if "register_generator(" not in source:
             continue
-        for name, class_name in _decorated_names(ast.parse(source)):
+        for name, class_name, config_target in _decorated_names(ast.parse(source)):
             target = f"{__package__}.{module.name}:{class_name}"
-            entries[name] = GeneratorEntry(name, target, "built-in")
+            entries[name] = GeneratorEntry(name, target, "built-in", config_target)
     return entries
 
 
@@ -142,21 +160,39 @@ def get_generator_class(name: str) -> type:
     return cls
 
 
+def get_config_class(name: str) -> type:
+    """The config dataclass of generator ``name``: for the built-ins without importing the generator
+    (and so torch), for the others from the generator class."""
+    if name in _loaded:
+        return _loaded[name].config_class
+    entry = available_generators().get(name)
+    if entry is not None and entry.config_target:
+        config_class = _import_object(entry, entry.config_target)
+        if dataclasses.is_dataclass(config_class):
+            return config_class
+    return get_generator_class(name).config_class
+
+
 def _import_target(entry: GeneratorEntry) -> Any:
-    module_name, _, attr = entry.target.partition(":")
+    obj = _import_object(entry, entry.target)
+    if not (isinstance(obj, type) and issubclass(obj, Generator)):
+        raise ConfigError(
+            f"generator {entry.name!r} ({entry.source}): {entry.target} is not a Generator subclass"
+        )
+    return obj
+
+
+def _import_object(entry: GeneratorEntry, target: str) -> Any:
+    module_name, _, attr = target.partition(":")
     try:
         obj: Any = importlib.import_module(module_name)
         for part in attr.split("."):
             obj = getattr(obj, part)
     except Exception as error:  # a plugin's module may fail in any way while it is imported
         raise ConfigError(
-            f"generator {entry.name!r} ({entry.source}) cannot be loaded from {entry.target}: "
+            f"generator {entry.name!r} ({entry.source}) cannot be loaded from {target}: "
             f"{type(error).__name__}: {error}"
         ) from error
-    if not (isinstance(obj, type) and issubclass(obj, Generator)):
-        raise ConfigError(
-            f"generator {entry.name!r} ({entry.source}): {entry.target} is not a Generator subclass"
-        )
     return obj
 
 

@@ -32,7 +32,7 @@ class Config:
 
 class Plain(Generator):  # no decorator: its name comes from the entry point
     config_class = Config
-    fit = score = generate = save = describe = lambda self, *a, **k: None
+    fit = _score = _generate = save = describe = lambda self, *a, **k: None
     load = classmethod(lambda cls, *a, **k: cls())
 
 @register_generator("fake-decorated")  # a plugin may use the decorator too
@@ -56,7 +56,7 @@ class Minimal(Generator):
     """Just enough of a generator to be registered and built."""
 
     config_class = SizeConfig
-    fit = score = generate = save = describe = lambda self, *a, **k: None
+    fit = _score = _generate = save = describe = lambda self, *a, **k: None
     load = classmethod(lambda cls, *a, **k: cls())
 
 
@@ -146,7 +146,45 @@ def factory():
     @register_generator("nested")
     class Nested: ...
 """
-    assert registry._decorated_names(ast.parse(source)) == [("plain", "Plain"), ("dotted", "Dotted")]
+    assert registry._decorated_names(ast.parse(source)) == [("plain", "Plain", ""), ("dotted", "Dotted", "")]
+
+
+def test_decorated_names_find_the_config_class_a_module_imports():
+    source = """
+from generators.configs.char_lstm import CharLSTMConfig as Settings
+
+@register_generator("imported-config")
+class Imported:
+    config_class = Settings
+
+@register_generator("local-config")
+class Local:
+    config_class = LocalConfig
+"""
+    assert registry._decorated_names(ast.parse(source)) == [
+        ("imported-config", "Imported", "generators.configs.char_lstm:CharLSTMConfig"),
+        ("local-config", "Local", ""),
+    ]
+
+
+def test_builtin_config_classes_load_without_torch():
+    code = (
+        "import sys; from generators.registry import get_config_class; "
+        "names = ['markov', 'char-lstm', 'word-lstm', 'gpt2']; "
+        "print([get_config_class(n).__name__ for n in names], 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == [
+        "['MarkovConfig',",
+        "'CharLSTMConfig',",
+        "'WordLSTMConfig',",
+        "'GPT2GeneratorConfig']",
+        "False",
+        "False",
+    ]
+    from generators.char_lstm import CharLSTMGenerator
+
+    assert registry.get_config_class("char-lstm") is CharLSTMGenerator.config_class
 
 
 def test_builtin_scan_reads_module_files_without_importing_them(fake_builtins):

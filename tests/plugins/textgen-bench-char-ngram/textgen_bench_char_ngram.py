@@ -93,7 +93,7 @@ class CharNGramGenerator(Generator):
             self._rows[history] = np.log(counts / counts.sum())
         return self._rows[history]
 
-    def score(self, text: str, context: str = "") -> np.ndarray:
+    def _score(self, text: str, context: str) -> np.ndarray:
         full, out = context + text, np.empty(len(text), dtype=np.float64)
         for i, char in enumerate(text):
             logprobs = self._logprobs(self._history(full[: len(context) + i]))
@@ -107,13 +107,8 @@ class CharNGramGenerator(Generator):
         rest = UNICODE_SCALAR_COUNT - len(self.vocab)
         return NextCharDistribution(known, float(logprobs[-1] + self.unseen_share), rest)
 
-    def generate(
-        self, prompts: Sequence[str], *, max_chars: int, sampling: Sampling | None = None, seed: int = 0
-    ) -> list[str]:
+    def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         """Sample known characters only (the unseen bucket is dropped), one seeded stream per prompt."""
-        if not isinstance(sampling, Sampling | None):
-            raise TypeError(f"sampling must be a Sampling or None, got {type(sampling).__name__}")
-        sampling = sampling or Sampling()
         return [  # the seeding rule: prompt i draws from its own stream, seeded seed + i
             self._continue(prompt, max_chars, sampling, np.random.default_rng(seed + i))
             for i, prompt in enumerate(prompts)
