@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -100,6 +100,11 @@ class Corpus:
     test: str
     sha256: str  # of the corpus content the splits were cut from
     split_rule: str = ""  # how the splits were cut, recorded in results
+
+    def for_training(self) -> Corpus:
+        """What ``fit`` receives: this corpus with an empty test split, so nothing trains on the
+        text it is scored on."""
+        return replace(self, test="")
 
     def summary(self) -> dict[str, Any]:
         return {
