@@ -1,52 +1,63 @@
 """The textgen-bench command: run, report, list, corpora.
 
-User errors (a bad config, a missing corpus, an unknown generator) print one line and exit with
-status 2; an interrupted run says what it kept and exits with status 130. A run in which a
-generator or the judge failed still writes its report, then exits with status 3 (1 is left to
-crashes of the tool itself).
+User errors (a bad config, a missing corpus, an unknown generator, a folder in use) print one line
+and exit with status 2, within a second: settings and names are checked before torch is
+imported. An interrupted run says what it kept and exits with status 130. A run in which a cell
+or a judge failed still writes its report, then exits with status 3 (1 is left to crashes of the
+tool itself). The codes are in :mod:`benchmarks.run.layout`.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from generators.errors import TextgenBenchError
-
-EXIT_USAGE = 2
-EXIT_UNFINISHED = 3
-EXIT_INTERRUPTED = 130
+from benchmarks.console import log
+from benchmarks.run.layout import EXIT_INTERRUPTED, EXIT_UNFINISHED, EXIT_USAGE
+from generators.errors import ConfigError, TextgenBenchError
 
 
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+def settings_from_flags(args: argparse.Namespace) -> dict:
+    """The [run] fields the command-line flags set, as values (never as TOML text)."""
+    generators = None
+    if args.generators is not None:
+        generators = tuple(name.strip() for name in args.generators.split(",") if name.strip())
+    if args.seeds is not None and args.seeds < 1:
+        raise ConfigError(f"--seeds must be >= 1, got {args.seeds}")
+    return {
+        "generators": generators,
+        "corpora": tuple(args.corpus) if args.corpus else None,
+        "seeds": tuple(range(args.seeds)) if args.seeds is not None else None,
+        "device": args.device,
+    }
 
 
 def command_run(args: argparse.Namespace) -> int:
-    from benchmarks.harness import kept_summary, run_benchmark
-    from benchmarks.settings import load_config
+    from benchmarks.run.plan import check_config
+    from benchmarks.run.settings import load_config, with_run_settings
 
-    overrides = list(args.set or [])
-    if args.generators is not None:
-        names = [n.strip() for n in args.generators.split(",") if n.strip()]
-        overrides.append(f"run.generators={names!r}".replace("'", '"'))
-    if args.corpus is not None:
-        overrides.append(f'run.corpus="{args.corpus}"')
-    if args.device is not None:
-        overrides.append(f'run.device="{args.device}"')
-    config, path = load_config(args.config, overrides)
-    run_dir = Path(args.out) if args.out else None
+    config, path = load_config(args.config, args.set)
+    config = with_run_settings(config, **settings_from_flags(args))
+    if args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+    check_config(config)  # every name and option, before torch is imported
+
+    from benchmarks.corpora import load_corpus
+    from benchmarks.run.executors import LocalExecutor
+    from benchmarks.run.harness import default_run_dir, kept_summary, run_benchmark, unfinished_parts
+    from benchmarks.run.plan import build_plan
+    from generators.devices import resolve_device
+
+    device = str(resolve_device(config.run.device))  # a GPU torch cannot use fails here, before any work
+    corpora = {name: load_corpus(name) for name in config.run.corpus_names}
+    plan = build_plan(config, corpora, device=device, config_file=str(path))
+    run_dir = Path(args.out) if args.out else default_run_dir(plan)
+    executor = LocalExecutor(args.jobs, log=log)
     try:
-        run_dir = run_benchmark(
-            config, run_dir=run_dir, config_path=str(path), fresh=args.fresh, retrain=args.retrain, log=log
-        )
+        run_benchmark(plan, corpora, run_dir=run_dir, executor=executor, fresh=args.fresh, retrain=args.retrain)
     except KeyboardInterrupt:
-        from benchmarks.harness import default_run_dir
-
-        where = run_dir or default_run_dir(config)
-        log(f"interrupted; kept in {where}: {kept_summary(where)}. Run the same command again to resume.")
+        log(f"interrupted; kept in {run_dir}: {kept_summary(run_dir)}. Run the same command again to resume.")
         return EXIT_INTERRUPTED
     print(f"report: {run_dir / 'report.md'}")
     unfinished = unfinished_parts(run_dir)
@@ -54,13 +65,6 @@ def command_run(args: argparse.Namespace) -> int:
         log(f"not finished: {', '.join(unfinished)}; the report says why")
         return EXIT_UNFINISHED
     return 0
-
-
-def unfinished_parts(run_dir: Path) -> list[str]:
-    """The generators (and the judge) of a written run that did not finish, with their status."""
-    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
-    parts = [f"{name} ({e['status']})" for name, e in results["generators"].items() if e["status"] != "ok"]
-    return parts + (["the judge (failed)"] if results.get("judge_error") else [])
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -109,12 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--config", default="quick", help="a TOML file or a profile name (quick, full); default quick"
     )
-    run.add_argument("--generators", help="comma-separated generator names (overrides run.generators)")
-    run.add_argument("--corpus", help="corpus name (overrides run.corpus), e.g. tinyshakespeare or file:PATH")
-    run.add_argument("--device", help="auto, cpu, cuda or cuda:N (overrides run.device)")
+    run.add_argument("--generators", help="comma-separated generator or variant names (sets run.generators)")
+    run.add_argument(
+        "--corpus",
+        action="append",
+        metavar="NAME",
+        help="a corpus (sets run.corpora; repeat it for several), e.g. tinyshakespeare or file:PATH",
+    )
+    run.add_argument("--seeds", type=int, metavar="N", help="train every generator with seeds 0..N-1 (sets run.seeds)")
+    run.add_argument("--device", help="auto, cpu, cuda or cuda:N (sets run.device)")
     run.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a config value, repeatable"
     )
+    run.add_argument("--jobs", type=int, default=1, metavar="N", help="cells run at once on this machine (default 1)")
     run.add_argument("--out", help="run folder (default: reports/runs/<profile>-<corpus>-<config hash>)")
     run.add_argument(
         "--fresh", action="store_true", help="discard finished pieces of this run and start over"
@@ -132,12 +143,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
     except TextgenBenchError as error:
-        print(f"textgen-bench: error: {error}", file=sys.stderr)
+        print(f"textgen-bench: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("textgen-bench: interrupted", file=sys.stderr)

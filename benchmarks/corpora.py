@@ -126,6 +126,25 @@ def load_corpus(name: str, *, data_dir: Path | None = None, progress: bool = Tru
     )
 
 
+def check_corpus_name(name: str) -> None:
+    """A CorpusError when ``name`` names no corpus or a path that does not exist; reads nothing."""
+    kind, has_argument, argument = name.partition(":")
+    if name in ("shakespeare", "tinyshakespeare", "ag_news"):
+        return
+    if has_argument and kind in ("ag_news", "file"):
+        if not argument.strip():
+            raise CorpusError(
+                f"{kind}: needs a path, as in {kind}:{'news.csv' if kind == 'ag_news' else 'text.txt'}"
+            )
+        if not Path(argument).expanduser().exists():
+            raise CorpusError(f"{Path(argument).expanduser()} does not exist (corpus {name!r})")
+        return
+    raise CorpusError(
+        f"unknown corpus {name!r}{did_you_mean(name, available_corpora())}; "
+        f"choose one of {', '.join(available_corpora())}"
+    )
+
+
 def require_context(corpus: Corpus, context_chars: int, splits: tuple[str, ...] = ("train", "valid")) -> None:
     """Raise CorpusError unless each of ``splits`` holds a context window plus one character."""
     needed = context_chars + 1

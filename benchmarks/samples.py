@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.files import finite_or_none
 from benchmarks.metrics import (
     NgramIndex,
     distinct_n,
@@ -33,7 +34,6 @@ from benchmarks.metrics import (
     zipf_coefficient,
 )
 from benchmarks.metrics import copy_rate as copy_rate_of
-from benchmarks.store import finite_or_none
 
 COPY_NGRAM = 8  # word n-gram length for the copy (memorisation) rate
 

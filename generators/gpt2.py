@@ -46,10 +46,11 @@ from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenize
 from generators.cached_decoding import CachedDecoding
 from generators.config import config_from_dict, config_to_dict
 from generators.configs.gpt2 import GPT2GeneratorConfig
+from generators.devices import device_name, resolve_device
 from generators.errors import ConfigError, CorpusError
 from generators.registry import register_generator
 from generators.sampling import choose_tokens, seeded_uniforms
-from generators.training import device_name, resolve_device, seeded, seeded_samples, train
+from generators.training import seeded, seeded_samples, train
 
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
 

@@ -21,6 +21,7 @@ from safetensors.torch import load_file, save_file
 from generators.base import Budget, Corpus, FitReport, Generator, Sampling
 from generators.config import config_from_dict, config_to_dict
 from generators.configs.recurrent import RecurrentConfig
+from generators.devices import device_name, resolve_device
 from generators.errors import CorpusError
 from generators.recurrent import (
     RecurrentLM,
@@ -31,7 +32,7 @@ from generators.recurrent import (
     stream_tokens,
 )
 from generators.sampling import seeded_uniforms
-from generators.training import device_name, resolve_device, seeded, seeded_samples, train
+from generators.training import seeded, seeded_samples, train
 
 FORMAT_VERSION = 1
 SPELLING_STREAM = 1  # row i spells unknown tokens from default_rng([seed + i, SPELLING_STREAM])

@@ -9,8 +9,7 @@ A generator supplies three closures and this module does the rest:
 
 :func:`train` owns AdamW, warm-up + cosine decay, gradient clipping, bf16 autocast on CUDA,
 validation and early stopping, best-weight restoring, the budget, NaN detection and the progress
-bar. Helpers for the generators: :func:`resolve_device`, :func:`device_name`,
-:func:`seeded` (seed torch's RNGs for the duration of ``fit`` only) and :func:`seeded_samples`.
+bar. Helpers for the generators: :func:`seeded` (seed torch's RNGs for the duration of ``fit`` only) and :func:`seeded_samples`.
 """
 
 from __future__ import annotations
@@ -31,21 +30,6 @@ from tqdm.auto import tqdm
 from generators.base import Budget, FitReport
 from generators.configs.optim import OptimConfig
 from generators.errors import TrainingError
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` → CUDA when available, else CPU; anything else is passed to ``torch.device``."""
-    if str(device) == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
-
-
-def device_name(device: torch.device) -> str:
-    """A human-readable device name for ``describe()``, e.g. ``"cuda:0 (NVIDIA H100)"``."""
-    if device.type == "cuda":
-        index = device.index if device.index is not None else torch.cuda.current_device()
-        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
-    return f"{device.type} ({torch.get_num_threads()} threads)"
 
 
 @contextlib.contextmanager

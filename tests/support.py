@@ -134,3 +134,80 @@ def record_generate_seeds(monkeypatch, generator_class: type) -> list[int]:
 
     monkeypatch.setattr(generator_class, "generate", recording)
     return seeds
+
+
+# ---------------------------------------------------------------- small runs
+
+SMALL_RUN = {  # a run of seconds: markov (state 1) on a small file corpus, one seed
+    "run": {"name": "tiny", "generators": ["markov"], "seeds": [3], "device": "cpu"},
+    "likelihood": {"ci_chunk_chars": 500, "bootstrap_resamples": 50},
+    "sweep": {
+        "temperatures": [0.0, 1.0],
+        "test_prompts": 4,
+        "prompt_chars": 30,
+        "samples_per_prompt": 2,
+        "max_chars": 60,
+        "demo_prompts": ["Today ", "The king "],
+    },
+    "throughput": {"repeats": 1, "generate_chars": 8, "batch": 4, "score_chars": 1000},
+    "generators": {"markov": {"options": {"state_size": 1}}},
+}
+
+SMALL_RUN_TOML = """
+[run]
+name = "small"
+generators = ["markov"]
+seeds = [1]
+device = "cpu"
+[likelihood]
+ci_chunk_chars = 500
+bootstrap_resamples = 20
+[sweep]
+temperatures = [0.0, 0.5, 1.0, 1.5]
+test_prompts = 3
+prompt_chars = 30
+samples_per_prompt = 1
+max_chars = 40
+demo_prompts = ["Today "]
+[throughput]
+repeats = 1
+generate_chars = 4
+batch = 2
+score_chars = 500
+[generators.markov.options]
+state_size = 1
+"""
+
+
+def write_corpus(path: Path, chars: int = 30_000, seed: int = 1) -> Path:
+    path.write_text(make_text(chars, seed=seed), encoding="utf-8")
+    return path
+
+
+def small_config(corpus: Path | list[Path], *, data: dict | None = None, **run):
+    """SMALL_RUN (or ``data``) on the file corpus (or corpora) given, with [run] fields changed."""
+    import json
+
+    from benchmarks.run.settings import parse_config
+
+    data = json.loads(json.dumps(data or SMALL_RUN))
+    corpora = corpus if isinstance(corpus, list) else [corpus]
+    data["run"].update(corpora=[f"file:{path}" for path in corpora], **run)
+    return parse_config(data)
+
+
+def plan_of(config):
+    """The plan of ``config`` on CPU and the corpora it reads, as the CLI builds them."""
+    from benchmarks.corpora import load_corpus
+    from benchmarks.run.plan import build_plan
+
+    corpora = {name: load_corpus(name) for name in config.run.corpus_names}
+    return build_plan(config, corpora, device="cpu"), corpora
+
+
+def run_config(config, run_dir: Path, **options) -> Path:
+    """Run ``config`` into ``run_dir`` quietly (``options``: executor, fresh, retrain)."""
+    from benchmarks.run.harness import run_benchmark
+
+    plan, corpora = plan_of(config)
+    return run_benchmark(plan, corpora, run_dir=run_dir, log=lambda message: None, **options)

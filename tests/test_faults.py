@@ -1,4 +1,5 @@
-"""Faults injected into runs: interrupts, kills, a damaged model cache, divergence, out of memory."""
+"""Faults injected into runs: interrupts, kills of the whole run or of its parent alone, two runs on
+one folder or one model, a damaged model cache, divergence, out of memory."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import time
 from pathlib import Path
 
 import pytest
-from support import install_plugin, make_text
+from support import SMALL_RUN_TOML, install_plugin, write_corpus
 
-from benchmarks import contract
-from benchmarks.store import RunStore, cache_directory
+from benchmarks.run import contract
+from benchmarks.run.model_cache import cache_directory
+from benchmarks.run.plan import load_plan
+from benchmarks.run.store import RunStore
 from generators.errors import TrainingError
 
 pytestmark = pytest.mark.integration
@@ -26,47 +29,29 @@ from generators.markov import MarkovGenerator
 
 class SlowSampler(MarkovGenerator):
     """Markov, but generation takes long enough to be interrupted."""
-    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+    def _generate(self, prompts, *, max_chars, sampling, seed):
         time.sleep(0.5)
-        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+        return super()._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+class SlowFit(MarkovGenerator):
+    """Markov, but training takes a few seconds."""
+    def fit(self, corpus, *, seed=0, budget=None):
+        time.sleep(3)
+        return super().fit(corpus, seed=seed, budget=budget)
 
 class Diverging(MarkovGenerator):
     def fit(self, corpus, *, seed=0, budget=None):
         raise TrainingError("diverging: the loss became nan at step 3; lower optim.lr")
 '''
 
-CONFIG = """
-[run]
-name = "faults"
-generators = ["markov", "slow-sampler"]
-seed = 1
-device = "cpu"
-[likelihood]
-ci_chunk_chars = 500
-bootstrap_resamples = 20
-[sweep]
-temperatures = [0.0, 0.5, 1.0, 1.5]
-test_prompts = 3
-prompt_chars = 30
-samples_per_prompt = 1
-max_chars = 40
-demo_prompts = ["Today "]
-[throughput]
-repeats = 1
-generate_chars = 4
-batch = 2
-score_chars = 500
-[generators.markov.options]
-state_size = 1
-[generators.slow-sampler.options]
-state_size = 1
-"""
+CONFIG = SMALL_RUN_TOML.replace('generators = ["markov"]', 'generators = ["markov", "slow-sampler"]') + (
+    "[generators.slow-sampler.options]\nstate_size = 1\n[generators.slow-fit.options]\nstate_size = 1\n"
+)
 
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text(make_text(20_000, seed=2), encoding="utf-8")
+    corpus = write_corpus(tmp_path / "corpus.txt", 20_000, seed=2)
     config = tmp_path / "faults.toml"
     config.write_text(CONFIG, encoding="utf-8")
     plugins = install_plugin(
@@ -74,7 +59,11 @@ def setup(tmp_path, monkeypatch):
         "fault-plugins",
         "fault_plugins",
         SLOW_PLUGIN,
-        {"slow-sampler": "fault_plugins:SlowSampler", "diverging": "fault_plugins:Diverging"},
+        {
+            "slow-sampler": "fault_plugins:SlowSampler",
+            "slow-fit": "fault_plugins:SlowFit",
+            "diverging": "fault_plugins:Diverging",
+        },
     )
     env = {
         **os.environ,
@@ -108,52 +97,139 @@ def wait_for(path: Path, process, seconds: float = 120) -> None:
         time.sleep(0.05)
 
 
+def piece(run_dir: Path, row: str, stage: str) -> Path:
+    """The path of a piece of the run's only cell of ``row``, once plan.json exists."""
+    while not (run_dir / "plan.json").exists():
+        time.sleep(0.05)
+    (cell,) = [c for c in load_plan(run_dir).cells if c.row == row]
+    return RunStore(run_dir).piece_path(cell.id, stage)
+
+
+def wait_for_piece(run_dir: Path, process, row: str, stage: str) -> Path:
+    wait_for(run_dir / "plan.json", process)
+    path = piece(run_dir, row, stage)
+    wait_for(path, process)
+    return path
+
+
+def statuses(run_dir: Path) -> set[str]:
+    return {c["status"] for c in json.loads((run_dir / "results.json").read_text())["cells"]}
+
+
 def test_sigint_keeps_finished_pieces_and_the_rerun_resumes(setup):
     command, env, run_dir = setup
     process = start(command, env)
-    fit = RunStore(run_dir).piece_path("slow-sampler", "likelihood")
-    wait_for(fit, process)
+    wait_for_piece(run_dir, process, "slow-sampler", "likelihood")
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
-    assert (
-        "interrupted; kept in" in stderr and "markov: fit, likelihood, samples, sweep, throughput" in stderr
-    )
+    markov = next(c for c in load_plan(run_dir).cells if c.row == "markov").id
+    assert "interrupted; kept in" in stderr and f"{markov}: fit, likelihood, samples, sweep, throughput" in stderr
     assert "Run the same command again to resume" in stderr
     kept = {p: p.stat().st_mtime_ns for p in (run_dir / "pieces").rglob("*.json")}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "markov: all stages kept from before" in done.stderr
+    assert f"{markov}: all stages kept from before" in done.stderr
     assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # nothing redone
-    results = json.loads((run_dir / "results.json").read_text())
-    assert {g["status"] for g in results["generators"].values()} == {"ok"}
+    assert statuses(run_dir) == {"ok"}
 
 
 def test_kill_9_loses_only_the_piece_in_progress(setup):
     command, env, run_dir = setup
     process = start(command, env)
-    wait_for(RunStore(run_dir).piece_path("slow-sampler", "fit"), process)
+    wait_for_piece(run_dir, process, "slow-sampler", "fit")
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
     assert not list(run_dir.rglob("*.tmp"))  # atomic writes: no half-written pieces
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert json.loads((run_dir / "results.json").read_text())["generators"]["slow-sampler"]["status"] == "ok"
+    assert statuses(run_dir) == {"ok"}
+
+
+def running(pid: str) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (an ended process nobody reaped yet)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_a_worker_ends_when_its_parent_is_killed(setup):
+    """kill -9 of textgen-bench alone (not its process group) must not leave its worker writing."""
+    command, env, run_dir = setup
+    process = start(command, env)
+    wait_for_piece(run_dir, process, "slow-sampler", "likelihood")  # its sweep takes seconds
+    workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    assert workers, "no worker found"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in workers if running(pid)], "a worker outlived its parent"
+    pieces = {p: p.stat().st_mtime_ns for p in (run_dir / "pieces").rglob("*.json")}
+    time.sleep(3)  # longer than the slow sampler's remaining sweep
+    assert {p: p.stat().st_mtime_ns for p in (run_dir / "pieces").rglob("*.json")} == pieces
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "taking over the lock" in done.stderr  # the dead run's lock
+
+
+def test_a_second_run_on_a_folder_in_use_is_a_one_line_error(setup):
+    command, env, run_dir = setup
+    first = start(command, env)
+    wait_for(run_dir / "plan.json", first)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 2 and second.stderr.count("\n") == 1, second.stderr
+    assert f"{run_dir} is in use by another run (pid {first.pid} on " in second.stderr
+    _, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr
+    assert statuses(run_dir) == {"ok"}  # the first run's results are whole
+
+
+def test_two_runs_training_one_model_share_it(setup, tmp_path):
+    command, env, _ = setup
+    one_model = [*command, "--generators", "slow-fit"]
+    first = start([*one_model[:-2], "--out", str(tmp_path / "a")], env)
+    wait_for(tmp_path / "a" / "plan.json", first)
+    second = start([*one_model[:-2], "--out", str(tmp_path / "b")], env)
+    outputs = [process.communicate(timeout=300)[1] for process in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, outputs
+    cached = [json.loads((tmp_path / n / "results.json").read_text())["cells"][0]["cached"] for n in "ab"]
+    assert sorted(cached) == [False, True]  # trained once, by whichever got the model's lock first
+    assert not list(cache_directory().glob("*.partial*"))
 
 
 def test_a_damaged_cached_model_is_detected_and_rebuilt(setup):
     command, env, run_dir = setup
     assert subprocess.run(command, env=env, capture_output=True, timeout=300).returncode == 0
-    model_dir = Path(RunStore(run_dir).load("markov", "fit")["model_dir"])
+    markov = next(c for c in load_plan(run_dir).cells if c.row == "markov").id
+    model_dir = Path(RunStore(run_dir).load(markov, "fit")["model_dir"])
     victim = next(p for p in sorted(model_dir.iterdir()) if p.name != "MANIFEST.json")
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # truncated
     done = subprocess.run([*command, "--fresh"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert (
-        f"markov: cached model {model_dir.name} is damaged ({victim.name} fails its checksum)" in done.stderr
-    )
-    assert RunStore(run_dir).load("markov", "fit")["cached"] is False
+    assert f"{markov}: cached model {model_dir.name} is damaged ({victim.name} fails its checksum)" in done.stderr
+    assert RunStore(run_dir).load(markov, "fit")["cached"] is False
     assert model_dir.parent == cache_directory()
+    assert "damaged (None)" not in done.stderr
+
+
+def test_a_model_damaged_after_its_fit_is_retrained_when_the_run_resumes(setup):
+    command, env, run_dir = setup
+    assert subprocess.run(command, env=env, capture_output=True, timeout=300).returncode == 0
+    store = RunStore(run_dir)
+    markov = next(c for c in load_plan(run_dir).cells if c.row == "markov").id
+    store.discard(markov, "throughput")  # as if the run had been stopped before this stage
+    model_dir = Path(store.load(markov, "fit")["model_dir"])
+    (model_dir / "MANIFEST.json").unlink()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "training it again and redoing this cell's stages" in done.stderr
+    assert store.load(markov, "fit")["cached"] is False and statuses(run_dir) == {"ok"}
+    rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0 and "training it again" not in rerun.stderr, rerun.stderr
 
 
 def test_a_diverging_generator_is_reported_failed_and_the_others_run(setup):
@@ -161,12 +237,13 @@ def test_a_diverging_generator_is_reported_failed_and_the_others_run(setup):
     command = [*command, "--generators", "diverging,markov"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 3, done.stderr  # the report is written, and the failure is not hidden
-    assert done.stderr.endswith("not finished: diverging (failed); the report says why\n")
+    diverging = next(c for c in load_plan(run_dir).cells if c.row == "diverging").id
+    assert done.stderr.endswith(f"not finished: {diverging} (failed); the report says why\n")
     results = json.loads((run_dir / "results.json").read_text())
-    failed = results["generators"]["diverging"]
+    failed = next(c for c in results["cells"] if c["row"] == "diverging")
     assert failed["status"] == "failed" and failed["failed_stage"] == "fit"
     assert "loss became nan at step 3; lower optim.lr" in failed["error"]
-    assert results["generators"]["markov"]["status"] == "ok"
+    assert next(c for c in results["cells"] if c["row"] == "markov")["status"] == "ok"
     report = (run_dir / "report.md").read_text()
     assert "diverging" in report and "loss became nan" in report
 
@@ -182,7 +259,5 @@ def test_out_of_memory_names_the_setting_to_lower():
         def score(self, text, context=""):
             raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    with pytest.raises(
-        TrainingError, match=r"hungry: out of device memory in score\(\); lower the batch size"
-    ):
+    with pytest.raises(TrainingError, match=r"hungry: out of device memory in score\(\); lower the batch size"):
         contract.score(Hungry(), "abc")

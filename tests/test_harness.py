@@ -1,4 +1,4 @@
-"""End-to-end runs of the harness on a small corpus with the Markov generator and test plugins."""
+"""End-to-end runs of the harness on small corpora with markov (and its variants) and test plugins."""
 
 from __future__ import annotations
 
@@ -7,60 +7,43 @@ import json
 import math
 import os
 import re
-import shutil
+import stat
 from pathlib import Path
 
 import pytest
-from support import install_plugin, make_text
+from support import SMALL_RUN, install_plugin, plan_of, run_config, small_config, write_corpus
 
-from benchmarks import harness
-from benchmarks.corpora import load_corpus
-from benchmarks.harness import default_run_dir, run_benchmark
-from benchmarks.prompts import Prompt
-from benchmarks.settings import parse_config
-from benchmarks.stages import StageContext, stage_throughput, train_speed
-from benchmarks.store import RunStore
+from benchmarks.run import layout
+from benchmarks.run.executors import LocalExecutor
+from benchmarks.run.harness import default_run_dir
+from benchmarks.run.plan import load_plan
+from benchmarks.run.stages import sampling_seed
+from benchmarks.run.store import RunStore
+from benchmarks.run.throughput import train_speed
 from generators.errors import ConfigError
 from generators.markov import MarkovGenerator
-
-SMALL = {
-    "run": {"name": "tiny", "generators": ["markov"], "seed": 3, "device": "cpu"},
-    "likelihood": {"ci_chunk_chars": 500, "bootstrap_resamples": 50},
-    "sweep": {
-        "temperatures": [0.0, 1.0],
-        "test_prompts": 4,
-        "prompt_chars": 30,
-        "samples_per_prompt": 2,
-        "max_chars": 60,
-        "demo_prompts": ["Today ", "The king "],
-    },
-    "throughput": {"repeats": 1, "generate_chars": 8, "batch": 4, "score_chars": 1000},
-    "generators": {"markov": {"options": {"state_size": 1}}},
-}
 
 BROKEN_PLUGIN = """
 import numpy as np
 from generators.markov import MarkovGenerator
 
 class BrokenScore(MarkovGenerator):
-    def score(self, text, context=""):
+    def _score(self, text, context):
         raise RuntimeError("the scorer fell over")
 
 class NanScore(MarkovGenerator):
-    def score(self, text, context=""):
+    def _score(self, text, context):
         return np.full(len(text), np.nan)
 
 class ShortGenerate(MarkovGenerator):
-    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
-        return super().generate(prompts[:-1], max_chars=max_chars, sampling=sampling, seed=seed)
+    def _generate(self, prompts, *, max_chars, sampling, seed):
+        return super()._generate(prompts[:-1], max_chars=max_chars, sampling=sampling, seed=seed)
 """
 
 
 @pytest.fixture
-def environment(tmp_path, monkeypatch):
+def corpus(tmp_path, monkeypatch):
     """A small file corpus, a private model cache, and a plugin distribution on PYTHONPATH."""
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text(make_text(30_000, seed=1), encoding="utf-8")
     monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
     plugins = install_plugin(
         tmp_path / "plugins",
@@ -75,99 +58,103 @@ def environment(tmp_path, monkeypatch):
     )
     monkeypatch.syspath_prepend(str(plugins))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(plugins), os.environ.get("PYTHONPATH", "")]))
-    return corpus
+    return write_corpus(tmp_path / "corpus.txt")
 
 
-def small_config(corpus: Path, **run):
-    data = json.loads(json.dumps(SMALL))
-    data["run"].update(corpus=f"file:{corpus}", **run)
-    return parse_config(data)
+def run_small(tmp_path: Path, corpus: Path, name: str = "run", **run) -> Path:
+    return run_config(small_config(corpus, **run), tmp_path / name)
 
 
-def run_small(tmp_path, corpus, name="run", **run):
-    return run_benchmark(small_config(corpus, **run), run_dir=tmp_path / name, log=lambda m: None)
+def results_of(run_dir: Path) -> dict:
+    return json.loads((run_dir / "results.json").read_text())
 
 
-def test_markov_end_to_end(tmp_path, environment):
-    run_dir = run_small(tmp_path, environment)
-    results = json.loads((run_dir / "results.json").read_text())
-    markov = results["generators"]["markov"]
+def only_cell(results: dict, row: str = "markov") -> dict:
+    (cell,) = [c for c in results["cells"] if c["row"] == row]
+    return cell
+
+
+def test_markov_end_to_end(tmp_path, corpus):
+    run_dir = run_small(tmp_path, corpus)
+    results = results_of(run_dir)
+    markov = only_cell(results)
     assert markov["status"] == "ok", markov["error"]
+    assert markov["id"] == f"markov/{layout.corpus_key(f'file:{corpus}')}/seed-3"
     likelihood = markov["likelihood"]
     assert math.isfinite(likelihood["bpc"]) and 0 < likelihood["bpc"] < 8
     assert likelihood["bpc_ci95"][0] <= likelihood["bpc"] <= likelihood["bpc_ci95"][1]
-    assert math.isfinite(likelihood["word_perplexity"])
+    assert sum(likelihood["chunks"]["chars"]) == likelihood["chars"]
     assert [cell["temperature"] for cell in markov["sweep"]] == [0.0, 1.0]
-    assert set(markov["demo_samples"]) == {"0.0", "1.0"}
-    assert all(len(s) == 60 for s in markov["demo_samples"]["1.0"])
-    assert results["human"]["cells"][0]["seq_rep_4"] is not None
-    assert results["judge"] == "markov" and results["human"]["quality_bpc"] > 0
-    assert results["corpus"]["sha256"] and results["environment"]["libraries"]["markovify"]
+    assert [d["temperature"] for d in markov["demo_samples"]] == [0.0, 1.0]
+    assert all(len(s) == 60 for s in markov["demo_samples"][1]["texts"])
+    (corpus_entry,) = results["corpora"]
+    assert corpus_entry["human"]["cells"][0]["seq_rep_4"] is not None
+    assert corpus_entry["judge"]["row"] == "markov" and corpus_entry["human"]["quality_bpc"] > 0
+    assert corpus_entry["summary"]["sha256"] and results["environment"]["libraries"]["markovify"]
+    assert corpus_entry["rows"]["markov"]["likelihood"]["bpc"]["mean"] == likelihood["bpc"]
     assert (run_dir / "report.md").exists()
 
 
-def test_cells_count_only_the_texts_their_metrics_used(tmp_path, environment):
-    results = json.loads((run_small(tmp_path, environment) / "results.json").read_text())
+def test_cells_count_only_the_texts_their_metrics_used(tmp_path, corpus):
+    results = results_of(run_small(tmp_path, corpus))
     # 4 test prompts × 2 samples; the 2 demo prompts' continuations are not among them
-    for cell in results["generators"]["markov"]["sweep"]:
+    for cell in only_cell(results)["sweep"]:
         assert (cell["samples"], cell["pooled_samples"]) == (8, 4)
-    human = results["human"]["cells"][0]
+    human = results["corpora"][0]["human"]["cells"][0]
     assert (human["samples"], human["pooled_samples"]) == (4, 4)
+
+
+def test_a_grid_of_variants_corpora_and_seeds_is_one_cell_each(tmp_path, corpus):
+    other = write_corpus(tmp_path / "other.txt", seed=7)
+    data = json.loads(json.dumps(SMALL_RUN))
+    data["variants"] = {"markov-2": {"generator": "markov", "options": {"state_size": 2}}}
+    config = small_config([corpus, other], data=data, generators=["markov", "markov-2"], seeds=[0, 1])
+    results = results_of(run_config(config, tmp_path / "grid"))
+    keys = [layout.corpus_key(f"file:{p}") for p in (corpus, other)]
+    assert [c["id"] for c in results["cells"]] == [
+        f"{row}/{key}/seed-{seed}" for key in keys for row in ("markov", "markov-2") for seed in (0, 1)
+    ]
+    assert {c["status"] for c in results["cells"]} == {"ok"}
+    variant = next(c for c in results["cells"] if c["row"] == "markov-2")
+    assert variant["generator"] == "markov" and variant["describe"]["config"]["state_size"] == 2
+    rows = results["corpora"][1]["rows"]
+    assert rows["markov-2"]["seeds"] == [0, 1] and rows["markov-2"]["likelihood"]["bpc"]["n"] == 2
+    report = (tmp_path / "grid" / "report.md").read_text()
+    assert "## Across corpora" in report
+    for path in (corpus, other):
+        assert f"## file:{path}" in report
+    assert len(re.findall(r"^\| markov-2 ", report, re.M)) >= 2  # a row on every corpus
+    assert (tmp_path / "grid" / "plots" / keys[1] / "bpc.png").exists()
+
+
+def test_sampling_seeds_follow_the_temperature_not_its_position(tmp_path, corpus):
+    before = results_of(run_small(tmp_path, corpus))
+    data = json.loads(json.dumps(SMALL_RUN))
+    data["sweep"]["temperatures"] = [0.5, 1.0]  # another temperature before T = 1
+    after = results_of(run_config(small_config(corpus, data=data), tmp_path / "more"))
+    at_one = [next(t for t in only_cell(r)["demo_samples"] if t["temperature"] == 1.0) for r in (before, after)]
+    assert at_one[0] == at_one[1]
+    assert sampling_seed(3, 1.0) == sampling_seed(3, 1.0) != sampling_seed(3, 0.5) != sampling_seed(4, 0.5)
 
 
 WHOLE_RUN = "peak RSS of the whole worker process, which ran: fit (training), likelihood, sweep, throughput"
 
 
-def test_peak_memory_covers_the_whole_worker_process(tmp_path, environment):
-    run_dir = run_small(tmp_path, environment)
+def test_peak_memory_covers_the_whole_worker_process(tmp_path, corpus):
+    run_dir = run_small(tmp_path, corpus)
     store = RunStore(run_dir)
-    assert store.load("markov", "throughput")["peak_memory_kind"] == WHOLE_RUN
-    store.discard("markov", "sweep")
-    store.discard("markov", "throughput")
-    run_small(tmp_path, environment)  # resumed: this worker loads the model and runs two stages
-    assert store.load("markov", "throughput")["peak_memory_kind"] == (
+    cell = load_plan(run_dir).cells[0].id
+    assert store.load(cell, "throughput")["peak_memory_kind"] == WHOLE_RUN
+    store.discard(cell, "sweep")
+    store.discard(cell, "throughput")
+    run_small(tmp_path, corpus)  # resumed: this worker loads the model and runs two stages
+    assert store.load(cell, "throughput")["peak_memory_kind"] == (
         "peak RSS of the whole worker process, which ran: loading the trained model, sweep, throughput"
     )
-    cached = RunStore(run_small(tmp_path, environment, name="second"))
-    assert cached.load("markov", "throughput")["peak_memory_kind"] == WHOLE_RUN.replace(
+    cached = RunStore(run_small(tmp_path, corpus, name="second"))
+    assert cached.load(cell, "throughput")["peak_memory_kind"] == WHOLE_RUN.replace(
         "fit (training)", "fit (cached model loaded)"
     )
-
-
-def test_cuda_peak_memory_is_never_reset(tmp_path, environment, monkeypatch):
-    """On CUDA the peak covers training too: the throughput stage must not reset it (faked CUDA)."""
-    import torch
-
-    run_dir = run_small(tmp_path, environment)
-    config = small_config(environment)
-    store = RunStore(run_dir)
-    generator = MarkovGenerator.load(store.load("markov", "fit")["model_dir"])
-    prompts = [Prompt(**p) for p in json.loads((run_dir / "prompts.json").read_text())["prompts"]]
-    ctx = StageContext("markov", config, load_corpus(config.run.corpus), prompts, store, "cuda")
-    ctx.generator, ctx.stages_run = generator, ["fit", "likelihood", "sweep", "throughput"]
-
-    def reset() -> None:
-        raise AssertionError("the peak was reset")
-
-    synced: list[str | None] = []
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
-    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: synced.append(device))
-    monkeypatch.setattr(torch.cuda, "reset_peak_memory_stats", lambda device=None: reset())
-    monkeypatch.setattr(torch.cuda, "max_memory_allocated", lambda device=None: 123_456_789)
-    piece = stage_throughput(ctx)
-    assert piece["peak_gpu_memory_bytes"] == 123_456_789
-    assert piece["peak_memory_bytes"] > 10 * 2**20  # host RSS as well
-    assert piece["peak_memory_kind"] == WHOLE_RUN.replace(
-        "peak RSS", "peak RSS and torch.cuda.max_memory_allocated"
-    )
-    assert synced and set(synced) == {"cuda"}  # the run's device, not whichever is current
-
-    synced.clear()  # a worker that never touched the GPU (markov in a CUDA run) starts no context
-    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: False)
-    piece = stage_throughput(ctx)
-    assert "peak_gpu_memory_bytes" not in piece and piece["peak_memory_kind"] == WHOLE_RUN
-    assert synced == []
 
 
 @pytest.mark.parametrize(
@@ -183,99 +170,107 @@ def test_training_speed_divides_by_training_seconds(fit, speed):
     assert train_speed(fit) == speed
 
 
-def test_a_run_points_reports_latest_at_itself(tmp_path, environment):
+def test_a_run_under_reports_points_reports_latest_at_itself(tmp_path, corpus):
     (tmp_path / "reports").mkdir()  # the tests run in tmp_path (conftest), as a user runs in a checkout
-    run_dir = run_small(tmp_path, environment)
+    run_dir = run_config(small_config(corpus), Path("reports") / "runs" / "one")
     assert (tmp_path / "reports" / "latest").resolve() == run_dir.resolve()
     assert not os.path.isabs(os.readlink(tmp_path / "reports" / "latest"))  # survives moving the checkout
+    run_small(tmp_path, corpus, name="elsewhere")  # --out outside reports/: latest stays
+    assert (tmp_path / "reports" / "latest").resolve() == run_dir.resolve()
 
 
-def test_rerun_resumes_without_redoing_finished_pieces(tmp_path, environment):
-    run_dir = run_small(tmp_path, environment)
+def test_rerun_resumes_without_redoing_finished_pieces(tmp_path, corpus):
+    run_dir = run_small(tmp_path, corpus)
     store = RunStore(run_dir)
-    stamps = {stage: store.piece_path("markov", stage).stat().st_mtime_ns for stage in ("fit", "likelihood")}
-    store.discard("markov", "sweep")
-    store.discard("markov", "throughput")
-    run_small(tmp_path, environment)
-    assert {s: store.piece_path("markov", s).stat().st_mtime_ns for s in stamps} == stamps
-    assert store.has("markov", "sweep") and store.has("markov", "throughput")
+    cell = load_plan(run_dir).cells[0].id
+    stamps = {stage: store.piece_path(cell, stage).stat().st_mtime_ns for stage in ("fit", "likelihood")}
+    store.discard(cell, "sweep")
+    store.discard(cell, "throughput")
+    run_small(tmp_path, corpus)
+    assert {s: store.piece_path(cell, s).stat().st_mtime_ns for s in stamps} == stamps
+    assert store.has(cell, "sweep") and store.has(cell, "throughput")
 
 
-def test_a_run_folder_resumes_only_with_its_own_settings_and_corpus(tmp_path, environment):
-    run_dir = run_small(tmp_path, environment)
+def test_a_stale_failed_piece_of_a_finished_cell_is_cleared(tmp_path, corpus):
+    run_dir = run_small(tmp_path, corpus)
+    cell = load_plan(run_dir).cells[0].id
+    RunStore(run_dir).save(cell, layout.FAILED, {"stage": "sweep", "error": "an earlier attempt"})
+    results = results_of(run_small(tmp_path, corpus))
+    assert only_cell(results)["status"] == "ok"
+    assert not RunStore(run_dir).has(cell, layout.FAILED)
+
+
+def test_a_run_folder_resumes_only_with_its_own_settings_and_corpus(tmp_path, corpus):
+    run_dir = run_small(tmp_path, corpus)
     before = sorted(p.relative_to(run_dir) for p in run_dir.rglob("*"))
-    changed = small_config(environment)
+    changed = small_config(corpus)
     changed.sweep = dataclasses.replace(changed.sweep, max_chars=50)
-    with pytest.raises(
-        ConfigError, match=f"^{re.escape(str(run_dir))} was started with other settings; use --fresh"
-    ):
-        run_benchmark(changed, run_dir=run_dir, log=lambda m: None)
-    other = tmp_path / "other.txt"
-    other.write_text(make_text(20_000, seed=5), encoding="utf-8")
-    with pytest.raises(ConfigError, match=f"was started on file:{re.escape(str(environment))}; use --fresh"):
-        run_small(tmp_path, other)
+    with pytest.raises(ConfigError, match=f"^{re.escape(str(run_dir))} was started with other settings; use --fresh"):
+        run_config(changed, run_dir)
+    corpus.write_text(corpus.read_text() + "A changed corpus.\n")
+    with pytest.raises(ConfigError, match=f"was started on a different version of file:{re.escape(str(corpus))}"):
+        run_config(small_config(corpus), run_dir)
     assert sorted(p.relative_to(run_dir) for p in run_dir.rglob("*")) == before
 
 
-def test_a_folder_without_a_recorded_digest_and_a_start_cut_short_both_resume(tmp_path, environment):
-    run_dir = run_small(tmp_path, environment)
-    run = json.loads((run_dir / "run.json").read_text())
-    del run["config_digest"]  # as folders written before the digest was recorded
-    (run_dir / "run.json").write_text(json.dumps(run))
-    assert run_small(tmp_path, environment) == run_dir
-    cut = tmp_path / "cut"  # run.json is written last: a start stopped before it left only these
-    (cut / "pieces").mkdir(parents=True)
-    shutil.copy(run_dir / "prompts.json", cut / "prompts.json")
-    shutil.copytree(run_dir / "pieces" / "_human", cut / "pieces" / "_human")
-    assert (run_small(tmp_path, environment, name="cut") / "results.json").exists()
+def test_an_older_run_folder_is_refused_and_a_start_cut_short_begins_again(tmp_path, corpus):
+    old = tmp_path / "old"
+    old.mkdir()
+    (old / "run.json").write_text("{}")
+    (old / "prompts.json").write_text("{}")  # what a run of results schema 1 wrote
+    with pytest.raises(ConfigError, match=r"written by an older textgen-bench .*use --fresh"):
+        run_config(small_config(corpus), old)
+    assert results_of(run_config(small_config(corpus), old, fresh=True))["schema"] == layout.SCHEMA_VERSION
+    cut = tmp_path / "cut"  # plan.json is written last: a start stopped before it left only these
+    (cut / "pieces" / "_human").mkdir(parents=True)
+    (cut / "run.json").write_text("{}")
+    assert only_cell(results_of(run_config(small_config(corpus), cut)))["status"] == "ok"
 
 
-def test_fresh_empties_a_linked_run_folder_and_keeps_the_link(tmp_path, environment):
-    run_dir = run_small(tmp_path, environment)
+def test_fresh_empties_a_linked_run_folder_and_keeps_the_link(tmp_path, corpus):
+    run_dir = run_small(tmp_path, corpus)
     link = tmp_path / "latest"
     link.symlink_to(run_dir, target_is_directory=True)
-    stamp = (run_dir / "run.json").stat().st_mtime_ns
-    run_benchmark(small_config(environment), run_dir=link, fresh=True, log=lambda m: None)
-    assert link.is_symlink() and (run_dir / "run.json").stat().st_mtime_ns != stamp
+    stamp = (run_dir / "plan.json").stat().st_mtime_ns
+    run_config(small_config(corpus), link, fresh=True)
+    assert link.is_symlink() and (run_dir / "plan.json").stat().st_mtime_ns != stamp
 
 
-def test_second_run_uses_the_model_cache(tmp_path, environment):
-    run_small(tmp_path, environment, name="first")
-    second = run_small(tmp_path, environment, name="second")
-    assert RunStore(second).load("markov", "fit")["cached"] is True
+def test_second_run_uses_the_model_cache(tmp_path, corpus):
+    run_small(tmp_path, corpus, name="first")
+    assert only_cell(results_of(run_small(tmp_path, corpus, name="second")))["cached"] is True
 
 
-def test_retrain_ignores_the_model_cache_and_redoes_every_stage(tmp_path, environment):
-    run_dir = run_small(tmp_path, environment)
+def test_retrain_ignores_the_model_cache_and_redoes_every_stage(tmp_path, corpus):
+    run_dir = run_small(tmp_path, corpus)
     store = RunStore(run_dir)
-    stamps = {s: store.piece_path("markov", s).stat().st_mtime_ns for s in ("fit", "likelihood", "sweep")}
-    run_benchmark(small_config(environment), run_dir=run_dir, retrain=True, log=lambda m: None)
-    assert store.load("markov", "fit")["cached"] is False
-    assert all(store.piece_path("markov", s).stat().st_mtime_ns != t for s, t in stamps.items())
+    cell = load_plan(run_dir).cells[0].id
+    stamps = {s: store.piece_path(cell, s).stat().st_mtime_ns for s in ("fit", "likelihood", "sweep")}
+    logged: list[str] = []
+    plan, corpora = plan_of(small_config(corpus))
+    from benchmarks.run.harness import run_benchmark
+
+    run_benchmark(plan, corpora, run_dir=run_dir, retrain=True, log=logged.append)
+    assert store.load(cell, "fit")["cached"] is False
+    assert all(store.piece_path(cell, s).stat().st_mtime_ns != t for s, t in stamps.items())
+    assert not any("damaged" in line for line in logged)
 
 
 @pytest.mark.parametrize(
     ("plugin", "message"),
     [
-        (
-            "broken-score",
-            r"'broken-score' broke the contract in score\(\): raised RuntimeError: the scorer fell over",
-        ),
+        ("broken-score", r"'broken-score' broke the contract in score\(\): raised RuntimeError: the scorer fell over"),
         ("nan-score", r"'nan-score' broke the contract in score\(\): returned nan at character 0"),
-        (
-            "short-generate",
-            r"'short-generate' broke the contract in generate\(\): returned \d+ continuations",
-        ),
+        ("short-generate", r"'short-generate' broke the contract in generate\(\): returned \d+ continuations"),
     ],
 )
-def test_a_broken_plugin_fails_alone(tmp_path, environment, plugin, message):
-    run_dir = run_small(tmp_path, environment, generators=[plugin, "markov"])
-    results = json.loads((run_dir / "results.json").read_text())
-    broken = results["generators"][plugin]
+def test_a_broken_plugin_fails_alone(tmp_path, corpus, plugin, message):
+    results = results_of(run_small(tmp_path, corpus, generators=[plugin, "markov"]))
+    broken = only_cell(results, plugin)
     assert broken["status"] == "failed"
     assert re.search(message, broken["error"]), broken["error"]
-    assert results["generators"]["markov"]["status"] == "ok"
-    report = (run_dir / "report.md").read_text()
+    assert only_cell(results)["status"] == "ok"
+    report = (tmp_path / "run" / "report.md").read_text()
     assert plugin in report and not re.search(r"(?i)\|\s*nan\s*\|", report)  # no NaN in any table cell
 
 
@@ -290,29 +285,48 @@ def strip_timing(value, key=""):
     return value
 
 
-def test_two_runs_with_the_same_seed_are_identical_apart_from_timing(tmp_path, environment, monkeypatch):
-    first = json.loads((run_small(tmp_path, environment, name="a") / "results.json").read_text())
+def test_two_runs_with_the_same_seed_are_identical_apart_from_timing(tmp_path, corpus, monkeypatch):
+    first = results_of(run_small(tmp_path, corpus, name="a"))
     monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "another-cache"))  # train again
-    second = json.loads((run_small(tmp_path, environment, name="b") / "results.json").read_text())
-    assert second["generators"]["markov"]["cached"] is False
+    second = results_of(run_config(small_config(corpus), tmp_path / "b", executor=LocalExecutor(2)))
+    assert only_cell(second)["cached"] is False
     assert strip_timing(first) == strip_timing(second)
 
 
-def test_a_changed_generator_default_names_a_new_run_folder(tmp_path, monkeypatch):
-    config = small_config(tmp_path / "corpus.txt")
-    before = default_run_dir(config)
-    assert default_run_dir(config) == before  # the same settings, the same folder (resumable)
+def test_run_files_are_readable_by_everyone_like_other_output(tmp_path, corpus):
+    old = os.umask(0o022)
+    try:
+        run_dir = run_small(tmp_path, corpus)
+    finally:
+        os.umask(old)
+    for name in ("results.json", "plan.json", "run.json", "report.md", "results.csv"):
+        assert stat.S_IMODE((run_dir / name).stat().st_mode) == 0o644, name
+
+
+def test_a_changed_generator_default_names_a_new_run_folder(tmp_path, corpus, monkeypatch):
+    config = small_config(corpus)
+    before = default_run_dir(plan_of(config)[0])
+    assert default_run_dir(plan_of(config)[0]) == before  # the same settings, the same folder (resumable)
 
     @dataclasses.dataclass
     class NewDefaults(MarkovGenerator.config_class):
         discount: float = 0.5  # the only change: a default, not an option in the run config
 
     monkeypatch.setattr(MarkovGenerator, "config_class", NewDefaults)
-    assert default_run_dir(config) != before
+    assert default_run_dir(plan_of(config)[0]) != before
 
 
-def test_a_new_measurement_revision_names_a_new_run_folder(tmp_path, monkeypatch):
-    config = small_config(tmp_path / "corpus.txt")
-    before = default_run_dir(config)
-    monkeypatch.setattr(harness, "MEASUREMENT_REVISION", harness.MEASUREMENT_REVISION + 1)
-    assert default_run_dir(config) != before
+def test_a_new_measurement_revision_names_a_new_run_folder(tmp_path, corpus, monkeypatch):
+    config = small_config(corpus)
+    before = default_run_dir(plan_of(config)[0])
+    from benchmarks.run import plan
+
+    monkeypatch.setattr(plan, "MEASUREMENT_REVISION", layout.MEASUREMENT_REVISION + 1)
+    assert default_run_dir(plan_of(config)[0]) != before
+
+
+def test_a_plan_round_trips_through_its_file(tmp_path, corpus):
+    plan, _ = plan_of(small_config(corpus, seeds=[0, 2]))
+    (tmp_path / "plan.json").write_text(json.dumps(plan.to_dict()))
+    assert load_plan(tmp_path) == plan
+    assert [c.seed for c in plan.cells] == [0, 2] and plan.corpora[0].sha256

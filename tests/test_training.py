@@ -13,8 +13,9 @@ import torch
 from generators import training
 from generators.base import Budget
 from generators.config import build_config
+from generators.devices import resolve_device
 from generators.errors import ConfigError, TrainingError
-from generators.training import OptimConfig, lr_at, resolve_device, seeded, train
+from generators.training import OptimConfig, lr_at, seeded, train
 
 CPU = torch.device("cpu")
 

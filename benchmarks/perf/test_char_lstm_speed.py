@@ -26,7 +26,7 @@ from torch import nn
 
 from generators.base import Budget, Corpus, Sampling
 from generators.char_lstm import CharLSTMConfig, CharLSTMGenerator
-from generators.training import resolve_device
+from generators.devices import resolve_device
 
 STEPS = 24  # training steps per measured round (long enough that first-step costs are small)
 ROUNDS = 5  # alternating bare / char-lstm rounds; the best of each is kept (a shared CPU is noisy)

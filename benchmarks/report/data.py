@@ -1,20 +1,25 @@
-"""Read access to one run's ``results.json`` (schema in :mod:`benchmarks.results`), tolerant of gaps.
+"""Read access to one run's ``results.json`` (schema in :mod:`benchmarks.run.results`), tolerant of gaps.
 
-A failed generator has only some sections and many values may be null; every accessor here
-returns None for what is missing instead of raising, so the report renders whatever is there.
+:class:`Run` is the whole run; :class:`CorpusRun` is one corpus of it, with one row per generator
+or variant and each value the mean over that row's training seeds. A failed cell has only some
+sections and many values may be null: every accessor returns None for what is missing instead of
+raising, so the report renders whatever is there. Results of schema 1 (one corpus, one seed, no
+cells) are read too, upgraded on load.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from benchmarks.report.formatting import finite, one_line
+from benchmarks.run.aggregate import aggregate_rows
+from benchmarks.run.layout import SCHEMA_VERSION, cell_id, corpus_key
 from generators.errors import TextgenBenchError
 
-SUPPORTED_SCHEMA = 1  # benchmarks.results.SCHEMA_VERSION (not imported: it pulls in the harness)
 HUMAN = "human"  # the generator name of the human rows in tables and results.csv
 
 
@@ -32,12 +37,54 @@ def load_run(path: Path) -> Run:
         raise TextgenBenchError(f"no results.json at {file}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise TextgenBenchError(f"{file} is not valid JSON: {error}") from None
-    if not isinstance(data, dict) or data.get("schema") != SUPPORTED_SCHEMA:
-        found = data.get("schema") if isinstance(data, dict) else None
-        raise TextgenBenchError(
-            f"{file} has results schema {found!r}; this report reads schema {SUPPORTED_SCHEMA}"
-        )
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if schema == 1:
+        data = upgrade_schema_1(data)
+    elif schema != SCHEMA_VERSION:
+        raise TextgenBenchError(f"{file} has results schema {schema!r}; this report reads schemas 1 and {SCHEMA_VERSION}")
     return Run(data)
+
+
+def upgrade_schema_1(data: dict[str, Any]) -> dict[str, Any]:
+    """Schema 1 (``generators`` by name, one corpus, one seed) as schema 2."""
+    corpus = data.get("corpus") or {}
+    name = corpus.get("name") or "corpus"
+    seed = (data.get("config") or {}).get("run", {}).get("seed", 0)
+    cells = []
+    for row, entry in (data.get("generators") or {}).items():
+        demo = entry.get("demo_samples") or {}
+        cells.append(
+            {
+                **entry,
+                "id": cell_id(row, name, seed),
+                "row": row,
+                "generator": row,
+                "corpus": name,
+                "seed": seed,
+                "demo_samples": [{"temperature": float(t), "texts": texts} for t, texts in demo.items()],
+            }
+        )
+    judge = {"row": data.get("judge"), "cell": None, "error": data.get("judge_error")}
+    rows = list(data.get("generators") or {})
+    upgraded = {key: value for key, value in data.items() if key not in ("generators", "corpus", "prompts", "human")}
+    return {
+        **upgraded,
+        "schema": SCHEMA_VERSION,
+        "rows": rows,
+        "seeds": [seed],
+        "corpora": [
+            {
+                "name": name,
+                "key": corpus_key(name),
+                "summary": corpus,
+                "prompts": data.get("prompts") or {},
+                "human": data.get("human") or {},
+                "judge": judge,
+                "rows": aggregate_rows(cells, rows),
+            }
+        ],
+        "cells": cells,
+    }
 
 
 def nearest(values: list[float], target: float) -> float | None:
@@ -45,78 +92,166 @@ def nearest(values: list[float], target: float) -> float | None:
     return min(values, key=lambda v: (abs(v - target), v)) if values else None
 
 
+def dig(node: Any, *keys: str) -> dict[str, Any]:
+    """A nested dict, {} where any level is missing or not a dict."""
+    for key in keys:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
 @dataclass(frozen=True)
 class Run:
     data: dict[str, Any]
 
     def section(self, *keys: str) -> dict[str, Any]:
-        """A nested dict of the results, {} where any level is missing or null."""
-        node: Any = self.data
-        for key in keys:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node if isinstance(node, dict) else {}
+        return dig(self.data, *keys)
 
     @property
     def config(self) -> dict[str, Any]:
         return self.section("config")
 
     @property
+    def rows(self) -> list[str]:
+        return [str(r) for r in self.data.get("rows") or []]
+
+    @property
+    def seeds(self) -> list[int]:
+        return [int(s) for s in self.data.get("seeds") or [0]]
+
+    @property
+    def corpus_names(self) -> list[str]:
+        return [str(c.get("name")) for c in self.data.get("corpora") or [] if isinstance(c, dict)]
+
+    @cached_property
+    def views(self) -> list[CorpusRun]:
+        return [CorpusRun(self, corpus) for corpus in self.data.get("corpora") or [] if isinstance(corpus, dict)]
+
+    def view(self, corpus: str) -> CorpusRun | None:
+        return next((v for v in self.views if v.name == corpus), None)
+
+    def cells_of(self, corpus: str) -> list[dict[str, Any]]:
+        return [c for c in self.data.get("cells") or [] if isinstance(c, dict) and c.get("corpus") == corpus]
+
+
+@dataclass(frozen=True)
+class CorpusRun:
+    """One corpus of a run: rows (generators and variants) with their cells, one per seed."""
+
+    run: Run
+    corpus: dict[str, Any]  # the corpora entry of results.json
+
+    @property
+    def name(self) -> str:
+        return str(self.corpus.get("name"))
+
+    @property
+    def key(self) -> str:
+        return str(self.corpus.get("key") or corpus_key(self.name))
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.run.data
+
+    def section(self, *keys: str) -> dict[str, Any]:
+        """A nested dict of the run's results (config, environment, …)."""
+        return self.run.section(*keys)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self.run.config
+
+    @cached_property
+    def by_row(self) -> dict[str, list[dict[str, Any]]]:
+        rows: dict[str, list[dict[str, Any]]] = {row: [] for row in self.run.rows}
+        for cell in self.run.cells_of(self.name):
+            rows.setdefault(str(cell.get("row")), []).append(cell)
+        return {row: sorted(cells, key=lambda c: c.get("seed", 0)) for row, cells in rows.items() if cells}
+
+    @property
     def names(self) -> list[str]:
-        """Generator names in run order."""
-        return list(self.section("generators"))
+        """Rows in table order."""
+        return list(self.by_row)
+
+    def seed_cells(self, name: str) -> list[dict[str, Any]]:
+        return self.by_row.get(name, [])
 
     def entry(self, name: str) -> dict[str, Any]:
-        return self.section("generators", name)
+        """The row's first cell (its lowest seed): describe, family, tokenizer are the same for all."""
+        cells = self.seed_cells(name)
+        return cells[0] if cells else {}
+
+    def summary(self, name: str, section: str, key: str) -> dict[str, Any]:
+        """The row's {mean, sd, n, values} over its seeds of one number of a cell section."""
+        return dig(self.corpus, "rows", name, section, key)
 
     def value(self, name: str, section: str, key: str) -> float | None:
-        """A finite number from one section of a generator's entry, else None."""
-        return finite(self.section("generators", name, section).get(key))
+        """The mean over the row's seeds of one number of a cell section, else None."""
+        return finite(self.summary(name, section, key).get("mean"))
+
+    def spread(self, name: str, section: str, key: str) -> float | None:
+        """The sample standard deviation over the row's seeds (None with one seed)."""
+        return finite(self.summary(name, section, key).get("sd"))
+
+    def row_section(self, name: str, section: str) -> dict[str, Any]:
+        """One section of the row's summary, e.g. likelihood (each value a summary)."""
+        return dig(self.corpus, "rows", name, section)
 
     @property
     def temperatures(self) -> list[float]:
         """The sweep's temperatures in config order, then any a cell holds that the config does not."""
         found = list(self.section("config", "sweep").get("temperatures") or [])
         for name in self.names:
-            found += [cell.get("temperature") for cell in self.cells(name)]
+            for cell in self.seed_cells(name):
+                found += [t.get("temperature") for t in sweep_cells(cell)]
         return list(dict.fromkeys(t for t in map(finite, found) if t is not None))
 
-    def cells(self, name: str) -> list[dict[str, Any]]:
-        sweep = self.entry(name).get("sweep")
-        return [cell for cell in sweep if isinstance(cell, dict)] if isinstance(sweep, list) else []
+    def has_sweep(self, name: str) -> bool:
+        return any(sweep_cells(cell) for cell in self.seed_cells(name))
 
-    def cell(self, name: str, temperature: float) -> dict[str, Any]:
-        for cell in self.cells(name):
-            if finite(cell.get("temperature")) == temperature:
-                return cell
-        return {}
+    def has_cell(self, name: str, temperature: float) -> bool:
+        return any(temperature_cell(cell, temperature) for cell in self.seed_cells(name))
+
+    def sweep_summary(self, name: str, temperature: float | None, key: str) -> dict[str, Any]:
+        if temperature is None:
+            return {}
+        sweep = dig(self.corpus, "rows", name).get("sweep") or []
+        at = next((t for t in sweep if isinstance(t, dict) and finite(t.get("temperature")) == temperature), {})
+        return dig(at, key)
 
     def sweep_value(self, name: str, temperature: float | None, key: str) -> float | None:
-        return None if temperature is None else finite(self.cell(name, temperature).get(key))
+        """The mean over the row's seeds of one sweep metric at one temperature."""
+        return finite(self.sweep_summary(name, temperature, key).get("mean"))
 
     @property
     def human(self) -> dict[str, Any]:
         """The human cell's metrics plus its judged quality_bpc."""
-        cells = self.section("human").get("cells") or [{}]
-        return {**cells[0], "quality_bpc": self.section("human").get("quality_bpc")}
+        human = dig(self.corpus, "human")
+        cells = human.get("cells") or [{}]
+        return {**cells[0], "quality_bpc": human.get("quality_bpc")}
 
     def human_value(self, key: str) -> float | None:
         return finite(self.human.get(key))
 
+    @property
+    def judge(self) -> str | None:
+        return dig(self.corpus, "judge").get("row")
+
+    @property
+    def judge_error(self) -> str | None:
+        return dig(self.corpus, "judge").get("error")
+
     def demo_samples(self, name: str, temperature: float) -> list[str] | None:
-        """The continuations of the demo prompts at one temperature (keys are str(temperature))."""
-        for key, texts in (self.entry(name).get("demo_samples") or {}).items():
-            try:
-                if float(key) == temperature and isinstance(texts, list):
-                    return texts
-            except ValueError:
-                continue
+        """The continuations of the demo prompts at one temperature, from the row's lowest seed."""
+        for entry in self.entry(name).get("demo_samples") or []:
+            if isinstance(entry, dict) and finite(entry.get("temperature")) == temperature:
+                texts = entry.get("texts")
+                return texts if isinstance(texts, list) else None
         return None
 
     def sample_counts(self) -> tuple[int | None, int | None]:
-        """(samples, pooled_samples) of the first generator cell recording them: the texts a cell's
-        per-continuation metrics and its pooled metrics used; None where no cell records one."""
+        """(samples, pooled_samples) of the first cell recording them; None where none does."""
         for name in self.names:
-            for cell in self.cells(name):
+            for cell in sweep_cells(self.entry(name)):
                 if isinstance(cell.get("samples"), int):
                     pooled = cell.get("pooled_samples")
                     return cell["samples"], pooled if isinstance(pooled, int) else None
@@ -124,25 +259,24 @@ class Run:
 
     @property
     def demo_prompts(self) -> list[str]:
-        return list(self.section("prompts").get("demo") or [])
+        return list(dig(self.corpus, "prompts").get("demo") or [])
 
     @property
     def test_prompt_count(self) -> int:
-        return len(self.section("prompts").get("test") or [])
+        return len(dig(self.corpus, "prompts").get("test") or [])
 
     @property
     def batch(self) -> int | None:
         """The throughput stage's large batch size."""
         for name in self.names:
-            batch = self.section("generators", name, "throughput").get("batch")
+            batch = dig(self.entry(name), "throughput").get("batch")
             if isinstance(batch, int):
                 return batch
         batch = self.section("config", "throughput").get("batch")
         return batch if isinstance(batch, int) else None
 
     def generate_batch_speed(self, name: str) -> float | None:
-        throughput = self.section("generators", name, "throughput")
-        return finite(throughput.get(f"generate_chars_per_s_batch{throughput.get('batch', self.batch)}"))
+        return self.value(name, "throughput", f"generate_chars_per_s_batch{self.batch}")
 
     @property
     def greedy_temperature(self) -> float | None:
@@ -154,12 +288,26 @@ class Run:
         """T=1 (pure sampling) when swept, else the nearest temperature."""
         return nearest(self.temperatures, 1.0)
 
+    def status(self, name: str) -> str:
+        """ok when every seed finished; else failed or incomplete."""
+        return str(dig(self.corpus, "rows", name).get("status") or "missing")
+
     def status_line(self, name: str) -> str | None:
-        """None for a finished generator, else "failed in STAGE: error" on one line."""
-        entry = self.entry(name)
-        status = entry.get("status") or "missing"
-        if status == "ok":
-            return None
-        stage = entry.get("failed_stage")
-        where = f" in {stage}" if stage else ""
-        return f"{status}{where}: {one_line(entry.get('error'))}"
+        """None for a finished row, else "failed in STAGE: error" (naming the seed with several)."""
+        problems = []
+        for cell in self.seed_cells(name):
+            if cell.get("status") == "ok":
+                continue
+            seed = f"seed {cell.get('seed')} " if len(self.run.seeds) > 1 else ""
+            stage = f" in {cell['failed_stage']}" if cell.get("failed_stage") else ""
+            problems.append(f"{seed}{cell.get('status') or 'missing'}{stage}: {one_line(cell.get('error'))}")
+        return "; ".join(problems) or None
+
+
+def sweep_cells(cell: dict[str, Any]) -> list[dict[str, Any]]:
+    sweep = cell.get("sweep")
+    return [t for t in sweep if isinstance(t, dict)] if isinstance(sweep, list) else []
+
+
+def temperature_cell(cell: dict[str, Any], temperature: float) -> dict[str, Any]:
+    return next((t for t in sweep_cells(cell) if finite(t.get("temperature")) == temperature), {})

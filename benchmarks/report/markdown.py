@@ -6,7 +6,7 @@ import json
 
 from benchmarks.report import formatting as fmt
 from benchmarks.report import tables
-from benchmarks.report.data import Run
+from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
 
 FOOTNOTE = (
@@ -21,18 +21,18 @@ JUDGE_FOOTNOTE = (
 )
 
 
-def sweep_settings(run: Run) -> dict:
+def sweep_settings(run: CorpusRun) -> dict:
     return run.section("config", "sweep")
 
 
 def title(run: Run) -> list[str]:
-    corpus = run.section("corpus").get("name") or "unknown corpus"
+    corpora = ", ".join(run.corpus_names) or "unknown corpus"
     profile = run.section("config", "run").get("name") or "run"
     date = str(run.data.get("created") or "")[:10] or "undated"
-    return [f"# textgen-bench: {corpus} · profile {profile} · {date}", ""]
+    return [f"# textgen-bench: {corpora} · profile {profile} · {date}", ""]
 
 
-def how_to_read(run: Run) -> list[str]:
+def how_to_read(run: CorpusRun) -> list[str]:
     sweep = sweep_settings(run)
     temperatures = ", ".join(f"{t:g}" for t in run.temperatures) or fmt.DASH
     text = (
@@ -58,7 +58,7 @@ def continuations(count: int | None) -> str:
     return f"{count} continuation{'' if count == 1 else 's'}"
 
 
-def sample_counts_text(run: Run) -> str:
+def sample_counts_text(run: CorpusRun) -> str:
     """Which texts the per-continuation and the pooled metrics of a sweep cell used."""
     samples, pooled = run.sample_counts()
     every = f"all {fmt.count(samples)}" if samples is not None else "all"
@@ -78,20 +78,20 @@ def sample_counts_text(run: Run) -> str:
     )
 
 
-def summary(run: Run, earlier: Run | None) -> list[str]:
-    lines = ["## Summary", "", fmt.markdown_table(tables.summary_table(run, earlier)), ""]
+def summary(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:
+    lines = [f"{depth} Summary", "", fmt.markdown_table(tables.summary_table(run, earlier)), ""]
     if earlier is not None:
-        lines += comparison(earlier, run)
+        lines += comparison(earlier, run, depth)
     return lines
 
 
-def comparison(earlier: Run, run: Run) -> list[str]:
+def comparison(earlier: CorpusRun, run: CorpusRun, depth: str = "##") -> list[str]:
     when = str(earlier.data.get("created") or "an unknown date")
     commit = earlier.section("environment").get("commit") or "unknown commit"
     frame = tables.comparison_table(run, earlier)
     body = fmt.markdown_table(frame) if len(frame) else "No generator is in both runs."
     return [
-        "### Changes since the earlier run",
+        f"{depth}# Changes since the earlier run",
         "",
         f"Earlier run: {when}, commit `{commit}`. Δ = this run − earlier run; Δ% is relative to the earlier value.",
         "",
@@ -101,15 +101,15 @@ def comparison(earlier: Run, run: Run) -> list[str]:
     ]
 
 
-def not_like_for_like(earlier: Run, run: Run) -> list[str]:
+def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
     """A warning naming what differs between two runs besides the generators: corpus or settings."""
     differences = []
-    corpus, before = run.section("corpus"), earlier.section("corpus")
+    corpus, before = run.corpus.get("summary") or {}, earlier.corpus.get("summary") or {}
     if corpus.get("sha256") != before.get("sha256"):
         differences.append(f"the corpus ({before.get('name', '?')} then {corpus.get('name', '?')})")
-    then_seed, now_seed = (r.section("config", "run").get("seed") for r in (earlier, run))
-    if now_seed != then_seed:
-        differences.append(f"the seed ({then_seed} then {now_seed})")
+    then_seeds, now_seeds = earlier.run.seeds, run.run.seeds
+    if now_seeds != then_seeds:
+        differences.append(f"the seeds ({', '.join(map(str, then_seeds))} then {', '.join(map(str, now_seeds))})")
     for part in ("likelihood", "sweep", "throughput"):
         now, then = run.section("config", part), earlier.section("config", part)
         shared = now.keys() & then.keys()  # an older run may lack newer keys
@@ -121,16 +121,9 @@ def not_like_for_like(earlier: Run, run: Run) -> list[str]:
     return [f"**Not like for like:** the runs differ in {'; '.join(differences)}, so Δ mixes those in.", ""]
 
 
-def likelihood(run: Run, earlier: Run | None) -> list[str]:
+def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:
     settings = run.section("config", "likelihood")
-    ci = next(
-        (
-            run.section("generators", n, "likelihood", "ci")
-            for n in run.names
-            if run.entry(n).get("likelihood")
-        ),
-        {},
-    )
+    ci = next((run.entry(n)["likelihood"].get("ci") or {} for n in run.names if run.entry(n).get("likelihood")), {})
     scored = settings.get("max_test_chars") or 0
     scope = f"the first {fmt.count(scored)} characters" if scored else "the whole test split"
     chunks = f"{fmt.count(ci['chunks'])} chunks" if ci.get("chunks") else "chunks"
@@ -138,20 +131,18 @@ def likelihood(run: Run, earlier: Run | None) -> list[str]:
         f"Scored on {scope}. 95% CI: bootstrap over {chunks} of "
         f"{fmt.count(ci.get('chunk_chars', settings.get('ci_chunk_chars')))} characters, "
         f"{fmt.count(ci.get('resamples', settings.get('bootstrap_resamples')))} resamples, "
-        f"seed {run.section('config', 'run').get('seed', '?')}."
+        f"seeded with each cell's training seed."
     )
     table = fmt.markdown_table(tables.likelihood_table(run, earlier))
-    return ["## Likelihood", "", table, "", FOOTNOTE, "", note, ""]
+    return [f"{depth} Likelihood", "", table, "", FOOTNOTE, "", note, ""]
 
 
-def sweep(run: Run) -> list[str]:
+def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
     settings = sweep_settings(run)
-    judge = run.data.get("judge")
-    judged = (
-        f"judged by **{judge}**" if judge else f"not judged ({fmt.one_line(run.data.get('judge_error'))})"
-    )
+    judge = run.judge
+    judged = f"judged by **{judge}**" if judge else f"not judged ({fmt.one_line(run.judge_error)})"
     lines = [
-        "## Repetition and diversity across temperatures",
+        f"{depth} Repetition and diversity across temperatures",
         "",
         f"top-k {settings.get('top_k', 0) or 'off'}, top-p {settings.get('top_p', 1.0):g}; "
         f"sample quality {judged}: the judge's bits per character of the continuations given their prompts. "
@@ -159,19 +150,19 @@ def sweep(run: Run) -> list[str]:
         "",
     ]
     notes = {tables.QUALITY_GROUP: [JUDGE_FOOTNOTE, ""] if judge else []}
-    missing = [n for n in run.names if not run.cells(n)]
+    missing = [n for n in run.names if not run.has_sweep(n)]
     if missing:
         lines += [f"No sweep for: {', '.join(tables.label(run, n) for n in missing)}.", ""]
     for group, metrics in tables.SWEEP_GROUPS.items():
-        lines += [f"### {group}", "", fmt.markdown_table(tables.sweep_table(run, metrics)), ""]
+        lines += [f"{depth}# {group}", "", fmt.markdown_table(tables.sweep_table(run, metrics)), ""]
         lines += notes.get(group, [])
     return lines
 
 
-def samples(run: Run) -> list[str]:
+def samples(run: CorpusRun, depth: str = "##") -> list[str]:
     sweep = sweep_settings(run)
     lines = [
-        "## Samples",
+        f"{depth} Samples",
         "",
         f"Continuations of the demo prompts, at most {sweep.get('max_chars', '?')} characters each; "
         "each block holds exactly the generated text (the prompt is in the heading).",
@@ -181,14 +172,14 @@ def samples(run: Run) -> list[str]:
     if not prompts:
         return [*lines, "No demo prompts in this run.", ""]
     for index, prompt in enumerate(prompts):
-        lines += [f"### Prompt {index + 1}: {fmt.code_span(prompt)}", ""]
+        lines += [f"{depth}# Prompt {index + 1}: {fmt.code_span(prompt)}", ""]
         for temperature in run.temperatures:
-            lines += [f"#### {fmt.temperature(temperature)}", ""]
+            lines += [f"{depth}## {fmt.temperature(temperature)}", ""]
             lines += temperature_samples(run, index, temperature)
     return lines
 
 
-def temperature_samples(run: Run, index: int, temperature: float) -> list[str]:
+def temperature_samples(run: CorpusRun, index: int, temperature: float) -> list[str]:
     lines = []
     for name in run.names:
         texts = run.demo_samples(name, temperature)
@@ -200,14 +191,14 @@ def temperature_samples(run: Run, index: int, temperature: float) -> list[str]:
     return lines or ["*(no samples)*", ""]
 
 
-def plots(drawn: dict[str, tuple[str, bool]]) -> list[str]:
-    lines = ["## Plots", ""]
+def plots(drawn: dict[str, tuple[str, bool]], folder: str, depth: str = "##") -> list[str]:
+    lines = [f"{depth} Plots", ""]
     for file, (caption, ok) in drawn.items():
-        lines += [f"![{caption}](plots/{file})" if ok else f"*{caption}: no data to plot.*", ""]
+        lines += [f"![{caption}]({folder}/{file})" if ok else f"*{caption}: no data to plot.*", ""]
     return lines
 
 
-def throughput(run: Run) -> list[str]:
+def throughput(run: CorpusRun, depth: str = "##") -> list[str]:
     settings = run.section("config", "throughput")
     kinds = set(tables.memory_kinds(run).values())
     memory = f" Peak memory: {kinds.pop()}." if len(kinds) == 1 else ""
@@ -219,7 +210,7 @@ def throughput(run: Run) -> list[str]:
         f"training seconds (validation passes excluded).{memory}"
     )
     return [
-        f"## Throughput on {device_name(run)}",
+        f"{depth} Throughput on {device_name(run)}",
         "",
         fmt.markdown_table(tables.throughput_table(run)),
         "",
@@ -229,42 +220,73 @@ def throughput(run: Run) -> list[str]:
 
 
 def environment(run: Run) -> list[str]:
-    env, corpus = run.section("environment"), run.section("corpus")
-    sizes = corpus.get("chars") or {}
+    env = run.section("environment")
     libraries = ", ".join(f"{k} {v}" for k, v in (env.get("libraries") or {}).items()) or fmt.DASH
     device = ", ".join(f"{k} {v}" for k, v in (env.get("device") or {}).items()) or fmt.DASH
-    sweep = sweep_settings(run)
+    sweep = run.section("config", "sweep")
     items = [
         ("commit", f"`{env.get('commit') or 'unknown'}`"),
         ("created", run.data.get("created")),
         ("libraries", libraries),
         ("platform", env.get("platform")),
         ("device", device),
-        ("corpus", f"{corpus.get('name')}, sha256 `{corpus.get('sha256')}`"),
-        ("split rule", corpus.get("split_rule") or fmt.DASH),
-        ("split sizes (chars)", ", ".join(f"{k} {fmt.count(v)}" for k, v in sizes.items()) or fmt.DASH),
-        ("test prompts", f"{run.test_prompt_count} (plus {len(run.demo_prompts)} demo prompts)"),
         ("samples per prompt", sweep.get("samples_per_prompt")),
         ("continuation length (chars)", sweep.get("max_chars")),
-        ("seed", run.section("config", "run").get("seed")),
+        ("training seeds", ", ".join(map(str, run.seeds))),
         ("config file", f"`{run.data.get('config_file') or fmt.DASH}`"),
     ]
+    for view in run.views:
+        summary = view.corpus.get("summary") or {}
+        sizes = summary.get("chars") or {}
+        items += [
+            (f"corpus {view.name}", f"sha256 `{summary.get('sha256')}`"),
+            ("split rule", summary.get("split_rule") or fmt.DASH),
+            ("split sizes (chars)", ", ".join(f"{k} {fmt.count(v)}" for k, v in sizes.items()) or fmt.DASH),
+            ("test prompts", f"{view.test_prompt_count} (plus {len(view.demo_prompts)} demo prompts)"),
+        ]
     lines = ["## Environment", ""]
     lines += [f"- **{key}**: {value if value not in (None, '') else fmt.DASH}" for key, value in items]
     config = json.dumps(run.config, indent=2, ensure_ascii=False)
     return [*lines, "", "The full configuration:", "", fmt.code_block(config, "json"), ""]
 
 
-def report_markdown(run: Run, drawn: dict[str, tuple[str, bool]], earlier: Run | None = None) -> str:
-    sections = [
-        title(run),
-        how_to_read(run),
-        summary(run, earlier),
-        likelihood(run, earlier),
-        sweep(run),
-        samples(run),
-        plots(drawn),
-        throughput(run),
-        environment(run),
+def corpus_sections(
+    view: CorpusRun, drawn: dict[str, tuple[str, bool]], folder: str, earlier: CorpusRun | None, depth: str
+) -> list[list[str]]:
+    return [
+        summary(view, earlier, depth),
+        likelihood(view, earlier, depth),
+        sweep(view, depth),
+        samples(view, depth),
+        plots(drawn, folder, depth),
+        throughput(view, depth),
     ]
+
+
+def across_corpora(run: Run) -> list[str]:
+    table = fmt.markdown_table(tables.cross_corpus_table(run))
+    return ["## Across corpora", "", "Test bits per character of every generator on every corpus.", "", table, ""]
+
+
+def report_markdown(
+    run: Run, drawn: dict[str, dict[str, tuple[str, bool]]], folders: dict[str, str], earlier: Run | None = None
+) -> str:
+    """The report: one set of sections for a one-corpus run; with several corpora, a summary table
+    across them and a section per corpus. ``drawn`` and ``folders`` are keyed by corpus name."""
+    several = len(run.views) > 1
+    sections = [title(run), how_to_read(run.views[0]) if run.views else []]
+    if several:
+        sections.append(across_corpora(run))
+    for view in run.views:
+        before = paired_view(earlier, view) if earlier is not None else None
+        if several:
+            sections.append([f"## {view.name}", ""])
+        sections += corpus_sections(view, drawn[view.name], folders[view.name], before, "###" if several else "##")
+    sections.append(environment(run))
     return "\n".join(line for section in sections for line in section).rstrip("\n") + "\n"
+
+
+def paired_view(earlier: Run, view: CorpusRun) -> CorpusRun | None:
+    """The earlier run's section for the same corpus; its only one when it had one corpus."""
+    same = earlier.view(view.name)
+    return same if same is not None else (earlier.views[0] if len(earlier.views) == 1 else None)

@@ -1,4 +1,4 @@
-"""The report's PNG plots, drawn from a :class:`Run` only.
+"""The report's PNG plots, drawn from a :class:`CorpusRun` only.
 
 Figures are made with ``matplotlib.figure.Figure`` and saved through the Agg canvas, never through
 pyplot: nothing global changes (a notebook's backend stays as it was) and no figure outlives its
@@ -14,7 +14,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from benchmarks.report.data import Run
+from benchmarks.report.data import CorpusRun
 from benchmarks.report.formatting import finite, temperature
 
 DPI = 110
@@ -23,9 +23,10 @@ LABEL_BOX = {"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "no
 LABEL_OFFSETS = ((5, 4), (5, -11), (-30, 4), (-30, -11))  # points; T labels of generator i, i+1, …
 
 
-def color(run: Run, name: str):
-    """One colour per generator, the same in every plot."""
-    return colormaps["tab10"](run.names.index(name) % 10)
+def color(run: CorpusRun, name: str):
+    """One colour per row, the same in every plot and for every corpus."""
+    rows = run.run.rows or run.names
+    return colormaps["tab10"]((rows.index(name) if name in rows else len(rows)) % 10)
 
 
 def new_figure(width: float = 7.0, height: float = 4.0, columns: int = 1):
@@ -43,46 +44,56 @@ def save(figure: Figure, path: Path) -> bool:
     return True
 
 
-def plot_bpc(run: Run, path: Path) -> bool:
-    """Test bpc per generator with its 95% bootstrap interval."""
+def bpc_points(run: CorpusRun) -> list[tuple[str, float, float, float, list[float]]]:
+    """(row, bpc, low, high, each seed's bpc): the error bar is ± sd over seeds with several seeds,
+    the bootstrap interval with one."""
     points = []
     for name in run.names:
         value = run.value(name, "likelihood", "bpc")
-        low, high = (run.section("generators", name, "likelihood").get("bpc_ci95") or [None, None])[:2]
-        if value is not None:
+        if value is None:
+            continue
+        sd = run.spread(name, "likelihood", "bpc")
+        if sd is not None:
+            low, high = value - sd, value + sd
+        else:
+            low, high = (run.row_section(name, "likelihood").get("bpc_ci95") or [None, None])[:2]
             low, high = finite(low), finite(high)
-            points.append((name, value, value if low is None else low, value if high is None else high))
+        seeds = [v for v in run.summary(name, "likelihood", "bpc").get("values") or [] if finite(v) is not None]
+        points.append((name, value, value if low is None else low, value if high is None else high, seeds))
+    return points
+
+
+def plot_bpc(run: CorpusRun, path: Path) -> bool:
+    """Test bpc per row with its interval (bootstrap with one seed, ± sd with several, and each seed)."""
+    points = bpc_points(run)
     if not points:
         return False
     figure, (ax,) = new_figure(7.0, 0.9 + 0.55 * len(points))
-    for row, (name, value, low, high) in enumerate(points):
+    for row, (name, value, low, high, seeds) in enumerate(points):
         # a percentile bootstrap interval may miss its point estimate by a rounding error
         below, above = max(value - low, 0.0), max(high - value, 0.0)
         ax.errorbar([value], [row], xerr=[[below], [above]], fmt="o", capsize=5, color=color(run, name))
-        ax.annotate(
-            f"{value:.3f}",
-            (value + above, row),
-            xytext=(6, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-        )
+        if len(seeds) > 1:
+            ax.plot(seeds, [row] * len(seeds), "|", color=color(run, name), markersize=12, alpha=0.7)
+        ax.annotate(f"{value:.3f}", (value + above, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(range(len(points)), [p[0] for p in points])
     ax.set_ylim(-0.6, len(points) - 0.4)
     ax.invert_yaxis()
     ax.margins(x=0.15)
     ax.set_xlabel("bits per character on the test split (lower is better)")
-    ax.set_title("Likelihood, with 95% bootstrap confidence intervals", fontsize=10)
+    several = len(run.run.seeds) > 1
+    what = "mean ± sd over seeds, each seed marked" if several else "with 95% bootstrap confidence intervals"
+    ax.set_title(f"Likelihood on {run.name}, {what}", fontsize=10)
     return save(figure, path)
 
 
-def sweep_series(run: Run, name: str, key: str) -> tuple[list[float], list[float]]:
+def sweep_series(run: CorpusRun, name: str, key: str) -> tuple[list[float], list[float]]:
     pairs = [(t, run.sweep_value(name, t, key)) for t in run.temperatures]
     kept = [(t, v) for t, v in pairs if v is not None]
     return [t for t, _ in kept], [v for _, v in kept]
 
 
-def draw_vs_temperature(ax, run: Run, key: str, title: str) -> bool:
+def draw_vs_temperature(ax, run: CorpusRun, key: str, title: str) -> bool:
     drawn = False
     for name in run.names:
         xs, ys = sweep_series(run, name, key)
@@ -97,7 +108,7 @@ def draw_vs_temperature(ax, run: Run, key: str, title: str) -> bool:
     return drawn
 
 
-def plot_vs_temperature(run: Run, path: Path, metrics: list[tuple[str, str]], title: str) -> bool:
+def plot_vs_temperature(run: CorpusRun, path: Path, metrics: list[tuple[str, str]], title: str) -> bool:
     """Side-by-side panels of metrics against temperature; the human value as a dashed line."""
     figure, axes = new_figure(9.0, 4.0, columns=len(metrics))
     drawn = [draw_vs_temperature(ax, run, key, label) for ax, (key, label) in zip(axes, metrics, strict=True)]
@@ -123,7 +134,7 @@ def legend_below(figure: Figure, axes) -> None:
     )
 
 
-def plot_quality_diversity(run: Run, path: Path) -> bool:
+def plot_quality_diversity(run: CorpusRun, path: Path) -> bool:
     """Judge bpc of samples against Self-BLEU-4, one curve per generator across temperatures."""
     figure, (ax,) = new_figure(7.0, 5.0)
     drawn = False
@@ -165,25 +176,25 @@ def plot_quality_diversity(run: Run, path: Path) -> bool:
     ax.set_xlabel("Self-BLEU-4 (higher = less diverse)")
     ax.set_ylabel("judge bpc of the samples (lower = more likely)")
     ax.set_title(
-        f"Quality against diversity across temperatures (judge: {run.data.get('judge')})", fontsize=10
+        f"Quality against diversity across temperatures (judge: {run.judge})", fontsize=10
     )
     ax.legend(fontsize=8)
     return save(figure, path)
 
 
-def plot_learning_curves(run: Run, path: Path) -> bool:
-    """Validation bpc against training seconds, from each generator's fit curve."""
+def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
+    """Validation bpc against training seconds, from each cell's fit curve (one line per seed)."""
     figure, (ax,) = new_figure()
     drawn = False
     for name in run.names:
-        curve = run.section("generators", name, "fit").get("curve") or []
-        points = [
-            (finite(p.get("seconds")), finite(p.get("valid_bpc"))) for p in curve if isinstance(p, dict)
-        ]
-        points = [(s, b) for s, b in points if s is not None and b is not None]
-        if points:
-            ax.plot(*zip(*points, strict=True), "o-", color=color(run, name), label=name, markersize=3)
-            drawn = True
+        for index, cell in enumerate(run.seed_cells(name)):
+            curve = (cell.get("fit") or {}).get("curve") or []
+            points = [(finite(p.get("seconds")), finite(p.get("valid_bpc"))) for p in curve if isinstance(p, dict)]
+            points = [(s, b) for s, b in points if s is not None and b is not None]
+            if points:
+                label = name if index == 0 else None
+                ax.plot(*zip(*points, strict=True), "o-", color=color(run, name), label=label, markersize=3)
+                drawn = True
     if not drawn:
         return False
     ax.set_xlabel("training time (s)")
@@ -193,7 +204,7 @@ def plot_learning_curves(run: Run, path: Path) -> bool:
     return save(figure, path)
 
 
-def throughput_bars(run: Run) -> list[tuple[str, Callable[[str], float | None]]]:
+def throughput_bars(run: CorpusRun) -> list[tuple[str, Callable[[str], float | None]]]:
     """(legend label, chars/s of one generator) for each bar of a group."""
 
     def speed(key: str) -> Callable[[str], float | None]:
@@ -207,9 +218,9 @@ def throughput_bars(run: Run) -> list[tuple[str, Callable[[str], float | None]]]
     ]
 
 
-def plot_throughput(run: Run, path: Path) -> bool:
+def plot_throughput(run: CorpusRun, path: Path) -> bool:
     """Characters per second of each activity, grouped by generator, on a log scale."""
-    names = [n for n in run.names if run.section("generators", n, "throughput")]
+    names = [n for n in run.names if run.row_section(n, "throughput")]
     if not names:
         return False
     bars = throughput_bars(run)
@@ -228,22 +239,22 @@ def plot_throughput(run: Run, path: Path) -> bool:
     return save(figure, path)
 
 
-def device_name(run: Run) -> str:
+def device_name(run: CorpusRun) -> str:
     device = run.section("environment", "device")
     return f"{device.get('name') or 'unknown device'} ({device.get('type') or run.data.get('device') or '?'})"
 
 
-def plot_repetition(run: Run, path: Path) -> bool:
+def plot_repetition(run: CorpusRun, path: Path) -> bool:
     metrics = [("seq_rep_4", "seq-rep-4"), ("loop_rate", "loop rate")]
     return plot_vs_temperature(run, path, metrics, "Repetition against temperature")
 
 
-def plot_diversity(run: Run, path: Path) -> bool:
+def plot_diversity(run: CorpusRun, path: Path) -> bool:
     metrics = [("distinct_2", "distinct-2"), ("self_bleu_4", "Self-BLEU-4")]
     return plot_vs_temperature(run, path, metrics, "Diversity against temperature")
 
 
-PLOTS: dict[str, tuple[str, Callable[[Run, Path], bool]]] = {  # file name: (caption, drawing function)
+PLOTS: dict[str, tuple[str, Callable[[CorpusRun, Path], bool]]] = {  # file name: (caption, drawing function)
     "bpc.png": ("Test bits per character with 95% confidence intervals", plot_bpc),
     "repetition.png": ("seq-rep-4 and loop rate against temperature", plot_repetition),
     "diversity.png": ("distinct-2 and Self-BLEU-4 against temperature", plot_diversity),
@@ -256,7 +267,7 @@ PLOTS: dict[str, tuple[str, Callable[[Run, Path], bool]]] = {  # file name: (cap
 }
 
 
-def draw_plots(run: Run, folder: Path) -> dict[str, tuple[str, bool]]:
+def draw_plots(run: CorpusRun, folder: Path) -> dict[str, tuple[str, bool]]:
     """Draw every plot into ``folder``: {file name: (caption, drawn)}. Stale files of undrawn plots go."""
     drawn = {}
     for file, (caption, plot) in PLOTS.items():

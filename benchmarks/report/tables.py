@@ -1,4 +1,4 @@
-"""The report's tables as DataFrames of formatted strings, built from a :class:`Run` only."""
+"""The report's tables as DataFrames of formatted strings, built from a :class:`CorpusRun` only."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report.data import Run
+from benchmarks.report.data import CorpusRun, Run
 
 HUMAN_LABEL = "human (test split)"
 JUDGE_MARK = "²"  # on the judge's own sample-quality values; the footnote is in markdown.py
@@ -21,25 +21,29 @@ class Column:
     """One numeric column: where its value comes from and how it reads."""
 
     title: str  # header, with units
-    value: Callable[[Run, str], float | None]  # the raw value for one generator
+    value: Callable[[CorpusRun, str], float | None]  # the raw value for one generator
     show: Callable[[Any], str]  # formats a raw value (and a difference, for --compare)
-    human: Callable[[Run], float | None] | None = None  # the human row's value; None = not applicable
-    cell: Callable[[Run, str], str] | None = None  # what the cell shows, when more than show(value)
+    human: Callable[[CorpusRun], float | None] | None = None  # the human row's value; None = not applicable
+    cell: Callable[[CorpusRun, str], str] | None = None  # what the cell shows, when more than show(value)
 
 
-def label(run: Run, name: str) -> str:
-    """The generator's name, marked when it did not finish."""
-    status = run.entry(name).get("status") or "missing"
+def label(run: CorpusRun, name: str) -> str:
+    """The row's name, marked when one of its cells did not finish."""
+    status = run.status(name)
     return name if status == "ok" else f"{name} ({status})"
 
 
-def likelihood(key: str) -> Callable[[Run, str], float | None]:
+def likelihood(key: str) -> Callable[[CorpusRun, str], float | None]:
     return lambda run, name: run.value(name, "likelihood", key)
 
 
-def bpc_with_ci(run: Run, name: str) -> str:
-    low, high = (run.section("generators", name, "likelihood").get("bpc_ci95") or [None, None])[:2]
-    return f"{fmt.bpc(run.value(name, 'likelihood', 'bpc'))} {fmt.interval(low, high)}".strip()
+def bpc_with_ci(run: CorpusRun, name: str) -> str:
+    """Mean ± sd over seeds with several seeds; with one, the bpc and its bootstrap interval."""
+    value, sd = run.value(name, "likelihood", "bpc"), run.spread(name, "likelihood", "bpc")
+    if sd is not None:
+        return f"{fmt.bpc(value)} ± {fmt.bpc(sd)}"
+    low, high = (run.row_section(name, "likelihood").get("bpc_ci95") or [None, None])[:2]
+    return f"{fmt.bpc(value)} {fmt.interval(low, high)}".strip()
 
 
 BPC = Column("bpc [95% CI]", likelihood("bpc"), fmt.bpc, cell=bpc_with_ci)
@@ -55,7 +59,7 @@ def sweep_column(title: str, key: str, temperature: float | None, show) -> Colum
     )
 
 
-def summary_columns(run: Run) -> list[Column]:
+def summary_columns(run: CorpusRun) -> list[Column]:
     greedy, sampled = run.greedy_temperature, run.sampling_temperature
     return [
         BPC,
@@ -64,7 +68,7 @@ def summary_columns(run: Run) -> list[Column]:
         sweep_column("seq-rep-4", "seq_rep_4", sampled, fmt.rate),
         sweep_column("distinct-2", "distinct_2", sampled, fmt.rate),
         sweep_column("Self-BLEU-4", "self_bleu_4", sampled, fmt.rate),
-        Column(f"generation chars/s, batch {run.batch}", Run.generate_batch_speed, fmt.speed),
+        Column(f"generation chars/s, batch {run.batch}", CorpusRun.generate_batch_speed, fmt.speed),
     ]
 
 
@@ -82,11 +86,11 @@ def likelihood_columns() -> list[Column]:
     ]
 
 
-def shown(column: Column, run: Run, name: str) -> str:
+def shown(column: Column, run: CorpusRun, name: str) -> str:
     return column.cell(run, name) if column.cell else column.show(column.value(run, name))
 
 
-def earlier_cell(column: Column, run: Run, earlier: Run, name: str) -> str:
+def earlier_cell(column: Column, run: CorpusRun, earlier: CorpusRun, name: str) -> str:
     """The earlier value and the change, "was X; Δ d (p%)"; a dash when the earlier run lacks it."""
     old = column.value(earlier, name) if name in earlier.names else None
     if old is None:
@@ -95,12 +99,13 @@ def earlier_cell(column: Column, run: Run, earlier: Run, name: str) -> str:
     return f"was {column.show(old)}; Δ {change} ({percent})"
 
 
-def text_value(run: Run, name: str, section: str, key: str) -> str:
-    value = run.section("generators", name, section).get(key)
+def text_value(run: CorpusRun, name: str, section: str, key: str) -> str:
+    """A text field of the row's first cell (the same for every seed, or that seed's)."""
+    value = (run.entry(name).get(section) or {}).get(key)
     return fmt.DASH if value in (None, "") else str(value)
 
 
-def summary_table(run: Run, earlier: Run | None = None) -> pd.DataFrame:
+def summary_table(run: CorpusRun, earlier: CorpusRun | None = None) -> pd.DataFrame:
     columns = summary_columns(run)
     rows = []
     for name in run.names:
@@ -117,7 +122,7 @@ def summary_table(run: Run, earlier: Run | None = None) -> pd.DataFrame:
     return frame
 
 
-def likelihood_table(run: Run, earlier: Run | None = None) -> pd.DataFrame:
+def likelihood_table(run: CorpusRun, earlier: CorpusRun | None = None) -> pd.DataFrame:
     columns = likelihood_columns()
     rows = []
     for name in run.names:
@@ -131,7 +136,7 @@ def likelihood_table(run: Run, earlier: Run | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def comparison_table(run: Run, earlier: Run) -> pd.DataFrame:
+def comparison_table(run: CorpusRun, earlier: CorpusRun) -> pd.DataFrame:
     """Every headline metric side by side with the earlier run, as pytest-benchmark's compare shows."""
     columns = {c.title: c for c in summary_columns(run) + likelihood_columns()}.values()
     rows = []
@@ -175,11 +180,11 @@ SWEEP_GROUPS: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {
 }
 
 
-def sweep_table(run: Run, metrics: list[tuple[str, str, Callable[[Any], str]]]) -> pd.DataFrame:
+def sweep_table(run: CorpusRun, metrics: list[tuple[str, str, Callable[[Any], str]]]) -> pd.DataFrame:
     """Rows: each swept generator at each temperature, then the human text; columns: ``metrics``."""
     rows = []
     for name in run.names:
-        for temperature in [t for t in run.temperatures if run.cell(name, t)]:
+        for temperature in [t for t in run.temperatures if run.has_cell(name, t)]:
             row = {"generator": label(run, name), "temperature": fmt.temperature(temperature)}
             for key, title, show in metrics:
                 row[title] = judged_by_itself(run, name, key, show(run.sweep_value(name, temperature, key)))
@@ -189,29 +194,32 @@ def sweep_table(run: Run, metrics: list[tuple[str, str, Callable[[Any], str]]]) 
     return pd.DataFrame(rows)
 
 
-def judged_by_itself(run: Run, name: str, key: str, shown_value: str) -> str:
+def judged_by_itself(run: CorpusRun, name: str, key: str, shown_value: str) -> str:
     """``shown_value`` with JUDGE_MARK when it is the judge's quality score of its own samples."""
-    own = key == "quality_bpc" and name == run.data.get("judge") and shown_value != fmt.DASH
+    own = key == "quality_bpc" and name == run.judge and shown_value != fmt.DASH
     return f"{shown_value} {JUDGE_MARK}" if own else shown_value
 
 
-def throughput_table(run: Run) -> pd.DataFrame:
+def throughput_table(run: CorpusRun) -> pd.DataFrame:
     rows = []
     for name in run.names:
-        speeds = run.section("generators", name, "throughput")
+
+        def speed(key: str, name: str = name) -> float | None:
+            return run.value(name, "throughput", key)
+
         rows.append(
             {
                 "generator": label(run, name),
-                "training chars/s": fmt.speed(speeds.get("train_chars_per_s")),
-                "scoring chars/s": fmt.speed(speeds.get("score_chars_per_s")),
-                "generation chars/s, batch 1": fmt.speed(speeds.get("generate_chars_per_s_batch1")),
+                "training chars/s": fmt.speed(speed("train_chars_per_s")),
+                "scoring chars/s": fmt.speed(speed("score_chars_per_s")),
+                "generation chars/s, batch 1": fmt.speed(speed("generate_chars_per_s_batch1")),
                 f"generation chars/s, batch {run.batch}": fmt.speed(run.generate_batch_speed(name)),
-                "ms/char, batch 1": fmt.significant(speeds.get("ms_per_char_batch1")),
-                "peak memory (MiB)": fmt.mebibytes(speeds.get("peak_memory_bytes")),
+                "ms/char, batch 1": fmt.significant(speed("ms_per_char_batch1")),
+                "peak memory (MiB)": fmt.mebibytes(speed("peak_memory_bytes")),
             }
         )
     frame = pd.DataFrame(rows)
-    gpu_peaks = [run.section("generators", n, "throughput").get("peak_gpu_memory_bytes") for n in run.names]
+    gpu_peaks = [run.value(n, "throughput", "peak_gpu_memory_bytes") for n in run.names]
     if any(peak is not None for peak in gpu_peaks):
         frame["peak GPU memory (MiB)"] = [fmt.mebibytes(peak) for peak in gpu_peaks]
     kinds = memory_kinds(run)
@@ -220,6 +228,17 @@ def throughput_table(run: Run) -> pd.DataFrame:
     return frame
 
 
-def memory_kinds(run: Run) -> dict[str, str]:
-    kinds = {n: run.section("generators", n, "throughput").get("peak_memory_kind") for n in run.names}
+def memory_kinds(run: CorpusRun) -> dict[str, str]:
+    kinds = {n: (run.entry(n).get("throughput") or {}).get("peak_memory_kind") for n in run.names}
     return {name: str(kind) for name, kind in kinds.items() if kind}
+
+
+def cross_corpus_table(run: Run) -> pd.DataFrame:
+    """Rows: generators and variants; columns: each corpus's test bpc (as the summary shows it)."""
+    rows = []
+    for name in run.rows:
+        row = {"generator": name}
+        for view in run.views:
+            row[f"bpc, {view.name}"] = bpc_with_ci(view, name) if name in view.names else fmt.DASH
+        rows.append(row)
+    return pd.DataFrame(rows)

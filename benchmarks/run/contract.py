@@ -1,42 +1,47 @@
 """Calls into a generator, checked against the interface contract.
 
-A plugin that raises, returns the wrong length, or returns NaN is reported as a contract violation
-naming the generator and the method; the harness records it as that generator's failure and goes
-on with the others.
+Every call the stages and the judge make into a generator goes through one of these wrappers. A
+plugin that raises, returns the wrong length, or returns NaN is reported as a contract violation
+naming the generator and the method; the harness records it as that cell's failure and goes on
+with the others.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from generators.base import Budget, Corpus, FitReport, Generator, Sampling
 from generators.errors import TextgenBenchError, TrainingError
 
+T = TypeVar("T")
+
 
 class StageError(TextgenBenchError):
-    """A stage could not be completed for one generator."""
+    """A stage could not be completed for one cell."""
 
 
 class ContractViolation(StageError):
     """A generator broke the interface contract."""
 
 
-def _name(generator: Generator) -> str:
-    return generator.name or type(generator).__name__
+def _name(generator: Generator | type) -> str:
+    return getattr(generator, "name", "") or getattr(generator, "__name__", "") or type(generator).__name__
 
 
-def _violation(generator: Generator, method: str, problem: str) -> ContractViolation:
+def _violation(generator: Generator | type, method: str, problem: str) -> ContractViolation:
     return ContractViolation(f"generator {_name(generator)!r} broke the contract in {method}(): {problem}")
 
 
-def _call(generator: Generator, method: str, *args: Any, **kwargs: Any) -> Any:
+def _checked_call(generator: Generator | type, method: str, call: Callable[[], T]) -> T:
+    """``call()``, with a plugin's own exception turned into a ContractViolation naming ``method``."""
     try:
-        return getattr(generator, method)(*args, **kwargs)
+        return call()
     except (TextgenBenchError, KeyboardInterrupt, MemoryError):
         raise
     except Exception as error:  # a plugin's own bug: name it, keep the run going
@@ -49,20 +54,20 @@ def _call(generator: Generator, method: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def fit(generator: Generator, corpus: Corpus, *, seed: int, budget: Budget) -> dict[str, Any]:
-    report = _call(generator, "fit", corpus, seed=seed, budget=budget)
+    """Train on ``corpus`` as ``fit`` receives it: its test split emptied (nothing trains on test text)."""
+    training = corpus.for_training()
+    report = _checked_call(generator, "fit", lambda: generator.fit(training, seed=seed, budget=budget))
     if not isinstance(report, FitReport):
         raise _violation(generator, "fit", f"returned {type(report).__name__}, not a FitReport")
     data = report.to_dict()
     bad = [p for p in data["curve"] if not math.isfinite(p.get("valid_bpc", 0.0))]
     if bad:
-        raise TrainingError(
-            f"{_name(generator)}: validation bpc became {bad[0]['valid_bpc']} during training"
-        )
+        raise TrainingError(f"{_name(generator)}: validation bpc became {bad[0]['valid_bpc']} during training")
     return data
 
 
 def score(generator: Generator, text: str, context: str = "") -> np.ndarray:
-    result = _call(generator, "score", text, context)
+    result = _checked_call(generator, "score", lambda: generator.score(text, context))
     try:
         values = np.asarray(result, dtype=np.float64)
     except (TypeError, ValueError):
@@ -82,7 +87,12 @@ def score(generator: Generator, text: str, context: str = "") -> np.ndarray:
 def generate(
     generator: Generator, prompts: Sequence[str], *, max_chars: int, sampling: Sampling, seed: int
 ) -> list[str]:
-    texts = _call(generator, "generate", list(prompts), max_chars=max_chars, sampling=sampling, seed=seed)
+    prompts = list(prompts)
+    texts = _checked_call(
+        generator,
+        "generate",
+        lambda: generator.generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed),
+    )
     if not isinstance(texts, list) or len(texts) != len(prompts):
         got = len(texts) if isinstance(texts, list) else type(texts).__name__
         raise _violation(generator, "generate", f"returned {got} continuations for {len(prompts)} prompts")
@@ -90,14 +100,12 @@ def generate(
         if not isinstance(text, str):
             raise _violation(generator, "generate", f"continuation {i} is {type(text).__name__}, not str")
         if len(text) > max_chars:
-            raise _violation(
-                generator, "generate", f"continuation {i} has {len(text)} > {max_chars} characters"
-            )
+            raise _violation(generator, "generate", f"continuation {i} has {len(text)} > {max_chars} characters")
     return texts
 
 
 def describe(generator: Generator) -> dict[str, Any]:
-    info = _call(generator, "describe")
+    info = _checked_call(generator, "describe", generator.describe)
     if not isinstance(info, dict):
         raise _violation(generator, "describe", f"returned {type(info).__name__}, not a dict")
     try:
@@ -105,3 +113,28 @@ def describe(generator: Generator) -> dict[str, Any]:
     except ValueError as error:
         raise _violation(generator, "describe", f"not JSON-serialisable: {error}") from None
     return info
+
+
+def save(generator: Generator, directory: Path) -> None:
+    _checked_call(generator, "save", lambda: generator.save(directory))
+
+
+def load(generator_class: type[Generator], directory: Path, *, device: str) -> Generator:
+    loaded = _checked_call(generator_class, "load", lambda: generator_class.load(directory, device=device))
+    if not isinstance(loaded, generator_class):
+        raise _violation(generator_class, "load", f"returned {type(loaded).__name__}, not a {generator_class.__name__}")
+    return loaded
+
+
+def native_token_count(generator: Generator, text: str) -> int | None:
+    count = _checked_call(generator, "native_token_count", lambda: generator.native_token_count(text))
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        raise _violation(generator, "native_token_count", f"returned {count!r}, not a count or None")
+    return count
+
+
+def oov_rate(generator: Generator, text: str) -> float | None:
+    rate = _checked_call(generator, "oov_rate", lambda: generator.oov_rate(text))
+    if rate is not None and not (isinstance(rate, int | float) and 0 <= rate <= 1):
+        raise _violation(generator, "oov_rate", f"returned {rate!r}, not a fraction or None")
+    return None if rate is None else float(rate)

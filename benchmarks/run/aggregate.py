@@ -1,0 +1,76 @@
+"""Each row's numbers over its training seeds, for the report: mean, standard deviation, values.
+
+A row (generator or variant) has one cell per seed on a corpus. For every number of the cells'
+``likelihood``, ``fit``, ``throughput`` and ``describe`` sections, and of each temperature of their
+sweep, the row gets ``{"mean", "sd", "n", "values"}`` over the seeds that have it (``sd`` is the
+sample standard deviation, null with fewer than two). The report shows these; it computes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+SECTIONS = ("likelihood", "fit", "throughput", "describe")
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def summary(values: list[Any]) -> dict[str, Any]:
+    """Mean, sample sd (ddof 1) and count of the finite numbers among ``values`` (None kept in values)."""
+    numbers = [float(v) for v in values if is_number(v)]
+    return {
+        "mean": float(np.mean(numbers)) if numbers else None,
+        "sd": float(np.std(numbers, ddof=1)) if len(numbers) > 1 else None,
+        "n": len(numbers),
+        "values": [float(v) if is_number(v) else None for v in values],
+    }
+
+
+def numeric_keys(sections: list[dict[str, Any]]) -> list[str]:
+    keys: dict[str, None] = {}
+    for section in sections:
+        keys.update({key: None for key, value in section.items() if is_number(value)})
+    return list(keys)
+
+
+def section_summary(sections: list[dict[str, Any]]) -> dict[str, Any]:
+    return {key: summary([s.get(key) for s in sections]) for key in numeric_keys(sections)}
+
+
+def sweep_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per temperature any seed swept (in first-seen order), each number summarised."""
+    temperatures: dict[float, None] = {}
+    for cell in cells:
+        temperatures.update({float(t["temperature"]): None for t in cell.get("sweep") or []})
+    out = []
+    for temperature in temperatures:
+        at = [next((t for t in c.get("sweep") or [] if float(t["temperature"]) == temperature), {}) for c in cells]
+        keys = [k for k in numeric_keys(at) if k not in ("temperature", "seed")]
+        out.append({"temperature": temperature, **{k: summary([t.get(k) for t in at]) for k in keys}})
+    return out
+
+
+def row_status(cells: list[dict[str, Any]]) -> str:
+    statuses = [c.get("status") for c in cells]
+    return next((s for s in ("failed", "incomplete") if s in statuses), "ok")
+
+
+def aggregate_row(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """The summary of one row's cells (one per seed) on one corpus."""
+    row: dict[str, Any] = {"seeds": [c["seed"] for c in cells], "status": row_status(cells)}
+    for name in SECTIONS:
+        row[name] = section_summary([c.get(name) or {} for c in cells])
+    row["sweep"] = sweep_summary(cells)
+    if len(cells) == 1:  # one seed: the chunk bootstrap is the whole interval there is
+        row["likelihood"]["bpc_ci95"] = (cells[0].get("likelihood") or {}).get("bpc_ci95")
+    return row
+
+
+def aggregate_rows(cells: list[dict[str, Any]], rows: list[str]) -> dict[str, dict[str, Any]]:
+    """{row: its summary} for the cells of one corpus, in table order."""
+    return {row: aggregate_row([c for c in cells if c["row"] == row]) for row in rows if any(c["row"] == row for c in cells)}

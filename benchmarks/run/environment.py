@@ -1,0 +1,86 @@
+"""Where a run runs: the device it uses, and the commit, libraries and platform it records."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+PACKAGE_VERSION = importlib.metadata.version("textgen-bench")
+LIBRARIES = ("torch", "transformers", "tokenizers", "markovify", "numpy", "scipy", "pandas", "matplotlib")
+
+
+def git_commit(cwd: Path | None = None) -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd or Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd or Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() + ("-dirty" if dirty else "")
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "textgen-bench": PACKAGE_VERSION}
+    for name in LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def describe_device(device: str) -> dict[str, Any]:
+    """The device the run uses, by name, for every throughput table."""
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        index = torch.device(device).index or 0
+        props = torch.cuda.get_device_properties(index)
+        return {
+            "type": "cuda",
+            "name": props.name,
+            "memory_gib": round(props.total_memory / 2**30, 1),
+            "cuda": torch.version.cuda,
+        }
+    return {
+        "type": "cpu",
+        "name": cpu_name(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment(device: str) -> dict[str, Any]:
+    """The commit, libraries, platform and device of this process, for run.json."""
+    return {
+        "commit": git_commit(),
+        "libraries": library_versions(),
+        "platform": platform.platform(),
+        "device": describe_device(device),
+    }

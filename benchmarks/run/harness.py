@@ -1,0 +1,222 @@
+"""Runs a plan: its unfinished cells, then each corpus's judge, then results.json and the report.
+
+The harness knows generators only through the interface (in the workers) and cells only through
+the executor. Every finished stage is a piece in the run folder, so an interrupted run resumes
+where it stopped and a failing cell leaves the others untouched; the folder's lock keeps a second
+run out of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+from benchmarks.console import Log, log
+from benchmarks.files import read_json, write_json_atomic
+from benchmarks.run.environment import environment
+from benchmarks.run.executors import Executor, LocalExecutor, Task
+from benchmarks.run.judge import QUALITY
+from benchmarks.run.layout import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    FAILED,
+    HUMAN,
+    JUDGE,
+    PLAN_FILE,
+    RESULTS_FILE,
+    RUN_ENTRIES,
+    RUN_FILE,
+    SAMPLES,
+    STAGES,
+    pseudo_cell_id,
+)
+from benchmarks.run.lock import run_folder_lock
+from benchmarks.run.plan import RunPlan, load_plan
+from benchmarks.run.results import assemble_results
+from benchmarks.run.store import RunStore
+from benchmarks.samples import cell_metrics, train_indexes
+from generators.base import Corpus
+from generators.devices import resolve_device
+from generators.errors import ConfigError
+
+LEGACY_ENTRIES = {"prompts.json"}  # written by run folders of schema 1; --fresh may remove them
+
+
+def default_run_dir(plan: RunPlan) -> Path:
+    names = "+".join(c.key for c in plan.corpora)
+    names = names if len(names) <= 40 else f"{len(plan.corpora)}-corpora"
+    return Path(plan.config.run.out) / f"{plan.config.run.name}-{names}-{plan.digest}"
+
+
+def holds_only_run_files(run_dir: Path) -> bool:
+    """Whether everything in ``run_dir`` is something a run writes (a start cut short included)."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir} is a file, not a run folder")
+    return not run_dir.exists() or all(c.name in RUN_ENTRIES | LEGACY_ENTRIES for c in run_dir.iterdir())
+
+
+def clear_run_folder(run_dir: Path, refusal: str) -> None:
+    """Empty a folder holding only what a run writes (kept itself, and its lock: it may be a link,
+    or "."); any other folder is a ConfigError saying ``refusal``."""
+    if not holds_only_run_files(run_dir):
+        raise ConfigError(refusal)
+    for child in run_dir.iterdir() if run_dir.exists() else []:
+        if child.name == ".lock":
+            continue
+        shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+
+
+def check_resumable(plan: RunPlan, run_dir: Path) -> RunPlan:
+    """The recorded plan of a started folder, when it was started with this plan's settings and corpora."""
+    started = load_plan(run_dir)
+    for corpus in plan.corpora:
+        before = next((c for c in started.corpora if c.name == corpus.name), None)
+        if before is not None and before.sha256 != corpus.sha256:
+            raise ConfigError(
+                f"{run_dir} was started on a different version of {corpus.name}; use --fresh to start it "
+                "over, or another --out"
+            )
+    if started.digest != plan.digest:
+        raise ConfigError(f"{run_dir} was started with other settings; use --fresh to start it over, or another --out")
+    resolve_device(started.device)  # its workers use the device it started on
+    return started
+
+
+def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, log: Log) -> RunPlan:
+    """Write plan.json, run.json and each corpus's human piece; or check a started folder and
+    return its plan."""
+    if (run_dir / PLAN_FILE).exists():
+        started = check_resumable(plan, run_dir)
+        log(f"resuming {run_dir}")
+        return started
+    if any((run_dir / name).exists() for name in LEGACY_ENTRIES):
+        raise ConfigError(
+            f"{run_dir} was written by an older textgen-bench (it has no {PLAN_FILE}); use --fresh to "
+            "start it over, or another --out"
+        )
+    # a start cut short (plan.json is written last) begins again
+    clear_run_folder(run_dir, f"{run_dir} is not empty and holds no {PLAN_FILE}: pick an empty or new --out folder")
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    write_json_atomic(run_dir / RUN_FILE, {"created": created, "environment": environment(plan.device)})
+    store = RunStore(run_dir)
+    for corpus in plan.corpora:
+        human = cell_metrics([p.human for p in corpus.test_prompts], train_indexes(corpora[corpus.name].train))
+        store.save(pseudo_cell_id(HUMAN, corpus.name), "sweep", {"cells": [{"temperature": None, **human}]})
+    write_json_atomic(run_dir / PLAN_FILE, plan.to_dict())
+    return plan
+
+
+def forget_cells(plan: RunPlan, store: RunStore) -> None:
+    """--retrain: every cell starts over (its model is trained again)."""
+    for cell in plan.cells:
+        for stage in (*STAGES, SAMPLES, FAILED):
+            store.discard(cell.id, stage)
+
+
+def clear_stale_failures(plan: RunPlan, store: RunStore) -> None:
+    """A failed piece of an earlier attempt of a cell whose every stage is now stored is stale."""
+    for cell in plan.cells:
+        if not store.missing_stages(cell.id):
+            store.discard(cell.id, FAILED)
+
+
+def run_cells(plan: RunPlan, store: RunStore, executor: Executor, retrain: bool, log: Log) -> bool:
+    """Run every unfinished cell; True when any was run."""
+    tasks = [Task(cell.id, retrain) for cell in plan.cells if store.missing_stages(cell.id)]
+    for cell in plan.cells:
+        if not store.missing_stages(cell.id):
+            log(f"{cell.id}: all stages kept from before")
+    executor.run(store.run_dir, tasks, lambda task, code: record_exit(store, task, code))
+    return bool(tasks)
+
+
+def record_exit(store: RunStore, task: Task, code: int) -> None:
+    """A worker that ended without saying why (killed, crashed) gets a failed piece naming its exit."""
+    if code == EXIT_INTERRUPTED:
+        raise KeyboardInterrupt
+    if code != EXIT_OK and not store.has(task.id, FAILED):
+        missing = store.missing_stages(task.id) if not task.id.startswith(JUDGE) else ["judge"]
+        how = f"killed by signal {-code}" if code < 0 else f"exited with status {code}"
+        store.save(task.id, FAILED, {"stage": (missing or ["throughput"])[0], "error": f"the worker {how}"})
+
+
+def run_judges(plan: RunPlan, store: RunStore, executor: Executor, cells_ran: bool) -> None:
+    """Judge each corpus whose samples changed, or that has no judgement yet."""
+    tasks = []
+    for corpus in plan.corpora:
+        judge_id = pseudo_cell_id(JUDGE, corpus.name)
+        if cells_ran or not (store.has(judge_id, QUALITY) or store.has(judge_id, FAILED)):
+            store.discard(judge_id, FAILED)
+            tasks.append(Task(judge_id))
+    executor.run(store.run_dir, tasks, lambda task, code: record_exit(store, task, code))
+
+
+def run_benchmark(
+    plan: RunPlan,
+    corpora: dict[str, Corpus],
+    *,
+    run_dir: Path | None = None,
+    executor: Executor | None = None,
+    fresh: bool = False,
+    retrain: bool = False,
+    log: Log = log,
+) -> Path:
+    """Run (or resume) ``plan`` and write results.json and the report; returns the run folder."""
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(plan)
+    executor = executor or LocalExecutor(1, log=log)
+    with run_folder_lock(run_dir, log):
+        if fresh:
+            clear_run_folder(run_dir, f"--fresh: {run_dir} holds files a run does not write; only run folders are emptied")
+        plan = start_run(plan, corpora, run_dir, log)
+        store = RunStore(run_dir)
+        if retrain:
+            forget_cells(plan, store)
+        clear_stale_failures(plan, store)
+        cells_ran = run_cells(plan, store, executor, retrain, log)
+        run_judges(plan, store, executor, cells_ran)
+        clear_stale_failures(plan, store)
+        write_results(run_dir, plan)
+    point_latest(run_dir)
+    return run_dir
+
+
+def write_results(run_dir: Path, plan: RunPlan) -> None:
+    from benchmarks.report import render_report
+
+    write_json_atomic(run_dir / RESULTS_FILE, assemble_results(run_dir, plan))
+    render_report(run_dir)
+
+
+def point_latest(run_dir: Path) -> None:
+    """reports/latest -> the newest run (a relative symlink), for runs under ./reports/ only."""
+    reports = Path("reports")
+    if not reports.is_dir() or not run_dir.resolve().is_relative_to(reports.resolve()):
+        return
+    latest = reports / "latest"
+    target = os.path.relpath(run_dir.resolve(), reports.resolve())
+    tmp = latest.with_name(".latest.tmp")
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(target, target_is_directory=True)
+    os.replace(tmp, latest)
+
+
+def kept_summary(run_dir: Path) -> str:
+    """What an interrupted run keeps: the finished stages of each cell."""
+    store = RunStore(run_dir)
+    if not (run_dir / PLAN_FILE).exists():
+        return "nothing yet"
+    parts = []
+    for cell in load_plan(run_dir).cells:
+        finished = [s for s in store.finished_stages(cell.id) if s != FAILED]
+        if finished:
+            parts.append(f"{cell.id}: {', '.join(finished)}")
+    return "; ".join(parts) or "nothing yet"
+
+
+def unfinished_parts(run_dir: Path) -> list[str]:
+    from benchmarks.run.results import unfinished
+
+    return unfinished(read_json(run_dir / RESULTS_FILE))
+

@@ -1,0 +1,148 @@
+"""Assembling ``results.json`` from a run folder's plan and pieces.
+
+Schema (version 2)::
+
+    {
+      "schema": 2,
+      "created": ISO time, "config_file": str, "config": {run, likelihood, sweep, throughput, generators,
+      variants}, "config_digest": str, "device": "cpu" | "cuda" | "cuda:N",
+      "environment": {commit, libraries: {…}, platform, device: {type, name, …}},
+      "rows": [row names in table order], "seeds": [training seeds],
+      "corpora": [{
+          "name": str, "key": str, "summary": {name, sha256, split_rule, chars: {train, valid, test}},
+          "prompts": {"test": [{text, human, offset}], "demo": [text, …]},
+          "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}], "quality_bpc": float},
+          "judge": {"row": str | null, "cell": cell id | null, "error": str | null},
+          "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
+                         {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}]}}
+      }],
+      "cells": [{
+          "id": "char-lstm/shakespeare/seed-0", "row": str, "generator": str, "corpus": str, "seed": int,
+          "status": "ok" | "failed" | "incomplete", "error": str | null, "failed_stage": str | null,
+          "family": str, "describe": {name, parameters, tokenizer, config, …}, "cached": bool,
+          "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}]},
+          "likelihood": {bpc, bpb, word_perplexity, native_token_perplexity, bpc_ci95: [lo, hi], oov_rate,
+                         chunks: {nll_nats: [...], chars: [...]}, …},
+          "sweep": [{temperature, seed, seconds, samples, pooled_samples, seq_rep_1..4, distinct_1..4,
+                     loop_rate, loop_onset_median, loop_period_median, self_bleu_4, zipf, copy_rate_8,
+                     valid_word_rate, mean_chars, quality_bpc}],
+          "demo_samples": [{"temperature": float, "texts": [one continuation per demo prompt]}],
+          "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
+                         generate_chars_per_s_batch<B>, ms_per_char_batch1, peak_memory_bytes,
+                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …}
+      }]
+    }
+
+``rows`` summarises each row's cells over its seeds (:mod:`benchmarks.run.aggregate`); the report
+shows those summaries. Cells are listed corpus-major, then in row order, then by seed; temperatures are joined by value.
+A sweep cell's ``samples`` counts the continuations its per-continuation metrics used (every
+sample of every test prompt; demo prompts excluded), ``pooled_samples`` the texts distinct-n,
+Self-BLEU-4 and Zipf used (the first sample of each prompt).
+
+Timing fields (everything named *seconds*, *_per_s*, *ms_per_*, *memory*, ``created``,
+``environment``) vary between identical runs; everything else is determined by the plan on CPU.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks.files import read_json
+from benchmarks.run.aggregate import aggregate_rows
+from benchmarks.run.judge import QUALITY
+from benchmarks.run.layout import FAILED, HUMAN, JUDGE, RUN_FILE, SCHEMA_VERSION, pseudo_cell_id
+from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan, load_plan
+from benchmarks.run.store import RunStore
+
+
+def cell_status(store: RunStore, cell: str) -> dict[str, Any]:
+    if store.has(cell, FAILED):
+        failure = store.load(cell, FAILED)
+        return {"status": "failed", "error": failure["error"], "failed_stage": failure["stage"]}
+    if store.missing_stages(cell):
+        return {"status": "incomplete", "error": "not run to the end", "failed_stage": None}
+    return {"status": "ok", "error": None, "failed_stage": None}
+
+
+def with_quality(cells: list[dict[str, Any]], judged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each sweep cell with the judge's quality_bpc of the same temperature (joined by value)."""
+    by_temperature = {float(j["temperature"]): j["quality_bpc"] for j in judged}
+    return [{**cell, "quality_bpc": by_temperature.get(float(cell["temperature"]))} for cell in cells]
+
+
+def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "id": cell.id,
+        "row": cell.row,
+        "generator": cell.generator,
+        "corpus": cell.corpus,
+        "seed": cell.seed,
+        **cell_status(store, cell.id),
+    }
+    if store.has(cell.id, "fit"):
+        fit = store.load(cell.id, "fit")
+        entry.update(family=fit.get("family"), describe=fit["describe"], fit=fit["fit"], cached=fit["cached"])
+    if store.has(cell.id, "likelihood"):
+        entry["likelihood"] = store.load(cell.id, "likelihood")
+    if store.has(cell.id, "sweep"):
+        sweep = store.load(cell.id, "sweep")
+        entry["sweep"] = with_quality(sweep["cells"], quality.get("cells", {}).get(cell.id, []))
+        entry["demo_samples"] = sweep["demo_samples"]
+    if store.has(cell.id, "throughput"):
+        entry["throughput"] = store.load(cell.id, "throughput")
+    return entry
+
+
+def corpus_results(store: RunStore, corpus: CorpusPlan, quality: dict[str, Any]) -> dict[str, Any]:
+    judge_id = pseudo_cell_id(JUDGE, corpus.name)
+    error = store.load(judge_id, FAILED)["error"] if store.has(judge_id, FAILED) else None
+    human = store.load(pseudo_cell_id(HUMAN, corpus.name), "sweep")
+    return {
+        "name": corpus.name,
+        "key": corpus.key,
+        "summary": corpus.summary,
+        "prompts": {
+            "test": [{"text": p.text, "human": p.human, "offset": p.offset} for p in corpus.test_prompts],
+            "demo": [p.text for p in corpus.demo_prompts],
+        },
+        "human": {**human, "quality_bpc": quality.get("human")},
+        "judge": {"row": quality.get("judge"), "cell": quality.get("judge_cell"), "error": error},
+    }
+
+
+def judge_quality(store: RunStore, corpus: CorpusPlan) -> dict[str, Any]:
+    judge_id = pseudo_cell_id(JUDGE, corpus.name)
+    return store.load(judge_id, QUALITY) if store.has(judge_id, QUALITY) else {}
+
+
+def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any]:
+    plan = plan or load_plan(run_dir)
+    store = RunStore(run_dir)
+    run = read_json(Path(run_dir) / RUN_FILE)
+    quality = {corpus.name: judge_quality(store, corpus) for corpus in plan.corpora}
+    cells = [cell_results(store, c, quality[c.corpus]) for c in plan.cells]
+    corpora = []
+    for corpus in plan.corpora:
+        rows = aggregate_rows([c for c in cells if c["corpus"] == corpus.name], plan.rows)
+        corpora.append({**corpus_results(store, corpus, quality[corpus.name]), "rows": rows})
+    return {
+        "schema": SCHEMA_VERSION,
+        "created": run["created"],
+        "config_file": plan.config_file,
+        "config": plan.config.to_dict(),
+        "config_digest": plan.digest,
+        "device": plan.device,
+        "environment": run["environment"],
+        "rows": plan.rows,
+        "seeds": list(plan.config.run.seeds),
+        "corpora": corpora,
+        "cells": cells,
+    }
+
+
+def unfinished(results: dict[str, Any]) -> list[str]:
+    """The cells (and judges) of assembled results that did not finish, with their status."""
+    parts = [f"{c['id']} ({c['status']})" for c in results["cells"] if c["status"] != "ok"]
+    judges = [f"the judge of {c['name']} (failed)" for c in results["corpora"] if c["judge"]["error"]]
+    return parts + judges

@@ -1,0 +1,118 @@
+"""The throughput stage: training, scoring and generation speeds of one cell, and its peak memory.
+
+Speeds are medians of repeats after an untimed warm-up, on the cell's device; on CUDA the timed
+work is synchronised. Peak memory covers the whole worker process (the peak is never reset).
+"""
+
+from __future__ import annotations
+
+import resource
+import statistics
+import time
+from typing import Any
+
+from benchmarks.run import contract
+from benchmarks.run.stages import CellContext, trained_generator
+from generators.base import Sampling
+
+
+def timed_median(repeats: int, work) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def training_seconds(fit: dict[str, Any]) -> float | None:
+    """Seconds of training steps only: ``train_seconds`` when the generator recorded it, else
+    ``seconds`` (a plugin's FitReport, or a model cached before the field existed)."""
+    seconds = fit.get("train_seconds")
+    return seconds if seconds is not None else fit.get("seconds")
+
+
+def train_speed(fit: dict[str, Any]) -> float | None:
+    """Training characters per training second (validation and sample printing excluded)."""
+    seconds = training_seconds(fit)
+    return fit["train_chars"] / seconds if seconds else None
+
+
+def memory_scope(stages_run: list[str], trained: bool) -> str:
+    """What a whole-process memory peak covers: the stages the worker process ran."""
+    fit = "fit (training)" if trained else "fit (cached model loaded)"
+    named = [fit if stage == "fit" else stage for stage in stages_run]
+    return ", ".join(named if "fit" in stages_run else ["loading the trained model", *named])
+
+
+def peak_memory(used_cuda: bool, device: str) -> tuple[dict[str, int], str]:
+    """The worker process's peak memory so far (never reset), and what was measured: host RSS
+    always; the CUDA allocator's peak too when this process put work on the GPU."""
+    peaks = {"peak_memory_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+    if not used_cuda:
+        return peaks, "peak RSS"
+    import torch
+
+    peaks["peak_gpu_memory_bytes"] = torch.cuda.max_memory_allocated(device)
+    return peaks, "peak RSS and torch.cuda.max_memory_allocated"
+
+
+def stage_throughput(ctx: CellContext) -> dict[str, Any]:
+    """Median-of-repeats speeds on the run's device, after one untimed warm-up of each.
+
+    Peak memory covers the whole worker process (the peak is never reset): training, when the
+    fit stage trained in this process, scoring, the sweep and these timings; the kind says which.
+    """
+    generator = trained_generator(ctx)
+    section = ctx.plan.config.throughput
+    prompt = ctx.corpus_plan.test_prompts[0].text
+    sampling = Sampling(temperature=1.0)
+
+    def used_cuda() -> bool:  # a generator that keeps to the CPU in a CUDA run (markov) starts no context
+        if not ctx.device.startswith("cuda"):
+            return False  # and torch is not imported for a generator that never needed it
+        import torch
+
+        return torch.cuda.is_available() and torch.cuda.is_initialized()
+
+    def synchronize() -> None:
+        import torch
+
+        torch.cuda.synchronize(ctx.device)
+
+    def timed(work) -> float:
+        work()  # warm-up, excluded; a generator may move to the GPU only now
+        cuda = used_cuda()
+
+        def synced():
+            work()
+            if cuda:
+                synchronize()
+
+        if cuda:
+            synchronize()
+        return timed_median(section.repeats, synced)
+
+    n = section.generate_chars
+    one = timed(lambda: contract.generate(generator, [prompt], max_chars=n, sampling=sampling, seed=1))
+    many = timed(
+        lambda: contract.generate(generator, [prompt] * section.batch, max_chars=n, sampling=sampling, seed=1)
+    )
+    text = ctx.corpus.test[: section.score_chars]
+    scoring = timed(lambda: contract.score(generator, text))
+    fitted = ctx.pieces.load("fit")
+    peaks, measured = peak_memory(used_cuda(), ctx.device)
+    scope = memory_scope(ctx.stages_run, trained=not fitted["cached"])
+    return {
+        "train_chars_per_s": train_speed(fitted["fit"]),
+        "score_chars_per_s": len(text) / scoring,
+        "generate_chars_per_s_batch1": n / one,
+        f"generate_chars_per_s_batch{section.batch}": n * section.batch / many,
+        "ms_per_char_batch1": 1000 * one / n,
+        **peaks,
+        "peak_memory_kind": f"{measured} of the whole worker process, which ran: {scope}",
+        "repeats": section.repeats,
+        "batch": section.batch,
+        "generate_chars": n,
+        "score_chars": len(text),
+    }

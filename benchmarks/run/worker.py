@@ -1,0 +1,140 @@
+"""Runs one task of a plan in a process of its own: a cell's stages, or one corpus's judge.
+
+A process per task keeps one cell's crash, memory blow-up or hung GPU from taking the others
+down, and makes its peak memory its own. The executor starts it (see benchmarks.run.executors)::
+
+    python -m benchmarks.run.worker RUN_DIR CELL_ID [--retrain]     e.g. char-lstm/shakespeare/seed-0
+    python -m benchmarks.run.worker RUN_DIR _judge/CORPUS_KEY
+
+It ends when its parent dies (the kernel sends it SIGKILL on Linux; elsewhere a watchdog thread
+notices), so a killed ``textgen-bench`` leaves no worker writing into the run folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from benchmarks.console import log
+from benchmarks.corpora import load_corpus
+from benchmarks.run.layout import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, FAILED, JUDGE, SAMPLES, STAGES
+from benchmarks.run.plan import RunPlan, load_plan
+from benchmarks.run.stages import CellContext, ModelGone, stage_fit, stage_likelihood, stage_sweep
+from benchmarks.run.store import RunStore
+from benchmarks.run.throughput import stage_throughput
+from benchmarks.samples import train_indexes
+from generators.errors import TextgenBenchError
+
+PARENT_ENV = "TEXTGEN_BENCH_PARENT"  # the pid of the process the worker must not outlive
+PR_SET_PDEATHSIG = 1  # prctl(2)
+
+STAGE_FUNCTIONS = {
+    "fit": stage_fit,
+    "likelihood": stage_likelihood,
+    "sweep": stage_sweep,
+    "throughput": stage_throughput,
+}
+assert tuple(STAGE_FUNCTIONS) == STAGES
+
+
+def die_with_parent() -> None:
+    """Exit when the process named by $TEXTGEN_BENCH_PARENT is gone (or already was)."""
+    parent = int(os.environ.get(PARENT_ENV, "0"))
+    if not parent:
+        return
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(EXIT_CRASH)
+    if sys.platform != "linux":
+        threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
+
+
+def watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(EXIT_CRASH)
+
+
+def run_stages(ctx: CellContext) -> None:
+    for stage, work in STAGE_FUNCTIONS.items():
+        if ctx.pieces.has(stage):
+            continue
+        if stage == "sweep" and ctx.train_indexes is None:
+            ctx.train_indexes = train_indexes(ctx.corpus.train)
+        ctx.say(f"{stage} …")
+        ctx.stages_run.append(stage)
+        ctx.pieces.save(stage, work(ctx))
+
+
+def restart_cell(ctx: CellContext, why: ModelGone) -> None:
+    """Forget a cell whose trained model is gone, so it trains again and redoes every stage."""
+    ctx.say(f"{why}; training it again and redoing this cell's stages")
+    for stage in (*STAGES, SAMPLES):
+        ctx.pieces.discard(stage)
+    ctx.generator, ctx.stages_run = None, []
+
+
+def run_cell(plan: RunPlan, store: RunStore, cell_id: str, retrain: bool) -> int:
+    cell, pieces = plan.cell(cell_id), store.cell(cell_id)
+    pieces.discard(FAILED)
+    ctx: CellContext | None = None
+    try:
+        ctx = CellContext(plan, cell, checked_corpus(plan, cell.corpus), pieces, retrain=retrain, log=log)
+        try:
+            run_stages(ctx)
+        except ModelGone as gone:
+            restart_cell(ctx, gone)
+            run_stages(ctx)
+    except KeyboardInterrupt:
+        log(f"{cell_id}: interrupted during {current_stage(ctx)}; finished stages are kept")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # recorded, so the report shows it and the other cells still run
+        message = str(error) if isinstance(error, TextgenBenchError) else f"{type(error).__name__}: {error}"
+        stage = current_stage(ctx)
+        pieces.save(FAILED, {"stage": stage, "error": message, "traceback": traceback.format_exc()})
+        log(f"{cell_id}: FAILED in {stage}: {message}")
+        return EXIT_CRASH
+    return EXIT_OK
+
+
+def current_stage(ctx: CellContext | None) -> str:
+    """The stage a cell was in when it stopped: the last it started, or setup before any."""
+    return ctx.stages_run[-1] if ctx is not None and ctx.stages_run else "setup"
+
+
+def checked_corpus(plan: RunPlan, name: str):
+    corpus = load_corpus(name, progress=False)
+    expected = plan.corpus(name).sha256
+    if corpus.sha256 != expected:
+        raise TextgenBenchError(
+            f"the corpus {name} changed since this run started ({corpus.sha256[:12]} != {expected[:12]}); "
+            "start it over with --fresh"
+        )
+    return corpus
+
+
+def main(argv: list[str] | None = None) -> int:
+    die_with_parent()
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run.worker")
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("task", help="a cell id, or _judge/CORPUS_KEY")
+    parser.add_argument("--retrain", action="store_true")
+    args = parser.parse_args(argv)
+    plan, store = load_plan(args.run_dir), RunStore(args.run_dir)
+    if args.task.startswith(f"{JUDGE}/"):
+        from benchmarks.run.judge import run_judge
+
+        return run_judge(plan, store, args.task, log)
+    return run_cell(plan, store, args.task, args.retrain)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

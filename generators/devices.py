@@ -1,0 +1,45 @@
+"""Devices: one way to turn a device name ("auto", "cpu", "cuda", "cuda:N") into a torch device.
+
+Used by the generators (where their tensors live) and by the harness (which resolves a run's
+device once, before any work, so a GPU that torch cannot use is a one-line error, not a crash in
+a worker).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from generators.errors import ConfigError
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; a CUDA device torch cannot use is a
+    ConfigError in one line."""
+    name = str(device)
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        check_cuda_device(name)
+    return torch.device(name)
+
+
+def check_cuda_device(device: str) -> None:
+    """A ConfigError, in one line, when torch cannot run on ``device`` (``cuda`` or ``cuda:N``)."""
+    if not torch.cuda.is_available():
+        built_for_gpu = torch.version.cuda is not None or getattr(torch.version, "hip", None) is not None
+        why = "it finds no GPU" if built_for_gpu else "it is a CPU-only build"
+        raise ConfigError(
+            f"device {device!r} asked for, but torch {torch.__version__} cannot use CUDA ({why}); "
+            "use --device auto or cpu, or install a CUDA build of torch (README: GPU)"
+        )
+    index = torch.device(device).index or 0
+    if index >= torch.cuda.device_count():
+        raise ConfigError(f"device {device!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
+
+
+def device_name(device: torch.device) -> str:
+    """A human-readable device name for ``describe()``, e.g. ``"cuda:0 (NVIDIA H100)"``."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+    return f"{device.type} ({torch.get_num_threads()} threads)"
