@@ -16,6 +16,7 @@ import pytest
 from support import install_plugin
 
 from benchmarks import corpora
+from benchmarks.cli import main
 from benchmarks.corpora import registry
 from benchmarks.corpora.registry import CorpusEntry
 from generators.base import Corpus
@@ -327,7 +328,7 @@ def test_a_plugins_own_corpus_error_is_passed_on_as_it_is(fake_plugin, tmp_path)
     assert str(caught.value) == f"put letters.csv in {tmp_path}"
 
 
-def test_a_plugin_failing_while_imported_is_one_line_naming_it(tmp_path, monkeypatch):
+def test_a_plugin_failing_while_imported_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
     source = "raise RuntimeError('set LETTERS_TOKEN\\nfirst')\n"
     module = plugin(tmp_path, monkeypatch, "failing-corpora", source, {"fake_failing": "load"})
     expected = (
@@ -339,9 +340,11 @@ def test_a_plugin_failing_while_imported_is_one_line_naming_it(tmp_path, monkeyp
         corpora.load_corpus("fake_failing", data_dir=tmp_path)
     assert str(caught.value) == expected
     assert corpora.available_corpora()["fake_failing"] == expected  # the listing still works
+    assert main(["corpora"]) == 0
+    assert f"fake_failing        {expected}\n" in capsys.readouterr().out
 
 
-def test_a_plugin_named_like_a_builtin_is_hidden(tmp_path, monkeypatch):
+def test_a_plugin_named_like_a_builtin_is_hidden_and_the_cli_says_so(tmp_path, monkeypatch, capsys):
     names = {"shakespeare": "load", "file": "load", "odd:name": "load"}
     module = plugin(tmp_path, monkeypatch, "clash-corpora", PLUGIN_SOURCE, names)
     assert list(registry.corpus_entries()) == BUILTINS
@@ -352,6 +355,15 @@ def test_a_plugin_named_like_a_builtin_is_hidden(tmp_path, monkeypatch):
     ]
     with pytest.raises(CorpusError, match="needs a path after a colon"):
         corpora.check_corpus_name("file")  # the plugin cannot take the built-in's name
+    assert main(["corpora"]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        f"hidden: shakespeare of plugin clash-corpora 0.1 ({module}:load): the name is taken; rename its entry point\n"
+        f"hidden: file of plugin clash-corpora 0.1 ({module}:load): the name is taken; rename its entry point\n"
+        f"hidden: odd:name of plugin clash-corpora 0.1 ({module}:load): a corpus name cannot hold ':'; "
+        "rename its entry point\n"
+    )
+    assert "shakespeare         42 modern-spelling Gutenberg works" in out and "made-up family" not in out
     assert module not in sys.modules  # a hidden plugin is never imported
 
 
@@ -364,3 +376,13 @@ def test_of_two_plugins_with_one_name_the_loser_is_hidden(tmp_path, monkeypatch)
         for source in ("plugin first-corpora 0.1", "plugin second-corpora 0.1")
         if source != winner.source
     ]
+
+
+def test_the_corpora_command_lists_builtins_and_plugins(fake_plugin, capsys):
+    assert main(["corpora"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert f"fake_letters        Letters of a made-up family archive, cut 80/10/10. ({SOURCE})" in lines
+    assert any(line.startswith("file:PATH           a UTF-8 text file") for line in lines)
+    assert lines[-1].startswith("data directory: ")
