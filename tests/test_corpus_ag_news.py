@@ -107,6 +107,7 @@ def test_plain_ag_news_download_is_accepted_only_when_it_is_the_test_split(monke
         (b'1,"a","b"\n2,"c"\n', "line 2: expected 3 fields"),
         (b'1,"a","b"\nx,"c","d"\n', "line 2: the class 'x' is not a number"),
         (b'1,"a","b"\n2,"c\xe9","d"\n', "is not valid UTF-8: byte offset 14"),
+        (b'1,"a","b"\n2,"c\x00","d"\n', "is not text: a NUL byte at byte offset 14"),
         (b"label,title,description\n", "is empty"),
     ],
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from corpus_support import numbered_lines, sha256
 
+from benchmarks.cli import main
 from benchmarks.corpora import load_corpus
 from generators.errors import CorpusError
 
@@ -82,6 +83,8 @@ def test_folder_falls_back_to_a_contiguous_split(tmp_path):
         ("e.txt", b"", "is empty"),
         ("e.txt", b" \n\t\r\n", "is empty"),
         ("b.txt", b"hello\nw\xc3orld\n", "b.txt is not valid UTF-8: byte offset 7"),
+        ("z.txt", b"hello\nw\x00rld\n", "z.txt is not text: a NUL byte at byte offset 7"),
+        ("z.txt", "\ufeffhi\n".encode("utf-16-le"), "z.txt is not text: a NUL byte at byte offset 3"),
         ("s.txt", numbered_lines(50).encode(), "train needs at least 1,000 and valid and test at least 100"),
     ],
 )
@@ -96,3 +99,29 @@ def test_bad_files(tmp_path, name, content, message):
         load_corpus(f"file:{path}", data_dir=tmp_path / "data")
     assert "\n" not in str(caught.value)
     assert not (tmp_path / "data").exists()
+
+
+def test_a_folder_with_a_nul_byte_in_one_file_names_that_file(tmp_path):
+    make_folder(tmp_path / "books", {f"book{i}.txt": 30 for i in range(4)})
+    (tmp_path / "books" / "book2.txt").write_bytes(b"book2 line 0000\n" * 5 + b"\x00\x01\x02 binary junk")
+    with pytest.raises(CorpusError) as caught:
+        load_corpus(f"file:{tmp_path / 'books'}", data_dir=tmp_path)
+    assert str(caught.value) == (
+        f"{tmp_path / 'books' / 'book2.txt'} is not text: a NUL byte at byte offset 80; "
+        "a corpus must be UTF-8 text (is it a binary or a UTF-16 file?)"
+    )
+
+
+def test_the_cli_refuses_a_file_with_nul_bytes_in_one_line_with_status_2(tmp_path, capsys):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(numbered_lines(300).encode() + b"\x00")
+    out = tmp_path / "run"
+    code = main(["run", "--corpus", f"file:{path}", "--generators", "markov", "--out", str(out)])
+    stderr = capsys.readouterr().err
+    assert (
+        code == 2
+        and stderr
+        == f"textgen-bench: error: {path} is not text: a NUL byte at byte offset 3000; "
+        + ("a corpus must be UTF-8 text (is it a binary or a UTF-16 file?)\n")
+    )
+    assert not out.exists()

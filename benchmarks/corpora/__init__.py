@@ -8,7 +8,7 @@ from, after the normalisation that ``Corpus.split_rule`` describes.
 * :mod:`~benchmarks.corpora.registry`: names -> loaders, the built-ins declared in this package,
   plugins from the entry-point group ``textgen_bench.corpora`` (the plugin contract is there);
 * :mod:`~benchmarks.corpora.fetch`: verified, atomic downloads and archive extraction;
-* :mod:`~benchmarks.corpora.normalise`: bytes to text (strict UTF-8), line ends,
+* :mod:`~benchmarks.corpora.normalise`: bytes to text (strict UTF-8, no NUL bytes), line ends,
   Gutenberg boilerplate, AG News escapes;
 * :mod:`~benchmarks.corpora.split`: cutting text into splits, their minimum sizes, sha256;
 * one module per source: :mod:`~benchmarks.corpora.shakespeare` (``shakespeare``, the default),

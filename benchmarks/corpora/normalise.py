@@ -1,7 +1,7 @@
 """Turning bytes into corpus text: strict decoding, line ends, Gutenberg boilerplate, AG News escapes.
 
-Every corpus file passes :func:`decode_text` (strict UTF-8; errors name the file and the byte
-offset). Nothing here touches the network or writes a file, so every rule is easy to test on
+Every corpus file passes :func:`decode_text` (UTF-8 without NUL bytes; errors name the file and the
+byte offset). Nothing here touches the network or writes a file, so every rule is easy to test on
 constructed strings; cutting text into splits is :mod:`benchmarks.corpora.split`.
 """
 
@@ -43,7 +43,14 @@ def normalise_newlines(text: str) -> str:
 
 
 def decode_text(data: bytes, source: object) -> str:
-    """Strict UTF-8; the error names ``source`` and the byte offset of the first bad byte."""
+    """Strict UTF-8 without NUL bytes; the error names ``source`` and the byte offset of the first
+    NUL byte, else of the first byte that is not UTF-8 (a NUL byte is valid UTF-8, but no text)."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise CorpusError(
+            f"{source} is not text: a NUL byte at byte offset {nul}; "
+            "a corpus must be UTF-8 text (is it a binary or a UTF-16 file?)"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
