@@ -29,15 +29,17 @@ The plugin contract:
 * **Call.** ``load(data_dir, progress=progress)``. ``data_dir`` is a :class:`pathlib.Path`,
   ``$TEXTGEN_BENCH_DATA`` or else the user cache directory, and may not exist yet: keep what the
   loader fetches under it, fetched once (:func:`benchmarks.corpora.fetch.download` writes
-  atomically and checks a sha256). ``progress`` is a bool: print download messages, to stderr
+  atomically and checks a sha256; :func:`benchmarks.corpora.normalise.read_text` reads a file as
+  strict UTF-8 and refuses NUL bytes). ``progress`` is a bool: print download messages, to stderr
   only, when it is true.
 * **Result.** A Corpus whose ``name`` is the entry point's name; whose ``train``, ``valid`` and
   ``test`` are strings, train at least 1,000 characters and valid and test at least 100 each
   (:data:`~benchmarks.corpora.split.MIN_TRAIN_CHARS`, ``MIN_HELDOUT_CHARS``); whose ``sha256`` is
   the 64 lowercase hex digits of the SHA-256 of the UTF-8 text the splits were cut from (a run
   resumes only on the same sha256, so other text must give another); and whose ``split_rule``
-  says in words how the text was split. The same files must give the same Corpus. Anything else
-  is a CorpusError naming the plugin.
+  says in words how the text was split. The same files must give the same Corpus. A result that
+  is not such a Corpus (the type, the name, the splits' type and sizes and the sha256's form are
+  checked) is a CorpusError naming the plugin.
 * **Errors.** A problem the user can fix (a missing file, a failed download, a wrong checksum) is
   raised as a CorpusError with one line saying what to do; the CLI prints it and exits with
   status 2. Any other exception is raised again as a CorpusError naming the plugin, with the
