@@ -98,10 +98,12 @@ def command_list(args: argparse.Namespace) -> int:
 
 
 def command_corpora(args: argparse.Namespace) -> int:
-    from benchmarks.corpora import available_corpora, data_directory
+    from benchmarks.corpora import available_corpora, data_directory, hidden_plugins
 
     for name, description in available_corpora().items():
         print(f"{name:<18}  {description}")
+    for entry, why in hidden_plugins():
+        log(f"hidden: {entry.name} of {entry.source} ({entry.target}): {why}")
     print(f"\ndata directory: {data_directory()}  (set TEXTGEN_BENCH_DATA to change it)")
     return 0
 

