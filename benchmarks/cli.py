@@ -42,20 +42,25 @@ def command_run(args: argparse.Namespace) -> int:
     if args.jobs < 1:
         raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
     check_config(config)  # every name and option, before torch is imported
+    from benchmarks.run.harness import check_run_folder, default_run_dir
+
+    run_dir = Path(args.out) if args.out else default_run_dir(config)
+    check_run_folder(run_dir, args.fresh)
 
     from benchmarks.corpora import load_corpus
     from benchmarks.run.executors import LocalExecutor
-    from benchmarks.run.harness import default_run_dir, kept_summary, run_benchmark, unfinished_parts
+    from benchmarks.run.harness import kept_summary, run_benchmark, unfinished_parts
     from benchmarks.run.plan import build_plan
     from generators.devices import resolve_device
 
     device = str(resolve_device(config.run.device))  # a GPU torch cannot use fails here, before any work
     corpora = {name: load_corpus(name) for name in config.run.corpus_names}
     plan = build_plan(config, corpora, device=device, config_file=str(path))
-    run_dir = Path(args.out) if args.out else default_run_dir(plan)
     executor = LocalExecutor(args.jobs, log=log)
     try:
-        run_benchmark(plan, corpora, run_dir=run_dir, executor=executor, fresh=args.fresh, retrain=args.retrain)
+        run_benchmark(
+            plan, corpora, run_dir=run_dir, executor=executor, fresh=args.fresh, retrain=args.retrain
+        )
     except KeyboardInterrupt:
         log(f"interrupted; kept in {run_dir}: {kept_summary(run_dir)}. Run the same command again to resume.")
         return EXIT_INTERRUPTED
@@ -122,12 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="a corpus (sets run.corpora; repeat it for several), e.g. tinyshakespeare or file:PATH",
     )
-    run.add_argument("--seeds", type=int, metavar="N", help="train every generator with seeds 0..N-1 (sets run.seeds)")
+    run.add_argument(
+        "--seeds", type=int, metavar="N", help="train every generator with seeds 0..N-1 (sets run.seeds)"
+    )
     run.add_argument("--device", help="auto, cpu, cuda or cuda:N (sets run.device)")
     run.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a config value, repeatable"
     )
-    run.add_argument("--jobs", type=int, default=1, metavar="N", help="cells run at once on this machine (default 1)")
+    run.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="cells run at once on this machine (default 1)"
+    )
     run.add_argument("--out", help="run folder (default: reports/runs/<profile>-<corpus>-<config hash>)")
     run.add_argument(
         "--fresh", action="store_true", help="discard finished pieces of this run and start over"

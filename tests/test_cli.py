@@ -12,7 +12,7 @@ import torch
 from support import make_text
 
 from benchmarks.cli import main
-from benchmarks.settings import SweepSection, load_config
+from benchmarks.run.settings import SweepSection, load_config
 from generators.registry import create_generator
 
 
@@ -62,7 +62,10 @@ def run_cli(capsys, *args):
         (["--generators", ""], r"run.generators is empty: name at least one generator$"),
         (["--generators", "markov,markov"], r"names a generator twice: markov, markov$"),
         (["--corpus", ""], r"unknown corpus ''"),
-        (["--set", "sweep.top_p=0"], r"^textgen-bench: error: sweep: top_k >= 0 \(0 = off\), top_p in"),
+        (
+            ["--set", "sweep.top_p=0"],
+            r"^textgen-bench: error: --set sweep.top_p=0: sweep: top_k >= 0 \(0 = off\), top_p in",
+        ),
         (["--set", "sweep.top_k=-1"], r"top_k >= 0"),
         (["--set", "sweep.judge=gpt2"], r"sweep.judge 'gpt2' is not among the run's generators \(markov\)"),
         (["--set", "generators.markov.budget_steps=0"], r"generators.markov: budget_steps must be >= 1"),
@@ -113,7 +116,7 @@ def test_fresh_deletes_run_folders_only_and_a_run_never_mixes_into_other_files(t
     assert (
         f"--fresh: {precious} holds files a run does not write; only run folders are emptied" in messages[0]
     )
-    assert f"{precious} is not empty and holds no run.json" in messages[1]
+    assert f"{precious} is not empty and holds no plan.json" in messages[1]
     assert sorted(p.name for p in precious.iterdir()) == ["thesis.tex"]
 
 

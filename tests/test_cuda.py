@@ -111,7 +111,7 @@ def test_a_cuda_run_records_the_gpu_and_its_throughput(tmp_path, monkeypatch):
     assert results["device"] == "cuda"
     device = results["environment"]["device"]
     assert device["type"] == "cuda" and device["name"] == torch.cuda.get_device_name(0)
-    char_lstm = results["generators"]["char-lstm"]
+    (char_lstm,) = results["cells"]
     assert char_lstm["status"] == "ok", char_lstm["error"]
     assert char_lstm["describe"]["device"].startswith("cuda:")
     throughput = char_lstm["throughput"]

@@ -124,7 +124,10 @@ def test_sigint_keeps_finished_pieces_and_the_rerun_resumes(setup):
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr
     markov = next(c for c in load_plan(run_dir).cells if c.row == "markov").id
-    assert "interrupted; kept in" in stderr and f"{markov}: fit, likelihood, samples, sweep, throughput" in stderr
+    assert (
+        "interrupted; kept in" in stderr
+        and f"{markov}: fit, likelihood, samples, sweep, throughput" in stderr
+    )
     assert "Run the same command again to resume" in stderr
     kept = {p: p.stat().st_mtime_ns for p in (run_dir / "pieces").rglob("*.json")}
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
@@ -210,7 +213,10 @@ def test_a_damaged_cached_model_is_detected_and_rebuilt(setup):
     victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])  # truncated
     done = subprocess.run([*command, "--fresh"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert f"{markov}: cached model {model_dir.name} is damaged ({victim.name} fails its checksum)" in done.stderr
+    assert (
+        f"{markov}: cached model {model_dir.name} is damaged ({victim.name} fails its checksum)"
+        in done.stderr
+    )
     assert RunStore(run_dir).load(markov, "fit")["cached"] is False
     assert model_dir.parent == cache_directory()
     assert "damaged (None)" not in done.stderr
@@ -259,5 +265,7 @@ def test_out_of_memory_names_the_setting_to_lower():
         def score(self, text, context=""):
             raise OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    with pytest.raises(TrainingError, match=r"hungry: out of device memory in score\(\); lower the batch size"):
+    with pytest.raises(
+        TrainingError, match=r"hungry: out of device memory in score\(\); lower the batch size"
+    ):
         contract.score(Hungry(), "abc")

@@ -132,7 +132,9 @@ def test_sampling_seeds_follow_the_temperature_not_its_position(tmp_path, corpus
     data = json.loads(json.dumps(SMALL_RUN))
     data["sweep"]["temperatures"] = [0.5, 1.0]  # another temperature before T = 1
     after = results_of(run_config(small_config(corpus, data=data), tmp_path / "more"))
-    at_one = [next(t for t in only_cell(r)["demo_samples"] if t["temperature"] == 1.0) for r in (before, after)]
+    at_one = [
+        next(t for t in only_cell(r)["demo_samples"] if t["temperature"] == 1.0) for r in (before, after)
+    ]
     assert at_one[0] == at_one[1]
     assert sampling_seed(3, 1.0) == sampling_seed(3, 1.0) != sampling_seed(3, 0.5) != sampling_seed(4, 0.5)
 
@@ -205,10 +207,14 @@ def test_a_run_folder_resumes_only_with_its_own_settings_and_corpus(tmp_path, co
     before = sorted(p.relative_to(run_dir) for p in run_dir.rglob("*"))
     changed = small_config(corpus)
     changed.sweep = dataclasses.replace(changed.sweep, max_chars=50)
-    with pytest.raises(ConfigError, match=f"^{re.escape(str(run_dir))} was started with other settings; use --fresh"):
+    with pytest.raises(
+        ConfigError, match=f"^{re.escape(str(run_dir))} was started with other settings; use --fresh"
+    ):
         run_config(changed, run_dir)
     corpus.write_text(corpus.read_text() + "A changed corpus.\n")
-    with pytest.raises(ConfigError, match=f"was started on a different version of file:{re.escape(str(corpus))}"):
+    with pytest.raises(
+        ConfigError, match=f"was started on a different version of file:{re.escape(str(corpus))}"
+    ):
         run_config(small_config(corpus), run_dir)
     assert sorted(p.relative_to(run_dir) for p in run_dir.rglob("*")) == before
 
@@ -259,9 +265,15 @@ def test_retrain_ignores_the_model_cache_and_redoes_every_stage(tmp_path, corpus
 @pytest.mark.parametrize(
     ("plugin", "message"),
     [
-        ("broken-score", r"'broken-score' broke the contract in score\(\): raised RuntimeError: the scorer fell over"),
+        (
+            "broken-score",
+            r"'broken-score' broke the contract in score\(\): raised RuntimeError: the scorer fell over",
+        ),
         ("nan-score", r"'nan-score' broke the contract in score\(\): returned nan at character 0"),
-        ("short-generate", r"'short-generate' broke the contract in generate\(\): returned \d+ continuations"),
+        (
+            "short-generate",
+            r"'short-generate' broke the contract in generate\(\): returned \d+ continuations",
+        ),
     ],
 )
 def test_a_broken_plugin_fails_alone(tmp_path, corpus, plugin, message):
@@ -305,24 +317,24 @@ def test_run_files_are_readable_by_everyone_like_other_output(tmp_path, corpus):
 
 def test_a_changed_generator_default_names_a_new_run_folder(tmp_path, corpus, monkeypatch):
     config = small_config(corpus)
-    before = default_run_dir(plan_of(config)[0])
-    assert default_run_dir(plan_of(config)[0]) == before  # the same settings, the same folder (resumable)
+    before = default_run_dir(config)
+    assert default_run_dir(config) == before  # the same settings, the same folder (resumable)
 
     @dataclasses.dataclass
     class NewDefaults(MarkovGenerator.config_class):
         discount: float = 0.5  # the only change: a default, not an option in the run config
 
     monkeypatch.setattr(MarkovGenerator, "config_class", NewDefaults)
-    assert default_run_dir(plan_of(config)[0]) != before
+    assert default_run_dir(config) != before
 
 
 def test_a_new_measurement_revision_names_a_new_run_folder(tmp_path, corpus, monkeypatch):
     config = small_config(corpus)
-    before = default_run_dir(plan_of(config)[0])
+    before = default_run_dir(config)
     from benchmarks.run import plan
 
     monkeypatch.setattr(plan, "MEASUREMENT_REVISION", layout.MEASUREMENT_REVISION + 1)
-    assert default_run_dir(plan_of(config)[0]) != before
+    assert default_run_dir(config) != before
 
 
 def test_a_plan_round_trips_through_its_file(tmp_path, corpus):

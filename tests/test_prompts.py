@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from support import make_text
 
-from benchmarks.prompts import choose_test_prompts, disjoint_starts
-from benchmarks.settings import SweepSection
+from benchmarks.run.prompts import choose_test_prompts, disjoint_starts
+from benchmarks.run.settings import SweepSection
 from generators.errors import CorpusError
 
 TINYSHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"

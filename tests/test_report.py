@@ -92,15 +92,15 @@ def table_rows(report: str, first_column: str) -> list[list[str]]:
 
 def test_the_fixture_follows_the_harness_schema():
     from benchmarks.metrics import totals_from_scores
+    from benchmarks.run.stages import likelihood_fields
     from benchmarks.samples import cell_metrics, train_indexes
-    from benchmarks.stages import likelihood_fields
 
     results = fixture_results()
     cell_keys = set(cell_metrics(["a b c d e f", "a b a b a b"], train_indexes("a b c d e f g h i j")))
     assert {"samples", "pooled_samples"} <= cell_keys
     assert set(results["human"]["cells"][0]) == cell_keys | {"temperature"}
     for name in ("markov", "char-lstm"):
-        for cell in results["generators"][name]["sweep"]:
+        for cell in results["generators"][name]["sweep"]:  # schema 1: sweep cells without their seed
             assert set(cell) == cell_keys | {"temperature", "seconds", "quality_bpc"}
     likelihood_keys = set(likelihood_fields(totals_from_scores("ab", [-1.0, -1.0])))
     for entry in results["generators"].values():
@@ -164,7 +164,10 @@ def test_likelihood_table_flags_native_perplexity_and_states_the_ci(rendered):
     char_lstm = table_rows(report, "char-lstm")[1]
     # native token perplexity of a character model = 2 ** bpc = 2 ** 1.974 = 3.93; oov_rate is null
     assert char_lstm[5:7] == ["3.9", "—"]
-    assert "bootstrap over 10 chunks of 2,000 characters, 200 resamples, seed 0" in report
+    assert (
+        "bootstrap over 10 chunks of 2,000 characters, 200 resamples, seeded with each cell's training seed"
+        in report
+    )
 
 
 def test_how_to_read_states_which_texts_each_kind_of_metric_used(rendered):
@@ -262,7 +265,8 @@ def test_plots_are_pngs_linked_by_relative_path(rendered):
 def test_results_csv_is_long_form_with_human_rows(rendered):
     run_dir, _ = rendered
     frame = pd.read_csv(run_dir / "results.csv")
-    assert list(frame.columns) == ["generator", "temperature", "metric", "value"]
+    assert list(frame.columns) == ["corpus", "generator", "seed", "temperature", "metric", "value"]
+    assert set(frame.corpus) == {"tinyshakespeare"} and set(frame[frame.generator != "human"].seed) == {0}
     bpc = frame[frame.metric == "bpc"].set_index("generator")["value"]
     assert bpc.to_dict() == {"markov": 3.412, "char-lstm": 1.974, "word-lstm": 2.318}
     assert frame[frame.metric == "bpc"].temperature.isna().all()
@@ -309,7 +313,7 @@ def test_compare_warns_when_corpus_or_settings_differ(tmp_path):
     report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
     corpus = fixture_results()["corpus"]["name"]
     assert (
-        f"**Not like for like:** the runs differ in the corpus (shakespeare then {corpus}); the seed "
+        f"**Not like for like:** the runs differ in the corpus (shakespeare then {corpus}); the seeds "
         f"(7 then {fixture_results()['config']['run']['seed']}); sweep settings (max_chars, test_prompts), "
         "so Δ mixes those in." in report
     )
@@ -360,8 +364,8 @@ def test_an_interval_that_misses_its_point_estimate_still_plots(tmp_path):
 
 def test_wrong_schema_or_missing_results_is_a_clear_error(tmp_path):
     results = fixture_results()
-    results["schema"] = 2
-    with pytest.raises(TextgenBenchError, match="schema 2"):
+    results["schema"] = 3
+    with pytest.raises(TextgenBenchError, match="schema 3"):
         render_report(make_run(tmp_path / "new", results))
     with pytest.raises(TextgenBenchError, match=r"no results\.json"):
         render_report(tmp_path / "absent")

@@ -41,7 +41,9 @@ def load_run(path: Path) -> Run:
     if schema == 1:
         data = upgrade_schema_1(data)
     elif schema != SCHEMA_VERSION:
-        raise TextgenBenchError(f"{file} has results schema {schema!r}; this report reads schemas 1 and {SCHEMA_VERSION}")
+        raise TextgenBenchError(
+            f"{file} has results schema {schema!r}; this report reads schemas 1 and {SCHEMA_VERSION}"
+        )
     return Run(data)
 
 
@@ -66,7 +68,9 @@ def upgrade_schema_1(data: dict[str, Any]) -> dict[str, Any]:
         )
     judge = {"row": data.get("judge"), "cell": None, "error": data.get("judge_error")}
     rows = list(data.get("generators") or {})
-    upgraded = {key: value for key, value in data.items() if key not in ("generators", "corpus", "prompts", "human")}
+    upgraded = {
+        key: value for key, value in data.items() if key not in ("generators", "corpus", "prompts", "human")
+    }
     return {
         **upgraded,
         "schema": SCHEMA_VERSION,
@@ -124,7 +128,9 @@ class Run:
 
     @cached_property
     def views(self) -> list[CorpusRun]:
-        return [CorpusRun(self, corpus) for corpus in self.data.get("corpora") or [] if isinstance(corpus, dict)]
+        return [
+            CorpusRun(self, corpus) for corpus in self.data.get("corpora") or [] if isinstance(corpus, dict)
+        ]
 
     def view(self, corpus: str) -> CorpusRun | None:
         return next((v for v in self.views if v.name == corpus), None)
@@ -215,7 +221,9 @@ class CorpusRun:
         if temperature is None:
             return {}
         sweep = dig(self.corpus, "rows", name).get("sweep") or []
-        at = next((t for t in sweep if isinstance(t, dict) and finite(t.get("temperature")) == temperature), {})
+        at = next(
+            (t for t in sweep if isinstance(t, dict) and finite(t.get("temperature")) == temperature), {}
+        )
         return dig(at, key)
 
     def sweep_value(self, name: str, temperature: float | None, key: str) -> float | None:

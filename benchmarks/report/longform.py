@@ -29,7 +29,10 @@ def scalar_rows(where: dict[str, Any], section: dict[str, Any], prefix: str = ""
         if isinstance(value, dict):
             rows += scalar_rows(where, value, f"{prefix}{key}_")
         elif isinstance(value, list) and len(value) == 2 and all(is_number(v) for v in value):
-            rows += [row(where, None, f"{prefix}{key}_{end}", v) for end, v in zip(("low", "high"), value, strict=True)]
+            rows += [
+                row(where, None, f"{prefix}{key}_{end}", v)
+                for end, v in zip(("low", "high"), value, strict=True)
+            ]
         elif is_number(value):
             rows.append(row(where, None, prefix + key, value))
     return rows
@@ -39,7 +42,9 @@ def row(where: dict[str, Any], temperature: float | None, metric: str, value: An
     return {**where, "temperature": temperature, "metric": metric, "value": value}
 
 
-def temperature_rows(where: dict[str, Any], cell: dict[str, Any], temperature: float | None) -> list[dict[str, Any]]:
+def temperature_rows(
+    where: dict[str, Any], cell: dict[str, Any], temperature: float | None
+) -> list[dict[str, Any]]:
     skipped = ("temperature", "seed")
     return [row(where, temperature, k, v) for k, v in cell.items() if k not in skipped and is_number(v)]
 

@@ -109,7 +109,9 @@ def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
         differences.append(f"the corpus ({before.get('name', '?')} then {corpus.get('name', '?')})")
     then_seeds, now_seeds = earlier.run.seeds, run.run.seeds
     if now_seeds != then_seeds:
-        differences.append(f"the seeds ({', '.join(map(str, then_seeds))} then {', '.join(map(str, now_seeds))})")
+        differences.append(
+            f"the seeds ({', '.join(map(str, then_seeds))} then {', '.join(map(str, now_seeds))})"
+        )
     for part in ("likelihood", "sweep", "throughput"):
         now, then = run.section("config", part), earlier.section("config", part)
         shared = now.keys() & then.keys()  # an older run may lack newer keys
@@ -123,7 +125,9 @@ def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
 
 def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:
     settings = run.section("config", "likelihood")
-    ci = next((run.entry(n)["likelihood"].get("ci") or {} for n in run.names if run.entry(n).get("likelihood")), {})
+    ci = next(
+        (run.entry(n)["likelihood"].get("ci") or {} for n in run.names if run.entry(n).get("likelihood")), {}
+    )
     scored = settings.get("max_test_chars") or 0
     scope = f"the first {fmt.count(scored)} characters" if scored else "the whole test split"
     chunks = f"{fmt.count(ci['chunks'])} chunks" if ci.get("chunks") else "chunks"
@@ -265,11 +269,21 @@ def corpus_sections(
 
 def across_corpora(run: Run) -> list[str]:
     table = fmt.markdown_table(tables.cross_corpus_table(run))
-    return ["## Across corpora", "", "Test bits per character of every generator on every corpus.", "", table, ""]
+    return [
+        "## Across corpora",
+        "",
+        "Test bits per character of every generator on every corpus.",
+        "",
+        table,
+        "",
+    ]
 
 
 def report_markdown(
-    run: Run, drawn: dict[str, dict[str, tuple[str, bool]]], folders: dict[str, str], earlier: Run | None = None
+    run: Run,
+    drawn: dict[str, dict[str, tuple[str, bool]]],
+    folders: dict[str, str],
+    earlier: Run | None = None,
 ) -> str:
     """The report: one set of sections for a one-corpus run; with several corpora, a summary table
     across them and a section per corpus. ``drawn`` and ``folders`` are keyed by corpus name."""
@@ -281,7 +295,9 @@ def report_markdown(
         before = paired_view(earlier, view) if earlier is not None else None
         if several:
             sections.append([f"## {view.name}", ""])
-        sections += corpus_sections(view, drawn[view.name], folders[view.name], before, "###" if several else "##")
+        sections += corpus_sections(
+            view, drawn[view.name], folders[view.name], before, "###" if several else "##"
+        )
     sections.append(environment(run))
     return "\n".join(line for section in sections for line in section).rstrip("\n") + "\n"
 

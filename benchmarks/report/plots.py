@@ -58,7 +58,9 @@ def bpc_points(run: CorpusRun) -> list[tuple[str, float, float, float, list[floa
         else:
             low, high = (run.row_section(name, "likelihood").get("bpc_ci95") or [None, None])[:2]
             low, high = finite(low), finite(high)
-        seeds = [v for v in run.summary(name, "likelihood", "bpc").get("values") or [] if finite(v) is not None]
+        seeds = [
+            v for v in run.summary(name, "likelihood", "bpc").get("values") or [] if finite(v) is not None
+        ]
         points.append((name, value, value if low is None else low, value if high is None else high, seeds))
     return points
 
@@ -75,7 +77,14 @@ def plot_bpc(run: CorpusRun, path: Path) -> bool:
         ax.errorbar([value], [row], xerr=[[below], [above]], fmt="o", capsize=5, color=color(run, name))
         if len(seeds) > 1:
             ax.plot(seeds, [row] * len(seeds), "|", color=color(run, name), markersize=12, alpha=0.7)
-        ax.annotate(f"{value:.3f}", (value + above, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+        ax.annotate(
+            f"{value:.3f}",
+            (value + above, row),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
     ax.set_yticks(range(len(points)), [p[0] for p in points])
     ax.set_ylim(-0.6, len(points) - 0.4)
     ax.invert_yaxis()
@@ -175,9 +184,7 @@ def plot_quality_diversity(run: CorpusRun, path: Path) -> bool:
     ax.margins(0.1)
     ax.set_xlabel("Self-BLEU-4 (higher = less diverse)")
     ax.set_ylabel("judge bpc of the samples (lower = more likely)")
-    ax.set_title(
-        f"Quality against diversity across temperatures (judge: {run.judge})", fontsize=10
-    )
+    ax.set_title(f"Quality against diversity across temperatures (judge: {run.judge})", fontsize=10)
     ax.legend(fontsize=8)
     return save(figure, path)
 
@@ -189,7 +196,9 @@ def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
     for name in run.names:
         for index, cell in enumerate(run.seed_cells(name)):
             curve = (cell.get("fit") or {}).get("curve") or []
-            points = [(finite(p.get("seconds")), finite(p.get("valid_bpc"))) for p in curve if isinstance(p, dict)]
+            points = [
+                (finite(p.get("seconds")), finite(p.get("valid_bpc"))) for p in curve if isinstance(p, dict)
+            ]
             points = [(s, b) for s, b in points if s is not None and b is not None]
             if points:
                 label = name if index == 0 else None

@@ -49,7 +49,10 @@ def sweep_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
         temperatures.update({float(t["temperature"]): None for t in cell.get("sweep") or []})
     out = []
     for temperature in temperatures:
-        at = [next((t for t in c.get("sweep") or [] if float(t["temperature"]) == temperature), {}) for c in cells]
+        at = [
+            next((t for t in c.get("sweep") or [] if float(t["temperature"]) == temperature), {})
+            for c in cells
+        ]
         keys = [k for k in numeric_keys(at) if k not in ("temperature", "seed")]
         out.append({"temperature": temperature, **{k: summary([t.get(k) for t in at]) for k in keys}})
     return out
@@ -73,4 +76,8 @@ def aggregate_row(cells: list[dict[str, Any]]) -> dict[str, Any]:
 
 def aggregate_rows(cells: list[dict[str, Any]], rows: list[str]) -> dict[str, dict[str, Any]]:
     """{row: its summary} for the cells of one corpus, in table order."""
-    return {row: aggregate_row([c for c in cells if c["row"] == row]) for row in rows if any(c["row"] == row for c in cells)}
+    return {
+        row: aggregate_row([c for c in cells if c["row"] == row])
+        for row in rows
+        if any(c["row"] == row for c in cells)
+    }

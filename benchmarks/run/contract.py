@@ -62,7 +62,9 @@ def fit(generator: Generator, corpus: Corpus, *, seed: int, budget: Budget) -> d
     data = report.to_dict()
     bad = [p for p in data["curve"] if not math.isfinite(p.get("valid_bpc", 0.0))]
     if bad:
-        raise TrainingError(f"{_name(generator)}: validation bpc became {bad[0]['valid_bpc']} during training")
+        raise TrainingError(
+            f"{_name(generator)}: validation bpc became {bad[0]['valid_bpc']} during training"
+        )
     return data
 
 
@@ -100,7 +102,9 @@ def generate(
         if not isinstance(text, str):
             raise _violation(generator, "generate", f"continuation {i} is {type(text).__name__}, not str")
         if len(text) > max_chars:
-            raise _violation(generator, "generate", f"continuation {i} has {len(text)} > {max_chars} characters")
+            raise _violation(
+                generator, "generate", f"continuation {i} has {len(text)} > {max_chars} characters"
+            )
     return texts
 
 
@@ -122,7 +126,9 @@ def save(generator: Generator, directory: Path) -> None:
 def load(generator_class: type[Generator], directory: Path, *, device: str) -> Generator:
     loaded = _checked_call(generator_class, "load", lambda: generator_class.load(directory, device=device))
     if not isinstance(loaded, generator_class):
-        raise _violation(generator_class, "load", f"returned {type(loaded).__name__}, not a {generator_class.__name__}")
+        raise _violation(
+            generator_class, "load", f"returned {type(loaded).__name__}, not a {generator_class.__name__}"
+        )
     return loaded
 
 

@@ -30,11 +30,13 @@ from benchmarks.run.layout import (
     RUN_FILE,
     SAMPLES,
     STAGES,
+    corpus_key,
     pseudo_cell_id,
 )
 from benchmarks.run.lock import run_folder_lock
-from benchmarks.run.plan import RunPlan, load_plan
+from benchmarks.run.plan import RunPlan, config_digest, load_plan
 from benchmarks.run.results import assemble_results
+from benchmarks.run.settings import RunConfig
 from benchmarks.run.store import RunStore
 from benchmarks.samples import cell_metrics, train_indexes
 from generators.base import Corpus
@@ -44,10 +46,12 @@ from generators.errors import ConfigError
 LEGACY_ENTRIES = {"prompts.json"}  # written by run folders of schema 1; --fresh may remove them
 
 
-def default_run_dir(plan: RunPlan) -> Path:
-    names = "+".join(c.key for c in plan.corpora)
-    names = names if len(names) <= 40 else f"{len(plan.corpora)}-corpora"
-    return Path(plan.config.run.out) / f"{plan.config.run.name}-{names}-{plan.digest}"
+def default_run_dir(config: RunConfig) -> Path:
+    """reports/runs/<profile>-<corpora>-<config digest>: the same settings, the same folder."""
+    corpora = config.run.corpus_names
+    names = "+".join(corpus_key(c) for c in corpora)
+    names = names if len(names) <= 40 else f"{len(corpora)}-corpora"
+    return Path(config.run.out) / f"{config.run.name}-{names}-{config_digest(config)}"
 
 
 def holds_only_run_files(run_dir: Path) -> bool:
@@ -68,6 +72,18 @@ def clear_run_folder(run_dir: Path, refusal: str) -> None:
         shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
 
+FRESH_REFUSAL = "--fresh: {} holds files a run does not write; only run folders are emptied"
+NOT_A_RUN = "{} is not empty and holds no plan.json: pick an empty or new --out folder"
+
+
+def check_run_folder(run_dir: Path, fresh: bool) -> None:
+    """Before any work: a folder that is not a run folder is never written into (or emptied)."""
+    if fresh and not holds_only_run_files(run_dir):
+        raise ConfigError(FRESH_REFUSAL.format(run_dir))
+    if not fresh and not (run_dir / PLAN_FILE).exists() and not holds_only_run_files(run_dir):
+        raise ConfigError(NOT_A_RUN.format(run_dir))
+
+
 def check_resumable(plan: RunPlan, run_dir: Path) -> RunPlan:
     """The recorded plan of a started folder, when it was started with this plan's settings and corpora."""
     started = load_plan(run_dir)
@@ -79,7 +95,9 @@ def check_resumable(plan: RunPlan, run_dir: Path) -> RunPlan:
                 "over, or another --out"
             )
     if started.digest != plan.digest:
-        raise ConfigError(f"{run_dir} was started with other settings; use --fresh to start it over, or another --out")
+        raise ConfigError(
+            f"{run_dir} was started with other settings; use --fresh to start it over, or another --out"
+        )
     resolve_device(started.device)  # its workers use the device it started on
     return started
 
@@ -97,12 +115,14 @@ def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, log: Log
             "start it over, or another --out"
         )
     # a start cut short (plan.json is written last) begins again
-    clear_run_folder(run_dir, f"{run_dir} is not empty and holds no {PLAN_FILE}: pick an empty or new --out folder")
+    clear_run_folder(run_dir, NOT_A_RUN.format(run_dir))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     write_json_atomic(run_dir / RUN_FILE, {"created": created, "environment": environment(plan.device)})
     store = RunStore(run_dir)
     for corpus in plan.corpora:
-        human = cell_metrics([p.human for p in corpus.test_prompts], train_indexes(corpora[corpus.name].train))
+        human = cell_metrics(
+            [p.human for p in corpus.test_prompts], train_indexes(corpora[corpus.name].train)
+        )
         store.save(pseudo_cell_id(HUMAN, corpus.name), "sweep", {"cells": [{"temperature": None, **human}]})
     write_json_atomic(run_dir / PLAN_FILE, plan.to_dict())
     return plan
@@ -164,11 +184,11 @@ def run_benchmark(
     log: Log = log,
 ) -> Path:
     """Run (or resume) ``plan`` and write results.json and the report; returns the run folder."""
-    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(plan)
+    run_dir = Path(run_dir) if run_dir is not None else default_run_dir(plan.config)
     executor = executor or LocalExecutor(1, log=log)
     with run_folder_lock(run_dir, log):
         if fresh:
-            clear_run_folder(run_dir, f"--fresh: {run_dir} holds files a run does not write; only run folders are emptied")
+            clear_run_folder(run_dir, FRESH_REFUSAL.format(run_dir))
         plan = start_run(plan, corpora, run_dir, log)
         store = RunStore(run_dir)
         if retrain:
@@ -219,4 +239,3 @@ def unfinished_parts(run_dir: Path) -> list[str]:
     from benchmarks.run.results import unfinished
 
     return unfinished(read_json(run_dir / RESULTS_FILE))
-

@@ -70,13 +70,17 @@ def run_judge(plan: RunPlan, store: RunStore, judge_id: str, log: Log) -> int:
         log(f"{judge_id}: scoring every sample with {judge_cell.id} …")
         store.save(judge_id, QUALITY, judge_all(plan, store, corpus.name, judge, judge_cell))
     except Exception as error:  # recorded: the report says why there is no sample quality
-        store.save(judge_id, FAILED, {"stage": "judge", "error": str(error), "traceback": traceback.format_exc()})
+        store.save(
+            judge_id, FAILED, {"stage": "judge", "error": str(error), "traceback": traceback.format_exc()}
+        )
         log(f"{judge_id}: FAILED: {error}")
         return 1
     return 0
 
 
-def judge_all(plan: RunPlan, store: RunStore, corpus: str, judge: Generator, judge_cell: CellPlan) -> dict[str, Any]:
+def judge_all(
+    plan: RunPlan, store: RunStore, corpus: str, judge: Generator, judge_cell: CellPlan
+) -> dict[str, Any]:
     tests = plan.corpus(corpus).test_prompts
     quality: dict[str, Any] = {"judge": judge_cell.row, "judge_cell": judge_cell.id, "cells": {}}
     quality["human"] = judged_bpc(judge, [p.text for p in tests], [p.human for p in tests])
@@ -87,7 +91,9 @@ def judge_all(plan: RunPlan, store: RunStore, corpus: str, judge: Generator, jud
         quality["cells"][cell.id] = [
             {
                 "temperature": temperature["temperature"],
-                "quality_bpc": judged_bpc(judge, stored["prompts"][: len(temperature["test"])], temperature["test"]),
+                "quality_bpc": judged_bpc(
+                    judge, stored["prompts"][: len(temperature["test"])], temperature["test"]
+                ),
             }
             for temperature in stored["samples"]
         ]

@@ -33,7 +33,9 @@ def cache_directory() -> Path:
     return Path(root) if root else Path(platformdirs.user_cache_dir("textgen-bench")) / "models"
 
 
-def model_cache_key(generator: str, config: dict[str, Any], corpus_sha256: str, seed: int, budget: dict) -> str:
+def model_cache_key(
+    generator: str, config: dict[str, Any], corpus_sha256: str, seed: int, budget: dict
+) -> str:
     blob = json.dumps(
         {
             "generator": generator,

@@ -114,7 +114,8 @@ class RunPlan:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunPlan:
         corpora = tuple(
-            CorpusPlan(c["name"], c["summary"], tuple(Prompt(**p) for p in c["prompts"])) for c in data["corpora"]
+            CorpusPlan(c["name"], c["summary"], tuple(Prompt(**p) for p in c["prompts"]))
+            for c in data["corpora"]
         )
         return cls(
             config=parse_config(data["config"]),
@@ -184,7 +185,9 @@ def config_digest(config: RunConfig) -> str:
 
 def plan_corpus(corpus: Corpus, config: RunConfig) -> CorpusPlan:
     sweep = config.sweep
-    tests = choose_test_prompts(corpus.test, sweep.test_prompts, sweep.prompt_chars, sweep.max_chars, sweep.prompt_seed)
+    tests = choose_test_prompts(
+        corpus.test, sweep.test_prompts, sweep.prompt_chars, sweep.max_chars, sweep.prompt_seed
+    )
     return CorpusPlan(corpus.name, corpus.summary(), tuple(tests + demo_prompts(sweep.demo_prompts)))
 
 
@@ -196,12 +199,22 @@ def plan_cells(config: RunConfig) -> tuple[CellPlan, ...]:
             for seed in config.run.seeds:
                 section = row.section
                 cells.append(
-                    CellPlan(row.name, row.generator, corpus, seed, options, section.budget_seconds, section.budget_steps)
+                    CellPlan(
+                        row.name,
+                        row.generator,
+                        corpus,
+                        seed,
+                        options,
+                        section.budget_seconds,
+                        section.budget_steps,
+                    )
                 )
     return tuple(cells)
 
 
-def build_plan(config: RunConfig, corpora: dict[str, Corpus], *, device: str, config_file: str = "") -> RunPlan:
+def build_plan(
+    config: RunConfig, corpora: dict[str, Corpus], *, device: str, config_file: str = ""
+) -> RunPlan:
     """The plan of ``config`` on the loaded ``corpora`` (name -> Corpus), on the resolved ``device``."""
     return RunPlan(
         config=config,

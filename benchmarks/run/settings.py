@@ -165,7 +165,9 @@ class RunConfig:
             return Row(name, name, self.section_for(name))
         base = self.section_for(variant.generator)
         section = GeneratorSection(
-            budget_seconds=variant.budget_seconds if variant.budget_seconds is not None else base.budget_seconds,
+            budget_seconds=variant.budget_seconds
+            if variant.budget_seconds is not None
+            else base.budget_seconds,
             budget_steps=variant.budget_steps if variant.budget_steps is not None else base.budget_steps,
             options=merged(base.options, variant.options),
         )
@@ -199,7 +201,9 @@ def parse_config(data: dict[str, Any]) -> RunConfig:
         if not isinstance(value, dict):
             raise ConfigError(f"[{key}] must be a table")
     sections = {name: build_config(cls, data.get(name, {}), owner=name) for name, cls in SECTIONS.items()}
-    named = {kind: parse_named_sections(data.get(kind, {}), kind, cls) for kind, cls in TABLES_OF_TABLES.items()}
+    named = {
+        kind: parse_named_sections(data.get(kind, {}), kind, cls) for kind, cls in TABLES_OF_TABLES.items()
+    }
     return RunConfig(**sections, **named)
 
 
@@ -212,7 +216,9 @@ def parse_named_sections(tables: dict[str, Any], kind: str, cls: type) -> dict[s
         options = table.get("options", {})
         if not isinstance(options, dict):
             raise ConfigError(f"{kind}.{name}.options must be a table")
-        section = build_config(cls, {k: v for k, v in table.items() if k != "options"}, owner=f"{kind}.{name}")
+        section = build_config(
+            cls, {k: v for k, v in table.items() if k != "options"}, owner=f"{kind}.{name}"
+        )
         section.options = dict(options)
         parsed[name] = section
     return parsed
@@ -293,7 +299,9 @@ def check_row_names(config: RunConfig) -> None:
     must not take a generator's name."""
     for name in [*config.run.generators, *config.variants]:
         if not ROW_NAME.fullmatch(name):
-            raise ConfigError(f"{name!r} cannot name a generator or variant: use letters, digits, '.', '_', '-'")
+            raise ConfigError(
+                f"{name!r} cannot name a generator or variant: use letters, digits, '.', '_', '-'"
+            )
     for name, variant in config.variants.items():
         if variant.generator in config.variants:
             raise ConfigError(f"variants.{name}: a variant varies a generator, not another variant")

@@ -159,7 +159,11 @@ def stage_likelihood(ctx: CellContext) -> dict[str, Any]:
     return {
         **likelihood_fields(totals),
         "bpc_ci95": [low / math.log(2), high / math.log(2)],
-        "ci": {"chunk_chars": section.ci_chunk_chars, "chunks": len(chunks.chars), "resamples": section.bootstrap_resamples},
+        "ci": {
+            "chunk_chars": section.ci_chunk_chars,
+            "chunks": len(chunks.chars),
+            "resamples": section.bootstrap_resamples,
+        },
         "chunks": {"nll_nats": chunks.nll_nats, "chars": chunks.chars},
         "oov_rate": contract.oov_rate(generator, text),
         "scored_chars": len(text),
