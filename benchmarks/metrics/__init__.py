@@ -31,13 +31,25 @@ from benchmarks.metrics.repetition import (
     word_tokens,
 )
 from benchmarks.metrics.self_bleu import self_bleu, self_bleu_of_tokens
+from benchmarks.metrics.significance import (
+    PairedDifference,
+    bpc_interval,
+    mean_interval,
+    mean_sd,
+    paired_bpc_difference,
+    paired_mean_difference,
+    per_seed_bpc,
+    sign_flip_test,
+)
 
 __all__ = [
     "LikelihoodTotals",
     "NgramIndex",
+    "PairedDifference",
     "ScoreChunks",
     "alphabetic_words",
     "bootstrap_ci",
+    "bpc_interval",
     "chunk_scores",
     "copy_rate",
     "distinct_n",
@@ -46,10 +58,16 @@ __all__ = [
     "loop_rate",
     "loop_repeats",
     "loop_tokens",
+    "mean_interval",
+    "mean_sd",
     "ngrams",
+    "paired_bpc_difference",
+    "paired_mean_difference",
+    "per_seed_bpc",
     "self_bleu",
     "self_bleu_of_tokens",
     "seq_rep_n",
+    "sign_flip_test",
     "totals_from_scores",
     "training_vocabulary",
     "valid_word_rate",
