@@ -1,23 +1,30 @@
-"""Significance: checks against scipy.stats, constructed cases and validation."""
+"""Significance and ranking: checks against scipy.stats, constructed cases, Holm by hand, validation."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 import benchmarks.metrics.significance as significance
 from benchmarks.metrics import (
     bootstrap_ci,
+    bpc_comparisons,
     bpc_interval,
+    holm_adjust,
     mean_interval,
     mean_sd,
+    metric_comparisons,
     paired_bpc_difference,
     paired_mean_difference,
     per_seed_bpc,
     sign_flip_test,
+    tie_aware_ranks,
 )
 
 LN2 = math.log(2)
@@ -233,6 +240,9 @@ def test_identical_generators_are_always_tied(seeds):
         nll = _nll(rng, 2.1, seeds=seeds, seed_sd=0.05)
         result = paired_bpc_difference(nll, nll.copy(), _chars(), n_resamples=500)
         assert (result.difference, result.low, result.high, result.p_value) == (0.0, 0.0, 0.0, 1.0)
+        table = bpc_comparisons({"a": nll, "b": nll.copy()}, _chars(), n_resamples=500)
+        assert [g["rank"] for g in table["generators"]] == ["1=", "1="]
+        assert table["pairs"][0]["separable"] is False
 
 
 @pytest.mark.parametrize("seeds", [1, 3, 5])
@@ -267,6 +277,113 @@ def test_the_paired_test_holds_its_size_with_three_seeds_where_the_bootstrap_doe
     assert excluded / trials > 0.15
 
 
+# --- Holm -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "adjusted"),
+    [
+        # sorted 0.005, 0.01, 0.03, 0.04 -> x4, x3, x2, x1 = 0.02, 0.03, 0.06, 0.04 -> running max
+        ([0.01, 0.04, 0.03, 0.005], [0.03, 0.06, 0.06, 0.02]),
+        ([0.5, 0.6], [1.0, 1.0]),  # 0.5 x 2 = 1.0 caps, and 0.6 is raised to it
+        ([0.02, 0.02, 0.2], [0.06, 0.06, 0.2]),  # equal raw p-values stay equal
+        ([0.04], [0.04]),
+        ([], []),
+    ],
+)
+def test_holm_by_hand(raw, adjusted):
+    assert holm_adjust(raw) == pytest.approx(adjusted, rel=1e-12)
+
+
+@given(st.lists(st.floats(0.0, 1.0), max_size=12))
+def test_holm_is_monotone_bounded_and_not_below_raw(raw):
+    adjusted = holm_adjust(raw)
+    for p, q in zip(raw, adjusted, strict=True):
+        assert p <= q <= 1.0
+    for i in range(len(raw)):
+        for j in range(len(raw)):
+            if raw[i] <= raw[j]:
+                assert adjusted[i] <= adjusted[j]
+
+
+@pytest.mark.parametrize("raw", [[0.1, math.nan], [1.2], [-0.1], [[0.1, 0.2]]])
+def test_holm_rejects_values_that_are_not_p_values(raw):
+    with pytest.raises(ValueError):
+        holm_adjust(raw)
+
+
+# --- ranks ----------------------------------------------------------------------------------------
+
+ESTIMATES = {"a": 1.9, "b": 2.0, "c": 2.1}
+
+
+@pytest.mark.parametrize(
+    ("p", "ranks"),
+    [
+        ({("a", "b"): 1.0, ("a", "c"): 0.3, ("b", "c"): 0.6}, {"a": "1=", "b": "1=", "c": "1="}),  # all tied
+        (
+            {("a", "b"): 0.01, ("a", "c"): 0.001, ("b", "c"): 0.02},
+            {"a": "1", "b": "2", "c": "3"},
+        ),  # clear order
+        ({("a", "b"): 0.2, ("a", "c"): 0.01, ("b", "c"): 0.3}, {"a": "1=", "b": "1=", "c": "2"}),  # chain
+        (
+            {("a", "b"): 0.4, ("a", "c"): 0.001, ("c", "b"): 0.01},
+            {"a": "1=", "b": "1=", "c": "3"},
+        ),  # a ≈ b < c
+    ],
+)
+def test_tie_aware_ranks_on_constructed_cases(p, ranks):
+    assert tie_aware_ranks(ESTIMATES, p) == ranks
+    assert list(tie_aware_ranks(ESTIMATES, p)) == ["a", "b", "c"]  # best first
+
+
+def test_ranks_follow_the_direction_and_alpha():
+    p = {("a", "b"): 0.01, ("a", "c"): 0.001, ("b", "c"): 0.03}
+    assert tie_aware_ranks(ESTIMATES, p, higher_is_better=True) == {"c": "1", "b": "2", "a": "3"}
+    assert tie_aware_ranks(ESTIMATES, p, alpha=0.02) == {"a": "1", "b": "2=", "c": "2="}  # b ≈ c at 0.02
+
+
+def test_ranks_need_every_pair():
+    with pytest.raises(ValueError, match="no adjusted p-value"):
+        tie_aware_ranks(ESTIMATES, {("a", "b"): 0.5, ("a", "c"): 0.5})
+
+
+# --- the comparisons table ------------------------------------------------------------------------
+
+
+def test_bpc_comparisons_table():
+    rng = np.random.default_rng(16)
+    text = rng.standard_normal(CHUNKS)
+    tied = _nll(rng, 2.1, seeds=3, seed_sd=0.01, text=text)
+    nll = {"tied-1": tied, "best": _nll(rng, 1.9, seeds=3, seed_sd=0.01, text=text), "tied-2": tied.copy()}
+    table = bpc_comparisons(nll, _chars(), n_resamples=1_000)
+    assert json.loads(json.dumps(table, allow_nan=False)) == table  # plain, JSON-ready values
+    assert [g["generator"] for g in table["generators"]] == ["best", "tied-1", "tied-2"]
+    assert [g["rank"] for g in table["generators"]] == ["1", "2=", "2="]
+    assert [(r["a"], r["b"]) for r in table["pairs"]] == [
+        ("best", "tied-1"),
+        ("best", "tied-2"),
+        ("tied-1", "tied-2"),
+    ]
+    assert table["generators"][0]["estimate"] == pytest.approx(per_seed_bpc(nll["best"], _chars()).mean())
+    assert table["generators"][0]["seeds"] == 3
+    assert holm_adjust([r["p_value"] for r in table["pairs"]]) == [r["p_holm"] for r in table["pairs"]]
+    assert [r["separable"] for r in table["pairs"]] == [True, True, False]
+    assert all(r["difference"] < 0 for r in table["pairs"][:2])  # a is the better one: lower bpc
+    assert all(type(r["p_holm"]) is float and type(r["df"]) in (float, type(None)) for r in table["pairs"])
+
+
+def test_metric_comparisons_orient_by_direction():
+    rng = np.random.default_rng(17)
+    values = {"low": rng.uniform(0.0, 0.2, (2, 64)), "high": rng.uniform(0.5, 0.7, (2, 64))}
+    lower = metric_comparisons(values, n_resamples=500)
+    higher = metric_comparisons(values, higher_is_better=True, n_resamples=500)
+    assert lower["pairs"][0]["a"] == "low" and higher["pairs"][0]["a"] == "high"
+    assert lower["pairs"][0]["difference"] == pytest.approx(-higher["pairs"][0]["difference"])
+    assert lower["generators"][0]["seed_sd"] == pytest.approx(np.std(values["low"].mean(axis=1), ddof=1))
+    assert metric_comparisons({"only": values["low"]})["generators"][0]["rank"] == "1"
+
+
 # --- validation -----------------------------------------------------------------------------------
 
 GOOD = np.ones((2, 5))
@@ -290,6 +407,12 @@ GOOD = np.ones((2, 5))
         (lambda: mean_sd([1.0, math.nan]), "NaN"),
         (lambda: sign_flip_test([1.0]), "at least two"),
         (lambda: sign_flip_test([1.0, 2.0], n_resamples=0), "n_resamples"),
+        (lambda: metric_comparisons({}), "at least one generator"),
+        (lambda: metric_comparisons({"a": GOOD, "b": np.ones((2, 4))}), "'b' has shape"),
+        (lambda: metric_comparisons({"a": GOOD, "b": np.full((2, 5), np.nan)}), "'b' has NaN"),
+        (lambda: metric_comparisons({"a": GOOD}, alpha=0.0), "alpha"),
+        (lambda: tie_aware_ranks({"a": math.nan, "b": 1.0}, {("a", "b"): 0.5}), "finite"),
+        (lambda: tie_aware_ranks({"a": 1.0}, {}, alpha=1.0), "alpha"),
     ],
 )
 def test_bad_input_is_a_clear_value_error(call, message):

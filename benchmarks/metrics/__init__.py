@@ -20,6 +20,13 @@ from benchmarks.metrics.overlap import (
     training_vocabulary,
     valid_word_rate,
 )
+from benchmarks.metrics.ranking import (
+    bpc_comparisons,
+    comparisons,
+    holm_adjust,
+    metric_comparisons,
+    tie_aware_ranks,
+)
 from benchmarks.metrics.repetition import (
     is_looped,
     loop_onset_period,
@@ -49,10 +56,13 @@ __all__ = [
     "ScoreChunks",
     "alphabetic_words",
     "bootstrap_ci",
+    "bpc_comparisons",
     "bpc_interval",
     "chunk_scores",
+    "comparisons",
     "copy_rate",
     "distinct_n",
+    "holm_adjust",
     "is_looped",
     "loop_onset_period",
     "loop_rate",
@@ -60,6 +70,7 @@ __all__ = [
     "loop_tokens",
     "mean_interval",
     "mean_sd",
+    "metric_comparisons",
     "ngrams",
     "paired_bpc_difference",
     "paired_mean_difference",
@@ -68,6 +79,7 @@ __all__ = [
     "self_bleu_of_tokens",
     "seq_rep_n",
     "sign_flip_test",
+    "tie_aware_ranks",
     "totals_from_scores",
     "training_vocabulary",
     "valid_word_rate",
