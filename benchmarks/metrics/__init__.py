@@ -20,6 +20,13 @@ from benchmarks.metrics.overlap import (
     training_vocabulary,
     valid_word_rate,
 )
+from benchmarks.metrics.ranking import (
+    bpc_comparisons,
+    comparisons,
+    holm_adjust,
+    metric_comparisons,
+    tie_aware_ranks,
+)
 from benchmarks.metrics.repetition import (
     is_looped,
     loop_onset_period,
@@ -31,25 +38,48 @@ from benchmarks.metrics.repetition import (
     word_tokens,
 )
 from benchmarks.metrics.self_bleu import self_bleu, self_bleu_of_tokens
+from benchmarks.metrics.significance import (
+    PairedDifference,
+    bpc_interval,
+    mean_interval,
+    mean_sd,
+    paired_bpc_difference,
+    paired_mean_difference,
+    per_seed_bpc,
+    sign_flip_test,
+)
 
 __all__ = [
     "LikelihoodTotals",
     "NgramIndex",
+    "PairedDifference",
     "ScoreChunks",
     "alphabetic_words",
     "bootstrap_ci",
+    "bpc_comparisons",
+    "bpc_interval",
     "chunk_scores",
+    "comparisons",
     "copy_rate",
     "distinct_n",
+    "holm_adjust",
     "is_looped",
     "loop_onset_period",
     "loop_rate",
     "loop_repeats",
     "loop_tokens",
+    "mean_interval",
+    "mean_sd",
+    "metric_comparisons",
     "ngrams",
+    "paired_bpc_difference",
+    "paired_mean_difference",
+    "per_seed_bpc",
     "self_bleu",
     "self_bleu_of_tokens",
     "seq_rep_n",
+    "sign_flip_test",
+    "tie_aware_ranks",
     "totals_from_scores",
     "training_vocabulary",
     "valid_word_rate",
