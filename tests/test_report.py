@@ -35,6 +35,7 @@ SECTIONS = [
     "## Samples",
     "## Plots",
     "## Throughput on x86_64 (cpu)",
+    "## Where the time went",
     "## Environment",
 ]
 PLOTS = {

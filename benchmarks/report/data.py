@@ -20,7 +20,7 @@ from benchmarks.run.aggregate import aggregate_rows
 from benchmarks.run.layout import SCHEMA_VERSION, cell_id, corpus_key
 from generators.errors import TextgenBenchError
 
-HUMAN = "human"  # the generator name of the human rows in tables and results.csv
+HUMAN_ROW = "human"  # the generator column of the human text's rows in results.csv
 
 
 def results_path(path: Path) -> Path:

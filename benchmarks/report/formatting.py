@@ -116,7 +116,15 @@ def table_cell(text: Any) -> str:
     return " ".join(str(text).split()).replace("|", "\\|")
 
 
-TEXT_COLUMNS = ("generator", "temperature", "tokenizer", "stopped by", "status", "metric")  # left-aligned
+TEXT_COLUMNS = (
+    "corpus",
+    "generator",
+    "temperature",
+    "tokenizer",
+    "stopped by",
+    "status",
+    "metric",
+)  # left-aligned
 
 
 def markdown_table(frame: pd.DataFrame) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.report.data import HUMAN, Run, sweep_cells
+from benchmarks.report.data import HUMAN_ROW, Run, sweep_cells
 
 COLUMNS = ["corpus", "generator", "seed", "temperature", "metric", "value"]
 
@@ -65,7 +65,9 @@ def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
 def long_frame(run: Run) -> pd.DataFrame:
     rows = [r for cell in run.data.get("cells") or [] if isinstance(cell, dict) for r in cell_rows(cell)]
     for view in run.views:
-        rows += temperature_rows({"corpus": view.name, "generator": HUMAN, "seed": None}, view.human, None)
+        rows += temperature_rows(
+            {"corpus": view.name, "generator": HUMAN_ROW, "seed": None}, view.human, None
+        )
     frame = pd.DataFrame(rows, columns=COLUMNS, dtype=object)  # integers stay integers in the CSV
     frame["temperature"] = frame["temperature"].astype("float64")
     return frame

@@ -267,6 +267,15 @@ def corpus_sections(
     ]
 
 
+def where_the_time_went(run: Run) -> list[str]:
+    note = (
+        "Wall-clock seconds of each stage of every cell (summed over a row's seeds) and of each corpus's "
+        "judge, as the workers measured them; with `--jobs N` cells overlap, so the run took less than "
+        "the total."
+    )
+    return ["## Where the time went", "", note, "", fmt.markdown_table(tables.time_table(run)), ""]
+
+
 def across_corpora(run: Run) -> list[str]:
     table = fmt.markdown_table(tables.cross_corpus_table(run))
     return [
@@ -298,7 +307,7 @@ def report_markdown(
         sections += corpus_sections(
             view, drawn[view.name], folders[view.name], before, "###" if several else "##"
         )
-    sections.append(environment(run))
+    sections += [where_the_time_went(run), environment(run)]
     return "\n".join(line for section in sections for line in section).rstrip("\n") + "\n"
 
 

@@ -242,3 +242,28 @@ def cross_corpus_table(run: Run) -> pd.DataFrame:
             row[f"bpc, {view.name}"] = bpc_with_ci(view, name) if name in view.names else fmt.DASH
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+STAGE_COLUMNS = ("fit", "likelihood", "sweep", "throughput")
+
+
+def time_table(run: Run) -> pd.DataFrame:
+    """Seconds spent in each stage, summed over each row's seeds, on each corpus; then each judge."""
+    rows: list[tuple[dict[str, str], dict[str, float]]] = []
+    for view in run.views:
+        for name in view.names:
+            seconds = {stage: 0.0 for stage in STAGE_COLUMNS}
+            for cell in view.seed_cells(name):
+                for stage, value in (cell.get("stage_seconds") or {}).items():
+                    seconds[stage] = seconds.get(stage, 0.0) + (fmt.finite(value) or 0.0)
+            rows.append(({"corpus": view.name, "generator": name}, seconds))
+        judge = fmt.finite(view.corpus.get("judge", {}).get("seconds"))
+        rows.append(({"corpus": view.name, "generator": "the judge"}, {"judge": judge or 0.0}))
+    total = sum(sum(seconds.values()) for _, seconds in rows)
+    frame = []
+    for where, seconds in rows:
+        spent = sum(seconds.values())
+        stages = {f"{stage} (s)": fmt.seconds(seconds.get(stage)) for stage in (*STAGE_COLUMNS, "judge")}
+        share = f"{100 * spent / total:.0f}%" if total else fmt.DASH
+        frame.append({**where, **stages, "total (s)": fmt.seconds(spent), "share": share})
+    return pd.DataFrame(frame)

@@ -9,6 +9,7 @@ same way. A temperature's quality is the corpus-weighted bpc of all its continua
 from __future__ import annotations
 
 import math
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,9 @@ def run_judge(plan: RunPlan, store: RunStore, judge_id: str, log: Log) -> int:
             raise contract.StageError(f"the judge model {judge_cell.id} is damaged ({problem})")
         judge = contract.load(get_generator_class(judge_cell.generator), folder, device=plan.device)
         log(f"{judge_id}: scoring every sample with {judge_cell.id} …")
-        store.save(judge_id, QUALITY, judge_all(plan, store, corpus.name, judge, judge_cell))
+        started = time.perf_counter()
+        quality = judge_all(plan, store, corpus.name, judge, judge_cell)
+        store.save(judge_id, QUALITY, {**quality, "stage_seconds": time.perf_counter() - started})
     except Exception as error:  # recorded: the report says why there is no sample quality
         store.save(
             judge_id, FAILED, {"stage": "judge", "error": str(error), "traceback": traceback.format_exc()}

@@ -12,7 +12,7 @@ Schema (version 2)::
           "name": str, "key": str, "summary": {name, sha256, split_rule, chars: {train, valid, test}},
           "prompts": {"test": [{text, human, offset}], "demo": [text, …]},
           "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}], "quality_bpc": float},
-          "judge": {"row": str | null, "cell": cell id | null, "error": str | null},
+          "judge": {"row": str | null, "cell": cell id | null, "error": str | null, "seconds": float | null},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
                          {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}]}}
       }],
@@ -29,7 +29,8 @@ Schema (version 2)::
           "demo_samples": [{"temperature": float, "texts": [one continuation per demo prompt]}],
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
                          generate_chars_per_s_batch<B>, ms_per_char_batch1, peak_memory_bytes,
-                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …}
+                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …},
+          "stage_seconds": {fit, likelihood, sweep, throughput: wall-clock seconds of each stage}
       }]
     }
 
@@ -51,7 +52,7 @@ from typing import Any
 from benchmarks.files import read_json
 from benchmarks.run.aggregate import aggregate_rows
 from benchmarks.run.judge import QUALITY
-from benchmarks.run.layout import FAILED, HUMAN, JUDGE, RUN_FILE, SCHEMA_VERSION, pseudo_cell_id
+from benchmarks.run.layout import FAILED, HUMAN, JUDGE, RUN_FILE, SCHEMA_VERSION, STAGES, pseudo_cell_id
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan, load_plan
 from benchmarks.run.store import RunStore
 
@@ -71,6 +72,11 @@ def with_quality(cells: list[dict[str, Any]], judged: list[dict[str, Any]]) -> l
     return [{**cell, "quality_bpc": by_temperature.get(float(cell["temperature"]))} for cell in cells]
 
 
+def load_piece(store: RunStore, cell: str, stage: str) -> dict[str, Any]:
+    """A piece without its ``stage_seconds`` (gathered into the cell's own ``stage_seconds``)."""
+    return {k: v for k, v in store.load(cell, stage).items() if k != "stage_seconds"}
+
+
 def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": cell.id,
@@ -81,16 +87,21 @@ def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> di
         **cell_status(store, cell.id),
     }
     if store.has(cell.id, "fit"):
-        fit = store.load(cell.id, "fit")
+        fit = load_piece(store, cell.id, "fit")
         entry.update(family=fit.get("family"), describe=fit["describe"], fit=fit["fit"], cached=fit["cached"])
     if store.has(cell.id, "likelihood"):
-        entry["likelihood"] = store.load(cell.id, "likelihood")
+        entry["likelihood"] = load_piece(store, cell.id, "likelihood")
     if store.has(cell.id, "sweep"):
-        sweep = store.load(cell.id, "sweep")
+        sweep = load_piece(store, cell.id, "sweep")
         entry["sweep"] = with_quality(sweep["cells"], quality.get("cells", {}).get(cell.id, []))
         entry["demo_samples"] = sweep["demo_samples"]
     if store.has(cell.id, "throughput"):
-        entry["throughput"] = store.load(cell.id, "throughput")
+        entry["throughput"] = load_piece(store, cell.id, "throughput")
+    entry["stage_seconds"] = {
+        stage: store.load(cell.id, stage).get("stage_seconds")
+        for stage in STAGES
+        if store.has(cell.id, stage)
+    }
     return entry
 
 
@@ -107,7 +118,12 @@ def corpus_results(store: RunStore, corpus: CorpusPlan, quality: dict[str, Any])
             "demo": [p.text for p in corpus.demo_prompts],
         },
         "human": {**human, "quality_bpc": quality.get("human")},
-        "judge": {"row": quality.get("judge"), "cell": quality.get("judge_cell"), "error": error},
+        "judge": {
+            "row": quality.get("judge"),
+            "cell": quality.get("judge_cell"),
+            "error": error,
+            "seconds": quality.get("stage_seconds"),
+        },
     }
 
 

@@ -71,7 +71,9 @@ def run_stages(ctx: CellContext) -> None:
             ctx.train_indexes = train_indexes(ctx.corpus.train)
         ctx.say(f"{stage} …")
         ctx.stages_run.append(stage)
-        ctx.pieces.save(stage, work(ctx))
+        started = time.perf_counter()
+        piece = work(ctx)
+        ctx.pieces.save(stage, {**piece, "stage_seconds": time.perf_counter() - started})
 
 
 def restart_cell(ctx: CellContext, why: ModelGone) -> None:
