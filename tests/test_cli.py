@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -164,3 +165,65 @@ def test_every_shipped_profile_builds_each_generators_config(profile):
     assert (config.sweep.test_prompts, config.sweep.samples_per_prompt) == (64, 1)
     if profile == "full":  # bigger than the CPU defaults
         assert built["char-lstm"].hidden_size == 512 and built["gpt2"].n_layer == 6
+
+
+def test_a_structural_error_in_a_config_file_names_the_file_and_the_key(tmp_path, capsys):
+    path = tmp_path / "mine.toml"
+    path.write_text('[[run]]\nname = "x"\n', encoding="utf-8")
+    code, _, stderr = run_cli(capsys, "run", "--config", str(path), "--out", str(tmp_path / "run"))
+    assert code == 2 and stderr.count("\n") == 1, stderr
+    assert f"{path}: [run] must be a table, not an array of tables ([[run]])" in stderr
+
+
+def test_a_bad_set_names_the_set_not_the_file(tmp_path, capsys):
+    code, _, stderr = run_cli(capsys, "run", "--set", "run.seeds=[1, 1]", "--out", str(tmp_path / "run"))
+    assert code == 2 and "--set run.seeds=[1, 1]: run.seeds must be distinct integers >= 0" in stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--corpus", "shakespear"],
+        ["--corpus", "file:/no/such/file.txt"],
+        ["--generators", "markof"],
+        ["--set", "generators.char-lstm.options.hiden_size=3"],
+        ["--set", "generators.gpt2.options.n_head=3"],
+        ["--set", "sweep.judge=nobody"],
+    ],
+)
+def test_bad_input_is_reported_before_torch_or_transformers_are_imported(tmp_path, args):
+    argv = ["run", *args, "--out", str(tmp_path / "run")]
+    code = (
+        f"import sys; from benchmarks.cli import main; status = main({argv!r}); "
+        "print(status, 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False", "False"], done.stderr
+    assert done.stderr.startswith("textgen-bench: error: ") and done.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["a\\b.txt", 'quoted "name".txt', "it's.txt"])
+def test_corpus_flags_reach_the_plan_as_given(tmp_path, capsys, name, monkeypatch):
+    path = tmp_path / name
+    path.write_text(make_text(30_000), encoding="utf-8")
+    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "run"
+    args = ["run", "--generators", "markov", "--corpus", f"file:{path}", "--out", str(out)]
+    args += [
+        "--set",
+        "sweep.test_prompts=4",
+        "--set",
+        "sweep.temperatures=[0.0]",
+        "--set",
+        "sweep.max_chars=40",
+    ]
+    code, _, stderr = run_cli(capsys, *args)
+    assert code == 0, stderr
+    plan = json.loads((out / "plan.json").read_text())
+    assert plan["config"]["run"]["corpora"] == [f"file:{path}"]
+    assert plan["corpora"][0]["name"] == f"file:{path}"
+
+
+def test_jobs_must_be_at_least_one(tmp_path, capsys):
+    code, _, stderr = run_cli(capsys, "run", "--jobs", "0", "--out", str(tmp_path / "run"))
+    assert code == 2 and "--jobs must be >= 1, got 0" in stderr

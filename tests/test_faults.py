@@ -137,6 +137,31 @@ def test_sigint_keeps_finished_pieces_and_the_rerun_resumes(setup):
     assert statuses(run_dir) == {"ok"}
 
 
+def test_a_grid_killed_mid_way_redoes_only_its_unfinished_cells(setup, tmp_path):
+    command, env, run_dir = setup
+    other = write_corpus(tmp_path / "other.txt", 20_000, seed=5)
+    grid = [*command, "--corpus", f"file:{other}", "--seeds", "2"]  # 2 corpora × 2 rows × 2 seeds
+    process = start(grid, env)
+    wait_for(run_dir / "plan.json", process)
+    cells = load_plan(run_dir).cells
+    assert len(cells) == 8
+    slow = next(c for c in cells if c.row == "slow-sampler")  # runs after both markov seeds of corpus 1
+    wait_for(RunStore(run_dir).piece_path(slow.id, "likelihood"), process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    store = RunStore(run_dir)
+    finished = [c.id for c in cells if not store.missing_stages(c.id)]
+    assert len(finished) >= 2 and len(finished) < len(cells)
+    kept = {p: p.stat().st_mtime_ns for c in finished for p in (run_dir / "pieces" / c).glob("*.json")}
+    done = subprocess.run(grid, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert all(f"{cell}: all stages kept from before" in done.stderr for cell in finished)
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())
+    rerun = [c.id for c in cells if c.id not in finished]
+    assert all(f"{cell}: throughput …" in done.stderr for cell in rerun)
+    assert statuses(run_dir) == {"ok"}
+
+
 def test_kill_9_loses_only_the_piece_in_progress(setup):
     command, env, run_dir = setup
     process = start(command, env)
