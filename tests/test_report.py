@@ -151,12 +151,13 @@ def test_tables_are_well_formed(rendered):
 def test_summary_holds_hand_checked_values(rendered):
     _, report = rendered
     header = table_rows(report, "generator")[0]
-    assert header[1:4] == ["bpc [95% CI]", "word perplexity", "loop rate, T=0 (greedy)"]
-    assert header[7] == "generation chars/s, batch 16"
+    assert header[1:5] == ["rank", "bpc [95% CI]", "word perplexity", "loop rate, T=0 (greedy)"]
+    assert header[8] == "generation chars/s, batch 16"
     markov = table_rows(report, "markov")[0]
-    assert markov[1:8] == ["3.412 [3.351, 3.474]", "565,627.7", "1.000", "0.004", "0.861", "0.121", "21,378"]
+    assert markov[1] == "—"  # results of schema 1 hold no chunks to compare
+    assert markov[2:9] == ["3.412 [3.351, 3.474]", "565,627.7", "1.000", "0.004", "0.861", "0.121", "21,378"]
     human = table_rows(report, "human (test split)")[0]
-    assert human[1:8] == ["—", "—", "0.000", "0.000", "0.952", "0.051", "—"]
+    assert human[1:9] == ["—", "—", "—", "0.000", "0.000", "0.952", "0.051", "—"]
 
 
 def test_likelihood_table_flags_native_perplexity_and_states_the_ci(rendered):
@@ -166,7 +167,7 @@ def test_likelihood_table_flags_native_perplexity_and_states_the_ci(rendered):
     # native token perplexity of a character model = 2 ** bpc = 2 ** 1.974 = 3.93; oov_rate is null
     assert char_lstm[5:7] == ["3.9", "—"]
     assert (
-        "bootstrap over 10 chunks of 2,000 characters, 200 resamples, seeded with each cell's training seed"
+        "95% interval: a percentile bootstrap over test chunks; 10 chunks of 2,000 characters, 200 resamples"
         in report
     )
 
@@ -292,7 +293,7 @@ def test_compare_shows_value_earlier_value_and_difference(tmp_path):
     run_dir = make_run(tmp_path / "now")
     report = render_report(run_dir, compare=tmp_path / "earlier").read_text(encoding="utf-8")
     # 3.412 - 3.5 = -0.088 = -2.51 % of 3.5;  2128.7 - 2000 = +128.7 = +6.4 %
-    assert table_rows(report, "markov")[0][8] == "was 3.500; Δ -0.088 (-2.5%)"
+    assert table_rows(report, "markov")[0][9] == "was 3.500; Δ -0.088 (-2.5%)"
     assert ["markov", "bpc", "3.412", "3.500", "-0.088", "-2.5%"] in table_rows(report, "markov")
     assert ["char-lstm", "word perplexity", "2,128.7", "2,000.0", "+128.7", "+6.4%"] in table_rows(
         report, "char-lstm"

@@ -84,7 +84,9 @@ def upgrade_schema_1(data: dict[str, Any]) -> dict[str, Any]:
                 "prompts": data.get("prompts") or {},
                 "human": data.get("human") or {},
                 "judge": judge,
-                "rows": aggregate_rows(cells, rows),
+                "rows": aggregate_rows(
+                    cells, rows, {c["row"]: c.get("likelihood", {}).get("bpc_ci95") for c in cells}
+                ),
             }
         ],
         "cells": cells,
@@ -197,6 +199,33 @@ class CorpusRun:
     def spread(self, name: str, section: str, key: str) -> float | None:
         """The sample standard deviation over the row's seeds (None with one seed)."""
         return finite(self.summary(name, section, key).get("sd"))
+
+    def bpc_interval(self, name: str) -> tuple[float | None, float | None]:
+        """The row's 95% bpc interval over seeds and test chunks (the chunk bootstrap with one seed)."""
+        interval = self.row_section(name, "likelihood").get("bpc_interval") or [None, None]
+        return finite(interval[0]), finite(interval[1])
+
+    def row_flags(self, name: str) -> dict[str, Any]:
+        """How the row's training was bounded: budget, load_dependent, cut_short_seeds."""
+        return dig(self.corpus, "rows", name)
+
+    def comparisons(self, metric: str = "bpc", temperature: float | None = None) -> dict[str, Any]:
+        """The comparisons table of bpc, or of a per-continuation metric at one temperature; {} if none."""
+        tables = dig(self.corpus, "comparisons")
+        if metric == "bpc":
+            return dig(tables, "bpc")
+        sweep = tables.get("sweep") or []
+        at = next(
+            (t for t in sweep if isinstance(t, dict) and finite(t.get("temperature")) == temperature), {}
+        )
+        return dig(at, metric)
+
+    def rank(self, name: str) -> str | None:
+        """The row's tie-aware bpc rank ("1=", "3"), when it was compared."""
+        for entry in self.comparisons().get("generators") or []:
+            if entry.get("generator") == name:
+                return str(entry.get("rank"))
+        return None
 
     def row_section(self, name: str, section: str) -> dict[str, Any]:
         """One section of the row's summary, e.g. likelihood (each value a summary)."""

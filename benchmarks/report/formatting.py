@@ -77,6 +77,14 @@ def mebibytes(value: Any) -> str:
     return DASH if number is None else fixed(number / 2**20, 0 if number >= 10 * 2**20 else 1)
 
 
+def p_value(value: Any) -> str:
+    """A p-value to three decimals; "< 0.001" below that."""
+    number = finite(value)
+    if number is None:
+        return DASH
+    return "< 0.001" if number < 0.001 else f"{number:.3f}"
+
+
 def interval(low: Any, high: Any, digits: int = 3) -> str:
     if finite(low) is None or finite(high) is None:
         return ""
@@ -118,6 +126,8 @@ def table_cell(text: Any) -> str:
 
 TEXT_COLUMNS = (
     "corpus",
+    "rank",
+    "separable",
     "generator",
     "temperature",
     "tokenizer",

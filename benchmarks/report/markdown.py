@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report import tables
+from benchmarks.report import significance, tables
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
 
@@ -78,8 +78,37 @@ def sample_counts_text(run: CorpusRun) -> str:
     )
 
 
+def budget_notes(run: CorpusRun) -> list[str]:
+    """Footnotes for rows whose training was bounded by time rather than fixed work."""
+    notes = []
+    load = [n for n in run.names if run.row_flags(n).get("load_dependent")]
+    cut = {
+        n: run.row_flags(n).get("cut_short_seeds")
+        for n in run.names
+        if run.row_flags(n).get("cut_short_seeds")
+    }
+    if load:
+        notes.append(
+            f"{tables.LOAD_MARK} Trained for a wall-clock budget (`budget_seconds`): these numbers depend on the "
+            "machine and how busy it was, and are not the profile's reference numbers."
+        )
+    if cut:
+        seeds = "; ".join(f"{n}: seed {', '.join(map(str, s))}" for n, s in cut.items())
+        notes.append(
+            f"{tables.CUT_MARK} A time cap stopped the fixed-work training early ({seeds}): cut short, so not "
+            "the profile's reference numbers."
+        )
+    return [*[line for note in notes for line in (note, "")]]
+
+
 def summary(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:
-    lines = [f"{depth} Summary", "", fmt.markdown_table(tables.summary_table(run, earlier)), ""]
+    lines = [f"{depth} Summary", "", *significance.verdict(run)]
+    lines += [fmt.markdown_table(tables.summary_table(run, earlier)), "", *budget_notes(run)]
+    lines += [
+        "*rank*: by test bpc; generators that the paired tests cannot separate at α = 0.05 share a rank "
+        '("1="), so the order of the table claims no more than the data support (see Comparisons).',
+        "",
+    ]
     if earlier is not None:
         lines += comparison(earlier, run, depth)
     return lines
@@ -125,17 +154,23 @@ def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
 
 def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:
     settings = run.section("config", "likelihood")
+    scored = settings.get("max_test_chars") or 0
+    scope = f"the first {fmt.count(scored)} characters" if scored else "the whole test split"
+    compared = run.comparisons("bpc")
     ci = next(
         (run.entry(n)["likelihood"].get("ci") or {} for n in run.names if run.entry(n).get("likelihood")), {}
     )
-    scored = settings.get("max_test_chars") or 0
-    scope = f"the first {fmt.count(scored)} characters" if scored else "the whole test split"
-    chunks = f"{fmt.count(ci['chunks'])} chunks" if ci.get("chunks") else "chunks"
+    chunks = f"{fmt.count(compared.get('chunks') or ci.get('chunks'))} chunks"
+    chunk_chars = fmt.count(ci.get("chunk_chars", settings.get("ci_chunk_chars")))
+    resamples = fmt.count(compared.get("resamples", settings.get("bootstrap_resamples")))
+    over = (
+        "training seeds, then test chunks (the same chunks for every drawn seed)"
+        if len(run.run.seeds) > 1
+        else "test chunks"
+    )
     note = (
-        f"Scored on {scope}. 95% CI: bootstrap over {chunks} of "
-        f"{fmt.count(ci.get('chunk_chars', settings.get('ci_chunk_chars')))} characters, "
-        f"{fmt.count(ci.get('resamples', settings.get('bootstrap_resamples')))} resamples, "
-        f"seeded with each cell's training seed."
+        f"Scored on {scope}. 95% interval: a percentile bootstrap over {over}; {chunks} of {chunk_chars} "
+        f"characters, {resamples} resamples (Owen 2007's pigeonhole bootstrap)."
     )
     table = fmt.markdown_table(tables.likelihood_table(run, earlier))
     return [f"{depth} Likelihood", "", table, "", FOOTNOTE, "", note, ""]
@@ -260,6 +295,7 @@ def corpus_sections(
     return [
         summary(view, earlier, depth),
         likelihood(view, earlier, depth),
+        significance.comparisons(view, depth),
         sweep(view, depth),
         samples(view, depth),
         plots(drawn, folder, depth),

@@ -56,8 +56,7 @@ def bpc_points(run: CorpusRun) -> list[tuple[str, float, float, float, list[floa
         if sd is not None:
             low, high = value - sd, value + sd
         else:
-            low, high = (run.row_section(name, "likelihood").get("bpc_ci95") or [None, None])[:2]
-            low, high = finite(low), finite(high)
+            low, high = run.bpc_interval(name)
         seeds = [
             v for v in run.summary(name, "likelihood", "bpc").get("values") or [] if finite(v) is not None
         ]

@@ -27,10 +27,23 @@ class Column:
     cell: Callable[[CorpusRun, str], str] | None = None  # what the cell shows, when more than show(value)
 
 
+LOAD_MARK = "†"  # trained for a wall-clock budget: its numbers depend on the machine and its load
+CUT_MARK = "‡"  # a time cap stopped a fixed-work training early on some seed
+
+
 def label(run: CorpusRun, name: str) -> str:
     """The row's name, marked when one of its cells did not finish."""
     status = run.status(name)
     return name if status == "ok" else f"{name} ({status})"
+
+
+def budget_label(run: CorpusRun, name: str) -> str:
+    """``label``, and † or ‡ when the row's training was bounded by time instead of fixed work."""
+    flags = run.row_flags(name)
+    marks = (LOAD_MARK if flags.get("load_dependent") else "") + (
+        CUT_MARK if flags.get("cut_short_seeds") else ""
+    )
+    return f"{label(run, name)} {marks}" if marks else label(run, name)
 
 
 def likelihood(key: str) -> Callable[[CorpusRun, str], float | None]:
@@ -38,15 +51,20 @@ def likelihood(key: str) -> Callable[[CorpusRun, str], float | None]:
 
 
 def bpc_with_ci(run: CorpusRun, name: str) -> str:
-    """Mean ± sd over seeds with several seeds; with one, the bpc and its bootstrap interval."""
+    """The bpc (mean ± sd over seeds, with several) and its 95% interval over seeds and test chunks."""
     value, sd = run.value(name, "likelihood", "bpc"), run.spread(name, "likelihood", "bpc")
-    if sd is not None:
-        return f"{fmt.bpc(value)} ± {fmt.bpc(sd)}"
-    low, high = (run.row_section(name, "likelihood").get("bpc_ci95") or [None, None])[:2]
-    return f"{fmt.bpc(value)} {fmt.interval(low, high)}".strip()
+    shown = f"{fmt.bpc(value)} ± {fmt.bpc(sd)}" if sd is not None else fmt.bpc(value)
+    return f"{shown} {fmt.interval(*run.bpc_interval(name))}".strip()
 
 
 BPC = Column("bpc [95% CI]", likelihood("bpc"), fmt.bpc, cell=bpc_with_ci)
+BPC_OVER_SEEDS = Column("bpc, mean ± sd [95% CI]", likelihood("bpc"), fmt.bpc, cell=bpc_with_ci)
+
+
+def bpc_column(run: CorpusRun) -> Column:
+    return BPC_OVER_SEEDS if len(run.run.seeds) > 1 else BPC
+
+
 WORD_PPL = Column("word perplexity", likelihood("word_perplexity"), fmt.perplexity)
 
 
@@ -62,7 +80,7 @@ def sweep_column(title: str, key: str, temperature: float | None, show) -> Colum
 def summary_columns(run: CorpusRun) -> list[Column]:
     greedy, sampled = run.greedy_temperature, run.sampling_temperature
     return [
-        BPC,
+        bpc_column(run),
         WORD_PPL,
         sweep_column("loop rate", "loop_rate", greedy, fmt.rate),
         sweep_column("seq-rep-4", "seq_rep_4", sampled, fmt.rate),
@@ -72,9 +90,9 @@ def summary_columns(run: CorpusRun) -> list[Column]:
     ]
 
 
-def likelihood_columns() -> list[Column]:
+def likelihood_columns(run: CorpusRun) -> list[Column]:
     return [
-        BPC,
+        bpc_column(run),
         Column("bits per byte", likelihood("bpb"), fmt.bpc),
         WORD_PPL,
         Column("native token perplexity ¹", likelihood("native_token_perplexity"), fmt.perplexity),
@@ -109,12 +127,20 @@ def summary_table(run: CorpusRun, earlier: CorpusRun | None = None) -> pd.DataFr
     columns = summary_columns(run)
     rows = []
     for name in run.names:
-        row = {"generator": label(run, name), **{c.title: shown(c, run, name) for c in columns}}
+        row = {"generator": budget_label(run, name), "rank": run.rank(name) or fmt.DASH}
+        row.update({c.title: shown(c, run, name) for c in columns})
         if earlier is not None:
             row["bpc vs earlier run"] = earlier_cell(BPC, run, earlier, name)
         rows.append(row)
     human = {c.title: c.show(c.human(run)) if c.human else fmt.DASH for c in columns}
-    rows.append({"generator": HUMAN_LABEL, **human, **({"bpc vs earlier run": fmt.DASH} if earlier else {})})
+    rows.append(
+        {
+            "generator": HUMAN_LABEL,
+            "rank": fmt.DASH,
+            **human,
+            **({"bpc vs earlier run": fmt.DASH} if earlier else {}),
+        }
+    )
     frame = pd.DataFrame(rows)
     failures = [run.status_line(name) or "ok" for name in run.names]
     if any(status != "ok" for status in failures):
@@ -123,10 +149,13 @@ def summary_table(run: CorpusRun, earlier: CorpusRun | None = None) -> pd.DataFr
 
 
 def likelihood_table(run: CorpusRun, earlier: CorpusRun | None = None) -> pd.DataFrame:
-    columns = likelihood_columns()
+    columns = likelihood_columns(run)
     rows = []
     for name in run.names:
-        row = {"generator": label(run, name), "tokenizer": text_value(run, name, "describe", "tokenizer")}
+        row = {
+            "generator": budget_label(run, name),
+            "tokenizer": text_value(run, name, "describe", "tokenizer"),
+        }
         row.update({c.title: shown(c, run, name) for c in columns})
         row["stopped by"] = text_value(run, name, "fit", "stopped_by")
         if earlier is not None:
@@ -138,7 +167,7 @@ def likelihood_table(run: CorpusRun, earlier: CorpusRun | None = None) -> pd.Dat
 
 def comparison_table(run: CorpusRun, earlier: CorpusRun) -> pd.DataFrame:
     """Every headline metric side by side with the earlier run, as pytest-benchmark's compare shows."""
-    columns = {c.title: c for c in summary_columns(run) + likelihood_columns()}.values()
+    columns = {c.title: c for c in summary_columns(run) + likelihood_columns(run)}.values()
     rows = []
     for name in [n for n in run.names if n in earlier.names]:
         for column in columns:

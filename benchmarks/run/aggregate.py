@@ -63,21 +63,41 @@ def row_status(cells: list[dict[str, Any]]) -> str:
     return next((s for s in ("failed", "incomplete") if s in statuses), "ok")
 
 
-def aggregate_row(cells: list[dict[str, Any]]) -> dict[str, Any]:
-    """The summary of one row's cells (one per seed) on one corpus."""
-    row: dict[str, Any] = {"seeds": [c["seed"] for c in cells], "status": row_status(cells)}
+def budget_marks(cells: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the row's training was bounded: fixed work (reproducible), or seconds (load-dependent);
+    and the seeds a time cap cut short of their fixed work."""
+    budget = cells[0].get("budget") or {}
+    cut = [
+        c["seed"]
+        for c in cells
+        if budget.get("steps") is not None and (c.get("fit") or {}).get("stopped_by") == "seconds"
+    ]
+    load_dependent = budget.get("steps") is None and budget.get("seconds") is not None
+    return {"budget": budget, "load_dependent": load_dependent, "cut_short_seeds": cut}
+
+
+def aggregate_row(cells: list[dict[str, Any]], interval: list[float] | None = None) -> dict[str, Any]:
+    """The summary of one row's cells (one per seed) on one corpus; ``interval`` is its bpc interval
+    over seeds and test chunks (from benchmarks.run.comparisons)."""
+    row: dict[str, Any] = {
+        "seeds": [c["seed"] for c in cells],
+        "status": row_status(cells),
+        **budget_marks(cells),
+    }
     for name in SECTIONS:
         row[name] = section_summary([c.get(name) or {} for c in cells])
+    row["likelihood"]["bpc_interval"] = interval
     row["sweep"] = sweep_summary(cells)
-    if len(cells) == 1:  # one seed: the chunk bootstrap is the whole interval there is
-        row["likelihood"]["bpc_ci95"] = (cells[0].get("likelihood") or {}).get("bpc_ci95")
     return row
 
 
-def aggregate_rows(cells: list[dict[str, Any]], rows: list[str]) -> dict[str, dict[str, Any]]:
+def aggregate_rows(
+    cells: list[dict[str, Any]], rows: list[str], intervals: dict[str, list[float]] | None = None
+) -> dict[str, dict[str, Any]]:
     """{row: its summary} for the cells of one corpus, in table order."""
+    intervals = intervals or {}
     return {
-        row: aggregate_row([c for c in cells if c["row"] == row])
+        row: aggregate_row([c for c in cells if c["row"] == row], intervals.get(row))
         for row in rows
         if any(c["row"] == row for c in cells)
     }

@@ -51,6 +51,7 @@ from typing import Any
 
 from benchmarks.files import read_json
 from benchmarks.run.aggregate import aggregate_rows
+from benchmarks.run.comparisons import corpus_comparisons
 from benchmarks.run.judge import QUALITY
 from benchmarks.run.layout import FAILED, HUMAN, JUDGE, RUN_FILE, SCHEMA_VERSION, STAGES, pseudo_cell_id
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan, load_plan
@@ -84,6 +85,7 @@ def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> di
         "generator": cell.generator,
         "corpus": cell.corpus,
         "seed": cell.seed,
+        "budget": {"seconds": cell.budget_seconds, "steps": cell.budget_steps},
         **cell_status(store, cell.id),
     }
     if store.has(cell.id, "fit"):
@@ -140,8 +142,17 @@ def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, An
     cells = [cell_results(store, c, quality[c.corpus]) for c in plan.cells]
     corpora = []
     for corpus in plan.corpora:
-        rows = aggregate_rows([c for c in cells if c["corpus"] == corpus.name], plan.rows)
-        corpora.append({**corpus_results(store, corpus, quality[corpus.name]), "rows": rows})
+        of_corpus = [c for c in cells if c["corpus"] == corpus.name]
+        comparisons = corpus_comparisons(
+            of_corpus,
+            plan.rows,
+            list(plan.config.sweep.temperatures),
+            plan.config.likelihood.bootstrap_resamples,
+        )
+        rows = aggregate_rows(of_corpus, plan.rows, (comparisons["bpc"] or {}).get("intervals", {}))
+        corpora.append(
+            {**corpus_results(store, corpus, quality[corpus.name]), "rows": rows, "comparisons": comparisons}
+        )
     return {
         "schema": SCHEMA_VERSION,
         "created": run["created"],

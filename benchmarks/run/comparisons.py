@@ -1,0 +1,121 @@
+"""Which differences between the rows of one corpus hold: intervals, paired tests and ranks.
+
+From the cells of one corpus (a row has one cell per training seed), for the report:
+
+* each row's bpc interval over both sources of variation, training seeds and test text
+  (:func:`benchmarks.metrics.bpc_interval`, a two-level pigeonhole bootstrap);
+* every pair of rows compared on bpc, paired over the same test chunks and seeds
+  (:func:`benchmarks.metrics.bpc_comparisons`: a two-level paired t-test with a sign-flip guard,
+  Holm-adjusted over the pairs, with tie-aware ranks);
+* the same for per-continuation metrics at each temperature (greedy loop rate, seq-rep-4,
+  Self-BLEU-4), paired over the same prompts and seeds (:func:`benchmarks.metrics.metric_comparisons`).
+
+A row enters a comparison only when every one of its seeds finished the stage compared, so every
+compared array has the same [seed, unit] shape; the others are listed as ``left_out``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from benchmarks.metrics import bpc_comparisons, bpc_interval, metric_comparisons
+
+ALPHA = 0.05
+SEED = 0  # of every resampling here: the numbers are a function of the cells alone
+PER_TEXT_METRICS = {"loop_rate": "looped", "seq_rep_4": "seq_rep_4", "self_bleu_4": "self_bleu_4"}
+# table metric -> its per-prompt values in a sweep cell's ``per_prompt``
+
+
+def by_row(cells: list[dict[str, Any]], rows: list[str]) -> dict[str, list[dict[str, Any]]]:
+    grouped = {row: sorted((c for c in cells if c["row"] == row), key=lambda c: c["seed"]) for row in rows}
+    return {row: group for row, group in grouped.items() if group}
+
+
+def keep_one_shape(arrays: dict[str, np.ndarray], left_out: list[str]) -> dict[str, np.ndarray]:
+    """The arrays of the rows with the most finished seeds (the others join ``left_out``)."""
+    if len({a.shape for a in arrays.values()}) <= 1:
+        return arrays
+    most = max((a.shape for a in arrays.values()), key=lambda shape: shape[0])
+    left_out += [row for row, a in arrays.items() if a.shape != most]
+    return {row: a for row, a in arrays.items() if a.shape == most}
+
+
+def chunk_arrays(
+    rows: dict[str, list[dict[str, Any]]],
+) -> tuple[dict[str, np.ndarray], np.ndarray | None, list[str]]:
+    """nll[seed, chunk] of each row whose every seed scored the test split; the chunk lengths; the rest."""
+    arrays, chars, left_out = {}, None, []
+    for row, cells in rows.items():
+        chunks = [(c.get("likelihood") or {}).get("chunks") for c in cells]
+        if any(chunk is None for chunk in chunks):
+            left_out.append(row)
+            continue
+        arrays[row] = np.array([chunk["nll_nats"] for chunk in chunks], dtype=np.float64)
+        chars = np.array(chunks[0]["chars"], dtype=np.float64)
+    return keep_one_shape(arrays, left_out), chars, left_out
+
+
+def bpc_intervals(arrays: dict[str, np.ndarray], chars: np.ndarray, resamples: int) -> dict[str, list[float]]:
+    return {
+        row: list(bpc_interval(nll, chars, n_resamples=resamples, seed=SEED)) for row, nll in arrays.items()
+    }
+
+
+def compare_bpc(rows: dict[str, list[dict[str, Any]]], resamples: int) -> dict[str, Any] | None:
+    arrays, chars, left_out = chunk_arrays(rows)
+    if not arrays or chars is None:
+        return None
+    table = bpc_comparisons(arrays, chars, alpha=ALPHA, seed=SEED)
+    intervals = bpc_intervals(arrays, chars, resamples)
+    return {
+        **table,
+        "intervals": intervals,
+        "resamples": resamples,
+        "chunks": len(chars),
+        "left_out": left_out,
+    }
+
+
+def prompt_arrays(
+    rows: dict[str, list[dict[str, Any]]], temperature: float, key: str
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """values[seed, prompt] of one per-prompt metric at one temperature, for each row that has it."""
+    arrays, left_out = {}, []
+    for row, cells in rows.items():
+        per_seed = []
+        for cell in cells:
+            at = next((t for t in cell.get("sweep") or [] if float(t["temperature"]) == temperature), {})
+            values = (at.get("per_prompt") or {}).get(key)
+            per_seed.append(values if values is not None and None not in values else None)
+        if any(v is None for v in per_seed):
+            left_out.append(row)
+        else:
+            arrays[row] = np.array(per_seed, dtype=np.float64)
+    return keep_one_shape(arrays, left_out), left_out
+
+
+def compare_sweep(rows: dict[str, list[dict[str, Any]]], temperatures: list[float]) -> list[dict[str, Any]]:
+    """One entry per temperature: each per-prompt metric's comparisons table (None when no row has it)."""
+    out = []
+    for temperature in temperatures:
+        entry: dict[str, Any] = {"temperature": temperature}
+        for metric, key in PER_TEXT_METRICS.items():
+            arrays, left_out = prompt_arrays(rows, temperature, key)
+            table = metric_comparisons(arrays, alpha=ALPHA, seed=SEED) if arrays else None
+            entry[metric] = {**table, "left_out": left_out} if table else None
+        out.append(entry)
+    return out
+
+
+def corpus_comparisons(
+    cells: list[dict[str, Any]], rows: list[str], temperatures: list[float], resamples: int
+) -> dict[str, Any]:
+    """The comparisons of one corpus; ``resamples`` of the bootstrap behind each row's bpc interval."""
+    grouped = by_row(cells, rows)
+    return {
+        "alpha": ALPHA,
+        "bpc": compare_bpc(grouped, resamples),
+        "sweep": compare_sweep(grouped, temperatures),
+    }

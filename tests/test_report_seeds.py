@@ -1,0 +1,127 @@
+"""The report of a run with several training seeds: mean ± sd, intervals, tie-aware ranks, the verdict.
+
+The results are built here from constructed cells through the harness's own summaries
+(``aggregate_rows``, ``corpus_comparisons``), so the numbers are known: "close" trails "best" by
+0.002 bpc with seed noise of 0.02 (not separable), "far" by 0.3 bpc on every chunk (separable).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from benchmarks.report import render_report
+from benchmarks.run.aggregate import aggregate_rows
+from benchmarks.run.comparisons import corpus_comparisons
+from benchmarks.run.layout import SCHEMA_VERSION
+
+LN2 = float(np.log(2))
+CHUNKS, CHUNK_CHARS, SEEDS = 20, 1000, [0, 1, 2]
+OFFSETS = {"best": 2.0, "close": 2.002, "far": 2.3}  # bpc
+
+
+def constructed_cell(row: str, seed: int, rng: np.random.Generator) -> dict:
+    text_noise = np.linspace(-0.1, 0.1, CHUNKS)  # the same test text for every row and seed
+    seed_noise = 0.0 if row == "far" else rng.normal(0, 0.02)
+    bpc_chunks = OFFSETS[row] + text_noise + seed_noise
+    nll = (bpc_chunks * CHUNK_CHARS * LN2).tolist()
+    bpc = float(np.sum(nll) / (CHUNKS * CHUNK_CHARS * LN2))
+    sweep = [
+        {"temperature": 0.0, "samples": 4, "loop_rate": 1.0 if row == "far" else 0.0, "per_prompt": {}},
+        {"temperature": 1.0, "samples": 4, "loop_rate": 0.0, "per_prompt": {}},
+    ]
+    return {
+        "id": f"{row}/corpus/seed-{seed}",
+        "row": row,
+        "generator": row,
+        "corpus": "corpus",
+        "seed": seed,
+        "budget": {"seconds": None, "steps": 100},
+        "status": "ok",
+        "error": None,
+        "failed_stage": None,
+        "describe": {"parameters": 10},
+        "fit": {"steps": 100, "stopped_by": "steps", "curve": []},
+        "likelihood": {"bpc": bpc, "chunks": {"nll_nats": nll, "chars": [CHUNK_CHARS] * CHUNKS}},
+        "sweep": sweep,
+        "demo_samples": [],
+        "throughput": {},
+        "stage_seconds": {},
+    }
+
+
+@pytest.fixture
+def report(tmp_path) -> str:
+    rng = np.random.default_rng(4)
+    rows = list(OFFSETS)
+    cells = [constructed_cell(row, seed, rng) for row in rows for seed in SEEDS]
+    comparisons = corpus_comparisons(cells, rows, [0.0, 1.0], resamples=200)
+    results = {
+        "schema": SCHEMA_VERSION,
+        "created": "2026-12-01T00:00:00+00:00",
+        "config": {"run": {"name": "seeds"}, "sweep": {"temperatures": [0.0, 1.0]}},
+        "environment": {},
+        "rows": rows,
+        "seeds": SEEDS,
+        "corpora": [
+            {
+                "name": "corpus",
+                "key": "corpus",
+                "summary": {"name": "corpus"},
+                "prompts": {"test": [], "demo": []},
+                "human": {"cells": [{}]},
+                "judge": {},
+                "rows": aggregate_rows(cells, rows, comparisons["bpc"]["intervals"]),
+                "comparisons": comparisons,
+            }
+        ],
+        "cells": cells,
+    }
+    (tmp_path / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    return render_report(tmp_path).read_text(encoding="utf-8")
+
+
+def summary_row(report: str, name: str) -> list[str]:
+    line = next(line for line in report.splitlines() if line.startswith(f"| {name} "))
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_ranks_tie_what_the_tests_cannot_separate(report):
+    assert summary_row(report, "best")[1] == "1="
+    assert summary_row(report, "close")[1] == "1="
+    assert summary_row(report, "far")[1] == "3"
+
+
+def test_values_are_mean_and_sd_over_seeds_with_an_interval(report):
+    assert "bpc, mean ± sd [95% CI]" in report
+    assert re.fullmatch(r"2\.300 ± 0\.000 \[2\.2\d\d, 2\.3\d\d\]", summary_row(report, "far")[2])
+    assert re.fullmatch(r"2\.0\d\d ± 0\.0\d\d \[1\.9\d\d, 2\.\d\d\d\]", summary_row(report, "best")[2])
+
+
+def test_the_summary_opens_with_a_verdict_as_strong_as_its_tests(report):
+    summary = report[report.index("## Summary") :]
+    first = summary.splitlines()[2]
+    assert re.match(
+        r"\*\*Lowest test bpc: (best|close)\*\* \([12]\.\d\d\d\)\. (best|close) cannot be told apart", first
+    )
+    assert "far is higher" in first and "3 training seeds" in first
+    assert "**Greedy decoding loops most in far**" not in first  # no per-prompt values: not tested
+    assert "Values are means over 3 training seeds (0, 1, 2)" in summary
+    assert "training-seed spread was not measured" not in report
+
+
+def test_the_comparisons_table_has_every_pair(report):
+    section = report[report.index("## Comparisons") : report.index("## Repetition")]
+    pairs = re.findall(r"^\| (\w+) − (\w+) ", section, re.M)
+    assert len(pairs) == 3 and {frozenset(p) for p in pairs} == {
+        frozenset({"best", "close"}),
+        frozenset({"best", "far"}),
+        frozenset({"close", "far"}),
+    }
+    far = [line for line in section.splitlines() if "− far" in line]
+    assert all(line.rstrip(" |").endswith("yes") for line in far)
+    close = next(line for line in section.splitlines() if re.match(r"\| (best − close|close − best) ", line))
+    assert close.rstrip(" |").endswith("no")
