@@ -123,7 +123,7 @@ class FitReport:
     steps: int = 0  # optimiser steps (or passes) taken
     train_chars: int = 0  # training characters processed (for characters per second)
     stopped_by: str = ""  # "steps", "seconds", "early-stopping", "complete"
-    curve: list[dict[str, float]] = field(default_factory=list)  # {seconds, step, valid_bpc}
+    curve: list[dict[str, float]] = field(default_factory=list)  # {seconds, step, valid_bpc[, train_chars]}
     train_seconds: float | None = None  # seconds of training steps only (no validation); None = seconds
 
     def to_dict(self) -> dict[str, Any]:

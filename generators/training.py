@@ -138,7 +138,8 @@ class _Run:
         Validations before ``patience_from`` of the run never count as stale: at the peak learning
         rate early validation is noisy, and stopping there would waste most of the budget.
         """
-        self.curve.append({"seconds": self.train_seconds(), "step": float(self.step), "valid_bpc": bpc})
+        point = {"seconds": self.train_seconds(), "step": float(self.step), "train_chars": float(self.chars)}
+        self.curve.append({**point, "valid_bpc": bpc})
         if bpc < self.best_bpc:
             self.best_bpc, self.stale = bpc, 0
             self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}

@@ -346,7 +346,7 @@ def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
     assert table_rows(report, "gpt2 (failed)")[0][-1] == "failed in fit: out of memory"
     assert "not judged (no judge available (requested 'auto'))" in report
     for file, caption in [
-        ("learning_curves.png", "Validation bpc against training time"),
+        ("learning_curves.png", "Validation bpc against training characters and seconds"),
         ("quality_diversity.png", "Quality against diversity: judge bpc against Self-BLEU-4"),
     ]:
         assert file not in report and not (run_dir / "plots" / file).exists()

@@ -45,18 +45,14 @@ def save(figure: Figure, path: Path) -> bool:
 
 
 def bpc_points(run: CorpusRun) -> list[tuple[str, float, float, float, list[float]]]:
-    """(row, bpc, low, high, each seed's bpc): the error bar is ± sd over seeds with several seeds,
-    the bootstrap interval with one."""
+    """(row, bpc, low, high, each seed's bpc): the error bar is the 95% interval over seeds and
+    test chunks (over the chunks alone with one seed)."""
     points = []
     for name in run.names:
         value = run.value(name, "likelihood", "bpc")
         if value is None:
             continue
-        sd = run.spread(name, "likelihood", "bpc")
-        if sd is not None:
-            low, high = value - sd, value + sd
-        else:
-            low, high = run.bpc_interval(name)
+        low, high = run.bpc_interval(name)
         seeds = [
             v for v in run.summary(name, "likelihood", "bpc").get("values") or [] if finite(v) is not None
         ]
@@ -90,23 +86,33 @@ def plot_bpc(run: CorpusRun, path: Path) -> bool:
     ax.margins(x=0.15)
     ax.set_xlabel("bits per character on the test split (lower is better)")
     several = len(run.run.seeds) > 1
-    what = "mean ± sd over seeds, each seed marked" if several else "with 95% bootstrap confidence intervals"
+    what = (
+        "95% intervals over seeds and test chunks, each seed marked" if several else "95% bootstrap intervals"
+    )
     ax.set_title(f"Likelihood on {run.name}, {what}", fontsize=10)
     return save(figure, path)
 
 
-def sweep_series(run: CorpusRun, name: str, key: str) -> tuple[list[float], list[float]]:
-    pairs = [(t, run.sweep_value(name, t, key)) for t in run.temperatures]
-    kept = [(t, v) for t, v in pairs if v is not None]
-    return [t for t, _ in kept], [v for _, v in kept]
+def sweep_series(run: CorpusRun, name: str, key: str) -> tuple[list[float], list[float], list[float]]:
+    """Temperatures, the row's mean over seeds at each, and the sd over seeds (0 with one seed)."""
+    kept = []
+    for t in run.temperatures:
+        summary = run.sweep_summary(name, t, key)
+        mean = finite(summary.get("mean"))
+        if mean is not None:
+            kept.append((t, mean, finite(summary.get("sd")) or 0.0))
+    return [t for t, _, _ in kept], [m for _, m, _ in kept], [sd for _, _, sd in kept]
 
 
 def draw_vs_temperature(ax, run: CorpusRun, key: str, title: str) -> bool:
     drawn = False
     for name in run.names:
-        xs, ys = sweep_series(run, name, key)
+        xs, ys, sds = sweep_series(run, name, key)
         if xs:
-            ax.plot(xs, ys, "o-", color=color(run, name), label=name, markersize=4)
+            bars = sds if any(sds) else None  # error bars: ± sd over seeds
+            ax.errorbar(
+                xs, ys, yerr=bars, fmt="o-", color=color(run, name), label=name, markersize=4, capsize=3
+            )
             drawn = True
     human = run.human_value(key)
     if human is not None:
@@ -188,41 +194,65 @@ def plot_quality_diversity(run: CorpusRun, path: Path) -> bool:
     return save(figure, path)
 
 
-def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
-    """Validation bpc against training seconds, from each cell's fit curve (one line per seed)."""
-    figure, (ax,) = new_figure()
+def curve_points(cell: dict, x_key: str) -> list[tuple[float, float]]:
+    """(x, validation bpc) of a cell's fit curve; x = training seconds, or training characters
+    (estimated from the steps where a generator's curve does not record them)."""
+    fit = cell.get("fit") or {}
+    per_step = (finite(fit.get("train_chars")) or 0.0) / max(finite(fit.get("steps")) or 0.0, 1.0)
+    points = []
+    for point in fit.get("curve") or []:
+        if not isinstance(point, dict):
+            continue
+        x = finite(point.get(x_key))
+        if x is None and x_key == "train_chars" and finite(point.get("step")) is not None:
+            x = finite(point.get("step")) * per_step
+        y = finite(point.get("valid_bpc"))
+        if x is not None and y is not None:
+            points.append((x, y))
+    return points
+
+
+def draw_curves(ax, run: CorpusRun, x_key: str) -> bool:
     drawn = False
     for name in run.names:
         for index, cell in enumerate(run.seed_cells(name)):
-            curve = (cell.get("fit") or {}).get("curve") or []
-            points = [
-                (finite(p.get("seconds")), finite(p.get("valid_bpc"))) for p in curve if isinstance(p, dict)
-            ]
-            points = [(s, b) for s, b in points if s is not None and b is not None]
+            points = curve_points(cell, x_key)
             if points:
-                label = name if index == 0 else None
-                ax.plot(*zip(*points, strict=True), "o-", color=color(run, name), label=label, markersize=3)
+                label = name if index == 0 else None  # one legend entry per row, one line per seed
+                ax.plot(
+                    *zip(*points, strict=True),
+                    "o-",
+                    color=color(run, name),
+                    label=label,
+                    markersize=3,
+                    alpha=0.8,
+                )
                 drawn = True
-    if not drawn:
+    return drawn
+
+
+def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
+    """Validation bpc against training characters and against training seconds, one line per seed."""
+    figure, axes = new_figure(10.0, 4.0, columns=2)
+    drawn = [draw_curves(axes[0], run, "train_chars"), draw_curves(axes[1], run, "seconds")]
+    if not any(drawn):
         return False
-    ax.set_xlabel("training time (s)")
-    ax.set_ylabel("validation bits per character")
-    ax.set_title("Learning curves", fontsize=10)
-    ax.legend(fontsize=8)
+    axes[0].set_xlabel("training characters (the same on any machine)")
+    axes[1].set_xlabel("training seconds (depends on the machine and its load)")
+    for ax in axes:
+        ax.set_ylabel("validation bits per character")
+    legend_below(figure, axes)
+    figure.suptitle("Learning curves", fontsize=11)
     return save(figure, path)
 
 
-def throughput_bars(run: CorpusRun) -> list[tuple[str, Callable[[str], float | None]]]:
-    """(legend label, chars/s of one generator) for each bar of a group."""
-
-    def speed(key: str) -> Callable[[str], float | None]:
-        return lambda name: run.value(name, "throughput", key)
-
+def throughput_bars(run: CorpusRun) -> list[tuple[str, str]]:
+    """(legend label, throughput key) for each bar of a group."""
     return [
-        ("training", speed("train_chars_per_s")),
-        ("scoring", speed("score_chars_per_s")),
-        ("generation, batch 1", speed("generate_chars_per_s_batch1")),
-        (f"generation, batch {run.batch}", run.generate_batch_speed),
+        ("training", "train_chars_per_s"),
+        ("scoring", "score_chars_per_s"),
+        ("generation, batch 1", "generate_chars_per_s_batch1"),
+        (f"generation, batch {run.batch}", f"generate_chars_per_s_batch{run.batch}"),
     ]
 
 
@@ -234,11 +264,18 @@ def plot_throughput(run: CorpusRun, path: Path) -> bool:
     bars = throughput_bars(run)
     figure, (ax,) = new_figure(max(6.0, 1.6 * len(names) + 2), 4.2)
     width = 0.8 / len(bars)
-    for index, (title, speed) in enumerate(bars):
-        values = [speed(name) for name in names]
+    for index, (title, key) in enumerate(bars):
         xs = [i + (index - (len(bars) - 1) / 2) * width for i in range(len(names))]
-        kept = [(x, v) for x, v in zip(xs, values, strict=True) if v is not None and v > 0]
-        ax.bar([x for x, _ in kept], [v for _, v in kept], width, label=title, color=colormaps["Set2"](index))
+        summaries = [run.summary(name, "throughput", key) for name in names]
+        kept = [
+            (x, finite(s.get("mean")), finite(s.get("sd")) or 0.0) for x, s in zip(xs, summaries, strict=True)
+        ]
+        kept = [(x, v, sd) for x, v, sd in kept if v is not None and v > 0]
+        errors = [sd for _, _, sd in kept] if any(sd for _, _, sd in kept) else None  # ± sd over seeds
+        heights = [v for _, v, _ in kept]
+        ax.bar(
+            [x for x, _, _ in kept], heights, width, yerr=errors, label=title, color=colormaps["Set2"](index)
+        )
     ax.set_yscale("log")
     ax.set_xticks(range(len(names)), names)
     ax.set_ylabel("characters per second (log scale)")
@@ -270,7 +307,7 @@ PLOTS: dict[str, tuple[str, Callable[[CorpusRun, Path], bool]]] = {  # file name
         "Quality against diversity: judge bpc against Self-BLEU-4",
         plot_quality_diversity,
     ),
-    "learning_curves.png": ("Validation bpc against training time", plot_learning_curves),
+    "learning_curves.png": ("Validation bpc against training characters and seconds", plot_learning_curves),
     "throughput.png": ("Throughput in characters per second", plot_throughput),
 }
 
