@@ -7,6 +7,7 @@ less the umask, as ``open`` gives), not the private 0600 of a temporary file.
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import os
@@ -21,19 +22,34 @@ def current_umask() -> int:
     return mask
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, LF line ends) to ``path`` atomically."""
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, exactly as given: no newline translation) to ``path`` atomically."""
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_gz_atomic(path: Path, data: Any) -> None:
+    """Compact JSON, gzip-compressed with no timestamp (the same data gives the same bytes)."""
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=jsonable)
+    write_bytes_atomic(path, gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
+
+
+def read_json_gz(path: Path) -> Any:
+    return json.loads(gzip.decompress(Path(path).read_bytes()).decode("utf-8"))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -342,3 +342,23 @@ def test_a_plan_round_trips_through_its_file(tmp_path, corpus):
     (tmp_path / "plan.json").write_text(json.dumps(plan.to_dict()))
     assert load_plan(tmp_path) == plan
     assert [c.seed for c in plan.cells] == [0, 2] and plan.corpora[0].sha256
+
+
+def test_the_samples_file_holds_every_continuation_and_the_metrics_recompute_from_it(tmp_path, corpus):
+    from benchmarks.files import read_json_gz
+    from benchmarks.metrics import seq_rep_n
+
+    run_dir = run_small(tmp_path, corpus)
+    samples = read_json_gz(run_dir / "samples.json.gz")
+    (cell,) = samples["cells"]
+    (stored,) = results_of(run_dir)["cells"]
+    assert cell["id"] == stored["id"] and samples["samples_per_prompt"] == 2
+    assert len(samples["corpora"][0]["prompts"]["test"]) == 4
+    for temperature, swept in zip(cell["temperatures"], stored["sweep"], strict=True):
+        assert temperature["temperature"] == swept["temperature"]
+        assert len(temperature["test"]) == 8 and len(temperature["demo"]) == 2
+        assert seq_rep_n(temperature["test"], 4) == pytest.approx(swept["seq_rep_4"], abs=1e-12)
+        assert sum(map(len, temperature["test"])) / 8 == pytest.approx(swept["mean_chars"])
+    assert (run_dir / "samples.json.gz").read_bytes() == (
+        run_small(tmp_path, corpus) / "samples.json.gz"
+    ).read_bytes()

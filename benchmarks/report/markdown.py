@@ -147,9 +147,38 @@ def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
         changed = sorted(key for key in shared if now[key] != then[key])
         if changed:
             differences.append(f"{part} settings ({', '.join(changed)})")
+    differences += machine_differences(earlier, run) + training_differences(earlier, run)
     if not differences:
         return []
     return [f"**Not like for like:** the runs differ in {'; '.join(differences)}, so Δ mixes those in.", ""]
+
+
+def machine_differences(earlier: CorpusRun, run: CorpusRun) -> list[str]:
+    """The device or machine, when the two runs were measured on different ones."""
+    then, now = earlier.section("environment", "device"), run.section("environment", "device")
+    keys = ("type", "name", "cores", "torch_threads")
+    if all(then.get(k) == now.get(k) for k in keys):
+        return []
+    return [f"the machine ({device_words(then)} then {device_words(now)})"]
+
+
+def device_words(device: dict) -> str:
+    """'AMD EPYC (cpu, 2 cores)' from an environment's device entry."""
+    name = device.get("name") or "unknown device"
+    cores = f", {device['cores']} cores" if device.get("cores") else ""
+    return f"{name} ({device.get('type') or '?'}{cores})"
+
+
+def training_differences(earlier: CorpusRun, run: CorpusRun) -> list[str]:
+    """The generators whose training did a different amount of work (steps or characters)."""
+    changed = []
+    for name in [n for n in run.names if n in earlier.names]:
+        for key, what in (("steps", "steps"), ("train_chars", "training characters")):
+            new, old = run.value(name, "fit", key), earlier.value(name, "fit", key)
+            if new is not None and old is not None and new != old:
+                changed.append(f"{name}'s training work ({fmt.count(old)} then {fmt.count(new)} {what})")
+                break
+    return changed
 
 
 def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:

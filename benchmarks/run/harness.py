@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from benchmarks.console import Log, log
-from benchmarks.files import read_json, write_json_atomic
+from benchmarks.files import read_json, write_json_atomic, write_json_gz_atomic
 from benchmarks.run.environment import environment
 from benchmarks.run.executors import Executor, LocalExecutor, Task
 from benchmarks.run.judge import QUALITY
@@ -29,13 +29,14 @@ from benchmarks.run.layout import (
     RUN_ENTRIES,
     RUN_FILE,
     SAMPLES,
+    SAMPLES_FILE,
     STAGES,
     corpus_key,
     pseudo_cell_id,
 )
 from benchmarks.run.lock import run_folder_lock
 from benchmarks.run.plan import RunPlan, config_digest, load_plan
-from benchmarks.run.results import assemble_results
+from benchmarks.run.results import assemble_results, collect_samples
 from benchmarks.run.settings import RunConfig
 from benchmarks.run.store import RunStore
 from benchmarks.samples import cell_metrics, train_indexes
@@ -206,6 +207,7 @@ def write_results(run_dir: Path, plan: RunPlan) -> None:
     from benchmarks.report import render_report
 
     write_json_atomic(run_dir / RESULTS_FILE, assemble_results(run_dir, plan))
+    write_json_gz_atomic(run_dir / SAMPLES_FILE, collect_samples(run_dir, plan))
     render_report(run_dir)
 
 

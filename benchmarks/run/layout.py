@@ -6,7 +6,7 @@ A run folder holds::
     run.json           when and where it ran: created, commit, libraries, device
     pieces/<cell id>/<stage>.json     one finished stage of one cell, written atomically
     pieces/_human/<corpus key>/sweep.json, pieces/_judge/<corpus key>/quality.json
-    results.json, results.csv, report.md, plots/     assembled and rendered from the pieces
+    results.json, samples.json.gz, results.csv, report.md, plots/     assembled and rendered from the pieces
     .lock              held by the run using the folder
 
 A cell id reads ``<row>/<corpus key>/seed-<n>`` (``char-lstm/shakespeare/seed-0``): stable, and a
@@ -26,9 +26,20 @@ MEASUREMENT_REVISION = 3  # bump when a change alters measured values: older run
 PLAN_FILE = "plan.json"
 RUN_FILE = "run.json"
 RESULTS_FILE = "results.json"
+SAMPLES_FILE = "samples.json.gz"  # every continuation of every cell (benchmarks.run.results)
 LOCK_FILE = ".lock"
 PIECES = "pieces"
-RUN_ENTRIES = {PLAN_FILE, RUN_FILE, PIECES, RESULTS_FILE, "results.csv", "report.md", "plots", LOCK_FILE}
+RUN_ENTRIES = {
+    PLAN_FILE,
+    RUN_FILE,
+    PIECES,
+    RESULTS_FILE,
+    SAMPLES_FILE,
+    "results.csv",
+    "report.md",
+    "plots",
+    LOCK_FILE,
+}
 
 STAGES = ("fit", "likelihood", "sweep", "throughput")  # a cell is finished when each has its piece
 SAMPLES = "samples"  # every continuation of the sweep, beside the stages

@@ -53,7 +53,16 @@ from benchmarks.files import read_json
 from benchmarks.run.aggregate import aggregate_rows
 from benchmarks.run.comparisons import corpus_comparisons
 from benchmarks.run.judge import QUALITY
-from benchmarks.run.layout import FAILED, HUMAN, JUDGE, RUN_FILE, SCHEMA_VERSION, STAGES, pseudo_cell_id
+from benchmarks.run.layout import (
+    FAILED,
+    HUMAN,
+    JUDGE,
+    RUN_FILE,
+    SAMPLES,
+    SCHEMA_VERSION,
+    STAGES,
+    pseudo_cell_id,
+)
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan, load_plan
 from benchmarks.run.store import RunStore
 
@@ -173,3 +182,35 @@ def unfinished(results: dict[str, Any]) -> list[str]:
     parts = [f"{c['id']} ({c['status']})" for c in results["cells"] if c["status"] != "ok"]
     judges = [f"the judge of {c['name']} (failed)" for c in results["corpora"] if c["judge"]["error"]]
     return parts + judges
+
+
+def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any]:
+    """Every continuation of every cell, for ``samples.json.gz``: the prompts of each corpus, and
+    each cell's texts at each temperature (test prompts prompt-major, ``samples_per_prompt`` each;
+    then one per demo prompt). The repetition and diversity metrics can be recomputed from it."""
+    plan = plan or load_plan(run_dir)
+    store = RunStore(run_dir)
+    corpora = [
+        {
+            "name": corpus.name,
+            "prompts": {
+                "test": [{"text": p.text, "human": p.human, "offset": p.offset} for p in corpus.test_prompts],
+                "demo": [p.text for p in corpus.demo_prompts],
+            },
+        }
+        for corpus in plan.corpora
+    ]
+    cells = []
+    for cell in plan.cells:
+        if store.has(cell.id, SAMPLES):
+            stored = store.load(cell.id, SAMPLES)["samples"]
+            cells.append(
+                {
+                    "id": cell.id,
+                    "row": cell.row,
+                    "corpus": cell.corpus,
+                    "seed": cell.seed,
+                    "temperatures": stored,
+                }
+            )
+    return {"samples_per_prompt": plan.config.sweep.samples_per_prompt, "corpora": corpora, "cells": cells}
