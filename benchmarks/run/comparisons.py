@@ -65,7 +65,7 @@ def bpc_intervals(arrays: dict[str, np.ndarray], chars: np.ndarray, resamples: i
 
 def compare_bpc(rows: dict[str, list[dict[str, Any]]], resamples: int) -> dict[str, Any] | None:
     arrays, chars, left_out = chunk_arrays(rows)
-    if not arrays or chars is None:
+    if not arrays or chars is None or len(chars) < 2:  # one chunk: no spread over the text to measure
         return None
     table = bpc_comparisons(arrays, chars, alpha=ALPHA, seed=SEED)
     intervals = bpc_intervals(arrays, chars, resamples)
