@@ -26,28 +26,44 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
             raise ConfigError(f"{where} must be one of {list(typing.get_args(annotation))}, got {value!r}")
         return value
     if origin in (types.UnionType, typing.Union):
-        options = typing.get_args(annotation)
-        not_none = [option for option in options if option is not type(None)]
-        if value is not None and len(not_none) == 1:  # X | None: X's own, precise error
-            return coerce(value, not_none[0], where)
-        for option in options:
-            try:
-                return coerce(value, option, where)
-            except ConfigError:
-                continue
-        raise ConfigError(f"{where} has the wrong type: {value!r} ({type(value).__name__})")
+        return coerce_union(value, typing.get_args(annotation), where)
     if origin in (tuple, list):
-        if not isinstance(value, list | tuple):
-            raise ConfigError(f"{where} must be a list, got {value!r}")
-        item_types = typing.get_args(annotation)
-        if origin is tuple and item_types and item_types[-1] is not Ellipsis:  # tuple[float, float]
-            if len(value) != len(item_types):
-                raise ConfigError(f"{where} must have {len(item_types)} items, got {len(value)}: {value!r}")
-            return tuple(
-                coerce(v, t, f"{where}[{i}]") for i, (v, t) in enumerate(zip(value, item_types, strict=True))
-            )
-        item = item_types[0] if item_types else Any
-        return origin(coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+        return coerce_sequence(value, origin, typing.get_args(annotation), where)
+    if dataclasses.is_dataclass(annotation):
+        if isinstance(value, annotation):
+            return value
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where} must be a table of options, got {value!r} ({type(value).__name__})")
+        return build_config(annotation, value, owner=where)
+    return coerce_scalar(value, annotation, where)
+
+
+def coerce_union(value: Any, options: tuple, where: str) -> Any:
+    not_none = [option for option in options if option is not type(None)]
+    if value is not None and len(not_none) == 1:  # X | None: X's own, precise error
+        return coerce(value, not_none[0], where)
+    for option in options:
+        try:
+            return coerce(value, option, where)
+        except ConfigError:
+            continue
+    raise ConfigError(f"{where} has the wrong type: {value!r} ({type(value).__name__})")
+
+
+def coerce_sequence(value: Any, origin: type, item_types: tuple, where: str) -> Any:
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"{where} must be a list, got {value!r}")
+    if origin is tuple and item_types and item_types[-1] is not Ellipsis:  # tuple[float, float]
+        if len(value) != len(item_types):
+            raise ConfigError(f"{where} must have {len(item_types)} items, got {len(value)}: {value!r}")
+        return tuple(
+            coerce(v, t, f"{where}[{i}]") for i, (v, t) in enumerate(zip(value, item_types, strict=True))
+        )
+    item = item_types[0] if item_types else Any
+    return origin(coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+def coerce_scalar(value: Any, annotation: Any, where: str) -> Any:
     if annotation is Any:
         return value
     if annotation is type(None):
@@ -67,12 +83,6 @@ def coerce(value: Any, annotation: Any, where: str) -> Any:
             expected = "text" if annotation is str else "true or false"
             raise ConfigError(f"{where} must be {expected}, got {value!r} ({type(value).__name__})")
         return value
-    if dataclasses.is_dataclass(annotation):
-        if isinstance(value, annotation):
-            return value
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{where} must be a table of options, got {value!r} ({type(value).__name__})")
-        return build_config(annotation, value, owner=where)
     return value
 
 

@@ -196,30 +196,9 @@ def train(
         keep_freed_memory()
     run = _Run(model, optim, budget)
     optimizer = make_optimizer(model, optim, device)
-    check_every = 1 if device.type == "cpu" else 16  # loss syncs are free on CPU, costly on CUDA
-    pending: list[torch.Tensor] = []
     bar = tqdm(total=run.step_cap, desc=desc or "train", file=sys.stderr, disable=None, leave=False)
-    stopped_by = None
     try:
-        while stopped_by is None:
-            lr = lr_at(optim, run.step, run.progress())
-            pending.append(_train_step(model, optimizer, step_loss, run, lr, device))
-            run.step += 1
-            if len(pending) >= check_every:
-                _check_finite(pending, run.step - len(pending), optim.lr)
-                _show(bar, run, pending[-1])
-                pending.clear()
-            stopped_by = run.stop_reason()
-            if stopped_by is None and run.step % optim.eval_every == 0:
-                if pending:
-                    _check_finite(pending, run.step - len(pending), optim.lr)
-                    pending.clear()
-                if _validate(model, validate, sample, run, bar):
-                    stopped_by = "early-stopping"
-        if pending:
-            _check_finite(pending, run.step - len(pending), optim.lr)
-        if stopped_by != "early-stopping":
-            _validate(model, validate, sample, run, bar)
+        stopped_by = _steps(model, optimizer, step_loss, validate, sample, run, bar, device)
     except torch.cuda.OutOfMemoryError as error:
         raise _out_of_memory(run.step) from error
     finally:
@@ -236,6 +215,43 @@ def train(
         curve=run.curve,
         train_seconds=train_seconds,
     )
+
+
+def _steps(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    step_loss: Callable[[int], tuple[torch.Tensor, int]],
+    validate: Callable[[], float],
+    sample: Callable[[], str] | None,
+    run: _Run,
+    bar: tqdm,
+    device: torch.device,
+) -> str:
+    """Step, check and validate until a limit or early stopping; the final validation; the reason."""
+    optim = run.optim
+    check_every = 1 if device.type == "cpu" else 16  # loss syncs are free on CPU, costly on CUDA
+    pending: list[torch.Tensor] = []
+    stopped_by = None
+    while stopped_by is None:
+        lr = lr_at(optim, run.step, run.progress())
+        pending.append(_train_step(model, optimizer, step_loss, run, lr, device))
+        run.step += 1
+        if len(pending) >= check_every:
+            _check_finite(pending, run.step - len(pending), optim.lr)
+            _show(bar, run, pending[-1])
+            pending.clear()
+        stopped_by = run.stop_reason()
+        if stopped_by is None and run.step % optim.eval_every == 0:
+            if pending:
+                _check_finite(pending, run.step - len(pending), optim.lr)
+                pending.clear()
+            if _validate(model, validate, sample, run, bar):
+                stopped_by = "early-stopping"
+    if pending:
+        _check_finite(pending, run.step - len(pending), optim.lr)
+    if stopped_by != "early-stopping":
+        _validate(model, validate, sample, run, bar)
+    return stopped_by
 
 
 def _train_step(

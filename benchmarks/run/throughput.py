@@ -9,6 +9,7 @@ from __future__ import annotations
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from benchmarks.run import contract
@@ -57,6 +58,37 @@ def peak_memory(used_cuda: bool, device: str) -> tuple[dict[str, int], str]:
     return peaks, "peak RSS and torch.cuda.max_memory_allocated"
 
 
+def used_cuda(device: str) -> bool:
+    """Whether this process put work on the GPU (markov in a CUDA run starts no CUDA context)."""
+    if not device.startswith("cuda"):
+        return False  # and torch is not imported for a generator that never needed it
+    import torch
+
+    return torch.cuda.is_available() and torch.cuda.is_initialized()
+
+
+def synchronize(device: str) -> None:
+    import torch
+
+    torch.cuda.synchronize(device)
+
+
+def timed_on(device: str, repeats: int, work: Callable[[], object]) -> float:
+    """The median seconds of ``work`` over ``repeats``, after an untimed warm-up (a generator may
+    move to the GPU only then); synchronised on CUDA."""
+    work()
+    cuda = used_cuda(device)
+
+    def synced() -> None:
+        work()
+        if cuda:
+            synchronize(device)
+
+    if cuda:
+        synchronize(device)
+    return timed_median(repeats, synced)
+
+
 def stage_throughput(ctx: CellContext) -> dict[str, Any]:
     """Median-of-repeats speeds on the run's device, after one untimed warm-up of each.
 
@@ -65,43 +97,25 @@ def stage_throughput(ctx: CellContext) -> dict[str, Any]:
     """
     generator = trained_generator(ctx)
     section = ctx.plan.config.throughput
-    prompt = ctx.corpus_plan.test_prompts[0].text
-    sampling = Sampling(temperature=1.0)
-
-    def used_cuda() -> bool:  # a generator that keeps to the CPU in a CUDA run (markov) starts no context
-        if not ctx.device.startswith("cuda"):
-            return False  # and torch is not imported for a generator that never needed it
-        import torch
-
-        return torch.cuda.is_available() and torch.cuda.is_initialized()
-
-    def synchronize() -> None:
-        import torch
-
-        torch.cuda.synchronize(ctx.device)
-
-    def timed(work) -> float:
-        work()  # warm-up, excluded; a generator may move to the GPU only now
-        cuda = used_cuda()
-
-        def synced():
-            work()
-            if cuda:
-                synchronize()
-
-        if cuda:
-            synchronize()
-        return timed_median(section.repeats, synced)
-
-    n = section.generate_chars
-    one = timed(lambda: contract.generate(generator, [prompt], max_chars=n, sampling=sampling, seed=1))
-    many = timed(
-        lambda: contract.generate(generator, [prompt] * section.batch, max_chars=n, sampling=sampling, seed=1)
+    prompt, sampling, n = (
+        ctx.corpus_plan.test_prompts[0].text,
+        Sampling(temperature=1.0),
+        section.generate_chars,
     )
+
+    def generation(batch: int) -> float:
+        prompts = [prompt] * batch
+        return timed_on(
+            ctx.device,
+            section.repeats,
+            lambda: contract.generate(generator, prompts, max_chars=n, sampling=sampling, seed=1),
+        )
+
+    one, many = generation(1), generation(section.batch)
     text = ctx.corpus.test[: section.score_chars]
-    scoring = timed(lambda: contract.score(generator, text))
+    scoring = timed_on(ctx.device, section.repeats, lambda: contract.score(generator, text))
     fitted = ctx.pieces.load("fit")
-    peaks, measured = peak_memory(used_cuda(), ctx.device)
+    peaks, measured = peak_memory(used_cuda(ctx.device), ctx.device)
     scope = memory_scope(ctx.stages_run, trained=not fitted["cached"])
     return {
         "train_chars_per_s": train_speed(fitted["fit"]),
