@@ -69,7 +69,7 @@ class ChainWalk:
         self.successors = array("l", _successors(rows, starts, tokens).tobytes())  # (N,)
         self.cumulative = array("d", cumulative.astype(np.float64).tobytes())  # (N,)
         self.patterns = _count_patterns(starts, self.counts)
-        self.backoff = backoff_tables(rows, starts, tokens, self.counts)
+        self.backoff = _backoff_tables(rows, starts, tokens, self.counts)
         self.bare = list(vocab)  # token id -> its text after whitespace
         self.is_word = [not char_level and not t[0].isspace() for t in vocab]
         self.spaced = [" " + t if w else t for t, w in zip(vocab, self.is_word, strict=True)]  # after a word
@@ -173,7 +173,7 @@ def _count_patterns(starts: np.ndarray, counts: np.ndarray) -> list[tuple[np.nda
     return patterns
 
 
-def backoff_tables(
+def _backoff_tables(
     rows: np.ndarray, starts: np.ndarray, tokens: np.ndarray, counts: np.ndarray
 ) -> list[Backoff]:
     """For each suffix length j < state_size: suffix -> summed follower counts of the states ending so.
@@ -188,8 +188,9 @@ def backoff_tables(
     tables = []
     for j in range(k):
         suffixes = rows[owner[slots], k - j :]  # (M, j)
-        kept = slots[(suffixes != BEGIN_ID).all(axis=1)]
-        pairs, inverse = unique_rows(np.column_stack([rows[owner[kept], k - j :], tokens[kept]]))
+        usable = (suffixes != BEGIN_ID).all(axis=1)
+        kept = slots[usable]
+        pairs, inverse = unique_rows(np.column_stack([suffixes[usable], tokens[kept]]))
         totals = np.bincount(inverse, weights=counts[kept]).astype(np.int64)  # exact below 2**53
         first_slot = np.full(len(pairs), len(tokens))
         np.minimum.at(first_slot, inverse, kept)
