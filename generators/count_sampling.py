@@ -1,8 +1,9 @@
 """Sampling one follower from n-gram counts, with numpy only (markov needs no torch to sample).
 
-:func:`sampling_probs` is the numpy twin of :func:`generators.sampling.next_token_probs` for one
-row (tested equal to 1e-12); :func:`choose` picks from a markovify follower list's cumulative
-counts with one uniform, by inverse CDF.
+:func:`sampling_probs` is the numpy twin of :func:`generators.sampling.next_token_probs`, row by
+row (tested equal to 1e-12); a batch of rows gives each row bit for bit what the row alone gives,
+so markov can compute every state's table at once. :func:`choose` picks from a markovify follower
+list's cumulative counts with one uniform, by inverse CDF.
 """
 
 from __future__ import annotations
@@ -15,39 +16,45 @@ from generators.base import Sampling
 
 
 def sampling_probs(logits: np.ndarray, sampling: Sampling) -> np.ndarray:
-    """numpy twin of generators.sampling.next_token_probs for one row: (V,) logits -> (V,) probs."""
+    """numpy twin of generators.sampling.next_token_probs: (..., V) logits -> (..., V) probs."""
     if sampling.greedy:
-        probs = np.zeros(len(logits))
-        probs[np.argmax(logits)] = 1.0
+        probs = np.zeros(logits.shape)
+        np.put_along_axis(probs, np.argmax(logits, axis=-1)[..., None], 1.0, axis=-1)
         return probs
+    n = logits.shape[-1]
     logits = logits / sampling.temperature
-    if 0 < sampling.top_k < len(logits):
-        kth = np.partition(logits, len(logits) - sampling.top_k)[len(logits) - sampling.top_k]
+    if 0 < sampling.top_k < n:
+        kth = np.partition(logits, n - sampling.top_k, axis=-1)[..., n - sampling.top_k, None]  # (..., 1)
         logits = np.where(logits < kth, -np.inf, logits)
-    probs = np.exp(logits - logits.max())
-    probs /= probs.sum()
+    probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    probs /= probs.sum(axis=-1, keepdims=True)
     if sampling.top_p < 1.0:
-        order = np.argsort(-probs, kind="stable")
-        sorted_probs = probs[order]
-        mass_before = np.cumsum(sorted_probs) - sorted_probs
-        drop = np.empty(len(probs), dtype=bool)
-        drop[order] = mass_before >= sampling.top_p  # keeps at least the most likely token
+        order = np.argsort(-probs, axis=-1, kind="stable")
+        sorted_probs = np.take_along_axis(probs, order, axis=-1)
+        mass_before = np.cumsum(sorted_probs, axis=-1) - sorted_probs
+        drop = np.empty(probs.shape, dtype=bool)
+        np.put_along_axis(drop, order, mass_before >= sampling.top_p, axis=-1)  # keeps the most likely
         probs = np.where(drop, 0.0, probs)
-        probs /= probs.sum()
+        probs /= probs.sum(axis=-1, keepdims=True)
     return probs
 
 
-def choose(cumulative: list[int], sampling: Sampling, rng: np.random.Generator) -> int:
-    """Pick a follower from its cumulative counts: argmax when greedy (first on ties), else inverse CDF.
+def is_plain(sampling: Sampling) -> bool:
+    """T = 1 without top-k or top-p: the counts themselves are the distribution."""
+    return sampling.temperature == 1 and sampling.top_k == 0 and sampling.top_p == 1
 
-    Plain sampling (T = 1, no top-k/top-p) searches ``u · total`` in the integer cumulative counts,
-    which is the same distribution as softmax(log count) without the float round trip.
+
+def choose(cumulative: list[int], sampling: Sampling, u: float) -> int:
+    """Pick a follower from its cumulative counts: argmax when greedy (first on ties), else inverse
+    CDF at the uniform ``u``.
+
+    Plain sampling searches ``u · total`` in the integer cumulative counts, which is the same
+    distribution as softmax(log count) without the float round trip.
     """
     if sampling.greedy:
         counts = np.diff(cumulative, prepend=0)
         return int(np.argmax(counts))
-    u = rng.random()
-    if sampling.temperature == 1 and sampling.top_k == 0 and sampling.top_p == 1:
+    if is_plain(sampling):
         return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
     logits = np.log(np.diff(np.asarray(cumulative, dtype=np.float64), prepend=0.0))
     cdf = np.cumsum(sampling_probs(logits, sampling))

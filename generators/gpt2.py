@@ -50,6 +50,7 @@ from generators.devices import device_name, resolve_device
 from generators.errors import ConfigError, CorpusError
 from generators.registry import register_generator
 from generators.sampling import choose_tokens, seeded_uniforms
+from generators.threads import decoding_threads
 from generators.training import seeded, seeded_samples, train
 
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
@@ -258,7 +259,8 @@ class GPT2Generator(Generator):
         contexts = [[tokens.end_of_text, *tokens.encode(p).tolist()] for p in prompts]
         max_steps = 4 * max_chars + 3  # each token adds >= 1 byte; a character takes <= 4 bytes
         uniforms = seeded_uniforms(seed, len(prompts), max_steps)  # (B, steps)
-        with torch.inference_mode():  # the first prefill too: no autograd graph of the whole prompt
+        # inference mode for the first prefill too: no autograd graph of the whole prompt
+        with torch.inference_mode(), decoding_threads(len(prompts), self.torch_device):
             decoding = CachedDecoding(model, tokens, contexts, max_chars, self.torch_device)
             for step in range(max_steps):
                 logits = decoding.logits()  # (active, V)

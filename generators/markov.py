@@ -25,7 +25,8 @@ state ends with (sampling the summed follower counts of those states), down to t
 hold ``NO_TOKEN``, so a short or empty prompt backs off too. Generation never uses BEGIN: with one
 run it only replays the corpus opening (every empty prompt began with the training text's first
 words). After END the state is emptied the same way. Generation goes on past END and stops at
-exactly ``max_chars`` characters (no end-of-text).
+exactly ``max_chars`` characters (no end-of-text). The walk runs on flat sampling tables built
+from the chain in ``fit`` and ``load`` (:mod:`generators.markov_walk`).
 
 Scoring: :class:`generators.kneser_ney.KneserNey` over context lengths 0..state_size, built from
 the compiled chain's own transition counts (END transitions dropped: a score never charges an end
@@ -80,16 +81,15 @@ from generators.base import (
     Sampling,
 )
 from generators.config import config_from_dict, config_to_dict
-from generators.count_sampling import choose
 from generators.errors import CorpusError
 from generators.kneser_ney import KneserNey
+from generators.markov_walk import NO_TOKEN, ChainWalk
 from generators.registry import register_generator
 from generators.spelling import SpellingModel, check_settings
 from generators.vocabulary import unseen_char_logprob
 
 STREAM_PIECE = re.compile(r"\S+|\s+")
 BEGIN, END = markovify.chain.BEGIN, markovify.chain.END
-NO_TOKEN = -1  # a generation state slot with no usable token (before the prompt, unknown)
 FORMAT = 1
 
 
@@ -185,7 +185,7 @@ class MarkovGenerator(Generator):
             )
         ngrams, counts = self._chain_ngrams()
         self.kn = KneserNey(ngrams, counts, v + 1, self.config.discount, base)
-        self._backoff: list[dict[tuple, tuple[list, list[int]]]] | None = None
+        self.walk = ChainWalk(self.chain, self.vocab, char_level=self.char_level)  # sampling tables
 
     def _chain_ngrams(self) -> tuple[np.ndarray, np.ndarray]:
         """The compiled chain's transitions as (N, state_size + 1) id rows and counts, END dropped."""
@@ -280,65 +280,19 @@ class MarkovGenerator(Generator):
     def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         self._require_fit()
         return [
-            self._continue(prompt, max_chars, sampling, np.random.default_rng(seed + i))
+            self.walk.walk(*self._prompt_state(prompt), max_chars, sampling, np.random.default_rng(seed + i))
             for i, prompt in enumerate(prompts)
         ]
 
-    def _continue(self, prompt: str, max_chars: int, sampling: Sampling, rng: np.random.Generator) -> str:
-        """Walk the chain from the prompt's state until ``max_chars`` characters, then cut."""
+    def _prompt_state(self, prompt: str) -> tuple[tuple[int, ...], bool]:
+        """The chain state after ``prompt`` (its last ``state_size`` tokens) and whether it ends with a word."""
         k = self.config.state_size
         tokens, _ = split_stream(prompt, self.config.level)
         word_before = bool(prompt) and not prompt[-1].isspace()  # the next word needs a space first
         if not self.char_level and tokens and tokens[-1] == " " and len(tokens) > 1:
             tokens = tokens[:-1]  # a trailing single space is the implicit separator already typed
         state = tuple([NO_TOKEN] * k + [self.index.get(t, NO_TOKEN) for t in tokens[-k:]])[-k:]
-        pieces: list[str] = []
-        length = 0
-        while length < max_chars:
-            followers, cumulative = self._next(state)
-            token = followers[choose(cumulative, sampling, rng)]
-            if token == END:
-                state = (NO_TOKEN,) * k
-                continue
-            piece = self.vocab[token]
-            if not self.char_level:
-                is_word = not piece[0].isspace()
-                piece = " " + piece if is_word and word_before else piece
-                word_before = is_word
-            pieces.append(piece)
-            length += len(piece)
-            state = (*state[1:], token)
-        return "".join(pieces)[:max_chars]
-
-    def _next(self, state: tuple) -> tuple[list, list[int]]:
-        """Followers and cumulative counts of ``state``, backing off to its longest known suffix."""
-        entry = self.chain.model.get(state)
-        if entry is not None:
-            return entry
-        tables = self._backoff_tables()
-        for j in range(len(state) - 1, -1, -1):
-            found = tables[j].get(state[len(state) - j :])
-            if found is not None:
-                return found
-        raise AssertionError("the empty suffix always matches")
-
-    def _backoff_tables(self) -> list[dict[tuple, tuple[list, list[int]]]]:
-        """For suffix length j < state_size: suffix -> summed follower counts of the states ending so."""
-        if self._backoff is None:
-            k = self.config.state_size
-            sums: list[dict[tuple, dict[Any, int]]] = [{} for _ in range(k)]
-            for state, (followers, cumulative) in self.chain.model.items():
-                counts = np.diff(cumulative, prepend=0).tolist()
-                for j in range(k):
-                    target = sums[j].setdefault(state[k - j :], {})
-                    for token, count in zip(followers, counts, strict=True):
-                        if token != END:
-                            target[token] = target.get(token, 0) + count
-            self._backoff = [
-                {s: (list(f), list(itertools.accumulate(f.values()))) for s, f in d.items() if f}
-                for d in sums
-            ]
-        return self._backoff
+        return state, word_before
 
     # ----------------------------------------------------------------- persistence
 

@@ -27,6 +27,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 
 from generators.base import Sampling
 from generators.errors import CorpusError
+from generators.recurrent_decoding import CudaGraphDecoding, FusedLSTMStep, decoding_step
 from generators.sampling import choose_tokens
 
 State = torch.Tensor | tuple[torch.Tensor, ...]  # LSTM: (h, c), each (layers, B, H); GRU/RNN: h
@@ -268,18 +269,24 @@ def stream_tokens(
     """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
 
     ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). The caller stops iterating when
-    it has enough text; state is carried, so each step costs one token of computation per row.
+    it has enough text; state is carried, so each step costs one token of computation per row
+    (:mod:`generators.recurrent_decoding`).
     """
     model.eval()
     logits, state = feed_prompts(model, prompts, device)  # (B, V)
-    for step in range(uniforms.size(1)):
+    step = decoding_step(model, state, device)
+    if device.type == "cuda" and isinstance(step, FusedLSTMStep):
+        graph = CudaGraphDecoding(step, logits, sampling, logit_bias or {})
+        on_device = uniforms.to(device)  # (B, S)
+        for s in range(uniforms.size(1)):
+            yield graph.tokens_at(on_device[:, s])
+        return
+    for s in range(uniforms.size(1)):
         for token, bias in (logit_bias or {}).items():
             logits[:, token] += bias
-        tokens = choose_tokens(logits, sampling, uniforms[:, step])  # (B,)
+        tokens = choose_tokens(logits, sampling, uniforms[:, s])  # (B,)
         yield tokens
-        with _single_step_kernels(device):
-            out, state = model(tokens.unsqueeze(1), state)  # (B, 1, V)
-        logits = out[:, -1]
+        logits = step(tokens)
 
 
 @contextlib.contextmanager
@@ -307,17 +314,3 @@ def _without_autocast(device: torch.device) -> contextlib.AbstractContextManager
     if torch.is_autocast_enabled(device.type):
         return torch.autocast(device.type, enabled=False)
     return contextlib.nullcontext()
-
-
-@contextlib.contextmanager
-def _single_step_kernels(device: torch.device) -> Iterator[None]:
-    """On CPU, oneDNN's RNN kernels cost ~6 ms of set-up per call: 7× slower for one time step."""
-    if device.type != "cpu":
-        yield
-        return
-    enabled = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = enabled

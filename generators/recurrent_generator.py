@@ -32,6 +32,7 @@ from generators.recurrent import (
     stream_tokens,
 )
 from generators.sampling import seeded_uniforms
+from generators.threads import decoding_threads
 from generators.training import seeded, seeded_samples, train
 
 FORMAT_VERSION = 1
@@ -203,16 +204,16 @@ class RecurrentGenerator(Generator):
         pieces: list[list[str]] = [[] for _ in rows]
         lengths = [0] * len(rows)
         bias = self.logit_bias(sampling)
-        for tokens in stream_tokens(
-            model, rows, sampling, uniforms, logit_bias=bias, device=self.torch_device
-        ):
-            for row, token in enumerate(tokens.tolist()):
-                if lengths[row] < max_chars:
-                    piece = self.token_text(token, spellers[row])
-                    pieces[row].append(piece)
-                    lengths[row] += len(piece)
-            if min(lengths) >= max_chars:
-                break
+        device = self.torch_device
+        with decoding_threads(len(rows), device):
+            for tokens in stream_tokens(model, rows, sampling, uniforms, logit_bias=bias, device=device):
+                for row, token in enumerate(tokens.tolist()):
+                    if lengths[row] < max_chars:
+                        piece = self.token_text(token, spellers[row])
+                        pieces[row].append(piece)
+                        lengths[row] += len(piece)
+                if min(lengths) >= max_chars:
+                    break
         return ["".join(p)[:max_chars] for p in pieces]
 
     def native_token_count(self, text: str) -> int:

@@ -310,6 +310,7 @@ def test_numpy_sampling_matches_torch():
         expected = next_token_probs(torch.from_numpy(logits), sampling).numpy()
         got = np.stack([sampling_probs(row, sampling) for row in logits])
         assert np.allclose(got, expected, rtol=0, atol=1e-12), sampling
+        assert np.array_equal(sampling_probs(logits, sampling), got), sampling  # rows at once: same bits
 
 
 def test_temperature_powers_the_counts():
@@ -320,7 +321,7 @@ def test_temperature_powers_the_counts():
     cumulative = [1, 4]  # counts 1 and 3
     rng = np.random.default_rng(0)
     for t, expected in ((1.0, 0.25), (0.5, 0.1)):  # p(first) = 1 / (1 + 3^(1/T))
-        draws = np.array([choose(cumulative, Sampling(t), rng) for _ in range(5000)])
+        draws = np.array([choose(cumulative, Sampling(t), u) for u in rng.random(5000)])
         assert np.mean(draws == 0) == pytest.approx(expected, abs=0.02)
 
 

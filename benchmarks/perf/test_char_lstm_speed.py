@@ -6,17 +6,26 @@ Run with ``make perf`` (or ``pytest benchmarks/perf/test_char_lstm_speed.py --be
   carried state) against a bare loop with the same ``nn.LSTM``, shapes and optimiser and nothing
   else, measured side by side in alternating rounds; best round of each. Target: ratio ≥ 0.9.
 * Generation: 64 prompts in one batched call against one prompt at a time, in alternating rounds
-  (each round's benchmark time covers both; the speeds are in ``extra_info``). Target: ≥ 20× the
-  characters per second. On a CPU the default model (2×192) is compute-bound at batch 64 (one
-  step of 64 rows costs several times one row), so the ≥ 20× target is asserted for the small
-  tutorial-size model everywhere and for the default model on CUDA; on CPU the default model's
-  ratio is recorded and must reach 5×.
+  (each round's benchmark time covers both; the speeds are in ``extra_info``). Target on CUDA:
+  ≥ 20× the characters per second. On a CPU one prompt now decodes with the fused step on one
+  thread (:mod:`generators.threads`) while 64 use torch's threads, so the ratio fell (it was
+  17.6× and 36.9× in the committed EPYC run) and swings with the machine's load (1.2× and 0.9×
+  at a load average of 7–9, 4.0× and 0.7× at 5): it is recorded there, not asserted.
+* Decoding (default 2×192 model): the fused LSTM step (:mod:`generators.recurrent_decoding`)
+  against decoding as before it, one ``nn.LSTM`` call per token on the default threads, in
+  paired rounds (the ratio is the median of the per-round ratios); the same text is checked
+  first. Batch 1: target ≥ 3×; the ratio against the old step on one thread, which is what fusing
+  alone gains, is recorded beside it. Batch 64: no slower (≥ 0.95×, for a shared CPU's noise).
+* CUDA graphs, batch 1, 2,000 characters: target ≥ 30 k characters/s; skipped without a GPU, so
+  not yet measured by this project.
 """
 
 from __future__ import annotations
 
 import contextlib
+import statistics
 import time
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -24,9 +33,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.perf.paired import PairedRounds
+from generators import recurrent, recurrent_generator
 from generators.base import Budget, Corpus, Sampling
 from generators.char_lstm import CharLSTMConfig, CharLSTMGenerator
 from generators.devices import resolve_device
+from generators.recurrent_decoding import EagerStep
 
 STEPS = 24  # training steps per measured round (long enough that first-step costs are small)
 ROUNDS = 5  # alternating bare / char-lstm rounds; the best of each is kept (a shared CPU is noisy)
@@ -175,5 +187,132 @@ def test_batched_generation_beats_one_at_a_time(benchmark, size):
             "ratio_best_of_rounds": round(ratio, 2),
         }
     )
-    target = 20.0 if device.type == "cuda" or size.startswith("tutorial") else 5.0
-    assert ratio >= target, f"batched generation is {ratio:.1f}× one-at-a-time (target ≥ {target:g}×)"
+    if device.type == "cuda":
+        assert ratio >= 20.0, f"batched generation is {ratio:.1f}× one-at-a-time (target ≥ 20×)"
+
+
+DECODE_CHARS = 300  # characters per one-prompt call
+DECODE_ROUNDS = 7  # paired rounds: fused step against one nn.LSTM call per token
+BATCH_DECODE_CHARS = 100
+BATCH1_TARGET = 3.0  # fused batch-1 decoding against today's (before the fused step), CPU
+BATCH64_AT_LEAST = 0.95  # batch 64: no slower than before (a shared CPU's noise allowed)
+CUDA_GRAPH_TARGET = 30_000  # characters/s, batch 1, on a GPU
+
+
+@contextlib.contextmanager
+def nn_lstm_per_token(monkeypatch: pytest.MonkeyPatch, *, one_thread: bool = False) -> Iterator[None]:
+    """Decoding as before the fused step: the model's nn.LSTM called once per token, on the
+    default threads (or, to see what fusing alone gains, on one thread)."""
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            recurrent, "decoding_step", lambda model, state, device: EagerStep(model, state, device)
+        )
+        if not one_thread:
+            patched.setattr(
+                recurrent_generator, "decoding_threads", lambda batch, device: contextlib.nullcontext()
+            )
+        yield
+
+
+def default_generator(device: str) -> CharLSTMGenerator:
+    generator = CharLSTMGenerator.from_options({"optim": {"eval_chars": 2000}}, device=device)
+    generator.fit(synthetic_corpus(50_000), budget=Budget(steps=1))  # weights do not matter for speed
+    return generator
+
+
+def test_batch1_decoding_against_nn_lstm_per_token(benchmark, print_ratio, monkeypatch):
+    generator = default_generator("cpu")
+    sampling = Sampling(temperature=1.0)
+
+    def one_prompt() -> list[str]:
+        return generator.generate(
+            ["the cat sat on the mat"], max_chars=DECODE_CHARS, sampling=sampling, seed=0
+        )
+
+    def before(one_thread: bool = False) -> list[str]:
+        with nn_lstm_per_token(monkeypatch, one_thread=one_thread):
+            return one_prompt()
+
+    assert one_prompt() == before() == before(one_thread=True)  # the same text, and warm
+    rounds = PairedRounds(one_prompt, before)
+    alone = PairedRounds(one_prompt, lambda: before(one_thread=True))
+    benchmark.pedantic(lambda: (rounds(), alone()), rounds=DECODE_ROUNDS, iterations=1)
+    speeds = {
+        "fused": [DECODE_CHARS / s for s in rounds.our_seconds + alone.our_seconds],
+        "nn_lstm_default_threads": [DECODE_CHARS / s for s in rounds.their_seconds],
+        "nn_lstm_one_thread": [DECODE_CHARS / s for s in alone.their_seconds],
+    }
+    benchmark.extra_info.update(
+        {
+            "model": "2x192 LSTM, emb 64 (char-lstm defaults)",
+            "torch_threads": torch.get_num_threads(),
+            **{f"{k}_chars_per_s": [round(v) for v in vs] for k, vs in speeds.items()},
+            "ratio_median_of_rounds": round(rounds.ratio, 2),
+            "ratio_one_thread_median_of_rounds": round(alone.ratio, 2),
+        }
+    )
+    median = {k: statistics.median(vs) for k, vs in speeds.items()}
+    print_ratio(
+        f"fused {median['fused']:.0f} vs nn.LSTM per token {median['nn_lstm_default_threads']:.0f} chars/s: "
+        f"{rounds.ratio:.2f}× (both on one thread: {median['nn_lstm_one_thread']:.0f} chars/s, {alone.ratio:.2f}×)"
+    )
+    assert rounds.ratio >= BATCH1_TARGET, (
+        f"batch-1 decoding at {rounds.ratio:.2f}× before (target ≥ {BATCH1_TARGET})"
+    )
+
+
+def test_batch64_decoding_against_nn_lstm_per_token(benchmark, print_ratio, monkeypatch):
+    generator = default_generator("cpu")
+    rng = np.random.default_rng(0)
+    prompts = ["".join(rng.choice(list("the cat sat "), size=int(n))) for n in rng.integers(1, 60, PROMPTS)]
+    sampling = Sampling(temperature=1.0)
+
+    def batch() -> list[str]:
+        return generator.generate(prompts, max_chars=BATCH_DECODE_CHARS, sampling=sampling, seed=0)
+
+    def before() -> list[str]:
+        with nn_lstm_per_token(monkeypatch):
+            return batch()
+
+    assert batch() == before()
+    rounds = PairedRounds(batch, before)
+    benchmark.pedantic(rounds, rounds=DECODE_ROUNDS, iterations=1)
+    chars = PROMPTS * BATCH_DECODE_CHARS
+    fused = statistics.median(chars / s for s in rounds.our_seconds)
+    eager = statistics.median(chars / s for s in rounds.their_seconds)
+    benchmark.extra_info.update({"fused_chars_per_s": round(fused), "nn_lstm_chars_per_s": round(eager)})
+    benchmark.extra_info["ratio_median_of_rounds"] = round(rounds.ratio, 2)
+    print_ratio(f"fused {fused:.0f} vs nn.LSTM per token {eager:.0f} chars/s: {rounds.ratio:.2f}×")
+    assert rounds.ratio >= BATCH64_AT_LEAST, f"batch-64 decoding at {rounds.ratio:.2f}× before"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
+def test_cuda_graph_batch1_decoding(benchmark, print_ratio, monkeypatch):
+    """Unmeasured by this project so far: no GPU on its machines."""
+    generator = default_generator("cuda")
+    sampling = Sampling(temperature=1.0)
+    chars = 2000
+
+    def one_prompt() -> None:
+        generator.generate(["the cat sat on the mat"], max_chars=chars, sampling=sampling, seed=0)
+        torch.cuda.synchronize()
+
+    def eager() -> None:
+        with monkeypatch.context() as patched:  # cuDNN's nn.LSTM once per token: no graph
+            patched.setattr(recurrent, "decoding_step", lambda m, state, device: EagerStep(m, state, device))
+            one_prompt()
+
+    one_prompt()
+    rounds = PairedRounds(one_prompt, eager)
+    benchmark.pedantic(rounds, rounds=DECODE_ROUNDS, iterations=1)
+    graph_speed = statistics.median(chars / s for s in rounds.our_seconds)
+    benchmark.extra_info.update(
+        {
+            "device": torch.cuda.get_device_name(),
+            "cuda_graph_chars_per_s": round(graph_speed),
+            "eager_chars_per_s": round(statistics.median(chars / s for s in rounds.their_seconds)),
+            "ratio_median_of_rounds": round(rounds.ratio, 2),
+        }
+    )
+    print_ratio(f"CUDA graph {graph_speed:.0f} chars/s, {rounds.ratio:.2f}× the eager cuDNN step")
+    assert graph_speed >= CUDA_GRAPH_TARGET, f"{graph_speed:.0f} chars/s (target ≥ {CUDA_GRAPH_TARGET})"

@@ -1,0 +1,152 @@
+"""One step of the recurrent LM per generated token, for the whole batch, as cheaply as it goes.
+
+:func:`decoding_step` picks how :func:`generators.recurrent.stream_tokens` feeds each row's new
+token to the model:
+
+* an LSTM: :class:`FusedLSTMStep` calls the ATen operations of PyTorch's CPU LSTM cell
+  (``aten/src/ATen/native/RNN.cpp``: ``addmm`` of the hidden state plus ``addmm`` of the input,
+  ``sigmoid_``/``tanh_`` on the four gate chunks, the cell and hidden updates), on the same shapes
+  in the same order, into buffers allocated once, so on the CPU its logits and state are bit for
+  bit those of the ``nn.LSTM`` call it replaces (tested), without that call's per-step work: its
+  checks, the batch-first transposes, stacking each layer's state and output, four module calls;
+* a GRU or a plain RNN: :class:`EagerStep`, the model's own forward on one token (not fused).
+
+On CUDA, :class:`CudaGraphDecoding` records one whole step (the logit bias, the token choice of
+:func:`generators.sampling.choose_tokens` and the fused LSTM step) as a CUDA graph and replays it
+per token, so a step costs one graph launch and one copy back of the chosen ids instead of about
+40 operations launched one by one (a 2-layer model). It has not been run by this project (no GPU here). Its products are
+cuBLAS's, not cuDNN's, so its text can differ from the eager CUDA path's where two tokens' CDF
+bounds are within float rounding of the uniform.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from generators.base import Sampling
+from generators.sampling import choose_tokens
+
+if TYPE_CHECKING:
+    from generators.recurrent import RecurrentLM, State
+
+
+class EagerStep:
+    """The model's own forward on one token per row (any cell); carries the state."""
+
+    def __init__(self, model: RecurrentLM, state: State, device: torch.device) -> None:
+        self.model, self.state, self.device = model, state, device
+
+    def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B,) ids -> (B, V) next-token logits."""
+        with _single_step_kernels(self.device):
+            out, self.state = self.model(tokens.unsqueeze(1), self.state)  # (B, 1, V)
+        return out[:, -1]
+
+
+class FusedLSTMStep:
+    """nn.LSTM's cell for one time step, called op by op on preallocated buffers."""
+
+    def __init__(self, model: RecurrentLM, state: tuple[torch.Tensor, torch.Tensor]) -> None:
+        rnn = model.rnn
+        self.model = model
+        self.layers = [_cell_weights(rnn, i) for i in range(rnn.num_layers)]
+        self.head = (model.head.weight.t(), model.head.bias)  # (H, V), (V,)
+        self.h, self.c = (s.clone() for s in state)  # (layers, B, H) each, updated in place
+        batch, hidden = self.h.shape[1:]
+        self.gates = self.h.new_empty(batch, 4 * hidden)  # (B, 4H) hidden part, then the sum
+        self.inputs_w = self.h.new_empty(batch, 4 * hidden)  # (B, 4H) input part
+        self.scratch = self.h.new_empty(batch, hidden)  # (B, H)
+        self.logits = self.h.new_empty(batch, model.head.out_features)  # (B, V)
+
+    def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B,) ids -> (B, V) next-token logits (a buffer reused by the next call)."""
+        x = self.model.embed(tokens).float()  # (B, E)
+        for layer, (w_ih, w_hh, b_ih, b_hh) in enumerate(self.layers):
+            h, c = self.h[layer], self.c[layer]  # (B, H) views, updated in place
+            gates = torch.addmm(b_hh, h, w_hh, out=self.gates)
+            gates.add_(torch.addmm(b_ih, x, w_ih, out=self.inputs_w))  # (B, 4H)
+            ingate, forgetgate, cellgate, outgate = gates.unsafe_chunk(4, 1)
+            ingate.sigmoid_()
+            forgetgate.sigmoid_()
+            cellgate.tanh_()
+            outgate.sigmoid_()
+            c.mul_(forgetgate).add_(torch.mul(ingate, cellgate, out=self.scratch))
+            torch.mul(outgate, torch.tanh(c, out=self.scratch), out=h)
+            x = h
+        w, b = self.head
+        return torch.addmm(b, x, w, out=self.logits)
+
+
+def _cell_weights(rnn: nn.LSTM, layer: int) -> tuple[torch.Tensor, ...]:
+    """W_ih^T (in, 4H), W_hh^T (H, 4H), b_ih (4H,), b_hh (4H,) of one layer: transposed views, as
+    nn.LSTM's cell hands them to addmm."""
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    w_ih, w_hh, b_ih, b_hh = (rnn.get_parameter(f"{name}_l{layer}") for name in names)
+    return w_ih.t(), w_hh.t(), b_ih, b_hh
+
+
+def decoding_step(model: RecurrentLM, state: State, device: torch.device) -> EagerStep | FusedLSTMStep:
+    """The fused step for an LSTM, the model's own forward for any other cell."""
+    if isinstance(model.rnn, nn.LSTM):
+        return FusedLSTMStep(model, state)
+    return EagerStep(model, state, device)
+
+
+class CudaGraphDecoding:
+    """Bias, token choice and fused LSTM step of every row, recorded once and replayed per token."""
+
+    def __init__(
+        self,
+        step: FusedLSTMStep,
+        logits: torch.Tensor,
+        sampling: Sampling,
+        logit_bias: Mapping[int, float],
+    ) -> None:
+        self.step, self.sampling, self.logit_bias = step, sampling, logit_bias
+        self.logits = logits.clone()  # (B, V) the next logits: the graph's input and output
+        self.uniforms = torch.zeros(len(logits), dtype=torch.float64, device=logits.device)  # (B,)
+        self.graph = torch.cuda.CUDAGraph()
+        saved = [t.clone() for t in (self.logits, step.h, step.c)]
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):  # warm-up (cuBLAS handles, allocator) off the capturing stream
+            for _ in range(3):
+                self._body()
+        torch.cuda.current_stream().wait_stream(side)
+        with torch.cuda.graph(self.graph):
+            self.tokens = self._body()  # (B,)
+        for target, value in zip((self.logits, step.h, step.c), saved, strict=True):
+            target.copy_(value)  # undo the warm-up's steps
+
+    def _body(self) -> torch.Tensor:
+        logits = self.logits.clone()
+        for token, bias in self.logit_bias.items():
+            logits[:, token] += bias
+        tokens = choose_tokens(logits, self.sampling, self.uniforms)  # (B,)
+        self.logits.copy_(self.step(tokens))
+        return tokens
+
+    def tokens_at(self, uniforms: torch.Tensor) -> torch.Tensor:
+        """(B,) ids chosen with ``uniforms`` (B,), the state advanced past them."""
+        self.uniforms.copy_(uniforms, non_blocking=True)
+        self.graph.replay()
+        return self.tokens.clone()
+
+
+@contextlib.contextmanager
+def _single_step_kernels(device: torch.device) -> Iterator[None]:
+    """On CPU, oneDNN's RNN kernels cost ~6 ms of set-up per call: 7× slower for one time step."""
+    if device.type != "cpu":
+        yield
+        return
+    enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = enabled
