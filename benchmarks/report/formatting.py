@@ -7,6 +7,7 @@ an em dash: the report never prints "nan".
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -75,6 +76,12 @@ def significant(value: Any) -> str:
 def mebibytes(value: Any) -> str:
     number = finite(value)
     return DASH if number is None else fixed(number / 2**20, 0 if number >= 10 * 2**20 else 1)
+
+
+def with_spread(show: Callable[[Any], str], value: Any, sd: Any) -> str:
+    """``show(value)``, and "± show(sd)" when there is a spread over seeds to show."""
+    shown = show(value)
+    return f"{shown} ± {show(sd)}" if finite(sd) is not None and shown != DASH else shown
 
 
 def p_value(value: Any) -> str:

@@ -25,6 +25,7 @@ class Column:
     show: Callable[[Any], str]  # formats a raw value (and a difference, for --compare)
     human: Callable[[CorpusRun], float | None] | None = None  # the human row's value; None = not applicable
     cell: Callable[[CorpusRun, str], str] | None = None  # what the cell shows, when more than show(value)
+    spread: Callable[[CorpusRun, str], float | None] | None = None  # the sd over seeds, shown as "± sd"
 
 
 LOAD_MARK = "†"  # trained for a wall-clock budget: its numbers depend on the machine and its load
@@ -50,6 +51,16 @@ def likelihood(key: str) -> Callable[[CorpusRun, str], float | None]:
     return lambda run, name: run.value(name, "likelihood", key)
 
 
+def section_column(title: str, section: str, key: str, show: Callable[[Any], str]) -> Column:
+    """A number of one cell section: its mean over seeds, ± its sd."""
+    return Column(
+        title,
+        lambda run, name: run.value(name, section, key),
+        show,
+        spread=lambda run, name: run.spread(name, section, key),
+    )
+
+
 def bpc_with_ci(run: CorpusRun, name: str) -> str:
     """The bpc (mean ± sd over seeds, with several) and its 95% interval over seeds and test chunks."""
     value, sd = run.value(name, "likelihood", "bpc"), run.spread(name, "likelihood", "bpc")
@@ -65,7 +76,7 @@ def bpc_column(run: CorpusRun) -> Column:
     return BPC_OVER_SEEDS if len(run.run.seeds) > 1 else BPC
 
 
-WORD_PPL = Column("word perplexity", likelihood("word_perplexity"), fmt.perplexity)
+WORD_PPL = section_column("word perplexity", "likelihood", "word_perplexity", fmt.perplexity)
 
 
 def sweep_column(title: str, key: str, temperature: float | None, show) -> Column:
@@ -74,6 +85,7 @@ def sweep_column(title: str, key: str, temperature: float | None, show) -> Colum
         lambda run, name: run.sweep_value(name, temperature, key),
         show,
         human=lambda run: run.human_value(key),
+        spread=lambda run, name: fmt.finite(run.sweep_summary(name, temperature, key).get("sd")),
     )
 
 
@@ -86,26 +98,34 @@ def summary_columns(run: CorpusRun) -> list[Column]:
         sweep_column("seq-rep-4", "seq_rep_4", sampled, fmt.rate),
         sweep_column("distinct-2", "distinct_2", sampled, fmt.rate),
         sweep_column("Self-BLEU-4", "self_bleu_4", sampled, fmt.rate),
-        Column(f"generation chars/s, batch {run.batch}", CorpusRun.generate_batch_speed, fmt.speed),
+        section_column(
+            f"generation chars/s, batch {run.batch}",
+            "throughput",
+            f"generate_chars_per_s_batch{run.batch}",
+            fmt.speed,
+        ),
     ]
 
 
 def likelihood_columns(run: CorpusRun) -> list[Column]:
     return [
         bpc_column(run),
-        Column("bits per byte", likelihood("bpb"), fmt.bpc),
+        section_column("bits per byte", "likelihood", "bpb", fmt.bpc),
         WORD_PPL,
-        Column("native token perplexity ¹", likelihood("native_token_perplexity"), fmt.perplexity),
-        Column("OOV rate", likelihood("oov_rate"), fmt.rate),
-        Column("parameters", lambda run, name: run.value(name, "describe", "parameters"), fmt.count),
-        Column("training time (s)", lambda run, name: run.value(name, "fit", "seconds"), fmt.seconds),
-        Column("steps", lambda run, name: run.value(name, "fit", "steps"), fmt.count),
-        Column("scored characters", likelihood("scored_chars"), fmt.count),
+        section_column("native token perplexity ¹", "likelihood", "native_token_perplexity", fmt.perplexity),
+        section_column("OOV rate", "likelihood", "oov_rate", fmt.rate),
+        section_column("parameters", "describe", "parameters", fmt.count),
+        section_column("training time (s)", "fit", "seconds", fmt.seconds),
+        section_column("steps", "fit", "steps", fmt.count),
+        section_column("scored characters", "likelihood", "scored_chars", fmt.count),
     ]
 
 
 def shown(column: Column, run: CorpusRun, name: str) -> str:
-    return column.cell(run, name) if column.cell else column.show(column.value(run, name))
+    if column.cell:
+        return column.cell(run, name)
+    spread = column.spread(run, name) if column.spread else None
+    return fmt.with_spread(column.show, column.value(run, name), spread)
 
 
 def earlier_cell(column: Column, run: CorpusRun, earlier: CorpusRun, name: str) -> str:
@@ -216,7 +236,9 @@ def sweep_table(run: CorpusRun, metrics: list[tuple[str, str, Callable[[Any], st
         for temperature in [t for t in run.temperatures if run.has_cell(name, t)]:
             row = {"generator": label(run, name), "temperature": fmt.temperature(temperature)}
             for key, title, show in metrics:
-                row[title] = judged_by_itself(run, name, key, show(run.sweep_value(name, temperature, key)))
+                summary = run.sweep_summary(name, temperature, key)
+                value = fmt.with_spread(show, summary.get("mean"), summary.get("sd"))
+                row[title] = judged_by_itself(run, name, key, value)
             rows.append(row)
     human = {title: show(run.human_value(key)) for key, title, show in metrics}
     rows.append({"generator": HUMAN_LABEL, "temperature": fmt.DASH, **human})
@@ -233,18 +255,23 @@ def throughput_table(run: CorpusRun) -> pd.DataFrame:
     rows = []
     for name in run.names:
 
-        def speed(key: str, name: str = name) -> float | None:
-            return run.value(name, "throughput", key)
+        def speed(key: str, name: str = name) -> tuple[Any, Any]:
+            summary = run.summary(name, "throughput", key)
+            return summary.get("mean"), summary.get("sd")
 
         rows.append(
             {
                 "generator": label(run, name),
-                "training chars/s": fmt.speed(speed("train_chars_per_s")),
-                "scoring chars/s": fmt.speed(speed("score_chars_per_s")),
-                "generation chars/s, batch 1": fmt.speed(speed("generate_chars_per_s_batch1")),
-                f"generation chars/s, batch {run.batch}": fmt.speed(run.generate_batch_speed(name)),
-                "ms/char, batch 1": fmt.significant(speed("ms_per_char_batch1")),
-                "peak memory (MiB)": fmt.mebibytes(speed("peak_memory_bytes")),
+                "training chars/s": fmt.with_spread(fmt.speed, *speed("train_chars_per_s")),
+                "scoring chars/s": fmt.with_spread(fmt.speed, *speed("score_chars_per_s")),
+                "generation chars/s, batch 1": fmt.with_spread(
+                    fmt.speed, *speed("generate_chars_per_s_batch1")
+                ),
+                f"generation chars/s, batch {run.batch}": fmt.with_spread(
+                    fmt.speed, *speed(f"generate_chars_per_s_batch{run.batch}")
+                ),
+                "ms/char, batch 1": fmt.with_spread(fmt.significant, *speed("ms_per_char_batch1")),
+                "peak memory (MiB)": fmt.with_spread(fmt.mebibytes, *speed("peak_memory_bytes")),
             }
         )
     frame = pd.DataFrame(rows)
