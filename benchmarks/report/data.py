@@ -312,9 +312,6 @@ class CorpusRun:
         batch = self.section("config", "throughput").get("batch")
         return batch if isinstance(batch, int) else None
 
-    def generate_batch_speed(self, name: str) -> float | None:
-        return self.value(name, "throughput", f"generate_chars_per_s_batch{self.batch}")
-
     @property
     def greedy_temperature(self) -> float | None:
         """T=0 when swept, else the lowest temperature."""
