@@ -22,8 +22,9 @@ def sampling_probs(logits: np.ndarray, sampling: Sampling) -> np.ndarray:
         return probs
     logits = logits / sampling.temperature
     if 0 < sampling.top_k < len(logits):
-        kth = np.partition(logits, len(logits) - sampling.top_k)[len(logits) - sampling.top_k]
-        logits = np.where(logits < kth, -np.inf, logits)
+        kept = np.zeros(len(logits), dtype=bool)
+        kept[np.argsort(-logits, kind="stable")[: sampling.top_k]] = True  # ties: the first ones, as argmax
+        logits = np.where(kept, logits, -np.inf)
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
     if sampling.top_p < 1.0:
