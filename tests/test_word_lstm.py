@@ -99,7 +99,7 @@ def test_unknown_token_costs_unk_probability_times_spelling(model):
 def test_spelling_model_is_fit_on_the_out_of_vocabulary_tokens(model):
     outside = [t for t in tokenize_words(tiny_corpus().train) if t not in model.index]
     assert {"zebra", "1234"} <= set(outside)
-    assert set(model.spelling.alphabet) == set("".join(outside))
+    assert set(model.spelling.alphabet) == set("".join(outside + model.tokens))  # every training character
     assert model.spelling.excluded == set(model.tokens)  # in-vocabulary strings never stand behind UNK
     assert model.spelling.logprob("the") == -math.inf
     assert model.spelling.logprob("zebra") > model.spelling.logprob("zzzzz")
