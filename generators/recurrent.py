@@ -175,8 +175,10 @@ def score_stream(
     min_chunk: int,
     prime: int,
     device: torch.device,
-) -> np.ndarray:
-    """log P(ids[i] | start, ids[:i]) for i in [first, len(ids)), float64.
+    rows: Sequence[int] = (),
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """log P(ids[i] | start, ids[:i]) for i in [first, len(ids)), float64; and the whole next-token
+    log-distribution (V,) before each scored position ``first + j`` for j in ``rows``.
 
     ``ids[:first]`` is the context: it is run first (one sequence, carried state) and its final
     state starts the first chunk, which is therefore exact. Long texts are cut into parallel
@@ -188,7 +190,7 @@ def score_stream(
     model.eval()
     n_scored = len(ids) - first
     if n_scored <= 0:
-        return np.zeros(0)
+        return np.zeros(0), {}
     inputs = np.concatenate([[model.bos], ids[:-1]])  # inputs[i] predicts ids[i]
     plan = plan_chunks(n_scored, max_chunks=max_chunks, min_chunk=min_chunk, prime=prime)
     starts = [first + j * plan.chunk_tokens for j in range(plan.chunks)]
@@ -198,13 +200,15 @@ def score_stream(
     rows_out = [torch.as_tensor(ids[a:e], dtype=torch.long) for a, e in zip(feeds, ends, strict=True)]
     x = pad_sequence(rows_in, batch_first=True).to(device)  # (C, W)
     y = pad_sequence(rows_out, batch_first=True).to(device)  # (C, W)
+    chunk_of = [min(j // plan.chunk_tokens, plan.chunks - 1) for j in rows]
+    cells = [(c, first + j - feeds[c]) for j, c in zip(rows, chunk_of, strict=True)]  # (chunk, column)
     with exact_float32_rnns(device):
         state = _context_state(model, inputs[:first], plan.chunks, device)
-        logprobs = _windowed_logprobs(model, x, y, state)  # (C, W) float64
+        logprobs, kept = _windowed_logprobs(model, x, y, state, cells)  # (C, W) float64
     out = np.empty(n_scored)
     for row, (a, s, e) in enumerate(zip(feeds, starts, ends, strict=True)):
         out[s - first : e - first] = logprobs[row, s - a : e - a]
-    return out
+    return out, {j: kept[cell] for j, cell in zip(rows, cells, strict=True)}
 
 
 def _context_state(model: RecurrentLM, context: np.ndarray, batch: int, device: torch.device) -> State:
@@ -224,16 +228,22 @@ def _context_state(model: RecurrentLM, context: np.ndarray, batch: int, device: 
     return put(state, ctx)
 
 
-def _windowed_logprobs(model: RecurrentLM, x: torch.Tensor, y: torch.Tensor, state: State) -> np.ndarray:
-    """Run (C, W) inputs in time windows small enough for the (C, w, V) logits; gather targets."""
+def _windowed_logprobs(
+    model: RecurrentLM, x: torch.Tensor, y: torch.Tensor, state: State, cells: Sequence[tuple[int, int]]
+) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
+    """Run (C, W) inputs in time windows small enough for the (C, w, V) logits; gather targets, and
+    keep the whole log-distribution (V,) at each (chunk, column) of ``cells``."""
     chunks, width = x.shape
     window = max(1, min(width, (1 << 24) // max(chunks * model.n_outputs, 1)))
-    pieces = []
+    pieces, kept = [], {}
     for t in range(0, width, window):
         logits, state = model(x[:, t : t + window], state)  # (C, w, V)
         logp = torch.log_softmax(logits.double(), dim=-1)  # (C, w, V)
         pieces.append(logp.gather(-1, y[:, t : t + window].unsqueeze(-1)).squeeze(-1).cpu())  # (C, w)
-    return torch.cat(pieces, dim=1).numpy()
+        for chunk, column in cells:
+            if t <= column < t + window:
+                kept[(chunk, column)] = logp[chunk, column - t].cpu().numpy()
+    return torch.cat(pieces, dim=1).numpy(), kept
 
 
 @torch.no_grad()

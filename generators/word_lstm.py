@@ -5,6 +5,11 @@ punctuation characters, whitespace runs). The vocabulary is the ``vocab_size`` m
 training tokens plus an unknown symbol (UNK). A token outside the vocabulary costs
 ``log P(UNK | history) + log P_spelling(token)``, so every string gets a finite score.
 
+Scoring tokenizes ``context + text`` together; a text's last token (a word or whitespace run may
+go on) costs P(the next token starts with it): the vocabulary tokens with that prefix plus P(UNK)
+× the spelling model's mass of unknown strings with it, and the context's last token is charged
+once (see :meth:`RecurrentGenerator._score`), so the chain rule holds at every split.
+
 The spelling model (:class:`generators.spelling.SpellingModel`, Kneser–Ney character n-grams) is
 fit on the training token *occurrences* that fall outside the vocabulary: P_spelling is meant to
 be P(string | UNK), and its maximum-likelihood estimate is the distribution of the strings that
@@ -14,14 +19,17 @@ In-vocabulary strings are always scored by their own id, so the spelling model e
 renormalises over the rest. The only mass lost is on spellings that would not tokenize back to
 one token (a spelled "a b"), so the reported bpc is an upper bound, never flattering.
 
-Generation never prints an UNK marker: when UNK is sampled, the row spells a token with the
-spelling model from its own stream (``default_rng([seed + i, 1])``). Greedy decoding never picks
-UNK (a spelled token is a random draw, not an argmax).
+Generation never prints an UNK marker and never drops the word UNK stands for: UNK is a token
+like any other (temperature, top-k and top-p act on it as on the rest), and when it is picked the
+row spells a non-empty string outside the vocabulary with the spelling model, the same sampling
+applied to each character, from its own stream (``default_rng([seed + i, 1])``). Greedy decoding
+picks UNK where it is the most likely token and spells the most likely string, so ``top_k = 1`` is
+greedy at every temperature. (Greedy used to block UNK, and temperatures below 1 all but blocked
+it: "[Enter a Servant.]" came out "[Enter .]" wherever the name was unknown.)
 """
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -32,7 +40,7 @@ from generators.base import Sampling
 from generators.configs.word_lstm import WordLSTMConfig
 from generators.recurrent_generator import Encoded, RecurrentGenerator
 from generators.registry import register_generator
-from generators.spelling import SpellingModel
+from generators.spelling import SpellingModel, prefix_range
 from generators.vocabulary import tokenize_words
 
 
@@ -41,6 +49,7 @@ class WordLSTMGenerator(RecurrentGenerator):
     """Word-level LSTM/GRU/RNN; unknown tokens are spelled out character by character."""
 
     config_class = WordLSTMConfig
+    tokens_go_on = True
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -59,11 +68,13 @@ class WordLSTMGenerator(RecurrentGenerator):
             discount=self.config.spelling_discount,
             excluded=self.tokens,
         )
-        self.__dict__.pop("log_spelling_perplexity", None)  # forget the old model's estimate
 
     def set_tokens(self, tokens: list[str]) -> None:
         self.tokens = tokens
         self.index = {t: i for i, t in enumerate(tokens)}
+        order = sorted(range(len(tokens)), key=tokens.__getitem__)
+        self.sorted_tokens = [tokens[i] for i in order]  # for prefix ranges
+        self.sorted_ids = np.array(order, dtype=np.int64)
 
     def vocabulary_size(self) -> int:
         return len(self.tokens) + 1
@@ -84,40 +95,23 @@ class WordLSTMGenerator(RecurrentGenerator):
             raise RuntimeError(f"{self.name} is not trained: call fit() or load() first")
         return self.spelling
 
-    def token_text(self, token: int, rng: np.random.Generator) -> str:
+    def token_text(self, token: int, rng: np.random.Generator, sampling: Sampling) -> str:
         if token < len(self.tokens):
             return self.tokens[token]
-        return self.require_spelling().sample(rng)
+        return self.require_spelling().sample(rng, sampling)
 
-    @functools.cached_property
-    def log_spelling_perplexity(self) -> float:
-        """log N, N = exp(entropy of the spelling model): a Monte Carlo estimate from 2,000 spellings."""
-        spelling, rng = self.require_spelling(), np.random.default_rng(0)
-        return -float(np.mean(spelling.logprobs([spelling.sample(rng) for _ in range(2000)])))
+    def prefix_logprob(self, piece: str, logprobs: np.ndarray) -> float:
+        """log P(the next token starts with ``piece``): the vocabulary tokens with that prefix, and
+        P(UNK) × the spelling model's mass of unknown strings with it."""
+        start, stop = prefix_range(self.sorted_tokens, piece)
+        known = logprobs[self.sorted_ids[start:stop]]
+        spelled = logprobs[self.unknown_id] + self.require_spelling().prefix_logprob(piece)
+        return float(np.logaddexp.reduce(np.append(known, spelled)))
 
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
-        """Below T = 1, temperature sharpens each unknown word, not UNK as a whole; above, UNK as one token.
-
-        UNK stands for many strings, each with P(UNK) × P_spelling(w). Sharpening each of them by
-        1/T, as temperature does to known words, gives UNK the mass P(UNK)^(1/T) · Σ_w P_spelling(w)^(1/T),
-        which for N equally likely spellings is P(UNK)^(1/T) · N^(1 - 1/T); N = exp(entropy of the
-        spelling model) (``log_spelling_perplexity``). Dividing UNK's logit by T alone would let UNK,
-        the sum of many rare words, win at low temperatures and fill the text with spelled-out
-        gibberish. Greedy decoding never picks UNK.
-
-        Above T = 1 the uniform-spellings formula is no fair stand-in: the exact sum is
-        dominated by ever longer, improbable spellings (for a character bigram it diverges: the
-        transitions raised to 1/T have a spectral radius above 1 on shakespeare, 1.6 at T = 1.3),
-        and N^(1 - 1/T) made UNK win most steps (on shakespeare with the quick profile's model, 47%
-        of the words at T = 1.3 and 4% at T = 1.8 were in the vocabulary, against 90% and 89%
-        now). There UNK is tempered like any other token, as the character and BPE models temper theirs.
-        """
-        unknown = len(self.tokens)
-        if sampling.greedy:
-            return {unknown: float("-inf")}
-        if sampling.temperature >= 1.0:
-            return {unknown: 0.0}
-        return {unknown: (sampling.temperature - 1.0) * self.log_spelling_perplexity}
+        """No bias: UNK is tempered and cut by top-k and top-p like any token, at every temperature;
+        its spelling follows the same sampling, character by character (see the module docstring)."""
+        return {}
 
     @classmethod
     def check_saved(cls, meta: dict[str, Any], path: Path) -> None:
@@ -142,4 +136,3 @@ class WordLSTMGenerator(RecurrentGenerator):
     def vocabulary_from_json(self, data: dict[str, Any]) -> None:
         self.set_tokens(list(data["tokens"]))
         self.spelling = SpellingModel.from_json(data["spelling"], excluded=self.tokens)
-        self.__dict__.pop("log_spelling_perplexity", None)
