@@ -46,7 +46,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -209,15 +209,16 @@ class GPT2Generator(Generator):
         _, tokens = self._ready()
         ids = tokens.encode(context + text)  # (n,)
         first, healed = self._first_scored(ids, context)
-        open_end = tokens.may_go_on(int(ids[-1]))
-        sets = {0: tokens.token_bytes(healed)} if healed is not None else {}
-        if open_end:
-            sets[len(ids) - 1 - first] = tokens.token_bytes(int(ids[-1]))
-        logprobs, masses = self.token_logprobs(np.concatenate([[tokens.end_of_text], ids]), 1 + first, sets)
-        if open_end:
-            logprobs[-1] = masses[len(ids) - 1 - first]  # the last token may go on
+        prefixes = [(len(ids) - 1 - first, tokens.token_bytes(int(ids[-1])))]  # the last token's
         if healed is not None:
-            logprobs[0] -= masses[0]  # the context's last token was open: charged once
+            prefixes.append((0, tokens.token_bytes(healed)))  # the context's last token's
+        logprobs, masses = self.token_logprobs(
+            np.concatenate([[tokens.end_of_text], ids]), 1 + first, prefixes
+        )
+        if tokens.may_go_on(int(ids[-1])):
+            logprobs[-1] = masses[0]  # the last token may go on
+        if healed is not None:
+            logprobs[0] -= masses[1]  # the context's last token was open: charged once
         scores = np.zeros(len(text), dtype=np.float64)
         places = tokens.last_char_index(context + text, ids)[first:] - len(context)
         np.add.at(scores, np.maximum(places, 0), logprobs)
@@ -259,15 +260,15 @@ class GPT2Generator(Generator):
 
     @torch.inference_mode()
     def token_logprobs(
-        self, ids: np.ndarray, first: int, sets: dict[int, bytes] | None = None
-    ) -> tuple[np.ndarray, dict[int, float]]:
+        self, ids: np.ndarray, first: int, prefixes: Sequence[tuple[int, bytes]] = ()
+    ) -> tuple[np.ndarray, list[float]]:
         """(len(ids) - first,) float64 log P(ids[j] | earlier ids in its window), j >= first; and, for
-        each scored position i in ``sets``, log P(a token starting with ``sets[i]``) there."""
+        each (scored position i, bytes) of ``prefixes``, log P(a token starting with the bytes) at i."""
         model, _ = self._ready()
         model.eval()
         plan = self.window_plan(len(ids), first)
         out: list[np.ndarray] = []
-        masses: dict[int, float] = {}
+        masses = [math.nan] * len(prefixes)
         for i in range(0, len(plan), self.config.score_batch):
             chunk = plan[i : i + self.config.score_batch]
             width = max(e - b for b, _, e in chunk)  # the last window may be shorter: right-padded
@@ -278,23 +279,18 @@ class GPT2Generator(Generator):
             rows = torch.cat([hidden[k, s - 1 - b : e - 1 - b] for k, (b, s, e) in enumerate(chunk)])
             targets = torch.from_numpy(np.concatenate([ids[s:e] for _, s, e in chunk])).to(self.torch_device)
             done = sum(len(part) for part in out)  # scored positions before this chunk
-            masses.update(self._prefix_masses(model, rows, done, sets or {}))
+            for index, (position, prefix) in enumerate(prefixes):
+                if done <= position < done + len(rows):
+                    masses[index] = self._prefix_mass(model, rows[position - done], prefix)
             out.append(self._gather_logprobs(model, rows, targets))
         return np.concatenate(out), masses
 
-    def _prefix_masses(
-        self, model: GPT2LMHeadModel, rows: torch.Tensor, done: int, sets: dict[int, bytes]
-    ) -> dict[int, float]:
-        """log P(a token starting with ``sets[i]``) for the positions i among ``rows`` (which hold
-        scored positions ``done ..``)."""
+    def _prefix_mass(self, model: GPT2LMHeadModel, row: torch.Tensor, prefix: bytes) -> float:
+        """log P(a token whose bytes start with ``prefix``) from one hidden state (D,)."""
         _, tokens = self._ready()
-        masses = {}
-        for position, prefix in sets.items():
-            if done <= position < done + len(rows):
-                logits = model.lm_head(rows[position - done]).float()  # (V,)
-                allowed = torch.from_numpy(tokens.starting_with(prefix)).to(self.torch_device)
-                masses[position] = float(torch.logsumexp(torch.log_softmax(logits, -1)[allowed], 0))
-        return masses
+        logprobs = torch.log_softmax(model.lm_head(row).float(), dim=-1)  # (V,)
+        allowed = torch.from_numpy(tokens.starting_with(prefix)).to(self.torch_device)
+        return float(torch.logsumexp(logprobs[allowed], 0))
 
     def _gather_logprobs(
         self, model: GPT2LMHeadModel, rows: torch.Tensor, targets: torch.Tensor

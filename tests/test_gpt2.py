@@ -165,6 +165,18 @@ def test_score_follows_the_chain_rule(model, a, b):
     assert (model.score(b, context=a) <= 1e-9).all()
 
 
+def test_a_one_token_text_after_a_healed_context(model):
+    """The text's one token is both open and the healed context's: P(" t…") / P(" …")."""
+    tokens = model.tokens
+    ids = tokens.encode("The t").tolist()
+    assert [tokens.token_bytes(i) for i in ids[-1:]] == [b" t"] and tokens.may_go_on(ids[-1])
+    distributions = direct_distributions(model, [tokens.end_of_text, *ids])
+    space = tokens.encode("The ").tolist()[-1]
+    expected = prefix_mass(model, distributions[-1], ids[-1]) - prefix_mass(model, distributions[-1], space)
+    assert model.score("t", context="The ")[0] == pytest.approx(expected, abs=1e-5)
+    assert expected < -0.1
+
+
 def test_the_chain_rule_holds_past_the_window(model):
     text = make_text(400, seed=8)
     assert len(model.tokens.encode(text)) > 2 * model.window
