@@ -295,6 +295,15 @@ class MarkovGenerator(Generator):
         rest = math.log(probs[self.unk_id]) + unseen_char_logprob(len(self.vocab))
         return NextCharDistribution(logprobs, rest, UNICODE_SCALAR_COUNT - len(self.vocab))
 
+    def known_characters(self) -> str | None:
+        """Word level: the one-character vocabulary tokens and the spelling model's alphabet (every
+        other character is an unknown word spelled with an unseen character); character level: the
+        vocabulary."""
+        self._require_fit()
+        if self.char_level:
+            return "".join(self.vocab)
+        return "".join(sorted(set(self.spelling.alphabet) | {t for t in self.vocab if len(t) == 1}))
+
     def native_token_count(self, text: str) -> int:
         return len(split_stream(text, self.config.level)[0])
 

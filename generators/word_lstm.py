@@ -108,6 +108,12 @@ class WordLSTMGenerator(RecurrentGenerator):
         spelled = logprobs[self.unknown_id] + self.require_spelling().prefix_logprob(piece)
         return float(np.logaddexp.reduce(np.append(known, spelled)))
 
+    def known_characters(self) -> str:
+        """The one-character vocabulary tokens and the spelling model's alphabet (every other
+        character is UNK spelled with an unseen character)."""
+        spelling = self.require_spelling()
+        return "".join(sorted(set(spelling.alphabet) | {t for t in self.tokens if len(t) == 1}))
+
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
         """No bias: UNK is tempered and cut by top-k and top-p like any token, at every temperature;
         its spelling follows the same sampling, character by character (see the module docstring)."""
