@@ -209,16 +209,17 @@ class GPT2Generator(Generator):
         _, tokens = self._ready()
         ids = tokens.encode(context + text)  # (n,)
         first, healed = self._first_scored(ids, context)
-        prefixes = [(len(ids) - 1 - first, tokens.token_bytes(int(ids[-1])))]  # the last token's
+        open_end = tokens.may_go_on(int(ids[-1]))
+        prefixes = [(len(ids) - 1 - first, tokens.token_bytes(int(ids[-1])))] if open_end else []
         if healed is not None:
-            prefixes.append((0, tokens.token_bytes(healed)))  # the context's last token's
+            prefixes.append((0, tokens.token_bytes(healed)))
         logprobs, masses = self.token_logprobs(
             np.concatenate([[tokens.end_of_text], ids]), 1 + first, prefixes
         )
-        if tokens.may_go_on(int(ids[-1])):
+        if open_end:
             logprobs[-1] = masses[0]  # the last token may go on
         if healed is not None:
-            logprobs[0] -= masses[1]  # the context's last token was open: charged once
+            logprobs[0] -= masses[-1]  # the context's last token was open: charged once
         scores = np.zeros(len(text), dtype=np.float64)
         places = tokens.last_char_index(context + text, ids)[first:] - len(context)
         np.add.at(scores, np.maximum(places, 0), logprobs)
