@@ -42,17 +42,12 @@ whitespace tokens in a row, a spelled word holding whitespace), so every string'
 lower bound, never an overcount. Each token's log-probability sits on its last character;
 implicit spaces score 0.
 
-``score(text, context)`` is log P(text | context) = log P(context + text) − log P(context), where
-P(x) is the probability that the chain's output starts with x (no end is charged, as for every
-generator): ``context + text`` is tokenised together, BEGIN-padded, and a text's last piece (a word
-or a whitespace run) may go on, so it costs P(the next token starts with it | the history):
-vocabulary tokens in the sorted range that starts with it, plus P(UNK) × the spelling model's mass
-of unknown strings starting with it; a lone trailing space after a word also stands for the implicit
-separator before any next word. The context's last piece may go on in ``text`` too, so that mass is
-taken off again where the token holding the piece is charged: a token that starts in ``context`` and
-ends in ``text`` in full on its last character, the piece itself, when complete, on ``text``'s first
-character. So ``score(a).sum() + score(b, context=a).sum() == score(a + b).sum()`` for every split
-(up to float rounding), and the continuations of one context have probabilities that sum to at most 1.
+``score(text, context)`` = log P(context + text) − log P(context), P(x) the probability that the
+output starts with x, ``context + text`` tokenised together (BEGIN-padded). A text's last piece may
+go on: it costs P(the next token starts with it), the vocabulary's sorted range with that prefix
+plus P(UNK) × the spelling model's prefix mass (a lone space after a word also stands for the
+separator before any word). The context's last piece is charged once: that mass is taken off where
+the token holding it is charged. So score(a) + score(b, context=a) == score(a + b) at every split.
 
 Saved as JSON: ``chain.json`` (markovify's ``to_json``) and ``markov.json`` (config, vocabulary);
 ``load`` rebuilds the Kneser–Ney tables and the spelling model from them deterministically, so the
@@ -87,7 +82,7 @@ from generators.count_sampling import choose
 from generators.errors import CorpusError
 from generators.kneser_ney import KneserNey
 from generators.registry import register_generator
-from generators.spelling import SpellingModel, check_settings, prefix_range
+from generators.spelling import SpellingModel, check_settings, open_token_logprob
 from generators.vocabulary import unseen_char_logprob
 
 STREAM_PIECE = re.compile(r"\S+|\s+")
@@ -187,7 +182,7 @@ class MarkovGenerator(Generator):
                 excluded=self.vocab,
                 known_chars=" ",  # the implicit separator, in no vocabulary token
             )
-            self.word_tokens = np.array([not token[0].isspace() for token in self.vocab])  # (V,)
+            self.word_ids = np.flatnonzero([not token[0].isspace() for token in self.vocab])
         ngrams, counts = self._chain_ngrams()
         self.kn = KneserNey(ngrams, counts, v + 1, self.config.discount, base)
         self._backoff: list[dict[tuple, tuple[list, list[int]]]] | None = None
@@ -259,23 +254,15 @@ class MarkovGenerator(Generator):
         return out
 
     def open_logprob(self, tokens: list[str], j: int) -> float:
-        """log P(the next token starts with ``tokens[j]`` | ``tokens[:j]``), word level.
-
-        Vocabulary tokens starting with it (a contiguous range of the sorted vocabulary) and unknown
-        strings starting with it (P(UNK) × the spelling model's prefix mass); a lone space after a
-        word is also the implicit separator before any word, known or spelled.
-        """
+        """log P(the next token starts with ``tokens[j]`` | ``tokens[:j]``), word level (a lone space
+        after a word also stands for the implicit separator before any word)."""
         k = self.config.state_size
         history = np.concatenate([np.full(k, self.begin_id), self._ids(tokens[max(0, j - k) : j])])
-        probs = self.kn.distribution(history[-k:])  # (V + 1,)
-        piece = tokens[j]
-        start, stop = prefix_range(self.vocab, piece)
-        known, spelled = probs[start:stop].sum(), self.spelling.prefix_logprob(piece)
-        if piece == " " and j > 0 and not tokens[j - 1][0].isspace():
-            known += probs[: len(self.vocab)][self.word_tokens].sum()
-            spelled = np.logaddexp(spelled, self.spelling.word_start_logprob())
-        log_known = math.log(known) if known > 0 else -math.inf  # no known token may start with it
-        return float(np.logaddexp(log_known, math.log(probs[self.unk_id]) + spelled))
+        logprobs = np.log(self.kn.distribution(history[-k:]))  # (V + 1,)
+        after_word = tokens[j] == " " and j > 0 and not tokens[j - 1][0].isspace()
+        vocabulary = (self.vocab, np.arange(len(self.vocab)))
+        words = self.word_ids if after_word else None
+        return open_token_logprob(tokens[j], logprobs, vocabulary, self.unk_id, self.spelling, words)
 
     def _last_piece(self, context: str) -> str:
         """The stream piece that ends ``context`` and could be extended by the text (word level)."""
@@ -296,9 +283,7 @@ class MarkovGenerator(Generator):
         return NextCharDistribution(logprobs, rest, UNICODE_SCALAR_COUNT - len(self.vocab))
 
     def known_characters(self) -> str | None:
-        """Word level: the one-character vocabulary tokens and the spelling model's alphabet (every
-        other character is an unknown word spelled with an unseen character); character level: the
-        vocabulary."""
+        """The vocabulary (character level); the one-character tokens and the spelling alphabet (word)."""
         self._require_fit()
         if self.char_level:
             return "".join(self.vocab)

@@ -268,3 +268,26 @@ def prefix_range(ordered: list[str], prefix: str) -> tuple[int, int]:
     if not head:
         return start, len(ordered)
     return start, bisect.bisect_left(ordered, head[:-1] + chr(ord(head[-1]) + 1))
+
+
+def open_token_logprob(
+    piece: str,
+    logprobs: np.ndarray,
+    vocabulary: tuple[list[str], np.ndarray],
+    unknown_id: int,
+    spelling: SpellingModel,
+    word_ids: np.ndarray | None = None,
+) -> float:
+    """log P(the next token starts with ``piece``), from a word model's next-token log-probabilities.
+
+    The vocabulary tokens with that prefix (``vocabulary``: the tokens sorted, and their ids) and
+    P(UNK) × the spelling model's mass of strings with it; with ``word_ids`` (a lone space after a
+    word, where an implicit separator may stand) also those tokens and every spelling that starts
+    with a character that is not whitespace.
+    """
+    ordered, ids = vocabulary
+    start, stop = prefix_range(ordered, piece)
+    terms = [logprobs[ids[start:stop]], [logprobs[unknown_id] + spelling.prefix_logprob(piece)]]
+    if word_ids is not None:
+        terms += [logprobs[word_ids], [logprobs[unknown_id] + spelling.word_start_logprob()]]
+    return float(np.logaddexp.reduce(np.concatenate(terms)))

@@ -40,7 +40,7 @@ from generators.base import Sampling
 from generators.configs.word_lstm import WordLSTMConfig
 from generators.recurrent_generator import Encoded, RecurrentGenerator
 from generators.registry import register_generator
-from generators.spelling import SpellingModel, prefix_range
+from generators.spelling import SpellingModel, open_token_logprob
 from generators.vocabulary import tokenize_words
 
 
@@ -101,12 +101,9 @@ class WordLSTMGenerator(RecurrentGenerator):
         return self.require_spelling().sample(rng, sampling)
 
     def prefix_logprob(self, piece: str, logprobs: np.ndarray) -> float:
-        """log P(the next token starts with ``piece``): the vocabulary tokens with that prefix, and
-        P(UNK) × the spelling model's mass of unknown strings with it."""
-        start, stop = prefix_range(self.sorted_tokens, piece)
-        known = logprobs[self.sorted_ids[start:stop]]
-        spelled = logprobs[self.unknown_id] + self.require_spelling().prefix_logprob(piece)
-        return float(np.logaddexp.reduce(np.append(known, spelled)))
+        """log P(the next token starts with ``piece``): vocabulary tokens and spellings with that prefix."""
+        vocabulary = (self.sorted_tokens, self.sorted_ids)
+        return open_token_logprob(piece, logprobs, vocabulary, self.unknown_id, self.require_spelling())
 
     def known_characters(self) -> str:
         """The one-character vocabulary tokens and the spelling model's alphabet (every other
