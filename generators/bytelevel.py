@@ -6,6 +6,8 @@ text into UTF-8 bytes and merges them, so every string is encodable (open vocabu
 
 * :meth:`~ByteLevelTokens.encode`: token ids whose bytes concatenate to the text's UTF-8 bytes
   (checked on every call); a literal ``<|endoftext|>`` in the text is encoded as plain text;
+  :meth:`~ByteLevelTokens.encode_open` the same for a text that goes on (its trailing whitespace
+  run tokenized as it is once something follows);
 * :meth:`~ByteLevelTokens.last_char_index`: the character holding each token's last byte, where
   per-character scores go (a multi-byte character split over several tokens collects them all);
 * :meth:`~ByteLevelTokens.token_bytes`: the bytes to decode incrementally during generation;
@@ -149,6 +151,15 @@ class ByteLevelTokens:
                 "the tokenizer does not reproduce the text's bytes (a normalizer or prefix space?)"
             )
         return ids
+
+    def encode_open(self, text: str) -> np.ndarray:
+        """Token ids of ``text`` as the start of a longer text: GPT-2's pre-tokenizer keeps a whitespace
+        run that ends the text whole (``\\s+(?!\\S)``), but once anything follows it gives the run's
+        last character a token of its own or to the next word ("\\n\\nThe" is "\\n", "\\n", "The");
+        so two or more trailing whitespace characters are tokenized with the last one apart."""
+        if len(text) >= 2 and text[-1].isspace() and text[-2].isspace():
+            return np.concatenate([self.encode(text[:-1]), self.encode(text[-1])])
+        return self.encode(text)
 
     def token_bytes(self, token_id: int) -> bytes:
         return self.table[token_id]

@@ -20,9 +20,11 @@ token, when it may go on and the token at its place in ``context + text`` starts
 charged once: that prefix mass is taken off where the token holding it is charged. So
 score(a) + score(b, context=a) equals score(a + b) whenever the tokens of ``a`` but its last are
 those of ``a + b`` (word boundaries, a trailing space or newline, punctuation); where the BPE
-splits the end of ``a`` differently once ``b`` follows (a merge inside a word, GPT-2's
-pre-tokenizer giving a whitespace run's last character to the next word), the text is scored from
-the first token of ``context + text`` that ends past the context. With byte tokens nothing may go on
+splits the end of ``a`` differently once ``b`` follows (a merge inside a word), the text is scored
+from the first token of ``context + text`` that ends past the context. Texts and contexts ending in
+two or more whitespace characters are tokenized as they are once something follows
+(:meth:`ByteLevelTokens.encode_open`), so a blank line at the end of a prompt is "\\n", "\\n", not
+one "\\n\\n" token the running text never has. With byte tokens nothing may go on
 and none of this changes a score. Sequences longer than the window (n_positions) are scored with
 the sliding windows of the whole sequence: the first window scores its targets with all their
 context, each later one the next ``score_stride`` tokens (the last one cut short, not moved back), so
@@ -207,7 +209,7 @@ class GPT2Generator(Generator):
 
     def _score(self, text: str, context: str) -> np.ndarray:
         _, tokens = self._ready()
-        ids = tokens.encode(context + text)  # (n,)
+        ids = tokens.encode_open(context + text)  # (n,)
         first, healed = self._first_scored(ids, context)
         open_end = tokens.may_go_on(int(ids[-1]))
         prefixes = [(len(ids) - 1 - first, tokens.token_bytes(int(ids[-1])))] if open_end else []
@@ -229,7 +231,7 @@ class GPT2Generator(Generator):
         """The first token of ``context + text`` charged, and the context's last token when it is
         charged there as open (healed), else None (see the module docstring)."""
         _, tokens = self._ready()
-        own = tokens.encode(context)
+        own = tokens.encode_open(context)
         k = len(own) - 1
         if (
             k >= 0
@@ -337,7 +339,7 @@ class GPT2Generator(Generator):
         _, tokens = self._ready()
         contexts, healed = [], []
         for prompt in prompts:
-            ids = tokens.encode(prompt).tolist()
+            ids = tokens.encode_open(prompt).tolist()
             heal = bool(ids) and tokens.may_go_on(ids[-1])
             healed.append(tokens.token_bytes(ids[-1]).decode("utf-8") if heal else "")
             contexts.append([tokens.end_of_text, *(ids[:-1] if heal else ids)])

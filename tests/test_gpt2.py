@@ -149,10 +149,12 @@ def test_context_and_text_are_tokenized_together(model):
     assert apart.sum() < expected - 1.0
 
 
-SPLITS = [  # a word boundary, after a space, before a newline run, after punctuation
+SPLITS = [  # a word boundary, after a space, before a newline run, after a blank line, after punctuation
     ("The king went to the", " sea where the wind"),
     ("The king went to the ", "sea where the wind"),
     ("the sea.", "\n\nThe king"),
+    ("the sea.\n\n", "The king"),
+    ("the sea.  ", "The king"),
     ("It was,", " and is, long"),
 ]
 
@@ -185,6 +187,20 @@ def test_the_chain_rule_holds_past_the_window(model):
         assert model.score(a).sum() + model.score(b, context=a).sum() == pytest.approx(
             model.score(text).sum(), abs=1e-3
         )
+
+
+def test_a_trailing_whitespace_run_is_tokenized_as_in_running_text():
+    """GPT-2's pre-tokenizer keeps a final "\\n\\n" whole but splits it before a word: encode_open
+    splits it the running text's way, so a blank line ending a context is no odd "\\n\\n" token."""
+    text = "END.\n\n\n  " * 50 + make_text(2000, seed=4)  # runs of newlines and spaces to merge
+    bpe = train_byte_bpe(text, 300)
+    tokens = ByteLevelTokens(bpe, bpe.token_to_id(END_OF_TEXT))
+    pieces = [tokens.token_bytes(i) for i in tokens.encode("the sea.\n\n")]
+    assert pieces[-1] == b"\n\n"  # the text alone: one token
+    running = [tokens.token_bytes(i) for i in tokens.encode("the sea.\n\nThe")]
+    assert running[running.index(b".") + 1 : running.index(b".") + 3] == [b"\n", b"\n"]  # before a word: two
+    assert [tokens.token_bytes(i) for i in tokens.encode_open("the sea.\n\n")][-2:] == [b"\n", b"\n"]
+    assert tokens.encode_open("the sea.").tolist() == tokens.encode("the sea.").tolist()
 
 
 def test_byte_tokens_never_go_on(byte_model):

@@ -26,8 +26,8 @@ Rules the checks apply (tolerances included):
   and sums to 1 within 1e-6 (compute softmax in float64); it agrees with ``score`` within 1e-4;
   scoring ``a + b`` gives ``score(a)`` then ``score(b, context=a)`` within 1e-4 per character;
 * every generator: ``score(a).sum() + score(b, context=a).sum()`` equals ``score(a + b).sum()``
-  within 1e-3 nats at word boundaries, whitespace and punctuation, within 20 nats inside a word and
-  after a blank line (a BPE may tokenize them anew once the text goes on); the single characters it knows
+  within 1e-3 nats at word boundaries, whitespace and punctuation, within 20 nats inside a word or
+  a whitespace run (a BPE may tokenize them anew once the text goes on); the single characters it knows
   (``known_characters``), plus the rest at the unseen rate, have probabilities summing to at most
   1 + 1e-6 after each of four contexts (:mod:`generators.testing.honesty`);
 * ``max_chars``: no continuation is longer; ``max_chars=0`` gives ``""``; and at least half the

@@ -110,13 +110,14 @@ CHAIN_SPLITS = (  # texts cut where the context's tokens stay those of the whole
     ("The north wind was cold and ", "honest."),  # after a space
     ("On quiet nights there were none.", "\n\nIn the town below"),  # before a whitespace run
     ("On quiet nights there were none.\n", "In the town below"),  # after a newline
+    ("On quiet nights there were none.\n\n", "In the town below"),  # after a blank line
     ('"Why do you still write it down?"', " asked the girl."),  # after punctuation
     ("Hi 😀", " there\n"),  # after an unseen character
 )
 SUBWORD_SPLITS = (  # texts cut where a subword tokenizer may split the context's end anew once b follows
     ("The keeper climbed the nin", "ety-nine steps."),  # inside a word: other BPE merges
     ("the names of the wi", "nds."),
-    ("On quiet nights there were none.\n\n", "In the town below"),  # after a blank line (GPT-2's regex)
+    ("On quiet nights there were none.\n\n", "\n\nIn the town below"),  # inside a whitespace run
 )
 
 
