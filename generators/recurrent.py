@@ -27,7 +27,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 
 from generators.base import Sampling
 from generators.errors import CorpusError
-from generators.sampling import choose_tokens
+from generators.sampling import choose_tokens, next_token_probs
 
 State = torch.Tensor | tuple[torch.Tensor, ...]  # LSTM: (h, c), each (layers, B, H); GRU/RNN: h
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -273,23 +273,48 @@ def stream_tokens(
     uniforms: torch.Tensor,
     *,
     logit_bias: Mapping[int, float] | None = None,
+    rank_bias: Mapping[int, float] | None = None,
     device: torch.device,
 ) -> Iterator[torch.Tensor]:
     """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
 
-    ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). The caller stops iterating when
-    it has enough text; state is carried, so each step costs one token of computation per row.
+    ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). With a
+    ``rank_bias``, greedy, top-k and top-p choose among the logits plus ``rank_bias`` (the tokens
+    they keep), and the token is then drawn from the kept ones with the logits plus ``logit_bias``
+    at the temperature. The caller stops iterating when it has enough text; state is carried, so
+    each step costs one token of computation per row.
     """
     model.eval()
     logits, state = feed_prompts(model, prompts, device)  # (B, V)
     for step in range(uniforms.size(1)):
-        for token, bias in (logit_bias or {}).items():
-            logits[:, token] += bias
-        tokens = choose_tokens(logits, sampling, uniforms[:, step])  # (B,)
+        tokens = _choose(logits, sampling, uniforms[:, step], logit_bias or {}, rank_bias or {})  # (B,)
         yield tokens
         with _single_step_kernels(device):
             out, state = model(tokens.unsqueeze(1), state)  # (B, 1, V)
         logits = out[:, -1]
+
+
+def _biased(logits: torch.Tensor, bias: Mapping[int, float]) -> torch.Tensor:
+    out = logits.clone()
+    for token, value in bias.items():
+        out[:, token] += value
+    return out
+
+
+def _choose(
+    logits: torch.Tensor,
+    sampling: Sampling,
+    uniforms: torch.Tensor,
+    logit_bias: Mapping[int, float],
+    rank_bias: Mapping[int, float],
+) -> torch.Tensor:
+    """One token per row (see :func:`stream_tokens`): (B, V) logits -> (B,) ids."""
+    narrowed = sampling.greedy or sampling.top_k > 0 or sampling.top_p < 1
+    if not (rank_bias and narrowed):
+        return choose_tokens(_biased(logits, logit_bias), sampling, uniforms)
+    kept = next_token_probs(_biased(logits, rank_bias), sampling) > 0  # (B, V) greedy, top-k, top-p
+    drawn = _biased(logits, logit_bias).masked_fill(~kept, float("-inf"))
+    return choose_tokens(drawn, Sampling(sampling.temperature), uniforms)
 
 
 @contextlib.contextmanager

@@ -86,6 +86,11 @@ class RecurrentGenerator(Generator):
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
         """Added to these ids' logits before temperature when generating (-inf: never picked)."""
 
+    def rank_bias(self) -> dict[int, float]:
+        """Added to these ids' logits, instead of ``logit_bias``, where greedy, top-k and top-p rank
+        the tokens (see :func:`generators.recurrent.stream_tokens`); none by default."""
+        return {}
+
     @abstractmethod
     def tokenizer_description(self) -> str: ...
 
@@ -238,9 +243,9 @@ class RecurrentGenerator(Generator):
         spellers = [np.random.default_rng([seed + i, SPELLING_STREAM]) for i in range(len(rows))]
         pieces: list[list[str]] = [[] for _ in rows]
         lengths = [0] * len(rows)
-        bias = self.logit_bias(sampling)
+        bias, rank = self.logit_bias(sampling), self.rank_bias()
         for tokens in stream_tokens(
-            model, rows, sampling, uniforms, logit_bias=bias, device=self.torch_device
+            model, rows, sampling, uniforms, logit_bias=bias, rank_bias=rank, device=self.torch_device
         ):
             for row, token in enumerate(tokens.tolist()):
                 if lengths[row] < max_chars:
