@@ -12,7 +12,7 @@ of the first prompt, then of the second, …). Two kinds of metric, two sets of 
   than the human row is not compared like with like.
 
 Loops: ``loop_rate`` is the headline rule of :mod:`benchmarks.metrics.loops` (a periodic tail of
-two or more repetitions covering a quarter of the continuation, at any phrase length);
+three repetitions, or two covering a fifth of the continuation, at any phrase length);
 ``loop_rate_holtzman`` is Holtzman et al.'s rule, kept as its own column. ``loop_onset_median``
 and ``loop_period_median`` (characters) are taken over the ``loop_span_count`` continuations the
 headline rule calls looped: every one of them has an onset and a period.

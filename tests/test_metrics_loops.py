@@ -1,4 +1,4 @@
-"""The headline loop rule: a periodic tail of two or more repetitions covering a quarter of the text."""
+"""The headline loop rule: a periodic tail of three repetitions, or of two covering a fifth of the text."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_two_repetitions_are_a_loop_with_a_span():
 
 
 def test_a_short_tail_is_not_a_loop():
-    # "ha ha" repeats twice but covers 5 of 305 characters, under a quarter
+    # "ha ha" repeats twice but covers 5 of 305 characters, under a fifth
     assert find_loop(PROSE[:300] + " ha ha") is None
 
 
@@ -93,3 +93,11 @@ def test_chinese_loops_in_characters():
 def test_loop_rate():
     assert loop_rate([UNITS[2] * 20, PROSE[:300], "", "ha ha ha ha"]) == 0.5
     assert math.isnan(loop_rate([]))
+
+
+def test_three_repetitions_are_a_loop_however_short():
+    text = PROSE[:250] + ". The son of the King of the King of the King "  # 3 × 3 tokens, under a fifth
+    loop = find_loop(text)
+    assert loop is not None and (loop.phrase_tokens, loop.repeats) == (3, 3.0)
+    assert loop.onset == len(PROSE[:250] + ". The son ")
+    assert find_loop(text.replace("of the King ", "", 1)) is None  # two copies in 24 of 284 characters

@@ -5,10 +5,15 @@ continuation (``loop_tokens``: Welleck et al.'s split, newlines included, a last
 character limit left out), the periodic tail of phrase length n is the longest suffix in which
 t_j = t_{j+n} throughout. The continuation is **looped** when for some n
 
-- the tail holds at least two whole repetitions of its phrase (at least 2n tokens),
 - the phrase holds a word: a run of punctuation or newlines ("...", "\\n\\n\\n") is not a loop, and
-- the tail, from its first token to the end of the text, covers at least ``MIN_LOOP_SHARE`` (a
-  quarter) of the continuation's characters.
+- the tail holds at least three whole repetitions of its phrase (at least 3n tokens), or at least
+  two that cover, from the tail's first token to the end of the text, at least ``MIN_LOOP_SHARE``
+  (a fifth) of the continuation's characters.
+
+On 3,000 random passages of the shakespeare test split at each of 100, 300 and 1,000 characters the
+rule found none (none ends in exact repetition); with a quarter instead of a fifth and no
+three-repetition clause it missed "of the King of the King of the King" ending a greedy gpt2
+continuation.
 
 Of the phrase lengths that qualify, the loop is the one whose tail begins first (ties: the shortest
 phrase). Its **onset** is the character offset where the tail begins, its **period** the characters
@@ -30,8 +35,9 @@ from dataclasses import dataclass
 
 from benchmarks.metrics.tokens import is_word, may_be_cut, normalised, token_spans
 
-MIN_LOOP_SHARE = 0.25  # the periodic tail covers at least this share of the continuation's characters
-MIN_LOOP_REPEATS = 2  # whole repetitions of the phrase in the tail
+MIN_LOOP_SHARE = 0.2  # a tail of two repetitions covers at least this share of the characters
+MIN_LOOP_REPEATS = 2  # whole repetitions of the phrase in the tail, at least
+MANY_REPEATS = 3  # this many whole repetitions are a loop whatever share they cover
 
 
 @dataclass(frozen=True)
@@ -62,9 +68,11 @@ def find_loop(text: str, min_share: float = MIN_LOOP_SHARE) -> Loop | None:
     best: tuple[int, int] | None = None  # (tail start, n)
     for n in range(1, len(tokens) // MIN_LOOP_REPEATS + 1):
         start = _tail_start(tokens, n)
-        if len(tokens) - start < MIN_LOOP_REPEATS * n or not any(map(is_word, tokens[start : start + n])):
+        repeats = (len(tokens) - start) // n
+        if repeats < MIN_LOOP_REPEATS or not any(map(is_word, tokens[start : start + n])):
             continue
-        if length - spans[start][1] >= min_share * length and (best is None or start < best[0]):
+        wide = repeats >= MANY_REPEATS or length - spans[start][1] >= min_share * length
+        if wide and (best is None or start < best[0]):
             best = (start, n)
     if best is None:
         return None
