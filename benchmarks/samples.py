@@ -3,7 +3,7 @@
 A cell holds ``samples_per_prompt`` continuations of each test prompt, prompt-major (every sample
 of the first prompt, then of the second, …). Two kinds of metric, two sets of texts:
 
-- per-continuation metrics (seq-rep-n, loop rate, onset and period, copy rate, valid-word rate,
+- per-continuation metrics (seq-rep-n, loop rates, onset and period, copy rate, valid-word rate,
   mean length) are means or rates over continuations: they use every sample (``samples``);
 - pooled metrics (distinct-n, Self-BLEU-4, Zipf) compare texts with each other and change with
   their number: they use the first sample of each prompt only (``pooled_samples``, one text per
@@ -11,7 +11,11 @@ of the first prompt, then of the second, …). Two kinds of metric, two sets of 
   Self-BLEU references (at T=0 they are identical: Self-BLEU 1) and a cell with more samples
   than the human row is not compared like with like.
 
-The loop rule runs on ``loop_tokens`` (a last word cut by the character limit left out).
+Loops: ``loop_rate`` is the headline rule of :mod:`benchmarks.metrics.loops` (a periodic tail of
+three repetitions, or two covering a fifth of the continuation, at any phrase length);
+``loop_rate_holtzman`` is Holtzman et al.'s rule, kept as its own column. ``loop_onset_median``
+and ``loop_period_median`` (characters) are taken over the ``loop_span_count`` continuations the
+headline rule calls looped: every one of them has an onset and a period.
 """
 
 from __future__ import annotations
@@ -24,9 +28,8 @@ from benchmarks.files import finite_or_none
 from benchmarks.metrics import (
     NgramIndex,
     distinct_n,
-    is_looped,
-    loop_onset_period,
-    loop_tokens,
+    find_loop,
+    loop_rate_holtzman,
     self_bleu,
     seq_rep_n,
     training_vocabulary,
@@ -44,13 +47,17 @@ def train_indexes(train: str) -> dict[str, Any]:
 
 
 def loop_statistics(texts: list[str]) -> dict[str, Any]:
-    """Loop rate, and the median character onset and period of the looped continuations."""
-    looped = [text for text in texts if is_looped(loop_tokens(text))]
-    spans = [span for span in (loop_onset_period(text) for text in looped) if span is not None]
+    """Both loop rates, and the median character onset and period of the looped continuations.
+
+    The medians are over the ``loop_span_count`` continuations the headline rule calls looped.
+    """
+    loops = [loop for loop in map(find_loop, texts) if loop is not None]
     return {
-        "loop_rate": len(looped) / len(texts) if texts else None,
-        "loop_onset_median": float(np.median([s[0] for s in spans])) if spans else None,
-        "loop_period_median": float(np.median([s[1] for s in spans])) if spans else None,
+        "loop_rate": len(loops) / len(texts) if texts else None,
+        "loop_rate_holtzman": loop_rate_holtzman(texts) if texts else None,
+        "loop_onset_median": float(np.median([loop.onset for loop in loops])) if loops else None,
+        "loop_period_median": float(np.median([loop.period for loop in loops])) if loops else None,
+        "loop_span_count": len(loops),
     }
 
 

@@ -5,9 +5,14 @@ The harness talks to generators through this class only. A generator:
 * ``fit(corpus, seed=, budget=)`` trains on ``corpus.train`` (``corpus.valid`` is there for
   early stopping) and returns a :class:`FitReport`;
 * ``score(text, context="")`` returns ``len(text)`` natural-log probabilities whose sum is
-  ``log P(text | context)``. Token-level models put each token's log-probability on the token's
-  last character and 0 on the others. Every Unicode string gets a finite score (open vocabulary),
-  and the same text scores the same every time (no dropout at scoring time);
+  ``log P(text | context)`` = log P(context + text) − log P(context), where P(x) is the
+  probability that the model's output starts with x (no end of text is charged). Token-level
+  models tokenize ``context + text`` together and put each token's log-probability on the token's
+  last character and 0 on the others; a text's last token that may go on (a word, a whitespace
+  run) costs P(the next token starts with it), and the context's last token is charged once, so
+  ``score(a).sum() + score(b, context=a).sum() == score(a + b).sum()``. Every Unicode string gets
+  a finite score (open vocabulary), and the same text scores the same every time (no dropout at
+  scoring time);
 * ``generate(prompts, max_chars=, sampling=, seed=)`` returns one continuation per prompt, the
   continuation only, exactly ``max_chars`` characters long unless the model emitted its
   end-of-text token first (then the continuation is shorter: that is how end-of-text is reported;
@@ -19,7 +24,9 @@ The harness talks to generators through this class only. A generator:
 * ``save(directory)`` writes into ``directory`` (which may already exist, empty) with safetensors
   and JSON, never pickle; ``load(directory)`` gives the same scores and the same greedy and seeded
   text;
-* ``describe()`` returns name, parameter count, tokenizer and config, also before ``fit``.
+* ``describe()`` returns name, parameter count, tokenizer and config, also before ``fit``;
+* ``known_characters()`` names the characters the model has probabilities of its own for (the kit's
+  normalisation check counts every other one at the unseen-character rate); None: it does not say.
 
 ``score`` and ``generate`` are template methods: they check their arguments (the types of the
 texts, ``sampling``, ``max_chars``, ``seed``) and handle empty input once, for every generator, and
@@ -233,6 +240,18 @@ class Generator(ABC):
     def next_char_distribution(self, context: str) -> NextCharDistribution:
         """The full next-character distribution; only character-level models implement it."""
         raise NotImplementedError(f"{self.name or type(self).__name__} is not character-level")
+
+    def known_characters(self) -> str | None:
+        """The characters this model has probabilities of its own for, or None when it does not say.
+
+        Every other Unicode scalar value, alone, scores as an unseen character (all alike, as
+        NextCharDistribution's ``rest_count`` characters at ``rest_logprob``). The conformance kit's
+        normalisation check sums ``exp(score(c, context))`` over these characters and counts the
+        rest at the rate of an unseen one; with None it sums over the characters of the text it
+        trained on only (a lower bound of the total). Character-level models need not override
+        this: the keys of ``next_char_distribution("")`` are used.
+        """
+        return "".join(self.next_char_distribution("").logprobs) if self.char_level else None
 
     def native_token_count(self, text: str) -> int | None:
         """How many of the model's own tokens ``text`` is, for native token perplexity."""

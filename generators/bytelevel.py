@@ -6,15 +6,21 @@ text into UTF-8 bytes and merges them, so every string is encodable (open vocabu
 
 * :meth:`~ByteLevelTokens.encode`: token ids whose bytes concatenate to the text's UTF-8 bytes
   (checked on every call); a literal ``<|endoftext|>`` in the text is encoded as plain text;
+  :meth:`~ByteLevelTokens.encode_open` the same for a text that goes on (its trailing whitespace
+  run tokenized as it is once something follows);
 * :meth:`~ByteLevelTokens.last_char_index`: the character holding each token's last byte, where
   per-character scores go (a multi-byte character split over several tokens collects them all);
-* :meth:`~ByteLevelTokens.token_bytes`: the bytes to decode incrementally during generation.
+* :meth:`~ByteLevelTokens.token_bytes`: the bytes to decode incrementally during generation;
+* :meth:`~ByteLevelTokens.starting_with` / :meth:`~ByteLevelTokens.may_go_on`: the tokens whose
+  bytes start with given bytes, and whether a token could merge with what follows it (its bytes are
+  whole characters and another token starts with them) — for open text ends and token healing.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +112,9 @@ class ByteLevelTokens:
         self.special_ids = sorted(tokenizer.get_added_tokens_decoder())
         self.table = [self._bytes_of(i) for i in range(self.vocab_size)]
         self.lengths = np.array([len(b) for b in self.table], dtype=np.int64)  # (V,)
+        self.order = np.array(sorted(range(self.vocab_size), key=self.table.__getitem__), dtype=np.int64)
+        self.sorted_bytes = [self.table[i] for i in self.order]  # for ranges of tokens by prefix
+        self.may_go_on = lru_cache(maxsize=None)(self._may_go_on)
 
     def _bytes_of(self, token_id: int) -> bytes:
         if token_id in self.special_ids:
@@ -143,8 +152,38 @@ class ByteLevelTokens:
             )
         return ids
 
+    def encode_open(self, text: str) -> np.ndarray:
+        """Token ids of ``text`` as the start of a longer text: GPT-2's pre-tokenizer keeps a whitespace
+        run that ends the text whole (``\\s+(?!\\S)``), but once anything follows it gives the run's
+        last character a token of its own or to the next word ("\\n\\nThe" is "\\n", "\\n", "The");
+        so two or more trailing whitespace characters are tokenized with the last one apart."""
+        if len(text) >= 2 and text[-1].isspace() and text[-2].isspace():
+            return np.concatenate([self.encode(text[:-1]), self.encode(text[-1])])
+        return self.encode(text)
+
     def token_bytes(self, token_id: int) -> bytes:
         return self.table[token_id]
+
+    def starting_with(self, prefix: bytes) -> np.ndarray:
+        """(k,) ids of the tokens whose bytes start with ``prefix`` (special tokens have none)."""
+        start = bisect.bisect_left(self.sorted_bytes, prefix)
+        head = prefix.rstrip(b"\xff")  # the first byte string above every extension of the prefix
+        stop = (
+            bisect.bisect_left(self.sorted_bytes, head[:-1] + bytes([head[-1] + 1]))
+            if head
+            else len(self.sorted_bytes)
+        )
+        return self.order[start:stop]
+
+    def _may_go_on(self, token_id: int) -> bool:
+        """True when the token's bytes are whole UTF-8 characters and another token starts with them:
+        a text ending in it may go on in a longer token (a trailing space, a partial word)."""
+        data = self.table[token_id]
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return bool(data) and len(self.starting_with(data)) > 1
 
     def last_char_index(self, text: str, ids: np.ndarray) -> np.ndarray:
         """(len(ids),) index of the character that holds each token's last byte."""

@@ -57,7 +57,7 @@ class CharLSTMGenerator(RecurrentGenerator):
         extra = np.where(ids == unknown, self.unseen_logprob, 0.0)
         return Encoded(ids, np.arange(len(text)), extra)
 
-    def token_text(self, token: int, rng: np.random.Generator) -> str:
+    def token_text(self, token: int, rng: np.random.Generator, sampling: Sampling) -> str:
         return self.chars[token]
 
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:

@@ -24,8 +24,10 @@ def sampling_probs(logits: np.ndarray, sampling: Sampling) -> np.ndarray:
     n = logits.shape[-1]
     logits = logits / sampling.temperature
     if 0 < sampling.top_k < n:
-        kth = np.partition(logits, n - sampling.top_k, axis=-1)[..., n - sampling.top_k, None]  # (..., 1)
-        logits = np.where(logits < kth, -np.inf, logits)
+        order = np.argsort(-logits, axis=-1, kind="stable")[..., : sampling.top_k]  # ties: the first, as argmax
+        kept = np.zeros(logits.shape, dtype=bool)
+        np.put_along_axis(kept, order, True, axis=-1)
+        logits = np.where(kept, logits, -np.inf)
     probs = np.exp(logits - logits.max(axis=-1, keepdims=True))
     probs /= probs.sum(axis=-1, keepdims=True)
     if sampling.top_p < 1.0:

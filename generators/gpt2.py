@@ -9,15 +9,32 @@ byte-level, so every string is encodable: open vocabulary, oov_rate 0.
 Start of text: the ``<|endoftext|>`` token is put before everything scored or generated (as GPT-2
 does), so the first token is predicted too.
 
-Scoring rule: ``score(text, context)`` tokenizes ``context`` and ``text`` separately and scores
-``[<|endoftext|>] + tokens(context) + tokens(text)``; the sum is exactly log P(text's tokens |
-the rest) for that tokenization. Each token's log-probability goes on the character holding its
-last byte (several tokens of one multi-byte character add up there). Sequences longer than the
-window (n_positions) are scored with a sliding window: the first window scores its targets with
-all their context, each later window scores the next ``score_stride`` tokens, so every token is
-scored once and sees at least ``window - score_stride`` earlier tokens (more when near the start).
+Scoring rule: ``score(text, context)`` tokenizes ``context + text`` together and scores
+``[<|endoftext|>] + tokens(context + text)``, each token's log-probability on the character holding
+its last byte (several tokens of one multi-byte character add up there), so BPE never pays for a
+split it never makes: "The king went to the " + "sea" is scored as " sea", not as a lone " " and a
+"sea" without its space. The score is log P(context + text) − log P(context), where a text's last
+token is open when it may go on (:meth:`ByteLevelTokens.may_go_on`: a trailing space, a partial
+word): it costs P(the next token starts with its bytes), not P(that very token). The context's last
+token, when it may go on and the token at its place in ``context + text`` starts with its bytes, is
+charged once: that prefix mass is taken off where the token holding it is charged. So
+score(a) + score(b, context=a) equals score(a + b) whenever the tokens of ``a`` but its last are
+those of ``a + b`` (word boundaries, a trailing space or newline, punctuation); where the BPE
+splits the end of ``a`` differently once ``b`` follows (a merge inside a word), the text is scored
+from the first token of ``context + text`` that ends past the context. Texts and contexts ending in
+two or more whitespace characters are tokenized as they are once something follows
+(:meth:`ByteLevelTokens.encode_open`), so a blank line at the end of a prompt is "\\n", "\\n", not
+one "\\n\\n" token the running text never has. With byte tokens nothing may go on
+and none of this changes a score. Sequences longer than the window (n_positions) are scored with
+the sliding windows of the whole sequence: the first window scores its targets with all their
+context, each later one the next ``score_stride`` tokens (the last one cut short, not moved back), so
+every token is scored once, sees at least ``window - score_stride`` earlier tokens (right padding
+is causal, so it changes nothing), and gets the same score whatever the split.
 
-Generation: ``[<|endoftext|>] + tokens(prompt)``, batched with left padding, attention mask,
+Generation: token healing first: when the prompt's last token may go on, it is backed off, the
+first generated token is restricted to the tokens whose bytes start with it, and those bytes are not
+part of the continuation, so the text goes on as the model would write it (no lone-space token
+before a word). Then ``[<|endoftext|>] + tokens(prompt)``, batched with left padding, attention mask,
 per-row position ids and a KV cache (one forward per new token); the window rule (a prompt keeps
 its last 3/4 window of tokens; every window/4 steps a row longer than that keeps its last half
 window) is in :mod:`generators.cached_decoding`; a row's text never depends on the other rows.
@@ -31,7 +48,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -194,45 +211,91 @@ class GPT2Generator(Generator):
 
     def _score(self, text: str, context: str) -> np.ndarray:
         _, tokens = self._ready()
+        ids = tokens.encode_open(context + text)  # (n,)
+        first, healed = self._first_scored(ids, context)
+        open_end = tokens.may_go_on(int(ids[-1]))
+        prefixes = [(len(ids) - 1 - first, tokens.token_bytes(int(ids[-1])))] if open_end else []
+        if healed is not None:
+            prefixes.append((0, tokens.token_bytes(healed)))
+        logprobs, masses = self.token_logprobs(
+            np.concatenate([[tokens.end_of_text], ids]), 1 + first, prefixes
+        )
+        if open_end:
+            logprobs[-1] = masses[0]  # the last token may go on
+        if healed is not None:
+            logprobs[0] -= masses[-1]  # the context's last token was open: charged once
         scores = np.zeros(len(text), dtype=np.float64)
-        text_ids = tokens.encode(text)
-        ids = np.concatenate([[tokens.end_of_text], tokens.encode(context), text_ids])  # (N,)
-        logprobs = self.token_logprobs(ids, first=len(ids) - len(text_ids))  # (n,)
-        np.add.at(scores, tokens.last_char_index(text, text_ids), logprobs)
+        places = tokens.last_char_index(context + text, ids)[first:] - len(context)
+        np.add.at(scores, np.maximum(places, 0), logprobs)
         return scores
+
+    def _first_scored(self, ids: np.ndarray, context: str) -> tuple[int, int | None]:
+        """The first token of ``context + text`` charged, and the context's last token when it is
+        charged there as open (healed), else None (see the module docstring)."""
+        _, tokens = self._ready()
+        own = tokens.encode_open(context)
+        k = len(own) - 1
+        if (
+            k >= 0
+            and tokens.may_go_on(int(own[k]))
+            and np.array_equal(ids[:k], own[:k])
+            and tokens.token_bytes(int(ids[k])).startswith(tokens.token_bytes(int(own[k])))
+        ):
+            return k, int(own[k])
+        ends = np.cumsum(tokens.lengths[ids])  # (n,) byte offset after each token
+        return int(np.searchsorted(ends, len(context.encode("utf-8")), side="right")), None
 
     def window_plan(self, n: int, first: int) -> list[tuple[int, int, int]]:
         """(begin, score_from, end) windows scoring each target in [first, n) once.
 
-        Window k feeds ``ids[begin:end]`` (``end - begin = min(n, window)``) and scores targets
-        ``score_from .. end-1``; the first ends at ``max(window, first + stride)``, each later one
-        ``stride`` further.
+        The windows of the whole sequence: window k would end at ``window + k · stride`` and begin
+        ``window`` tokens before; it feeds ``ids[begin:end]`` (the last one cut at n, not moved) and
+        scores the targets its predecessor did not. Windows ending at or before ``first`` are left
+        out, so a target's window, and its score, depend neither on where the scored part begins
+        nor on how long the sequence is.
         """
         window, stride = self.window, self.stride
-        plan, end = [], min(n, max(window, first + stride))
-        score_from = first
+        plan, score_from, reach = [], 1, window
         while score_from < n:
-            plan.append((max(0, end - window), score_from, end))
-            score_from, end = end, min(n, end + stride)
+            end = min(n, reach)
+            if end > first:
+                plan.append((max(0, reach - window), max(score_from, first), end))
+            score_from, reach = end, reach + stride
         return plan
 
     @torch.inference_mode()
-    def token_logprobs(self, ids: np.ndarray, first: int) -> np.ndarray:
-        """(len(ids) - first,) float64 log P(ids[j] | earlier ids in its window), j >= first."""
+    def token_logprobs(
+        self, ids: np.ndarray, first: int, prefixes: Sequence[tuple[int, bytes]] = ()
+    ) -> tuple[np.ndarray, list[float]]:
+        """(len(ids) - first,) float64 log P(ids[j] | earlier ids in its window), j >= first; and, for
+        each (scored position i, bytes) of ``prefixes``, log P(a token starting with the bytes) at i."""
         model, _ = self._ready()
         model.eval()
         plan = self.window_plan(len(ids), first)
-        out = []
+        out: list[np.ndarray] = []
+        masses = [math.nan] * len(prefixes)
         for i in range(0, len(plan), self.config.score_batch):
             chunk = plan[i : i + self.config.score_batch]
-            windows = np.stack([ids[b:e] for b, _, e in chunk])  # (B, L)
+            width = max(e - b for b, _, e in chunk)  # the last window may be shorter: right-padded
+            windows = np.stack([np.pad(ids[b:e], (0, width - e + b)) for b, _, e in chunk])  # (B, L)
             inputs = torch.from_numpy(windows).to(self.torch_device)
             hidden = model.transformer(input_ids=inputs, use_cache=False).last_hidden_state  # (B, L, D)
             # the hidden state before each target predicts it: (n, D) rows, (n,) targets
             rows = torch.cat([hidden[k, s - 1 - b : e - 1 - b] for k, (b, s, e) in enumerate(chunk)])
             targets = torch.from_numpy(np.concatenate([ids[s:e] for _, s, e in chunk])).to(self.torch_device)
+            done = sum(len(part) for part in out)  # scored positions before this chunk
+            for index, (position, prefix) in enumerate(prefixes):
+                if done <= position < done + len(rows):
+                    masses[index] = self._prefix_mass(model, rows[position - done], prefix)
             out.append(self._gather_logprobs(model, rows, targets))
-        return np.concatenate(out)
+        return np.concatenate(out), masses
+
+    def _prefix_mass(self, model: GPT2LMHeadModel, row: torch.Tensor, prefix: bytes) -> float:
+        """log P(a token whose bytes start with ``prefix``) from one hidden state (D,)."""
+        _, tokens = self._ready()
+        logprobs = torch.log_softmax(model.lm_head(row).float(), dim=-1)  # (V,)
+        allowed = torch.from_numpy(tokens.starting_with(prefix)).to(self.torch_device)
+        return float(torch.logsumexp(logprobs[allowed], 0))
 
     def _gather_logprobs(
         self, model: GPT2LMHeadModel, rows: torch.Tensor, targets: torch.Tensor
@@ -256,18 +319,46 @@ class GPT2Generator(Generator):
     def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         model, tokens = self._ready()
         model.eval()
-        contexts = [[tokens.end_of_text, *tokens.encode(p).tolist()] for p in prompts]
-        max_steps = 4 * max_chars + 3  # each token adds >= 1 byte; a character takes <= 4 bytes
+        contexts, healed = self._healed_prompts(prompts)
+        wanted = max_chars + max(map(len, healed))  # the healed characters come out again first
+        max_steps = 4 * wanted + 3  # each token adds >= 1 byte; a character takes <= 4 bytes
         uniforms = seeded_uniforms(seed, len(prompts), max_steps)  # (B, steps)
         # inference mode for the first prefill too: no autograd graph of the whole prompt
         with torch.inference_mode(), decoding_threads(len(prompts), self.torch_device):
-            decoding = CachedDecoding(model, tokens, contexts, max_chars, self.torch_device)
+            decoding = CachedDecoding(model, tokens, contexts, wanted, self.torch_device)
+            first_tokens = self._first_step_mask(healed)
             for step in range(max_steps):
                 logits = decoding.logits()  # (active, V)
+                if step == 0 and first_tokens is not None:
+                    logits = logits.masked_fill(~first_tokens, float("-inf"))
                 picked = choose_tokens(logits, sampling, uniforms[decoding.active, step])
                 if not decoding.advance(picked.tolist()):
                     break
-        return decoding.texts()
+        return [text[len(h) : len(h) + max_chars] for text, h in zip(decoding.texts(), healed, strict=True)]
+
+    def _healed_prompts(self, prompts: list[str]) -> tuple[list[list[int]], list[str]]:
+        """Each prompt's context ``[<|endoftext|>] + tokens``, its last token backed off when it may
+        go on; and the characters backed off ("" where none)."""
+        _, tokens = self._ready()
+        contexts, healed = [], []
+        for prompt in prompts:
+            ids = tokens.encode_open(prompt).tolist()
+            heal = bool(ids) and tokens.may_go_on(ids[-1])
+            healed.append(tokens.token_bytes(ids[-1]).decode("utf-8") if heal else "")
+            contexts.append([tokens.end_of_text, *(ids[:-1] if heal else ids)])
+        return contexts, healed
+
+    def _first_step_mask(self, healed: list[str]) -> torch.Tensor | None:
+        """(B, V) True where a row's first token may be: one whose bytes start with what it backed off."""
+        if not any(healed):
+            return None
+        _, tokens = self._ready()
+        mask = torch.ones((len(healed), tokens.vocab_size), dtype=torch.bool)
+        for row, text in enumerate(healed):
+            if text:
+                mask[row] = False
+                mask[row, torch.from_numpy(tokens.starting_with(text.encode("utf-8")))] = True
+        return mask.to(self.torch_device)
 
     # ----------------------------------------------------------------- persistence
 

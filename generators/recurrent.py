@@ -28,7 +28,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 from generators.base import Sampling
 from generators.errors import CorpusError
 from generators.recurrent_decoding import CudaGraphDecoding, FusedLSTMStep, decoding_step
-from generators.sampling import choose_tokens
+from generators.sampling import choose_tokens, next_token_probs
 
 State = torch.Tensor | tuple[torch.Tensor, ...]  # LSTM: (h, c), each (layers, B, H); GRU/RNN: h
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -176,8 +176,10 @@ def score_stream(
     min_chunk: int,
     prime: int,
     device: torch.device,
-) -> np.ndarray:
-    """log P(ids[i] | start, ids[:i]) for i in [first, len(ids)), float64.
+    rows: Sequence[int] = (),
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """log P(ids[i] | start, ids[:i]) for i in [first, len(ids)), float64; and the whole next-token
+    log-distribution (V,) before each scored position ``first + j`` for j in ``rows``.
 
     ``ids[:first]`` is the context: it is run first (one sequence, carried state) and its final
     state starts the first chunk, which is therefore exact. Long texts are cut into parallel
@@ -189,7 +191,7 @@ def score_stream(
     model.eval()
     n_scored = len(ids) - first
     if n_scored <= 0:
-        return np.zeros(0)
+        return np.zeros(0), {}
     inputs = np.concatenate([[model.bos], ids[:-1]])  # inputs[i] predicts ids[i]
     plan = plan_chunks(n_scored, max_chunks=max_chunks, min_chunk=min_chunk, prime=prime)
     starts = [first + j * plan.chunk_tokens for j in range(plan.chunks)]
@@ -199,13 +201,15 @@ def score_stream(
     rows_out = [torch.as_tensor(ids[a:e], dtype=torch.long) for a, e in zip(feeds, ends, strict=True)]
     x = pad_sequence(rows_in, batch_first=True).to(device)  # (C, W)
     y = pad_sequence(rows_out, batch_first=True).to(device)  # (C, W)
+    chunk_of = [min(j // plan.chunk_tokens, plan.chunks - 1) for j in rows]
+    cells = [(c, first + j - feeds[c]) for j, c in zip(rows, chunk_of, strict=True)]  # (chunk, column)
     with exact_float32_rnns(device):
         state = _context_state(model, inputs[:first], plan.chunks, device)
-        logprobs = _windowed_logprobs(model, x, y, state)  # (C, W) float64
+        logprobs, kept = _windowed_logprobs(model, x, y, state, cells)  # (C, W) float64
     out = np.empty(n_scored)
     for row, (a, s, e) in enumerate(zip(feeds, starts, ends, strict=True)):
         out[s - first : e - first] = logprobs[row, s - a : e - a]
-    return out
+    return out, {j: kept[cell] for j, cell in zip(rows, cells, strict=True)}
 
 
 def _context_state(model: RecurrentLM, context: np.ndarray, batch: int, device: torch.device) -> State:
@@ -225,16 +229,22 @@ def _context_state(model: RecurrentLM, context: np.ndarray, batch: int, device: 
     return put(state, ctx)
 
 
-def _windowed_logprobs(model: RecurrentLM, x: torch.Tensor, y: torch.Tensor, state: State) -> np.ndarray:
-    """Run (C, W) inputs in time windows small enough for the (C, w, V) logits; gather targets."""
+def _windowed_logprobs(
+    model: RecurrentLM, x: torch.Tensor, y: torch.Tensor, state: State, cells: Sequence[tuple[int, int]]
+) -> tuple[np.ndarray, dict[tuple[int, int], np.ndarray]]:
+    """Run (C, W) inputs in time windows small enough for the (C, w, V) logits; gather targets, and
+    keep the whole log-distribution (V,) at each (chunk, column) of ``cells``."""
     chunks, width = x.shape
     window = max(1, min(width, (1 << 24) // max(chunks * model.n_outputs, 1)))
-    pieces = []
+    pieces, kept = [], {}
     for t in range(0, width, window):
         logits, state = model(x[:, t : t + window], state)  # (C, w, V)
         logp = torch.log_softmax(logits.double(), dim=-1)  # (C, w, V)
         pieces.append(logp.gather(-1, y[:, t : t + window].unsqueeze(-1)).squeeze(-1).cpu())  # (C, w)
-    return torch.cat(pieces, dim=1).numpy()
+        for chunk, column in cells:
+            if t <= column < t + window:
+                kept[(chunk, column)] = logp[chunk, column - t].cpu().numpy()
+    return torch.cat(pieces, dim=1).numpy(), kept
 
 
 @torch.no_grad()
@@ -264,29 +274,53 @@ def stream_tokens(
     uniforms: torch.Tensor,
     *,
     logit_bias: Mapping[int, float] | None = None,
+    rank_bias: Mapping[int, float] | None = None,
     device: torch.device,
 ) -> Iterator[torch.Tensor]:
     """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
 
-    ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). The caller stops iterating when
-    it has enough text; state is carried, so each step costs one token of computation per row
-    (:mod:`generators.recurrent_decoding`).
+    ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). With a
+    ``rank_bias``, greedy, top-k and top-p choose among the logits plus ``rank_bias`` (the tokens
+    they keep), and the token is then drawn from the kept ones with the logits plus ``logit_bias``
+    at the temperature. The caller stops iterating when it has enough text; state is carried, so
+    each step costs one token of computation per row (:mod:`generators.recurrent_decoding`).
     """
     model.eval()
     logits, state = feed_prompts(model, prompts, device)  # (B, V)
     step = decoding_step(model, state, device)
-    if device.type == "cuda" and isinstance(step, FusedLSTMStep):
+    if device.type == "cuda" and isinstance(step, FusedLSTMStep) and not rank_bias:
         graph = CudaGraphDecoding(step, logits, sampling, logit_bias or {})
         on_device = uniforms.to(device)  # (B, S)
         for s in range(uniforms.size(1)):
             yield graph.tokens_at(on_device[:, s])
         return
     for s in range(uniforms.size(1)):
-        for token, bias in (logit_bias or {}).items():
-            logits[:, token] += bias
-        tokens = choose_tokens(logits, sampling, uniforms[:, s])  # (B,)
+        tokens = _choose(logits, sampling, uniforms[:, s], logit_bias or {}, rank_bias or {})  # (B,)
         yield tokens
         logits = step(tokens)
+
+
+def _biased(logits: torch.Tensor, bias: Mapping[int, float]) -> torch.Tensor:
+    out = logits.clone()
+    for token, value in bias.items():
+        out[:, token] += value
+    return out
+
+
+def _choose(
+    logits: torch.Tensor,
+    sampling: Sampling,
+    uniforms: torch.Tensor,
+    logit_bias: Mapping[int, float],
+    rank_bias: Mapping[int, float],
+) -> torch.Tensor:
+    """One token per row (see :func:`stream_tokens`): (B, V) logits -> (B,) ids."""
+    narrowed = sampling.greedy or sampling.top_k > 0 or sampling.top_p < 1
+    if not (rank_bias and narrowed):
+        return choose_tokens(_biased(logits, logit_bias), sampling, uniforms)
+    kept = next_token_probs(_biased(logits, rank_bias), sampling) > 0  # (B, V) greedy, top-k, top-p
+    drawn = _biased(logits, logit_bias).masked_fill(~kept, float("-inf"))
+    return choose_tokens(drawn, Sampling(sampling.temperature), uniforms)
 
 
 @contextlib.contextmanager

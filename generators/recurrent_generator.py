@@ -54,6 +54,7 @@ class RecurrentGenerator(Generator):
 
     config_class: ClassVar[type[RecurrentConfig]]
     family: ClassVar[str] = "neural"
+    tokens_go_on: ClassVar[bool] = False  # a token may be extended by the text after it (word runs)
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -75,12 +76,22 @@ class RecurrentGenerator(Generator):
         """Tokenize ``text`` losslessly into ids, token end positions and unknown-token costs."""
 
     @abstractmethod
-    def token_text(self, token: int, rng: np.random.Generator) -> str:
+    def token_text(self, token: int, rng: np.random.Generator, sampling: Sampling) -> str:
         """The characters a generated id stands for (``rng``: that row's stream for spellings)."""
+
+    def prefix_logprob(self, piece: str, logprobs: np.ndarray) -> float:
+        """log P(the next token's text starts with ``piece``), from the next-token log-probabilities
+        (V,); subclasses whose tokens go on (``tokens_go_on``) implement it."""
+        raise NotImplementedError(f"{self.name}: tokens do not go on")
 
     @abstractmethod
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
         """Added to these ids' logits before temperature when generating (-inf: never picked)."""
+
+    def rank_bias(self) -> dict[int, float]:
+        """Added to these ids' logits, instead of ``logit_bias``, where greedy, top-k and top-p rank
+        the tokens (see :func:`generators.recurrent.stream_tokens`); none by default."""
+        return {}
 
     @abstractmethod
     def tokenizer_description(self) -> str: ...
@@ -176,24 +187,55 @@ class RecurrentGenerator(Generator):
     def _score(self, text: str, context: str) -> np.ndarray:
         """Per-character log-likelihoods; each token's log-probability sits on its last character.
 
-        Context and text are tokenized separately (the context is run first to build the state),
-        so a word split across the boundary counts as two tokens.
+        ``context + text`` is tokenized together. When tokens go on (word runs, whitespace runs),
+        the score is log P(context + text) − log P(context) with each text's last token open: it
+        costs P(the next token starts with it). The context's last token may go on in ``text``,
+        so that mass is taken off where the token holding it is charged (on its last character, or
+        on the text's first when the token is complete in the context). Then
+        score(a) + score(b, context=a) equals score(a + b) (up to float rounding, while both fit
+        in one scoring chunk).
         """
         model = self.require_model()
-        out = np.zeros(len(text))
-        ctx, enc = self.encode(context), self.encode(text)
+        whole = self.encode(context + text)
+        first = len(self.encode(context).ids)
+        if self.tokens_go_on and first:
+            first -= 1  # the context's last token
         c = self.config
-        token_logprobs = score_stream(
+        rows = (0, len(whole.ids) - first - 1) if self.tokens_go_on else ()
+        logprobs, distributions = score_stream(
             model,
-            np.concatenate([ctx.ids, enc.ids]),
-            len(ctx.ids),
+            whole.ids,
+            first,
             max_chunks=c.score_batch,
             min_chunk=c.score_chunk,
             prime=c.score_prime,
             device=self.torch_device,
+            rows=rows,
         )
-        out[enc.ends] = token_logprobs + enc.extra
+        logprobs = logprobs + whole.extra[first:]
+        if self.tokens_go_on:
+            self._open_ends(logprobs, distributions, context + text, whole.ends, first, len(context))
+        out = np.zeros(len(text))
+        np.add.at(out, np.maximum(whole.ends[first:] - len(context), 0), logprobs)
         return out
+
+    def _open_ends(
+        self,
+        logprobs: np.ndarray,
+        distributions: dict[int, np.ndarray],
+        joined: str,
+        ends: np.ndarray,
+        first: int,
+        cut: int,
+    ) -> None:
+        """In place, on the log-probabilities of tokens ``first..`` of ``joined`` (``ends``: each
+        token's last character): the last token costs P(the next token starts with it); when the
+        context (``joined[:cut]``) is not empty, token ``first`` is its last token, and P(a token
+        starts with the context's part of it) is taken off."""
+        starts = np.concatenate([[0], ends[:-1] + 1])  # (n,) first character of each token
+        logprobs[-1] = self.prefix_logprob(joined[starts[-1] :], distributions[len(logprobs) - 1])
+        if cut:
+            logprobs[0] -= self.prefix_logprob(joined[starts[first] : cut], distributions[0])
 
     def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         """Batched sampling; row i uses uniforms seeded ``seed + i`` (see generators.sampling)."""
@@ -203,13 +245,15 @@ class RecurrentGenerator(Generator):
         spellers = [np.random.default_rng([seed + i, SPELLING_STREAM]) for i in range(len(rows))]
         pieces: list[list[str]] = [[] for _ in rows]
         lengths = [0] * len(rows)
-        bias = self.logit_bias(sampling)
+        bias, rank = self.logit_bias(sampling), self.rank_bias()
         device = self.torch_device
         with decoding_threads(len(rows), device):
-            for tokens in stream_tokens(model, rows, sampling, uniforms, logit_bias=bias, device=device):
+            for tokens in stream_tokens(
+                model, rows, sampling, uniforms, logit_bias=bias, rank_bias=rank, device=device
+            ):
                 for row, token in enumerate(tokens.tolist()):
                     if lengths[row] < max_chars:
-                        piece = self.token_text(token, spellers[row])
+                        piece = self.token_text(token, spellers[row], sampling)
                         pieces[row].append(piece)
                         lengths[row] += len(piece)
                 if min(lengths) >= max_chars:

@@ -24,16 +24,19 @@ def next_token_probs(logits: torch.Tensor, sampling: Sampling) -> torch.Tensor:
     """Temperature, then top-k, then top-p: (B, V) logits -> (B, V) float64 probabilities.
 
     Greedy sampling (temperature 0) gives a one-hot row at the argmax (the first one on ties).
-    Top-k keeps every token tied with the k-th largest logit, as OpenAI's GPT-2 ``sample.py`` and
-    transformers' ``TopKLogitsWarper`` do, so markov's count-based logits may keep more than k.
+    Top-k keeps exactly k tokens, breaking ties at the k-th as greedy does (the lower id first), so
+    ``top_k = 1`` is greedy at every temperature. (OpenAI's GPT-2 ``sample.py`` and transformers'
+    ``TopKLogitsWarper`` keep every token tied with the k-th largest logit: the same with float
+    logits, which rarely tie, but markov's count-based logits tie often.)
     """
     if sampling.greedy:
         argmax = torch.argmax(logits, dim=-1, keepdim=True)  # (B, 1)
         return torch.zeros_like(logits, dtype=torch.float64).scatter(-1, argmax, 1.0)
     logits = logits.double() / sampling.temperature  # (B, V)
     if 0 < sampling.top_k < logits.size(-1):
-        kth = torch.topk(logits, sampling.top_k, dim=-1).values[:, -1:]  # (B, 1)
-        logits = logits.masked_fill(logits < kth, float("-inf"))
+        order = torch.sort(logits, dim=-1, descending=True, stable=True).indices  # (B, V) ties: lower first
+        kept = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, order[:, : sampling.top_k], True)
+        logits = logits.masked_fill(~kept, float("-inf"))
     probs = torch.softmax(logits, dim=-1)
     if sampling.top_p < 1.0:
         sorted_probs, order = torch.sort(probs, dim=-1, descending=True, stable=True)

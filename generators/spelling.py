@@ -11,12 +11,21 @@ over every non-empty Unicode string:
 * an unseen character costs P(unknown class | context) / #unseen Unicode scalars;
 * START → END is removed and the first character renormalised: only non-empty strings count;
 * strings ``excluded`` (a word model's vocabulary, which never stands behind UNK) get probability 0
-  and the rest is renormalised: P_spell(w | not excluded) = P_spell(w) / (1 − Σ_excluded P_spell).
+  and the rest is renormalised: P_spell(w | not excluded) = P_spell(w) / (1 − Σ_excluded P_spell);
+* the alphabet is every character of the training strings, of the excluded strings and of
+  ``known_chars`` (a word model's own separator, say): a character of the training text is never
+  charged as unseen, even where it never occurs in a string behind UNK.
 
 Every context's next-symbol distribution sums to 1, so the model sums to 1 over strings. With
 ``order`` 5 (6-grams) and D = 0.9 it spells the 12,623 unknown tokens of the shakespeare test split
 (word-lstm's 4,000-word vocabulary) in 15.1 nats each, where an add-½ character bigram needed
 21.4 and put a third of word-lstm's test NLL on spelling.
+
+:meth:`~SpellingModel.prefix_logprob` gives log P_spell(w starts with a prefix | not excluded), the
+mass word models need for a word that may go on past the end of a text. :meth:`~SpellingModel.sample`
+spells with a :class:`~generators.base.Sampling` applied to each character (temperature, top-k,
+top-p; greedy takes the most likely character), the way every model's sampling acts on its own
+tokens.
 
 Saved as JSON: the training strings with their counts, ``order`` and ``discount``; the tables are
 rebuilt deterministically on load.
@@ -24,6 +33,7 @@ rebuilt deterministically on load.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import Counter
 from collections.abc import Iterable
@@ -32,8 +42,10 @@ from typing import Any
 
 import numpy as np
 
+from generators.base import Sampling
+from generators.count_sampling import sampling_probs
 from generators.kneser_ney import KneserNey, unique_rows
-from generators.vocabulary import unseen_char_logprob
+from generators.vocabulary import WHITESPACE, unseen_char_logprob
 
 MAX_SAMPLE_ATTEMPTS = 20  # sample(): spellings drawn and rejected before one that cannot end excluded
 MAX_ORDER = 12  # the longest context the settings accept
@@ -57,13 +69,15 @@ class SpellingModel:
         order: int = 5,
         discount: float = 0.9,
         excluded: Iterable[str] = (),
+        known_chars: str = "",
     ) -> None:
         check_settings(order, discount)
         self.strings = Counter({s: n for s, n in strings.items() if s and n > 0})
         if not self.strings:
             raise ValueError("the spelling model needs at least one non-empty training string")
         self.order, self.discount = order, discount
-        self.alphabet = "".join(sorted({c for s in self.strings for c in s}))
+        self.excluded = frozenset(s for s in excluded if s)
+        self.alphabet = "".join(sorted({c for s in (*self.strings, *self.excluded, known_chars) for c in s}))
         self.index = {c: i for i, c in enumerate(self.alphabet)}
         n = len(self.alphabet)
         self.unknown_char, self.end, self.start = n, n + 1, n + 2  # outcome ids; START is context only
@@ -72,16 +86,25 @@ class SpellingModel:
         first_end = self.kn.distribution(np.full(order, self.start))[self.end]
         self.log_not_empty = math.log1p(-first_end)  # START → END removed: the first step renormalised
         self._distribution = lru_cache(maxsize=65536)(self._raw_distribution)
-        self.excluded = frozenset(s for s in excluded if s)
-        in_excluded = float(np.exp(self.raw_logprobs(sorted(self.excluded))).sum()) if self.excluded else 0.0
-        self.log_outside = math.log1p(-min(in_excluded, 1 - 1e-12))  # log(1 − Σ_excluded P_spell)
+        self._excluded_sorted = sorted(self.excluded)
+        raw = np.exp(self.raw_logprobs(self._excluded_sorted)) if self.excluded else np.zeros(0)
+        self._excluded_cumulative = np.concatenate([[0.0], np.cumsum(raw)])  # (E + 1,) for prefix ranges
+        self.log_outside = math.log1p(-min(float(raw.sum()), 1 - 1e-12))  # log(1 − Σ_excluded P_spell)
 
     @classmethod
     def fit(
-        cls, strings: Iterable[str], *, order: int = 5, discount: float = 0.9, excluded: Iterable[str] = ()
+        cls,
+        strings: Iterable[str],
+        *,
+        order: int = 5,
+        discount: float = 0.9,
+        excluded: Iterable[str] = (),
+        known_chars: str = "",
     ) -> SpellingModel:
         """Count ``strings`` (each as often as it is given) and build the model."""
-        return cls(Counter(strings), order=order, discount=discount, excluded=excluded)
+        return cls(
+            Counter(strings), order=order, discount=discount, excluded=excluded, known_chars=known_chars
+        )
 
     def _build(self, discount: float) -> KneserNey:
         strings = list(self.strings)
@@ -156,27 +179,71 @@ class SpellingModel:
             [-math.inf if w in self.excluded else raw[w] - self.log_outside for w in words], dtype=np.float64
         )
 
-    def sample(self, rng: np.random.Generator, max_len: int = 40) -> str:
+    def prefix_logprob(self, prefix: str) -> float:
+        """log P_spell(the string starts with ``prefix`` | not excluded); 0 for the empty prefix.
+
+        The characters' probabilities chained (no END), less the excluded strings that start so
+        (a range of the sorted excluded strings), renormalised like :meth:`logprob`.
+        """
+        if not prefix:
+            return 0.0
+        raw = 0.0
+        for i, char in enumerate(prefix):
+            probs = self.next_distribution(prefix[:i])
+            code = self.index.get(char)
+            raw += (
+                math.log(probs[self.unknown_char]) + self.unseen_logprob
+                if code is None
+                else math.log(probs[code])
+            )
+        start, stop = prefix_range(self._excluded_sorted, prefix)
+        excluded = self._excluded_cumulative[stop] - self._excluded_cumulative[start]
+        if excluded > 0:  # log(e^raw - excluded), without underflow for long prefixes
+            share = math.exp(math.log(excluded) - raw)
+            raw = raw + math.log1p(-share) if share < 1 else -math.inf
+        return raw - self.log_outside
+
+    def word_start_logprob(self) -> float:
+        """log P_spell(the string starts with a character that is not whitespace | not excluded)."""
+        first = self.next_distribution("")
+        unseen_spaces = sum(c not in self.index for c in WHITESPACE)
+        space = (
+            first[self.unknown_char]
+            * unseen_spaces
+            * math.exp(self.unseen_logprob)
+            / math.exp(self.log_outside)
+        )
+        space += sum(math.exp(self.prefix_logprob(c)) for c in self.alphabet if c.isspace())
+        return math.log1p(-min(space, 1.0))
+
+    def sample(self, rng: np.random.Generator, sampling: Sampling | None = None, max_len: int = 40) -> str:
         """Spell a string outside ``excluded``, never using an unseen character; at most ``max_len``.
 
-        Rejection sampling (exact); when MAX_SAMPLE_ATTEMPTS draws all land on excluded strings
-        (a model fit on little more than its excluded words), one last draw may not end on an
-        excluded string: it goes on instead.
+        ``sampling`` acts on each character's distribution (None: the model's own, T = 1); one
+        uniform per character from ``rng``. Rejection sampling (exact); when MAX_SAMPLE_ATTEMPTS
+        draws all land on excluded strings (a model fit on little more than its excluded words, or a
+        greedy spelling that is excluded), one last draw may not end on an excluded string: it goes on.
         """
+        sampling = sampling or Sampling()
         for _ in range(MAX_SAMPLE_ATTEMPTS):
-            word = self._sample_once(rng, max_len, avoid_excluded=False)
+            word = self._sample_once(rng, sampling, max_len, avoid_excluded=False)
             if word not in self.excluded:
                 return word
-        return self._sample_once(rng, max_len, avoid_excluded=True)
+        return self._sample_once(rng, sampling, max_len, avoid_excluded=True)
 
-    def _sample_once(self, rng: np.random.Generator, max_len: int, *, avoid_excluded: bool) -> str:
+    def _sample_once(
+        self, rng: np.random.Generator, sampling: Sampling, max_len: int, *, avoid_excluded: bool
+    ) -> str:
         out: list[str] = []
         while len(out) < max_len:
             weights = self.next_distribution("".join(out)).copy()
             weights[self.unknown_char] = 0.0  # generated text holds no unseen characters
             if avoid_excluded and "".join(out) in self.excluded:
                 weights[self.end] = 0.0
-            pick = int(rng.choice(len(weights), p=weights / weights.sum()))
+            with np.errstate(divide="ignore"):
+                probs = sampling_probs(np.log(weights), sampling)
+            cdf = np.cumsum(probs)
+            pick = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)
             if pick == self.end:
                 break
             out.append(self.alphabet[pick])
@@ -186,6 +253,41 @@ class SpellingModel:
         return {"order": self.order, "discount": self.discount, "strings": sorted(self.strings.items())}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], *, excluded: Iterable[str] = ()) -> SpellingModel:
+    def from_json(
+        cls, data: dict[str, Any], *, excluded: Iterable[str] = (), known_chars: str = ""
+    ) -> SpellingModel:
         strings = Counter({s: int(n) for s, n in data["strings"]})
-        return cls(strings, order=int(data["order"]), discount=float(data["discount"]), excluded=excluded)
+        order, discount = int(data["order"]), float(data["discount"])
+        return cls(strings, order=order, discount=discount, excluded=excluded, known_chars=known_chars)
+
+
+def prefix_range(ordered: list[str], prefix: str) -> tuple[int, int]:
+    """(start, stop): ``ordered[start:stop]`` are the strings of the sorted list that start with ``prefix``."""
+    start = bisect.bisect_left(ordered, prefix)
+    head = prefix.rstrip("\U0010ffff")  # strings above every extension of a prefix end past its last char
+    if not head:
+        return start, len(ordered)
+    return start, bisect.bisect_left(ordered, head[:-1] + chr(ord(head[-1]) + 1))
+
+
+def open_token_logprob(
+    piece: str,
+    logprobs: np.ndarray,
+    vocabulary: tuple[list[str], np.ndarray],
+    unknown_id: int,
+    spelling: SpellingModel,
+    word_ids: np.ndarray | None = None,
+) -> float:
+    """log P(the next token starts with ``piece``), from a word model's next-token log-probabilities.
+
+    The vocabulary tokens with that prefix (``vocabulary``: the tokens sorted, and their ids) and
+    P(UNK) × the spelling model's mass of strings with it; with ``word_ids`` (a lone space after a
+    word, where an implicit separator may stand) also those tokens and every spelling that starts
+    with a character that is not whitespace.
+    """
+    ordered, ids = vocabulary
+    start, stop = prefix_range(ordered, piece)
+    terms = [logprobs[ids[start:stop]], [logprobs[unknown_id] + spelling.prefix_logprob(piece)]]
+    if word_ids is not None:
+        terms += [logprobs[word_ids], [logprobs[unknown_id] + spelling.word_start_logprob()]]
+    return float(np.logaddexp.reduce(np.concatenate(terms)))

@@ -117,11 +117,98 @@ def test_score_sum_equals_the_models_log_likelihood(model, text):
     assert model.score(text).sum() == pytest.approx(direct_logprobs(model, ids).sum(), abs=1e-5)
 
 
-def test_context_tokens_are_not_charged(model):
+def direct_distributions(generator: GPT2Generator, ids: list[int]) -> torch.Tensor:
+    """(n - 1, V) log P(next token | ids[:j + 1]) from one plain forward pass."""
+    with torch.no_grad():
+        logits = generator.model(input_ids=torch.tensor([ids])).logits[0, :-1]  # (n - 1, V)
+    return torch.log_softmax(logits.float(), dim=-1).double()
+
+
+def prefix_mass(generator: GPT2Generator, distribution: torch.Tensor, token: int) -> float:
+    """log P(a token whose bytes start with ``token``'s), by brute force over the vocabulary."""
+    data = generator.tokens.token_bytes(token)
+    allowed = [i for i, b in enumerate(generator.tokens.table) if b.startswith(data)]
+    return float(torch.logsumexp(distribution[allowed], 0))
+
+
+def test_context_and_text_are_tokenized_together(model):
     context, text = "The queen of the ", "night was long"
-    ctx_ids, text_ids = model.tokens.encode(context).tolist(), model.tokens.encode(text).tolist()
-    expected = direct_logprobs(model, [model.tokens.end_of_text, *ctx_ids, *text_ids])[len(ctx_ids) :]
-    assert model.score(text, context=context).sum() == pytest.approx(expected.sum(), abs=1e-5)
+    tokens = model.tokens
+    ids, own = tokens.encode(context + text).tolist(), tokens.encode(context).tolist()
+    k = len(own) - 1
+    assert tokens.token_bytes(own[k]) == b" " and ids[:k] == own[:k]  # the context ends in a lone space
+    assert tokens.token_bytes(ids[k]).startswith(b" n")  # which goes on as the next word's space
+    distributions = direct_distributions(model, [tokens.end_of_text, *ids])  # row j predicts ids[j]
+    direct = distributions[torch.arange(len(ids)), torch.tensor(ids)].numpy()
+    # charged from the context's last token on; its prefix mass off; "long" may go on ("longer")
+    expected = direct[k:].sum() - prefix_mass(model, distributions[k], own[k])
+    expected += prefix_mass(model, distributions[-1], ids[-1]) - direct[-1]
+    assert model.score(text, context=context).sum() == pytest.approx(expected, abs=1e-5)
+    # tokenized apart, the lone space and a space-less "night" cost more than that
+    apart = direct_logprobs(model, [tokens.end_of_text, *own, *tokens.encode(text).tolist()])[k:]
+    assert apart.sum() < expected - 1.0
+
+
+SPLITS = [  # a word boundary, after a space, before a newline run, after a blank line, after punctuation
+    ("The king went to the", " sea where the wind"),
+    ("The king went to the ", "sea where the wind"),
+    ("the sea.", "\n\nThe king"),
+    ("the sea.\n\n", "The king"),
+    ("the sea.  ", "The king"),
+    ("It was,", " and is, long"),
+]
+
+
+@pytest.mark.parametrize(("a", "b"), SPLITS)
+def test_score_follows_the_chain_rule(model, a, b):
+    assert model.score(a).sum() + model.score(b, context=a).sum() == pytest.approx(
+        model.score(a + b).sum(), abs=1e-4
+    )
+    assert (model.score(b, context=a) <= 1e-9).all()
+
+
+def test_a_one_token_text_after_a_healed_context(model):
+    """The text's one token is both open and the healed context's: P(" t…") / P(" …")."""
+    tokens = model.tokens
+    ids = tokens.encode("The t").tolist()
+    assert [tokens.token_bytes(i) for i in ids[-1:]] == [b" t"] and tokens.may_go_on(ids[-1])
+    distributions = direct_distributions(model, [tokens.end_of_text, *ids])
+    space = tokens.encode("The ").tolist()[-1]
+    expected = prefix_mass(model, distributions[-1], ids[-1]) - prefix_mass(model, distributions[-1], space)
+    assert model.score("t", context="The ")[0] == pytest.approx(expected, abs=1e-5)
+    assert expected < -0.1
+
+
+def test_the_chain_rule_holds_past_the_window(model):
+    text = make_text(400, seed=8)
+    assert len(model.tokens.encode(text)) > 2 * model.window
+    for cut in (text.index(" ", 150), text.index(" ", 300) + 1):  # the windows do not move with the cut
+        a, b = text[:cut], text[cut:]
+        assert model.score(a).sum() + model.score(b, context=a).sum() == pytest.approx(
+            model.score(text).sum(), abs=1e-3
+        )
+
+
+def test_a_trailing_whitespace_run_is_tokenized_as_in_running_text():
+    """GPT-2's pre-tokenizer keeps a final "\\n\\n" whole but splits it before a word: encode_open
+    splits it the running text's way, so a blank line ending a context is no odd "\\n\\n" token."""
+    text = "END.\n\n\n  " * 50 + make_text(2000, seed=4)  # runs of newlines and spaces to merge
+    bpe = train_byte_bpe(text, 300)
+    tokens = ByteLevelTokens(bpe, bpe.token_to_id(END_OF_TEXT))
+    pieces = [tokens.token_bytes(i) for i in tokens.encode("the sea.\n\n")]
+    assert pieces[-1] == b"\n\n"  # the text alone: one token
+    running = [tokens.token_bytes(i) for i in tokens.encode("the sea.\n\nThe")]
+    assert running[running.index(b".") + 1 : running.index(b".") + 3] == [b"\n", b"\n"]  # before a word: two
+    assert [tokens.token_bytes(i) for i in tokens.encode_open("the sea.\n\n")][-2:] == [b"\n", b"\n"]
+    assert tokens.encode_open("the sea.").tolist() == tokens.encode("the sea.").tolist()
+
+
+def test_byte_tokens_never_go_on(byte_model):
+    tokens = byte_model.tokens
+    assert not any(tokens.may_go_on(i) for i in range(tokens.vocab_size))
+    ids = [tokens.end_of_text, *b"The king ", *b"went"]
+    expected = direct_logprobs(byte_model, ids)[len("The king ") :]
+    assert byte_model.score("went", context="The king ").sum() == pytest.approx(expected.sum(), abs=1e-5)
 
 
 def test_multibyte_character_collects_all_its_tokens(byte_model):
@@ -167,9 +254,9 @@ def test_stride_window_minus_one_scores_each_token_once(byte_model, restore_stri
     text = make_text(80, seed=6)[:80]
     ids = [byte_model.tokens.end_of_text, *text.encode("utf-8")]
     window, step = byte_model.window, byte_model.window - 1
-    # groups of window - 1 targets, each group's window its own; the last window is full-length too
-    # (it starts at n - window), so its targets see more than their group
-    begins = [min(step * ((j - 1) // step), len(ids) - window) for j in range(1, len(ids))]
+    # the first window scores targets 1 .. window - 1; window k >= 1 ends at window + k · step, begins
+    # window tokens before and scores the step targets before its end (the last one cut at n)
+    begins = [0 if j < window else step * -(-(j - window + 1) // step) for j in range(1, len(ids))]
     expected = [direct_logprobs(byte_model, ids[b : j + 1])[-1] for j, b in enumerate(begins, start=1)]
     scores = windowed(byte_model, step).score(text)
     assert (scores < 0).all()  # every character is one token and got its score
@@ -192,9 +279,12 @@ def test_window_plan_covers_each_target_once_with_enough_context(
     plan = windowed(byte_model, stride).window_plan(n, first)
     targets = [j for _, start, end in plan for j in range(start, end)]
     assert targets == list(range(first, n))
+    reaches = [window + k * stride for k in range(len(plan) + n)]
     for begin, start, end in plan:
-        assert end - begin == min(n, window) and begin <= start - 1
+        assert end - begin <= window and begin <= start - 1
         assert begin == 0 or start - begin >= window - stride
+        assert begin == 0 or begin + window in reaches  # where the whole sequence puts it
+        assert end == n or end - begin == window
 
 
 def test_long_context_is_cut_to_the_window(model):
@@ -290,7 +380,9 @@ def test_pretrained_zero_shot(pretrained_folder):
     assert report.steps == 0 and report.stopped_by == "zero-shot" and len(report.curve) == 1
     assert np.array_equal(generator.score(text), before_fit)
     ids = [generator.tokens.end_of_text, *generator.tokens.encode(text).tolist()]
-    assert before_fit.sum() == pytest.approx(direct_logprobs(generator, ids).sum(), abs=1e-5)
+    distributions = direct_distributions(generator, ids)
+    open_end = prefix_mass(generator, distributions[-1], ids[-1]) - float(distributions[-1, ids[-1]])
+    assert before_fit.sum() == pytest.approx(direct_logprobs(generator, ids).sum() + open_end, abs=1e-5)
     assert generator.window == 48 and generator.stride == 24
     texts = generator.generate(PROMPTS, max_chars=30, sampling=RANDOM, seed=0)
     assert all(len(t) <= 30 for t in texts) and any(len(t) == 30 for t in texts)

@@ -64,25 +64,31 @@ def test_batched_prefill_has_no_fully_masked_attention_row(model, monkeypatch):
 
 
 def reference_decoding(generator: GPT2Generator, prompt: str, max_chars: int, sampling: Sampling, seed: int):
-    """The documented rule without a cache: re-feed the whole context for every token; the prompt
-    keeps its last 3/4 window; every window/4 steps a longer context keeps its last half window.
-    <|endoftext|> forbidden; one uniform per step from the row's own stream (the seeding rule)."""
+    """The documented rule without a cache: token healing (a last prompt token that may go on is
+    backed off, the first token must start with its bytes, which are not part of the continuation);
+    re-feed the whole context for every token; the prompt keeps its last 3/4 window; every window/4
+    steps a longer context keeps its last half window. <|endoftext|> forbidden; one uniform per
+    step from the row's own stream (the seeding rule)."""
     tokens, window = generator.tokens, generator.window
-    context = [tokens.end_of_text, *tokens.encode(prompt).tolist()][-(window - window // 4) :]
+    ids = tokens.encode(prompt).tolist()
+    healed = tokens.token_bytes(ids[-1]) if ids and tokens.may_go_on(ids[-1]) else b""
+    context = [tokens.end_of_text, *(ids[:-1] if healed else ids)][-(window - window // 4) :]
     uniforms = np.random.default_rng(seed).random(4 * max_chars + 8)
     data = b""
     for step, u in enumerate(uniforms, start=1):
         with torch.no_grad():
             logits = generator.model(input_ids=torch.tensor([context])).logits[:, -1, : tokens.vocab_size]
         logits[:, tokens.end_of_text] = float("-inf")
+        if step == 1 and healed:
+            logits[:, [not b.startswith(healed) for b in tokens.table]] = float("-inf")
         token = int(choose_tokens(logits.float(), sampling, torch.tensor([u]))[0])
         data += tokens.token_bytes(token)
         context.append(token)
         if step % (window // 4) == 0 and len(context) > window - window // 4:
             context = context[-(window // 2) :]
-        if len(data.decode("utf-8", errors="replace")) >= max_chars + 4:  # a bit more: no partial char
+        if len(data.decode("utf-8", errors="replace")) >= len(healed) + max_chars + 4:  # no partial char
             break
-    return data.decode("utf-8", errors="replace")[:max_chars]
+    return data[len(healed) :].decode("utf-8", errors="replace")[:max_chars]
 
 
 @pytest.mark.parametrize("sampling", [GREEDY, RANDOM])
@@ -147,3 +153,19 @@ def test_every_prefill_runs_without_autograd(model, monkeypatch):
     )
     model.generate(PROMPTS, max_chars=80, sampling=RANDOM, seed=1)
     assert len(grad_enabled) > 1 and not any(grad_enabled)
+
+
+def test_a_prompt_ending_in_a_space_is_healed(model, monkeypatch):
+    """The lone " " token is backed off and the first token must start with it: greedy continues with
+    the most likely space-led token after "the", minus its space (not whatever follows a lone " ")."""
+    no_end_of_text(monkeypatch)
+    tokens, prompt = model.tokens, "The king went to the "
+    ids = tokens.encode(prompt).tolist()
+    assert tokens.token_bytes(ids[-1]) == b" " and tokens.may_go_on(ids[-1])
+    with torch.no_grad():
+        logits = model.model(input_ids=torch.tensor([[tokens.end_of_text, *ids[:-1]]])).logits[0, -1]
+    logits = logits[: tokens.vocab_size].clone()
+    logits[[not b.startswith(b" ") for b in tokens.table]] = float("-inf")
+    first = tokens.token_bytes(int(torch.argmax(logits)))[1:].decode("utf-8")
+    greedy = model.generate([prompt], max_chars=20, sampling=GREEDY)[0]
+    assert first and greedy.startswith(first)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import math
 import sys
 from pathlib import Path
 
@@ -179,6 +180,37 @@ class NumpyParameterCount(CharNGram):
         return {**super().describe(), "parameters": np.int64(5)}
 
 
+class AddsLogFour(CharNGram):
+    char_level = False  # the character-level checks skip it, as they skipped the plugin that "won" a run
+
+    def score(self, text, context=""):  # four times every probability, kept <= 0
+        return np.minimum(super().score(text, context) + math.log(4), 0.0)
+
+
+class ChargesContextTwice(CharNGram):
+    char_level = False
+
+    def score(self, text, context=""):  # the context's last character charged again, as markov did
+        out = super().score(text, context)
+        if context and len(out):
+            out[0] += super().score(context[-1], context[:-1])[0]
+        return out
+
+
+class IgnoresTopKAndTopP(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        if isinstance(sampling, Sampling):
+            sampling = Sampling(sampling.temperature)
+        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+
+class KeepsThreeForTopTwo(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        if isinstance(sampling, Sampling) and sampling.top_k == 2:
+            sampling = dataclasses.replace(sampling, top_k=3)
+        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+
 class ReturnsNoReport(CharNGram):
     def fit(self, corpus, *, seed=0, budget=None):
         return super().fit(corpus, seed=seed, budget=budget).to_dict()
@@ -194,6 +226,10 @@ BROKEN = [
     (NoisyScores, "check_score_repeatable"),
     (ForgetsUnseenMass, "check_next_char_distribution_sums_to_one"),
     (ShiftedScores, "check_score_chain_rule"),
+    (ChargesContextTwice, "check_score_chain_rule_sum"),
+    (AddsLogFour, "check_single_characters_sum_to_at_most_one"),
+    (IgnoresTopKAndTopP, "check_top_k_one_and_tiny_top_p_are_greedy"),
+    (KeepsThreeForTopTwo, "check_top_k_two_keeps_two_characters"),
     (ReturnsTuple, "check_generate_output"),
     (GreedyUsesSeed, "check_greedy_deterministic"),
     (IgnoresSeed, "check_seed_reproducible"),
@@ -217,6 +253,20 @@ def test_broken_generator_fails_its_check(cls, check_name):
     check = getattr(kit, check_name)
     with pytest.raises(AssertionError):
         check(_factory(cls))
+
+
+def test_fit_is_handed_no_test_text():
+    """Nothing trains on what it is scored on: a generator looking for test text in fit finds none."""
+    seen = []
+
+    class LooksForTestText(CharNGram):
+        def fit(self, corpus, *, seed=0, budget=None):
+            seen.append(corpus.test)
+            return super().fit(corpus, seed=seed, budget=budget)
+
+    assert kit.KIT_CORPUS.test  # the kit's corpus has a test split
+    kit.check_fit_report(_factory(LooksForTestText))
+    assert seen == [""]
 
 
 def test_every_check_has_a_broken_generator_and_a_docstring():
@@ -314,6 +364,7 @@ def test_the_public_names_of_the_kit_import_from_generators_testing():
         "UNSEEN_TEXTS",
     ]
     names += ["PROMPTS", "CONTEXT_PAIRS", "SPLIT_TEXTS", "GREEDY", "RANDOM", "NUCLEUS", "CheckSkipped"]
+    names += ["CHAIN_SPLITS", "SUBWORD_SPLITS", "CHAIN_TOLERANCE", "SUBWORD_TOLERANCE"]
     names += ["Factory", "fitted", "clear_fit_cache", "check_generator", "parametrize_with_checks"]
     assert [name for name in names if not hasattr(kit, name)] == []
     assert set(names) <= set(kit.__all__)

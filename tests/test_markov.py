@@ -47,6 +47,12 @@ def last_logprob(generator: MarkovGenerator, text: str, context: str) -> float:
     return float(generator.score(text, context)[-1])
 
 
+def closed_logprob(generator: MarkovGenerator, text: str, context: str) -> float:
+    """The log-probability charged on the last character of ``text`` when a word follows it: its last
+    token complete, not a piece that may go on (word level)."""
+    return float(generator.score(text + " x", context)[len(text) - 1])
+
+
 # ---------------------------------------------------------------- Kneser–Ney by hand
 
 
@@ -59,16 +65,16 @@ def test_bigram_kneser_ney_by_hand():
     # level 1 raw counts after "a": b 1, c 1 (total 2, 2 types)
     p1_b_after_a = (1 - D) / 2 + D * 2 / 2 * p0["b"]
     p1_a_after_a = 0 / 2 + D * 2 / 2 * p0["a"]
-    assert last_logprob(g, " b", "a b a") == pytest.approx(math.log(p1_b_after_a), abs=1e-12)
-    assert last_logprob(g, " a", "a") == pytest.approx(math.log(p1_a_after_a), abs=1e-12)
+    assert closed_logprob(g, " b", "a b a") == pytest.approx(math.log(p1_b_after_a), abs=1e-12)
+    assert closed_logprob(g, " a", "a") == pytest.approx(math.log(p1_a_after_a), abs=1e-12)
     # "c" is only followed by END (not scored): an unseen context passes level 0 through (λ = 1)
-    assert last_logprob(g, " a", "a b a c") == pytest.approx(math.log(p0["a"]), abs=1e-12)
+    assert closed_logprob(g, " a", "a b a c") == pytest.approx(math.log(p0["a"]), abs=1e-12)
     # unknown word: P(UNK | a) times its spelling, renormalised to strings outside the vocabulary
     p1_unk = D * 2 / 2 * (D * 3 / 4 * 0.4)
     spelling = g.spelling
     outside = 1 - float(np.exp(spelling.raw_logprobs(list("abc"))).sum())  # unconditional P_spell
     expected = math.log(p1_unk) + spelling.raw_logprobs(["zz"])[0] - math.log(outside)
-    assert last_logprob(g, " zz", "a") == pytest.approx(expected, abs=1e-12)
+    assert closed_logprob(g, " zz", "a") == pytest.approx(expected, abs=1e-12)
 
 
 def test_trigram_kneser_ney_uses_continuation_counts_by_hand():
@@ -82,12 +88,12 @@ def test_trigram_kneser_ney_uses_continuation_counts_by_hand():
     p1 = {w: (1 - D) / 2 + D * 2 / 2 * p0[w] for w in "ac"}
     # trigram level after "a b": a 2, c 1 -> total 3, 2 types
     p2 = {w: (n - D) / 3 + D * 2 / 3 * p1[w] for w, n in {"a": 2, "c": 1}.items()}
-    assert last_logprob(g, " c", "a b a b") == pytest.approx(math.log(p2["c"]), abs=1e-12)
-    assert last_logprob(g, " a", "b a b") == pytest.approx(math.log(p2["a"]), abs=1e-12)
+    assert closed_logprob(g, " c", "a b a b") == pytest.approx(math.log(p2["c"]), abs=1e-12)
+    assert closed_logprob(g, " a", "b a b") == pytest.approx(math.log(p2["a"]), abs=1e-12)
     # bigram level after "a": only (a b), continuation count 2 -> total 2, 1 type
     p1_b_after_a = (2 - D) / 2 + D * 1 / 2 * p0["b"]
     # the context "c a" is unseen at the trigram level, so the bigram level decides
-    assert last_logprob(g, " b", "c a") == pytest.approx(math.log(p1_b_after_a), abs=1e-12)
+    assert closed_logprob(g, " b", "c a") == pytest.approx(math.log(p1_b_after_a), abs=1e-12)
 
 
 def reference_logprobs(train: list[str], text: list[str], k: int, unk_base: float, g: MarkovGenerator):
@@ -142,8 +148,8 @@ def test_word_distribution_sums_to_one(context):
     assert known + math.exp(unknown) == pytest.approx(1.0, abs=1e-9)
     if context:  # the same numbers through score(): a word after the context, glued by one space
         glue = "" if context[-1].isspace() else " "
-        assert (
-            last_logprob(g, glue + "king", context) == g.token_logprobs([*history, "king"], len(history))[0]
+        assert closed_logprob(g, glue + "king", context) == pytest.approx(
+            g.token_logprobs([*history, "king"], len(history))[0], abs=1e-12
         )
 
 
@@ -198,17 +204,60 @@ def test_context_conditions_the_score():
     g = word_model()
     whole = g.score("the king and queen")  # "and" is charged on its "d" (index 11), "queen" on its "n"
     conditional = g.score(" queen", "the king and")
-    # the context's last piece could have gone on ("andes"), so "and" is charged, on the text's first
-    # character; the tokens before it are free
-    assert conditional[0] == whole[11]
+    # the context's last piece could have gone on ("andes"); here it is complete: P("and") over the
+    # mass of every token starting with "and" goes on the text's first character
+    opened = g.open_logprob(["the", "king", "and"], 2)
+    assert conditional[0] == pytest.approx(whole[11] - opened, abs=1e-12)
     assert np.array_equal(conditional[1:], whole[-5:])
     assert conditional[-1] != g.score("queen")[-1]
+    # a text's last piece may go on too: "the ki" is charged P(the next token starts with "ki")
+    assert g.score("the ki")[-1] == pytest.approx(g.open_logprob(["the", "ki"], 1), abs=1e-12)
     # a token that starts in the context and ends in the text is charged in full on the text's side
-    assert last_logprob(g, "ng", "the ki") == last_logprob(g, " king", "the")
-    # a context ending in an implicit space leaves nothing open
-    assert g.score("and", "the king ")[0] == 0.0
+    assert last_logprob(g, "ng", "the ki") == pytest.approx(
+        g.open_logprob(["the", "king"], 1) - g.open_logprob(["the", "ki"], 1), abs=1e-12
+    )
     c = char_model()
     assert np.allclose(np.concatenate([c.score("the k"), c.score("ing", "the k")]), c.score("the king"))
+
+
+SPLITS = [  # at a word boundary, after a space, in a whitespace run, after punctuation, inside a word
+    ("The king went to the", " sea where the wind"),
+    ("The king went to the ", "sea where the wind"),
+    ("the sea.\n", "\nThe king went"),
+    ("the sea", ",  and the\n\n"),
+    ("The king went to the se", "a where"),
+    ("", "the sea"),
+    ("the sea ", " x"),
+]
+
+
+@pytest.mark.parametrize("model", [word_model, char_model])
+@pytest.mark.parametrize(("a", "b"), SPLITS)
+def test_score_follows_the_chain_rule_at_every_split(model, a, b):
+    """score(a) + score(b | a) == score(a + b): the context's last piece is charged once (it was twice)."""
+    g = model()
+    parts = g.score(a).sum() + g.score(b, context=a).sum()
+    assert parts == pytest.approx(g.score(a + b).sum(), abs=1e-9)
+    assert (g.score(b, context=a) <= 1e-12).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(alphabet="ab \n.", max_size=30), cut=st.integers(0, 30))
+def test_chain_rule_on_any_split(text, cut):
+    g = word_model()
+    a, b = text[:cut], text[cut:]
+    assert g.score(a).sum() + g.score(b, context=a).sum() == pytest.approx(g.score(text).sum(), abs=1e-9)
+
+
+def test_a_lone_space_is_not_charged_as_an_unseen_character():
+    g = word_model()
+    # a trailing space after a word is the separator before whatever comes next: cheap (it cost
+    # 25 nats as an unknown word spelled with a character the spelling model had never seen)
+    assert g.score("the sea ").sum() - g.score("the sea").sum() > -1.0
+    # the space is in the spelling alphabet, so a leading or double space is spelled with it
+    assert " " in g.spelling.index
+    spelled = g.spelling.logprob("  ")
+    assert g.score("the  sea").sum() - g.score("the sea").sum() > spelled - 10.0
 
 
 def test_continuations_of_a_context_never_share_probability():

@@ -135,3 +135,9 @@ def test_zipf_edge_cases():
     assert zipf_coefficient(["a b c a b c"]) == 0.0  # equal counts: a flat line
     assert math.isnan(zipf_coefficient(["a a a"]))  # one word type
     assert math.isnan(zipf_coefficient([]))
+
+
+def test_distinct_n_counts_chinese_characters_as_tokens():
+    # 我 爱 你 我 爱 你: 3 distinct of 6 unigrams; bigrams 我爱 爱你 你我 我爱 爱你: 3 distinct of 5
+    assert distinct_n(["我爱你我爱你"], 1) == pytest.approx(3 / 6)
+    assert distinct_n(["我爱你我爱你"], 2) == pytest.approx(3 / 5)

@@ -1,37 +1,19 @@
-"""Repetition metrics: seq-rep-n, Holtzman et al.'s loop rule, character loop onset and period."""
+"""Repetition metrics: seq-rep-n and Holtzman et al.'s loop rule, on word tokens."""
 
 from __future__ import annotations
 
 import math
-import random
-import time
 
 import pytest
 
 from benchmarks.metrics import (
-    is_looped,
-    loop_onset_period,
-    loop_rate,
+    is_looped_holtzman,
+    loop_rate_holtzman,
     loop_repeats,
     loop_tokens,
     seq_rep_n,
     word_tokens,
 )
-
-
-def test_word_tokens_split_words_and_single_punctuation():
-    assert word_tokens("Hello, world! It's 3pm.\n") == [
-        "Hello",
-        ",",
-        "world",
-        "!",
-        "It",
-        "'",
-        "s",
-        "3pm",
-        ".",
-    ]
-    assert word_tokens(" \n\t ") == []
 
 
 def test_seq_rep_hand_values():
@@ -59,108 +41,75 @@ def test_seq_rep_of_identical_tokens_approaches_one():
     assert seq_rep_n(["go " * 10], 1) == pytest.approx(0.9)
 
 
-def test_three_token_cycle_is_looped():
+def test_three_token_cycle_is_looped_holtzman():
     tokens = ["x", "y"] + ["a", "b", "c"] * 4
     assert loop_repeats(tokens) == (3, 4)  # the final occurrence counts: 4 copies -> 4
-    assert is_looped(tokens)
+    assert is_looped_holtzman(tokens)
     assert loop_repeats(["a", "b", "c"] * 2) == (3, 2)  # two copies already loop (repeats > 1, n >= 3)
-    assert is_looped(["a", "b", "c"] * 2)
+    assert is_looped_holtzman(["a", "b", "c"] * 2)
 
 
 def test_two_token_cycle_needs_more_than_fifty_repeats():
     assert loop_repeats(["a", "b"] * 10) == (2, 10)  # n = 4 gives 5, n = 6 gives 3: n = 2 wins
-    assert not is_looped(["a", "b"] * 10)
-    assert not is_looped(["a", "b"] * 50)
-    assert is_looped(["a", "b"] * 51)
+    assert not is_looped_holtzman(["a", "b"] * 10)
+    assert not is_looped_holtzman(["a", "b"] * 50)
+    assert is_looped_holtzman(["a", "b"] * 51)
 
 
 def test_one_token_repeated():
     assert loop_repeats(["ha"] * 60) == (1, 60)
-    assert is_looped(["ha"] * 60)
-    assert not is_looped(["ha"] * 50)  # 50 is not > 50
-    assert is_looped(["ha"] * 51)
+    assert is_looped_holtzman(["ha"] * 60)
+    assert not is_looped_holtzman(["ha"] * 50)  # 50 is not > 50
+    assert is_looped_holtzman(["ha"] * 51)
 
 
 def test_ties_go_to_the_smallest_n():
     # a b b a b b: n = 1 -> "b b" = 2 copies; n = 3 -> "abb abb" = 2 copies; the tie goes to n = 1,
     # which is not a loop (n < 3, 2 <= 50), though n = 3 would have been one.
     assert loop_repeats(list("abbabb")) == (1, 2)
-    assert not is_looped(list("abbabb"))
+    assert not is_looped_holtzman(list("abbabb"))
     # no repetition at all: every n gives 1 -> n = 1
     assert loop_repeats(list("abcd")) == (1, 1)
     assert loop_repeats([]) == (1, 1)
 
 
 def test_only_repeats_at_the_end_count():
-    assert not is_looped(["a", "b", "c"] * 5 + ["end"])
+    assert not is_looped_holtzman(["a", "b", "c"] * 5 + ["end"])
 
 
-def test_loop_rate():
-    texts = ["one two three one two three\n", "one two three four", "", "b b b"]
-    assert loop_rate(texts) == pytest.approx(0.25)
-    assert math.isnan(loop_rate([]))
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("the state of the sta", ["the", "state", "of", "the"]),  # "sta" reaches the end: may be cut
-        ("the state of the", ["the", "state", "of"]),  # a whole last word looks the same: dropped too
-        ("the state of ", ["the", "state", "of"]),  # ends in a space: every token kept
-        ("Servant.]\n\n[Ente", ["Servant", ".", "]", "["]),
-        ("a b.", ["a", "b", "."]),  # ends in punctuation: kept
-        ("café", []),  # one (non-ASCII) word reaching the end
-        ("", []),
-    ],
-)
-def test_loop_tokens_leave_out_a_last_word_reaching_the_end(text, expected):
-    assert loop_tokens(text) == expected
+def test_loop_rate_holtzman():
+    texts = ["one two three one two three ", "one two three four", "", "b b b"]
+    assert loop_rate_holtzman(texts) == pytest.approx(0.25)
+    assert math.isnan(loop_rate_holtzman([]))
 
 
 def test_loop_rate_sees_loops_cut_inside_a_word():
     # 20-character unit cut at 290 = 14 units + "[Enter a S": the partial "S" is dropped, leaving
-    # 14 copies of "[ Enter a Servant . ]" ending "... ] [ Enter a": the 6-token phrase repeats 14 times
+    # 14 copies of "[ Enter a Servant . ] \n \n" ending "... \n [ Enter a": the 8-token phrase repeats 14 times
     servant = ("[Enter a Servant.]\n\n" * 16)[:290]
     assert servant.endswith("[Enter a S")
-    assert not is_looped(word_tokens(servant))  # the cut word breaks the match on all tokens
-    assert loop_repeats(loop_tokens(servant)) == (6, 14)
+    assert not is_looped_holtzman(word_tokens(servant))  # the cut word breaks the match on all tokens
+    assert loop_repeats(loop_tokens(servant)) == (8, 14)
     # 13-character unit cut at 300 = 23 units + "t": "t" is dropped, 23 whole copies remain
     state = ("the state of " * 30)[:300]
     assert state.endswith("of t")
-    assert not is_looped(word_tokens(state))
+    assert not is_looped_holtzman(word_tokens(state))
     assert loop_repeats(loop_tokens(state)) == (3, 23)
-    assert loop_rate([servant, state]) == 1.0
+    assert loop_rate_holtzman([servant, state]) == 1.0
     # "one two three one two three" may end in a cut word: "three" is dropped, so no loop is left
-    assert loop_rate(["one two three one two three"]) == 0.0
+    assert loop_rate_holtzman(["one two three one two three"]) == 0.0
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("abcxyzxyzxyz", (3, 3)),  # xyz three times from index 3 ("c" != "z" stops it there)
-        ("abababab", (0, 2)),  # the smallest period wins over 4
-        ("zababab", (1, 2)),
-        ("qxyzxyzxyzx", (1, 3)),  # a partial last period counts: 10 chars >= 3 · 3
-        ("qxyzxyzxy", None),  # 8 chars of period 3 < 9
-        ("aaa", (0, 1)),
-        ("xaa", None),  # a run of 2 < 3 periods of 1
-        ("xyzxyzxyzaaa", (9, 1)),  # period 1 at the end beats period 3 from the start
-        ("Wait...", (4, 1)),  # the definition counts a trailing ellipsis
-        ("abcdefg", None),
-        ("hello world", None),
-        ("", None),
-    ],
-)
-def test_loop_onset_period(text, expected):
-    assert loop_onset_period(text) == expected
+def test_newlines_are_tokens_as_in_welleck_et_al():
+    # \w+|[^\w\s]|\n: "a\nb\na\nb" is a b a b with newlines between: 7 tokens, 1-grams a, b, \n
+    assert seq_rep_n(["a\nb\na\nb"], 1) == pytest.approx(1 - 3 / 7)
+    # [ Exit . ] \n \n twice: 12 tokens, 9 4-grams, the last 3 repeat the first 3 -> 1 - 6/9
+    assert seq_rep_n(["[Exit.]\n\n[Exit.]\n\n"], 4) == pytest.approx(1 - 6 / 9)
 
 
-def test_loop_onset_period_is_quick_on_300_characters():
-    rng = random.Random(0)
-    aperiodic = "".join(rng.choice("abcdefgh ") for _ in range(300))
-    worst_ish = "a" * 150 + "ab" * 75  # long periodic stretches that fail late
-    start = time.perf_counter()
-    for text in [aperiodic, worst_ish, "x" + "abcdefghij" * 29 + "abcdefghi"] * 20:
-        loop_onset_period(text)
-    assert time.perf_counter() - start < 2.0
-    assert loop_onset_period("x" + "abcdefghij" * 29 + "abcdefghi") == (1, 10)
+def test_seq_rep_sees_repetition_in_chinese():
+    # one ideograph per token: 我 爱 你 × 3 -> 9 tokens, 3 distinct 1-grams; 2-grams 8, distinct 3
+    assert seq_rep_n(["我爱你我爱你我爱你"], 1) == pytest.approx(1 - 3 / 9)
+    assert seq_rep_n(["我爱你我爱你我爱你"], 2) == pytest.approx(1 - 3 / 8)
+    assert loop_repeats(loop_tokens("我爱你我爱你我爱你")) == (3, 3)
+    assert is_looped_holtzman(loop_tokens("我爱你我爱你我爱你"))

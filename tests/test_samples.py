@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.samples import cell_metrics, first_sample_per_prompt, train_indexes
+from benchmarks.samples import cell_metrics, first_sample_per_prompt, loop_statistics, train_indexes
 
 INDEXES = train_indexes("a b c d e f g h i j")
 
@@ -51,3 +51,19 @@ def test_one_sample_per_prompt_pools_everything():
     assert (metrics["samples"], metrics["pooled_samples"]) == (2, 2)
     assert metrics["self_bleu_4"] == pytest.approx(1.0)  # identical texts of two prompts stay visible
     assert metrics["distinct_1"] == 0.5
+
+
+def test_loop_statistics_report_both_rules_and_how_many_loops_the_medians_cover():
+    texts = [
+        ("the come " * 40)[:300],  # a two-word loop from 0, period 9: Holtzman's rule needs > 50 copies
+        "So: a b c a b c ",  # a 3-token phrase twice from offset 4, period 6: both rules
+        "no loop in this text at all. ",
+        ("the end... " * 10)[:-1],  # the 11-character cycle from 0, not the trailing dots
+    ]
+    stats = loop_statistics(texts)
+    assert stats["loop_rate"] == 0.75
+    assert stats["loop_rate_holtzman"] == 0.5
+    assert stats["loop_span_count"] == 3
+    assert stats["loop_onset_median"] == 0.0  # onsets 0, 4, 0
+    assert stats["loop_period_median"] == 9.0  # periods 9, 6, 11
+    assert cell_metrics(texts, INDEXES)["loop_span_count"] == 3

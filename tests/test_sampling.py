@@ -85,9 +85,12 @@ def test_top_k_keeps_the_k_most_likely():
     assert probs(Sampling(1.0, top_k=9)) == pytest.approx([0.1, 0.2, 0.3, 0.4], abs=1e-12)
 
 
-def test_top_k_keeps_every_token_tied_with_the_kth():
+def test_top_k_keeps_exactly_k_breaking_ties_as_greedy_does():
     ties = torch.tensor([[1.0, 1.0, 1.0, 0.0]])
-    assert probs(Sampling(1.0, top_k=2), ties) == pytest.approx([1 / 3, 1 / 3, 1 / 3, 0], abs=1e-12)
+    assert probs(Sampling(1.0, top_k=2), ties) == pytest.approx([1 / 2, 1 / 2, 0, 0], abs=1e-12)
+    late_ties = torch.tensor([[0.0, 2.0, 1.0, 2.0]])
+    for temperature in (0.3, 1.0, 5.0):  # top_k = 1 is the greedy pick at every temperature
+        assert probs(Sampling(temperature, top_k=1), late_ties) == probs(Sampling(0.0), late_ties)
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 
 import numpy as np
 import pytest
 
+from generators.base import Sampling
 from generators.spelling import SpellingModel
+from generators.vocabulary import WHITESPACE
 
 WORDS = ["ab", "abba", "b", "aab", "ba", "bab", "ab", "abba", "b", "bb"]
 
@@ -143,3 +146,55 @@ def test_bad_settings_are_refused():
         SpellingModel.fit(["ab"], discount=1.0)
     with pytest.raises(ValueError, match="non-empty"):
         SpellingModel.fit(["ab"]).logprob("")
+
+
+@pytest.mark.parametrize("prefix", ["a", "ab", "b", "ba", "é", "abab"])
+def test_prefix_mass_is_the_string_itself_plus_every_extension(prefix):
+    """P(starts with p) = P(p) + Σ_c P(starts with p + c) + P(p followed by an unseen character)."""
+    m = SpellingModel.fit(WORDS, order=2, discount=0.7, excluded=["b", "ab"])
+    raw = 0.0
+    for i, char in enumerate(prefix):
+        probs = m.next_distribution(prefix[:i])
+        raw += (
+            math.log(probs[m.unknown_char]) + m.unseen_logprob
+            if char not in m.index
+            else math.log(probs[m.index[char]])
+        )
+    unseen_next = math.exp(raw) * m.next_distribution(prefix)[m.unknown_char] / math.exp(m.log_outside)
+    extensions = sum(math.exp(m.prefix_logprob(prefix + c)) for c in m.alphabet)
+    assert math.exp(m.prefix_logprob(prefix)) == pytest.approx(
+        math.exp(m.logprob(prefix)) + extensions + unseen_next, rel=1e-12
+    )
+    assert m.prefix_logprob("") == 0.0
+    first = sum(math.exp(m.prefix_logprob(c)) for c in m.alphabet)
+    assert first + m.next_distribution("")[m.unknown_char] / math.exp(m.log_outside) == pytest.approx(1.0)
+
+
+def test_a_long_prefix_does_not_underflow():
+    m = SpellingModel.fit(WORDS, order=2, discount=0.7, excluded=["b"])
+    assert -math.inf < m.prefix_logprob("é" * 80) < -1000
+
+
+def test_the_alphabet_holds_the_excluded_and_known_characters():
+    m = SpellingModel.fit(["ab"], order=2, excluded=["the cat"], known_chars="\t")
+    assert set(m.alphabet) == set("ab" + "the cat" + "\t")
+    assert m.logprob(" ") > m.logprob("Ж")  # a space is a known character, not one of 1.1 million
+    spaces = sum(math.exp(m.prefix_logprob(c)) for c in m.alphabet if c.isspace())
+    unseen = m.next_distribution("")[m.unknown_char] / math.exp(m.log_outside)  # each 1 / #unseen of it
+    unseen_spaces = unseen * (len(WHITESPACE) - 2) * math.exp(m.unseen_logprob)  # all but " " and "\t"
+    assert m.word_start_logprob() == pytest.approx(math.log1p(-spaces - unseen_spaces), abs=1e-12)
+
+
+def test_greedy_and_top_k_one_spell_the_most_likely_string_outside_the_excluded():
+    m = SpellingModel.fit(WORDS, order=2, discount=0.5, excluded=["b"])
+    greedy = m.sample(np.random.default_rng(0), Sampling(0.0))
+    assert greedy and greedy not in m.excluded
+    for seed, temperature in [(1, 0.5), (2, 1.0), (3, 3.0)]:
+        assert m.sample(np.random.default_rng(seed), Sampling(temperature, top_k=1)) == greedy
+        assert m.sample(np.random.default_rng(seed), Sampling(temperature, top_p=1e-9)) == greedy
+    hot = {m.sample(np.random.default_rng(i), Sampling(1.0, top_k=2)) for i in range(200)}
+    assert all(s and set(s) <= set("ab") for s in hot)  # never empty, never an unseen character
+
+
+def test_whitespace_is_every_character_re_counts_as_space():
+    assert {chr(c) for c in range(0x110000) if re.fullmatch(r"\s", chr(c))} == set(WHITESPACE)

@@ -81,7 +81,8 @@ def test_random_unicode_always_gets_finite_scores(model, text, context):
     scores = model.score(text, context=context)
     assert scores.shape == (len(text),)
     assert np.all(np.isfinite(scores)) and np.all(scores <= 0)
-    assert np.count_nonzero(scores) == len(tokenize_words(text))
+    # on each token's last character, and on the first when the context's last token ends there
+    assert np.count_nonzero(scores) <= len(tokenize_words(text)) + 1
 
 
 def test_unknown_token_costs_unk_probability_times_spelling(model):
@@ -92,14 +93,20 @@ def test_unknown_token_costs_unk_probability_times_spelling(model):
         logits, _ = net(torch.tensor([ids]))
         log_unk = float(torch.log_softmax(logits[0, -1].double(), -1)[model.unknown_id])
     expected = log_unk + model.spelling.logprob(word)
-    assert model.score(word, context=context)[-1] == pytest.approx(expected, abs=1e-5)
-    assert model.score(word, context=context)[:-1].tolist() == [0.0] * 4
+    scores = model.score(word + " ", context=context)  # the space ends the word: it cannot go on
+    assert scores[len(word) - 1] == pytest.approx(expected, abs=1e-5)
+    assert scores[1 : len(word) - 1].tolist() == [0.0] * 3
+    # the context's last token, " ", could have gone on ("  "): that it did not is charged on "z"
+    assert scores[0] < 0
+    # at the end of a text the word may go on ("zebras"): P(a token starting with it)
+    opened = log_unk + model.spelling.prefix_logprob(word)  # no vocabulary token starts with "zebra"
+    assert model.score(word, context=context)[-1] == pytest.approx(opened, abs=1e-5)
 
 
 def test_spelling_model_is_fit_on_the_out_of_vocabulary_tokens(model):
     outside = [t for t in tokenize_words(tiny_corpus().train) if t not in model.index]
     assert {"zebra", "1234"} <= set(outside)
-    assert set(model.spelling.alphabet) == set("".join(outside))
+    assert set(model.spelling.alphabet) == set("".join(outside + model.tokens))  # every training character
     assert model.spelling.excluded == set(model.tokens)  # in-vocabulary strings never stand behind UNK
     assert model.spelling.logprob("the") == -math.inf
     assert model.spelling.logprob("zebra") > model.spelling.logprob("zzzzz")
@@ -133,20 +140,6 @@ def test_batched_generation_equals_one_prompt_at_a_time(model):
         model.generate([p], max_chars=50, sampling=sampling, seed=21 + i)[0] for i, p in enumerate(prompts)
     ]
     assert batched == single
-
-
-def test_greedy_never_picks_unk_and_reproduces_the_classic_loop(model):
-    net = model.model
-    with torch.no_grad():
-        ids = [net.bos, *model.encode("the cat").ids.tolist()]
-        logits, state = net(torch.tensor([ids]))
-        text = ""
-        while len(text) < 30:
-            token = int(torch.argmax(logits[0, -1, : model.unknown_id]))
-            text += model.tokens[token]
-            logits, state = net(torch.tensor([[token]]), state)
-    greedy = model.generate(["the cat"], max_chars=30, sampling=Sampling(temperature=0))[0]
-    assert greedy == text[:30]
 
 
 def test_save_and_load_give_identical_scores_and_text(model, tmp_path):
@@ -191,17 +184,98 @@ def test_config_errors():
         create_generator("word-lstm", {"vocab_size": 0})
 
 
+def test_top_k_one_and_a_tiny_top_p_are_greedy(model):
+    prompts = ["the ", "", "a dog"]
+    greedy = model.generate(prompts, max_chars=50, sampling=Sampling(0.0))
+    for seed, temperature in [(1, 0.3), (2, 1.0), (3, 1.8)]:  # top_k = 1 and a tiny top_p are greedy
+        assert (
+            model.generate(prompts, max_chars=50, sampling=Sampling(temperature, top_k=1), seed=seed)
+            == greedy
+        )
+        tiny = Sampling(temperature, top_p=1e-9)
+        assert model.generate(prompts, max_chars=50, sampling=tiny, seed=seed) == greedy
+
+
+NAMES = [a + b for a in ("Al", "Bo", "Ca", "Da") for b in ("ric", "mon", "nez", "sul", "tha", "dor")]
+
+
+@pytest.fixture(scope="module")
+def stage_directions() -> WordLSTMGenerator:
+    # 24 names, ten times each, and a vocabulary of the six other tokens: after "[Enter " the model
+    # puts nearly all its mass on UNK, and the spelling model knows the names
+    train = "".join(f"[Enter {name}.]\n" for name in NAMES) * 10
+    corpus = Corpus("names", train, train[:600], "", "0" * 64)
+    options = {**TINY, "vocab_size": 6, "optim": {**TINY["optim"], "lr": 3e-2}}
+    generator = WordLSTMGenerator.from_options(options)
+    generator.fit(corpus, seed=0, budget=Budget(steps=150))
+    return generator
+
+
+def test_greedy_follows_the_argmax_and_spells_unk_greedily(stage_directions):
+    model = stage_directions
+    net = model.model
+    with torch.no_grad():
+        ids = [net.bos, *model.encode("[Enter ").ids.tolist()]
+        logits, state = net(torch.tensor([ids]))
+        text = ""
+        while len(text) < 60:  # the argmax with UNK ranked as the word greedy spells
+            ranked = logits[0, -1].clone()
+            ranked[model.unknown_id] += model.log_best_spelling
+            token = int(torch.argmax(ranked))
+            spelled = model.spelling.sample(np.random.default_rng(0), Sampling(0.0))
+            text += model.tokens[token] if token < len(model.tokens) else spelled
+            logits, state = net(torch.tensor([[token]]), state)
+    greedy = model.generate(["[Enter "], max_chars=60, sampling=Sampling(temperature=0))[0]
+    assert greedy == text[:60]
+    assert greedy[0] not in ".]", greedy  # the unknown name is spelled, not dropped
+
+
+@pytest.mark.parametrize("temperature", [0.0, 0.3, 0.5, 1.0, 1.3, 1.8])
+def test_an_unknown_name_is_spelled_at_every_temperature(stage_directions, temperature, monkeypatch):
+    """The model puts most of its mass on UNK after "[Enter ": a name is written, with at least one
+    character, never dropped (greedy blocked UNK and wrote "[Enter .]")."""
+    g = stage_directions
+    net = g.model
+    with torch.no_grad():
+        logits, _ = net(torch.tensor([[net.bos, *g.encode("[Enter ").ids.tolist()]]))
+    assert int(torch.argmax(logits[0, -1])) == g.unknown_id and len(g.tokens) == 6
+    spelled, sample = [], g.spelling.sample
+    monkeypatch.setattr(g.spelling, "sample", lambda *a, **k: spelled.append(sample(*a, **k)) or spelled[-1])
+    texts = g.generate(["[Enter "] * 8, max_chars=12, sampling=Sampling(temperature), seed=0)
+    assert spelled and all(spelled), f"T={temperature}: spellings {spelled}"
+    if temperature <= 1:
+        assert all(text[0] not in " .]\n" for text in texts), f"T={temperature}: {texts}"
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("the cat sat", " on the mat."),  # a word boundary
+        ("the cat sat on the ", "mat."),  # after a space
+        ("the mat.\n", "\nthe dog"),  # inside a whitespace run
+        ("a cat and a", "!"),  # before punctuation
+        ("the ze", "bra sat"),  # inside a word
+    ],
+)
+def test_score_follows_the_chain_rule(model, a, b):
+    """score(a) + score(b | a) == score(a + b): context and text are tokenized together, the context's
+    last token charged once (a word split at the boundary counted as two tokens)."""
+    assert model.score(a).sum() + model.score(b, context=a).sum() == pytest.approx(
+        model.score(a + b).sum(), abs=1e-4
+    )
+
+
 def test_temperature_below_one_sharpens_each_unknown_word_above_one_unk_as_a_token(model):
     unknown = len(model.tokens)
     log_n = model.log_spelling_perplexity
     assert log_n > 0
-    assert model.logit_bias(Sampling(temperature=1.0)) == {
-        unknown: 0.0
-    }  # T = 1: the model's own distribution
-    assert model.logit_bias(Sampling(temperature=0.0)) == {unknown: float("-inf")}  # greedy never spells
+    assert model.logit_bias(Sampling(temperature=1.0)) == {}  # T = 1: the model's own distribution
+    assert model.logit_bias(Sampling(temperature=0.0)) == {}  # greedy ranks by rank_bias
     # (logit + b) / T = logit / T + (1 - 1/T) log N  <=>  b = (T - 1) log N
     assert model.logit_bias(Sampling(temperature=0.5))[unknown] == pytest.approx(-0.5 * log_n)
-    assert model.logit_bias(Sampling(temperature=2.0)) == {unknown: 0.0}  # no tempered sum to follow
+    assert model.logit_bias(Sampling(temperature=2.0)) == {}  # no tempered sum to follow
     model.__dict__.pop("log_spelling_perplexity")
-    assert model.logit_bias(Sampling(temperature=1.3)) == {unknown: 0.0}
+    assert model.logit_bias(Sampling(temperature=1.3)) == {}
     assert "log_spelling_perplexity" not in model.__dict__  # the 2,000-spelling estimate is not drawn
+    best = model.spelling.sample(np.random.default_rng(5), Sampling(0.0))
+    assert model.rank_bias() == {unknown: pytest.approx(model.spelling.logprob(best))}

@@ -1,6 +1,12 @@
 """Metrics: pure functions of strings and numbers (no torch, no generator objects).
 
-Definitions follow ``REFERENCE.md``; each module's docstring names its published source.
+Each module's docstring states its definitions and names their published sources:
+:mod:`~benchmarks.metrics.likelihood` (bpc, bpb, word and token perplexity, bootstrap interval),
+:mod:`~benchmarks.metrics.tokens` (the word tokens every text metric uses),
+:mod:`~benchmarks.metrics.repetition` (seq-rep-n, Holtzman et al.'s loop rule),
+:mod:`~benchmarks.metrics.loops` (the headline loop rate, onset and period),
+:mod:`~benchmarks.metrics.diversity` (distinct-n, Zipf), :mod:`~benchmarks.metrics.self_bleu`
+(Self-BLEU-4) and :mod:`~benchmarks.metrics.overlap` (copy rate, valid-word rate).
 """
 
 from benchmarks.metrics.diversity import distinct_n, zipf_coefficient
@@ -13,6 +19,7 @@ from benchmarks.metrics.likelihood import (
     validated_logprobs,
     word_count,
 )
+from benchmarks.metrics.loops import Loop, find_loop, is_looped, loop_onset_period, loop_rate
 from benchmarks.metrics.overlap import (
     NgramIndex,
     alphabetic_words,
@@ -28,14 +35,10 @@ from benchmarks.metrics.ranking import (
     tie_aware_ranks,
 )
 from benchmarks.metrics.repetition import (
-    is_looped,
-    loop_onset_period,
-    loop_rate,
+    is_looped_holtzman,
+    loop_rate_holtzman,
     loop_repeats,
-    loop_tokens,
-    ngrams,
     seq_rep_n,
-    word_tokens,
 )
 from benchmarks.metrics.self_bleu import self_bleu, self_bleu_of_tokens
 from benchmarks.metrics.significance import (
@@ -48,9 +51,11 @@ from benchmarks.metrics.significance import (
     per_seed_bpc,
     sign_flip_test,
 )
+from benchmarks.metrics.tokens import loop_tokens, ngrams, normalised, token_spans, word_tokens
 
 __all__ = [
     "LikelihoodTotals",
+    "Loop",
     "NgramIndex",
     "PairedDifference",
     "ScoreChunks",
@@ -62,16 +67,20 @@ __all__ = [
     "comparisons",
     "copy_rate",
     "distinct_n",
+    "find_loop",
     "holm_adjust",
     "is_looped",
+    "is_looped_holtzman",
     "loop_onset_period",
     "loop_rate",
+    "loop_rate_holtzman",
     "loop_repeats",
     "loop_tokens",
     "mean_interval",
     "mean_sd",
     "metric_comparisons",
     "ngrams",
+    "normalised",
     "paired_bpc_difference",
     "paired_mean_difference",
     "per_seed_bpc",
@@ -80,6 +89,7 @@ __all__ = [
     "seq_rep_n",
     "sign_flip_test",
     "tie_aware_ranks",
+    "token_spans",
     "totals_from_scores",
     "training_vocabulary",
     "valid_word_rate",

@@ -7,7 +7,7 @@
   compared in lowercase (a word is "valid" when the training text spells it, in any case), a
   misspelling signal for character-level models.
 
-Both on word tokens (``repetition.word_tokens``).
+Both on word tokens (:mod:`benchmarks.metrics.tokens`: Welleck et al.'s split, newlines included).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from benchmarks.metrics.repetition import ngrams, word_tokens
+from benchmarks.metrics.tokens import ngrams, word_tokens
 
 COPY_NGRAM = 8  # default n-gram length for the copy rate
 
 
 def _ngram_key(gram: tuple[str, ...]) -> str:
-    """One string per n-gram. Tokens never contain whitespace, so joining on a space is injective."""
+    """One string per n-gram. No token contains a space (a newline is the token "\\n"), so joining on a space
+    is injective."""
     return " ".join(gram)
 
 

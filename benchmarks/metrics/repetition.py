@@ -1,55 +1,33 @@
-"""Repetition and cycling of generated continuations.
+"""Repetition of generated continuations: seq-rep-n and Holtzman et al.'s loop rule.
 
-Word tokens everywhere are ``re.findall(r"\\w+|[^\\w\\s]", text)``: runs of word characters, and
-every other non-space character on its own. Whitespace (newlines included) is never a token.
+Both on word tokens (:mod:`benchmarks.metrics.tokens`: Welleck et al.'s split, newlines included).
 
-- ``seq_rep_n``: Welleck et al. 2019 (facebookresearch/unlikelihood_training,
-  ``custom/metrics.py::ngram_metrics``).
-- ``loop_repeats`` / ``is_looped`` / ``loop_rate``: Holtzman et al. 2020 (ari-holtzman/degen,
-  ``metrics/repetition.py``), on word tokens instead of GPT-2 tokens. The rule looks at whole
-  tokens, but a continuation is cut at ``max_chars`` characters, usually inside a word ("Ser" of
-  "Servant"), and a cut last word breaks the repeat match. So the loop rule runs on
-  ``loop_tokens``: the word tokens without a last word that reaches the end of the text.
-- ``loop_onset_period``: ours, on characters (no published standard).
+- ``seq_rep_n``: Welleck et al. 2019, "Neural Text Generation with Unlikelihood Training"
+  (facebookresearch/unlikelihood_training, ``custom/metrics.py::ngram_metrics``): per continuation
+  1 − |unique n-grams| / |n-grams|, averaged over continuations.
+- ``loop_repeats`` / ``is_looped_holtzman`` / ``loop_rate_holtzman``: Holtzman et al. 2020, "The
+  Curious Case of Neural Text Degeneration" (ari-holtzman/degen, ``metrics/repetition.py``): for
+  n = 1..90, count the back-to-back copies of the last n tokens at the end; take the n with the most
+  copies; looped if copies > 1 and (n >= 3 or copies > 50). Kept faithfully, on word tokens instead
+  of GPT-2 tokens, as the ``loop_rate_holtzman`` column. It was built for 200-token GPT-2
+  continuations: a phrase under 3 tokens must repeat more than 50 times, so a two-word loop never
+  counts within 300 characters, and the phrase length with the most copies wins even when a
+  longer cycle covers the text. The headline loop rate is :mod:`benchmarks.metrics.loops`.
+
+The loop rule runs on ``loop_tokens``: a continuation is cut at ``max_chars`` characters, usually
+inside a word ("Ser" of "Servant"), and a cut last word would break the repeat match.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-_WORD_TOKEN = re.compile(r"\w+|[^\w\s]")
-_WORD_CHAR = re.compile(r"\w")
+from benchmarks.metrics.tokens import loop_tokens, ngrams, word_tokens
 
 MAX_LOOP_NGRAM = 90  # longest repeated phrase Holtzman et al. look for (their max_n)
 MIN_LOOP_NGRAM = 3  # a shorter repeated phrase only counts as a loop when repeated > LONG_LOOP_REPEATS times
 LONG_LOOP_REPEATS = 50
-MIN_PERIODS = 3  # loop_onset_period: the periodic tail must span at least this many periods
-
-
-def word_tokens(text: str) -> list[str]:
-    """``re.findall(r"\\w+|[^\\w\\s]", text)``: words and single punctuation marks."""
-    return _WORD_TOKEN.findall(text)
-
-
-def loop_tokens(text: str) -> list[str]:
-    """``word_tokens(text)`` without a last word that reaches the end of the text (it may be cut).
-
-    When the text's last character is a word character (``\\w``), its final ``\\w+`` token may be
-    a word cut off by the character limit, so it is dropped: "the state of the sta" gives
-    ["the", "state", "of", "the"]. A text ending in whitespace or punctuation keeps every token. A continuation
-    the model ended itself loses a complete last word too; one token less rarely changes the rule.
-    """
-    tokens = word_tokens(text)
-    return tokens[:-1] if text and _WORD_CHAR.fullmatch(text[-1]) else tokens
-
-
-def ngrams(tokens: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:
-    """Consecutive n-grams of ``tokens`` as tuples (none when there are fewer than n tokens)."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    return zip(*(tokens[i:] for i in range(n)), strict=False)
 
 
 def seq_rep_n(continuations: Sequence[str], n: int) -> float:
@@ -90,37 +68,14 @@ def loop_repeats(tokens: Sequence[str], max_n: int = MAX_LOOP_NGRAM) -> tuple[in
     return best + 1, repeats_by_n[best]
 
 
-def is_looped(tokens: Sequence[str], max_n: int = MAX_LOOP_NGRAM) -> bool:
+def is_looped_holtzman(tokens: Sequence[str], max_n: int = MAX_LOOP_NGRAM) -> bool:
     """Holtzman et al.'s rule: repeats > 1 and (n >= 3 or repeats > 50) for ``loop_repeats``' n."""
     n, repeats = loop_repeats(tokens, max_n)
     return repeats > 1 and (n >= MIN_LOOP_NGRAM or repeats > LONG_LOOP_REPEATS)
 
 
-def loop_rate(continuations: Sequence[str]) -> float:
-    """Fraction of continuations that end in a loop (``is_looped`` on ``loop_tokens``); NaN for none."""
+def loop_rate_holtzman(continuations: Sequence[str]) -> float:
+    """Fraction of continuations Holtzman et al.'s rule calls looped (on ``loop_tokens``); NaN for none."""
     if not continuations:
         return math.nan
-    return sum(is_looped(loop_tokens(text)) for text in continuations) / len(continuations)
-
-
-def _periodic_tail_start(text: str, period: int) -> int:
-    """Smallest i such that text[i:] is ``period``-periodic (text[j] == text[j + period] for j ≥ i)."""
-    j = len(text) - period - 1
-    while j >= 0 and text[j] == text[j + period]:
-        j -= 1
-    return j + 1
-
-
-def loop_onset_period(text: str, min_periods: int = MIN_PERIODS) -> tuple[int, int] | None:
-    """(onset, period) of the character loop the text ends in, or None.
-
-    period = the smallest p such that text[i:] is p-periodic for some i with len(text) − i ≥
-    min_periods · p; onset = the smallest such i for that p. "abcxyzxyzxyz" → (3, 3).
-    Note the definition counts any short run at the end: "Wait..." → (4, 1).
-    Cost: one backward scan per candidate period, O(len(text)²) at worst.
-    """
-    for period in range(1, len(text) // min_periods + 1):
-        onset = _periodic_tail_start(text, period)
-        if len(text) - onset >= min_periods * period:
-            return onset, period
-    return None
+    return sum(is_looped_holtzman(loop_tokens(text)) for text in continuations) / len(continuations)

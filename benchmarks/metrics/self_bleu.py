@@ -28,7 +28,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 
-from benchmarks.metrics.repetition import ngrams, word_tokens
+from benchmarks.metrics.tokens import ngrams, word_tokens
 
 SELF_BLEU_MAX_N = 4  # BLEU-4
 METHOD1_EPSILON = 0.1  # NLTK SmoothingFunction().method1's default epsilon

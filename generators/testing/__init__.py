@@ -12,7 +12,8 @@ and gets one test per check, with ids like ``markov-check_score_unseen_unicode``
 ``check_generator(factory)`` for one AssertionError listing every failed check.
 
 A factory returns a fresh, untrained generator. The kit fits it once per factory per process on
-:data:`KIT_CORPUS` (a few KB of text, in `kit.py`) within :data:`KIT_BUDGET`, and every check then reads
+``KIT_CORPUS.for_training()`` (a few KB of text, in `kit.py`, its test split empty: nothing trains
+on what it is scored on) within :data:`KIT_BUDGET`, and every check then reads
 the same fitted generator: checks only score, generate, save (to a temporary directory) and
 describe, so sharing it is safe unless a generator changes itself while generating. A failed fit
 is remembered too and fails every check without fitting again. ``clear_fit_cache()`` forgets.
@@ -24,6 +25,11 @@ Rules the checks apply (tolerances included):
 * character-level models: the next-character distribution covers every Unicode scalar value once
   and sums to 1 within 1e-6 (compute softmax in float64); it agrees with ``score`` within 1e-4;
   scoring ``a + b`` gives ``score(a)`` then ``score(b, context=a)`` within 1e-4 per character;
+* every generator: ``score(a).sum() + score(b, context=a).sum()`` equals ``score(a + b).sum()``
+  within 1e-3 nats at word boundaries, whitespace and punctuation, within 20 nats inside a word or
+  a whitespace run (a BPE may tokenize them anew once the text goes on); the single characters it knows
+  (``known_characters``), plus the rest at the unseen rate, have probabilities summing to at most
+  1 + 1e-6 after each of four contexts (:mod:`generators.testing.honesty`);
 * ``max_chars``: no continuation is longer; ``max_chars=0`` gives ``""``; and at least half the
   continuations (greedy and T=1, four prompts) are exactly ``max_chars`` long for max_chars in
   (1, 16, 200): a shorter one means the model emitted end-of-text, allowed but not most of the time;
@@ -33,7 +39,9 @@ Rules the checks apply (tolerances included):
   ValueError whose message says "sampling";
 * seeding: ``generate(prompts, seed=s)[i] == generate([prompts[i]], seed=s + i)[0]`` (each prompt
   draws from its own stream seeded ``s + i``); the same seed gives the same text, another seed
-  other text at T=1; greedy text does not depend on the seed.
+  other text at T=1; greedy text does not depend on the seed;
+* sampling: ``top_k = 1`` and ``top_p = 1e-9`` give the greedy text at temperatures 0.5, 1 and 5;
+  on character-level models ``top_k = 2`` lets at most two characters follow any prefix.
 """
 
 from generators.testing import checks
@@ -53,15 +61,21 @@ from generators.testing.checks import (
     check_save_load,
     check_score_ascii,
     check_score_chain_rule,
+    check_score_chain_rule_sum,
     check_score_empty,
     check_score_long_text,
     check_score_repeatable,
     check_score_unseen_unicode,
     check_score_with_context,
     check_seed_reproducible,
+    check_single_characters_sum_to_at_most_one,
+    check_top_k_one_and_tiny_top_p_are_greedy,
+    check_top_k_two_keeps_two_characters,
 )
+from generators.testing.honesty import CHAIN_TOLERANCE, SUBWORD_TOLERANCE
 from generators.testing.kit import (
     ASCII_TEXT,
+    CHAIN_SPLITS,
     CONTEXT_PAIRS,
     GREEDY,
     KIT_BUDGET,
@@ -70,6 +84,7 @@ from generators.testing.kit import (
     PROMPTS,
     RANDOM,
     SPLIT_TEXTS,
+    SUBWORD_SPLITS,
     UNSEEN_TEXTS,
     CheckSkipped,
     Factory,
@@ -80,6 +95,8 @@ from generators.testing.runner import check_generator, parametrize_with_checks
 
 __all__ = [
     "ASCII_TEXT",
+    "CHAIN_SPLITS",
+    "CHAIN_TOLERANCE",
     "CHECKS",
     "CHECK_NAMES",
     "CONTEXT_PAIRS",
@@ -90,6 +107,8 @@ __all__ = [
     "PROMPTS",
     "RANDOM",
     "SPLIT_TEXTS",
+    "SUBWORD_SPLITS",
+    "SUBWORD_TOLERANCE",
     "UNSEEN_TEXTS",
     "CheckSkipped",
     "Factory",
@@ -107,12 +126,16 @@ __all__ = [
     "check_save_load",
     "check_score_ascii",
     "check_score_chain_rule",
+    "check_score_chain_rule_sum",
     "check_score_empty",
     "check_score_long_text",
     "check_score_repeatable",
     "check_score_unseen_unicode",
     "check_score_with_context",
     "check_seed_reproducible",
+    "check_single_characters_sum_to_at_most_one",
+    "check_top_k_one_and_tiny_top_p_are_greedy",
+    "check_top_k_two_keeps_two_characters",
     "checks",
     "clear_fit_cache",
     "fitted",

@@ -1,6 +1,7 @@
 """The conformance checks: each takes a factory, fits it through the kit (once) and asserts one rule.
 
-The rules and their tolerances are listed in :mod:`generators.testing`.
+The rules and their tolerances are listed in :mod:`generators.testing`; the chain-rule, normalisation
+and sampling checks are in :mod:`generators.testing.honesty`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ import numpy as np
 from generators.base import UNICODE_SCALAR_COUNT, FitReport, Sampling
 from generators.config import build_config, config_to_dict
 from generators.errors import SamplingError
+from generators.testing.honesty import (
+    check_score_chain_rule_sum,
+    check_single_characters_sum_to_at_most_one,
+    check_top_k_one_and_tiny_top_p_are_greedy,
+    check_top_k_two_keeps_two_characters,
+)
 from generators.testing.kit import (
     ASCII_TEXT,
     CONTEXT_PAIRS,
@@ -300,12 +307,16 @@ CHECKS: tuple[Callable[[Factory], None], ...] = (
     check_next_char_distribution_sums_to_one,
     check_next_char_distribution_matches_score,
     check_score_chain_rule,
+    check_score_chain_rule_sum,
+    check_single_characters_sum_to_at_most_one,
     check_generate_output,
     check_greedy_deterministic,
     check_seed_reproducible,
     check_max_chars,
     check_max_chars_reached,
     check_batch_equals_single,
+    check_top_k_one_and_tiny_top_p_are_greedy,
+    check_top_k_two_keeps_two_characters,
     check_save_load,
     check_invalid_sampling,
     check_describe,

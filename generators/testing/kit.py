@@ -1,7 +1,8 @@
 """The conformance kit's fixtures: the corpus and texts every check uses, and fitting once per factory.
 
-:data:`KIT_CORPUS` is a few KB written below; :func:`fitted` fits a factory's generator on it
-within :data:`KIT_BUDGET` once per process and remembers the result (a failed fit too).
+:data:`KIT_CORPUS` is a few KB written below; :func:`fitted` fits a factory's generator on
+``KIT_CORPUS.for_training()`` (its test split empty: nothing trains on what it is scored on) within
+:data:`KIT_BUDGET` once per process and remembers the result (a failed fit too).
 """
 
 from __future__ import annotations
@@ -104,6 +105,20 @@ CONTEXT_PAIRS = (
     ("ing", "The keeper was read"),
 )
 SPLIT_TEXTS = (("The cat sat", " on the mat."), ("", "Hello"), ("Hi 😀", " there\n"))
+CHAIN_SPLITS = (  # texts cut where the context's tokens stay those of the whole text
+    ("The keeper climbed the", " ninety-nine steps."),  # a word boundary
+    ("The north wind was cold and ", "honest."),  # after a space
+    ("On quiet nights there were none.", "\n\nIn the town below"),  # before a whitespace run
+    ("On quiet nights there were none.\n", "In the town below"),  # after a newline
+    ("On quiet nights there were none.\n\n", "In the town below"),  # after a blank line
+    ('"Why do you still write it down?"', " asked the girl."),  # after punctuation
+    ("Hi 😀", " there\n"),  # after an unseen character
+)
+SUBWORD_SPLITS = (  # texts cut where a subword tokenizer may split the context's end anew once b follows
+    ("The keeper climbed the nin", "ety-nine steps."),  # inside a word: other BPE merges
+    ("the names of the wi", "nds."),
+    ("On quiet nights there were none.\n\n", "\n\nIn the town below"),  # inside a whitespace run
+)
 
 
 class CheckSkipped(Exception):
@@ -135,7 +150,7 @@ def _fit(factory: Factory) -> _Fitted:
         return _Fitted(None, None, 0.0, TypeError(f"the factory returned {type(generator).__name__}"))
     start = time.perf_counter()
     try:
-        report = generator.fit(KIT_CORPUS, seed=0, budget=KIT_BUDGET)
+        report = generator.fit(KIT_CORPUS.for_training(), seed=0, budget=KIT_BUDGET)
     except Exception as error:  # remembered: every check reports it without fitting again
         return _Fitted(None, None, time.perf_counter() - start, error)
     return _Fitted(generator, report, time.perf_counter() - start)

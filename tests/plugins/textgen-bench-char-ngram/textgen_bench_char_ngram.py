@@ -29,8 +29,10 @@ def pick(logprobs: np.ndarray, sampling: Sampling, uniform: float) -> int:
     if sampling.greedy:
         return int(np.argmax(logprobs))
     logits = logprobs / sampling.temperature
-    if 0 < sampling.top_k < len(logits):
-        logits = np.where(logits < np.sort(logits)[-sampling.top_k], -np.inf, logits)
+    if 0 < sampling.top_k < len(logits):  # exactly k: ties go to the first, as argmax breaks them
+        kept = np.zeros(len(logits), dtype=bool)
+        kept[np.argsort(-logits, kind="stable")[: sampling.top_k]] = True
+        logits = np.where(kept, logits, -np.inf)
     probs = np.exp(logits - logits.max())
     probs /= probs.sum()
     if sampling.top_p < 1.0:  # keep the smallest set, most likely first, whose mass reaches top_p
