@@ -54,9 +54,10 @@ BEFORE_THE_TABLES = {
         " and and the had mother the children moon of the.\nNight cold",
         "came night!\nGone fire by and song back mother moon.\nBy the c",
     ),
-    ("word", "k3"): (
-        " and and the had mother the children moon of the.\nNight cold",
-        "and of night was their and to?\nAnd was fire small came who s",
+    ("word", "k3"): (  # since top-k keeps exactly k tokens (ties broken as greedy breaks them); the
+        # per-step code of 4a48a63 kept every follower tied with the third: "...Night cold", "and of night was"
+        " and and the had mother the children moon of the.\nNight fire",
+        "and of and was.\nOf by small was where country the mother pla",
     ),
     ("word", "p08"): (
         " and and the had mother the children moon of the.\nNight abou",
@@ -70,9 +71,9 @@ BEFORE_THE_TABLES = {
         " was was!\nThe chile of sang about the long wind to of had fi",
         "sang mothe mothe chile the to.\nWher came sea a cold the!\nWar",
     ),
-    ("char", "mix"): (
-        " was was the was ther the children and the who moon wher the",
-        "sang a war they back to king their spoke went there the came",
+    ("char", "mix"): (  # since top-k keeps exactly k tokens (4a48a63: "...the who moon wher the")
+        " was was the was ther the children and the who and wind the ",
+        "sang a war they back to the about the small cold wher the wa",
     ),
     ("end", "t1"): (
         " a b d a b c a b d b d a b d c a b c a b c a b d a b c a b c",

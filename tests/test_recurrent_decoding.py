@@ -69,9 +69,10 @@ BEFORE_THE_FUSED_STEP = {
         " hna ta tnghngatnhthtghhgngtt hg th ngtg gghtng  thna thgg  ",
         "tttg tn ttgt hthh thgnthntantaghnhhangatnhnhannnhtttgghn hha",
     ),
-    ("word-lstm", "t1"): (
+    ("word-lstm", "t1"): (  # the unknown words' spellings since they follow the sampling settings
+        # character by character ("quoe34on", "logndog"; the spelling code of 4a48a63 gave "quogaaon", "logodog")
         "thedogmat theand theemat.dogsatonthe!satdog!dogtadogdog.mato",
-        "andand!on logmat andquogaaon! cat!catdogthe!dogon!logodog\nma",
+        "andand!on logmat andquoe34on! cat!catdogthe!dogon!logndog\nma",
     ),
     ("word-lstm", "mix"): (
         " catcat  !  !dog.catdog. dogdogcatdogcat!.catcat.cat.dog! ca",
