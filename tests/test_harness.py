@@ -372,11 +372,12 @@ def test_a_fixed_work_run_gives_the_same_results_on_a_busy_machine(tmp_path, cor
     from support import TINY_RECURRENT
 
     data = json.loads(json.dumps(SMALL_RUN))
-    data["generators"]["char-lstm"] = {"budget_steps": 30, "options": TINY_RECURRENT}
+    data["generators"]["char-lstm"] = {"budget_steps": 20, "options": TINY_RECURRENT}
+    data["sweep"].update(temperatures=[0.0, 1.0], samples_per_prompt=1)
     config = small_config(corpus, data=data, generators=["char-lstm"])
     quiet = results_of(run_config(config, tmp_path / "quiet"))
     monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "another-cache"))  # train again
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])]  # one of the two cores
     try:
         busy = results_of(run_config(config, tmp_path / "busy"))
     finally:
