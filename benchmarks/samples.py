@@ -31,7 +31,9 @@ from benchmarks.metrics import (
     find_loop,
     loop_rate_holtzman,
     self_bleu,
+    self_bleu_scores,
     seq_rep_n,
+    seq_rep_of,
     training_vocabulary,
     valid_word_rate,
     zipf_coefficient,
@@ -86,6 +88,21 @@ def pooled_metrics(texts: list[str]) -> dict[str, Any]:
     return metrics
 
 
+def per_prompt_values(texts: list[str], samples_per_prompt: int) -> dict[str, list[float | None]]:
+    """Each prompt's own value of the metrics the paired tests compare (benchmarks.run.comparisons):
+    the share of its continuations that loop, their mean seq-rep-4 (None when none has 4 tokens),
+    and its first continuation's Self-BLEU-4 against the other prompts' first continuations."""
+    groups = [texts[i : i + samples_per_prompt] for i in range(0, len(texts), samples_per_prompt)]
+    looped = [float(np.mean([find_loop(text) is not None for text in group])) for group in groups]
+    reps = [[v for v in (seq_rep_of(text, 4) for text in group) if v is not None] for group in groups]
+    bleu = self_bleu_scores(first_sample_per_prompt(texts, samples_per_prompt))
+    return {
+        "looped": looped,
+        "seq_rep_4": [float(np.mean(r)) if r else None for r in reps],
+        "self_bleu_4": [float(b) for b in bleu] if bleu else [None] * len(groups),
+    }
+
+
 def cell_metrics(texts: list[str], indexes: dict[str, Any], samples_per_prompt: int = 1) -> dict[str, Any]:
     """Repetition, diversity and overlap metrics of one cell's continuations (prompt-major).
 
@@ -99,6 +116,7 @@ def cell_metrics(texts: list[str], indexes: dict[str, Any], samples_per_prompt: 
         **continuation_metrics(texts, indexes),
         **pooled_metrics(pooled),
     }
-    return {
+    metrics = {
         key: finite_or_none(value) if isinstance(value, float) else value for key, value in metrics.items()
     }
+    return {**metrics, "per_prompt": per_prompt_values(texts, samples_per_prompt)}

@@ -24,7 +24,9 @@ def sampling_probs(logits: np.ndarray, sampling: Sampling) -> np.ndarray:
     n = logits.shape[-1]
     logits = logits / sampling.temperature
     if 0 < sampling.top_k < n:
-        order = np.argsort(-logits, axis=-1, kind="stable")[..., : sampling.top_k]  # ties: the first, as argmax
+        order = np.argsort(-logits, axis=-1, kind="stable")[
+            ..., : sampling.top_k
+        ]  # ties: the first, as argmax
         kept = np.zeros(logits.shape, dtype=bool)
         np.put_along_axis(kept, order, True, axis=-1)
         logits = np.where(kept, logits, -np.inf)

@@ -19,7 +19,7 @@ from benchmarks.run.comparisons import corpus_comparisons
 from benchmarks.run.layout import SCHEMA_VERSION
 
 LN2 = float(np.log(2))
-CHUNKS, CHUNK_CHARS, SEEDS = 20, 1000, [0, 1, 2]
+CHUNKS, CHUNK_CHARS, SEEDS, PROMPTS = 20, 1000, [0, 1, 2], 10
 OFFSETS = {"best": 2.0, "close": 2.002, "far": 2.3}  # bpc
 
 
@@ -29,9 +29,12 @@ def constructed_cell(row: str, seed: int, rng: np.random.Generator) -> dict:
     bpc_chunks = OFFSETS[row] + text_noise + seed_noise
     nll = (bpc_chunks * CHUNK_CHARS * LN2).tolist()
     bpc = float(np.sum(nll) / (CHUNKS * CHUNK_CHARS * LN2))
+    looped = [1.0 if row == "far" else 0.0] * PROMPTS  # greedy: "far" loops in every continuation
+    per_prompt = {"looped": looped, "seq_rep_4": looped, "self_bleu_4": rng.uniform(0, 0.1, PROMPTS).tolist()}
+    plain = {"looped": [0.0] * PROMPTS, "seq_rep_4": [0.0] * PROMPTS, "self_bleu_4": [0.05] * PROMPTS}
     sweep = [
-        {"temperature": 0.0, "samples": 4, "loop_rate": 1.0 if row == "far" else 0.0, "per_prompt": {}},
-        {"temperature": 1.0, "samples": 4, "loop_rate": 0.0, "per_prompt": {}},
+        {"temperature": 0.0, "samples": PROMPTS, "loop_rate": looped[0], "per_prompt": per_prompt},
+        {"temperature": 1.0, "samples": PROMPTS, "loop_rate": 0.0, "per_prompt": plain},
     ]
     return {
         "id": f"{row}/corpus/seed-{seed}",
@@ -108,13 +111,13 @@ def test_the_summary_opens_with_a_verdict_as_strong_as_its_tests(report):
         r"\*\*Lowest test bpc: (best|close)\*\* \([12]\.\d\d\d\)\. (best|close) cannot be told apart", first
     )
     assert "far is higher" in first and "3 training seeds" in first
-    assert "**Greedy decoding loops most in far**" not in first  # no per-prompt values: not tested
+    assert "**Greedy decoding loops most in far** (1.000 of continuations)." in first  # separable from both
     assert "Values are means over 3 training seeds (0, 1, 2)" in summary
     assert "training-seed spread was not measured" not in report
 
 
 def test_the_comparisons_table_has_every_pair(report):
-    section = report[report.index("## Comparisons") : report.index("## Repetition")]
+    section = report[report.index("**Test bpc**") : report.index("**Loop rate")]
     pairs = re.findall(r"^\| (\w+) − (\w+) ", section, re.M)
     assert len(pairs) == 3 and {frozenset(p) for p in pairs} == {
         frozenset({"best", "close"}),
@@ -125,3 +128,11 @@ def test_the_comparisons_table_has_every_pair(report):
     assert all(line.rstrip(" |").endswith("yes") for line in far)
     close = next(line for line in section.splitlines() if re.match(r"\| (best − close|close − best) ", line))
     assert close.rstrip(" |").endswith("no")
+
+
+def test_per_continuation_metrics_are_compared_at_each_temperature(report):
+    section = report[report.index("## Comparisons") : report.index("## Repetition")]
+    greedy = section[section.index("**Loop rate, T=0 (greedy)**") :]
+    assert re.search(r"^\| (best|close) − far .*\| yes +\|$", greedy, re.M)
+    assert "<details><summary>Every temperature</summary>" in section
+    assert "**Self-BLEU-4, T=1**" in section and "**seq-rep-4, T=0 (greedy)**" in section

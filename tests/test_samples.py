@@ -67,3 +67,20 @@ def test_loop_statistics_report_both_rules_and_how_many_loops_the_medians_cover(
     assert stats["loop_onset_median"] == 0.0  # onsets 0, 4, 0
     assert stats["loop_period_median"] == 9.0  # periods 9, 6, 11
     assert cell_metrics(texts, INDEXES)["loop_span_count"] == 3
+
+
+def test_per_prompt_values_are_what_the_paired_tests_compare():
+    from benchmarks.metrics import self_bleu, seq_rep_n
+    from benchmarks.samples import cell_metrics, per_prompt_values, train_indexes
+
+    loop = "the come " * 20
+    texts = [loop, "a quiet line of words that never repeats itself", "x y", "one two three four five six"]
+    values = per_prompt_values(texts, 2)  # two prompts, two samples each
+    assert values["looped"] == [0.5, 0.0]
+    assert values["seq_rep_4"][0] == pytest.approx(seq_rep_n(texts[:2], 4))
+    assert values["seq_rep_4"][1] == pytest.approx(0.0)  # "x y" has no 4-gram: left out of its prompt's mean
+    assert len(values["self_bleu_4"]) == 2
+    assert sum(values["self_bleu_4"]) / 2 == pytest.approx(self_bleu([texts[0], texts[2]]))
+    assert per_prompt_values(["x y"], 1)["seq_rep_4"] == [None]
+    cell = cell_metrics(texts, train_indexes("the come a quiet line"), 2)
+    assert cell["per_prompt"] == values and cell["loop_rate"] == 0.25

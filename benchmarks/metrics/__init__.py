@@ -39,8 +39,9 @@ from benchmarks.metrics.repetition import (
     loop_rate_holtzman,
     loop_repeats,
     seq_rep_n,
+    seq_rep_of,
 )
-from benchmarks.metrics.self_bleu import self_bleu, self_bleu_of_tokens
+from benchmarks.metrics.self_bleu import self_bleu, self_bleu_of_tokens, self_bleu_scores
 from benchmarks.metrics.significance import (
     PairedDifference,
     bpc_interval,
@@ -86,7 +87,9 @@ __all__ = [
     "per_seed_bpc",
     "self_bleu",
     "self_bleu_of_tokens",
+    "self_bleu_scores",
     "seq_rep_n",
+    "seq_rep_of",
     "sign_flip_test",
     "tie_aware_ranks",
     "token_spans",

@@ -30,6 +30,12 @@ MIN_LOOP_NGRAM = 3  # a shorter repeated phrase only counts as a loop when repea
 LONG_LOOP_REPEATS = 50
 
 
+def seq_rep_of(text: str, n: int) -> float | None:
+    """One continuation's 1 − |unique n-grams| / |n-grams|; None with fewer than n tokens."""
+    grams = list(ngrams(word_tokens(text), n))
+    return 1.0 - len(set(grams)) / len(grams) if grams else None
+
+
 def seq_rep_n(continuations: Sequence[str], n: int) -> float:
     """Mean over continuations of 1 − |unique n-grams| / |n-grams| (Welleck et al.'s seq-rep-n).
 
@@ -38,11 +44,7 @@ def seq_rep_n(continuations: Sequence[str], n: int) -> float:
     Here such a continuation has no defined value and is left out of the mean (it neither counts as
     0 nor as 1); NaN when no continuation has n tokens, including for an empty list.
     """
-    values = []
-    for text in continuations:
-        grams = list(ngrams(word_tokens(text), n))
-        if grams:
-            values.append(1.0 - len(set(grams)) / len(grams))
+    values = [value for value in (seq_rep_of(text, n) for text in continuations) if value is not None]
     return math.fsum(values) / len(values) if values else math.nan
 
 

@@ -44,14 +44,27 @@ def self_bleu(samples: Sequence[str], max_n: int = SELF_BLEU_MAX_N) -> float:
 
 def self_bleu_of_tokens(token_lists: Sequence[Sequence[str]], max_n: int = SELF_BLEU_MAX_N) -> float:
     """``self_bleu`` on already tokenised samples."""
+    scores = self_bleu_scores_of_tokens(token_lists, max_n)
+    return math.fsum(scores) / len(scores) if scores else math.nan
+
+
+def self_bleu_scores(samples: Sequence[str], max_n: int = SELF_BLEU_MAX_N) -> list[float]:
+    """Each sample's leave-one-out BLEU-max_n against all the others (their mean is ``self_bleu``);
+    [] for fewer than 2 samples."""
+    return self_bleu_scores_of_tokens([word_tokens(text) for text in samples], max_n)
+
+
+def self_bleu_scores_of_tokens(
+    token_lists: Sequence[Sequence[str]], max_n: int = SELF_BLEU_MAX_N
+) -> list[float]:
     if max_n < 1:
         raise ValueError(f"max_n must be >= 1, got {max_n}")
     if len(token_lists) < 2:
-        return math.nan
+        return []
     lengths = [len(tokens) for tokens in token_lists]
     matches_by_order = [_clipped_matches(token_lists, n) for n in range(1, max_n + 1)]
     reference_lengths = _closest_other_lengths(lengths)
-    scores = [
+    return [
         _sentence_bleu(
             matches=[matches[index] for matches in matches_by_order],
             hypothesis_length=lengths[index],
@@ -59,7 +72,6 @@ def self_bleu_of_tokens(token_lists: Sequence[Sequence[str]], max_n: int = SELF_
         )
         for index in range(len(token_lists))
     ]
-    return math.fsum(scores) / len(scores)
 
 
 def _clipped_matches(token_lists: Sequence[Sequence[str]], n: int) -> list[int]:

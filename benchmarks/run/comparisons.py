@@ -78,6 +78,15 @@ def compare_bpc(rows: dict[str, list[dict[str, Any]]], resamples: int) -> dict[s
     }
 
 
+def shared_units(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The prompts every row has a value for (a continuation too short for seq-rep-4 has none): a
+    prompt missing from one row is left out for all, so the rows stay paired."""
+    if not arrays:
+        return arrays
+    defined = np.logical_and.reduce([np.isfinite(a).all(axis=0) for a in arrays.values()])
+    return {row: a[:, defined] for row, a in arrays.items()} if defined.sum() >= 2 else {}
+
+
 def prompt_arrays(
     rows: dict[str, list[dict[str, Any]]], temperature: float, key: str
 ) -> tuple[dict[str, np.ndarray], list[str]]:
@@ -88,12 +97,12 @@ def prompt_arrays(
         for cell in cells:
             at = next((t for t in cell.get("sweep") or [] if float(t["temperature"]) == temperature), {})
             values = (at.get("per_prompt") or {}).get(key)
-            per_seed.append(values if values is not None and None not in values else None)
+            per_seed.append([np.nan if v is None else v for v in values] if values is not None else None)
         if any(v is None for v in per_seed):
             left_out.append(row)
         else:
             arrays[row] = np.array(per_seed, dtype=np.float64)
-    return keep_one_shape(arrays, left_out), left_out
+    return shared_units(keep_one_shape(arrays, left_out)), left_out
 
 
 def compare_sweep(rows: dict[str, list[dict[str, Any]]], temperatures: list[float]) -> list[dict[str, Any]]:
