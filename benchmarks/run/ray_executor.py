@@ -52,6 +52,7 @@ judge_task = ray.remote(max_calls=1)(run_judge_task)
 JUDGE_STAGES = ("fit", "likelihood", SAMPLES)  # what a judge reads of each cell of its corpus
 WAIT_S = 1.0  # ray.wait's timeout, so Ctrl-C is seen at once
 ADDRESS_ENV = "RAY_ADDRESS"
+AUTH_HINT = "RAY_AUTH_MODE=token here and its token in ~/.ray/auth_token"
 
 
 def alive_nodes() -> list[dict[str, Any]]:
@@ -118,7 +119,8 @@ class RayExecutor(Executor):
             ray.init(address=where or "local")
         except (ConnectionError, ValueError, RuntimeError) as error:
             raise ConfigError(
-                f"--engine ray: no Ray cluster at {where}: {' '.join(str(error).split())}"
+                f"--engine ray: no Ray cluster at {where}: {' '.join(str(error).split())} (a cluster "
+                f"with token authentication also needs {AUTH_HINT})"
             ) from error
         nodes = alive_nodes()
         self.log(
