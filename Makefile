@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml Makefile $(TORCH_WANTED)
 	@cmp -s $(TORCH_WANTED) $(TORCH_INSTALLED) || { echo "installing $$(cat $(TORCH_WANTED))"; \
 		$(BIN)/python -m pip uninstall --quiet --yes torch 2>/dev/null; \
 		$(PIP) $$(cat $(TORCH_WANTED)) && cp $(TORCH_WANTED) $(TORCH_INSTALLED); }
-	$(PIP) -e ".[test]"
+	$(PIP) -e ".[test,ray]"
 	@touch $(STAMP)
 
 bench: setup

@@ -12,10 +12,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.console import log
 from benchmarks.run.layout import EXIT_INTERRUPTED, EXIT_UNFINISHED, EXIT_USAGE
 from generators.errors import ConfigError, TextgenBenchError
+
+if TYPE_CHECKING:
+    from benchmarks.run.executors import Executor
+    from benchmarks.run.settings import RunConfig
 
 
 def settings_from_flags(args: argparse.Namespace) -> dict:
@@ -39,24 +44,23 @@ def command_run(args: argparse.Namespace) -> int:
 
     config, path = load_config(args.config, args.set)
     config = with_run_settings(config, **settings_from_flags(args))
-    if args.jobs < 1:
-        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+    check_engine_flags(args)
     check_config(config)  # every name and option, before torch is imported
     from benchmarks.run.harness import check_run_folder, default_run_dir
 
     run_dir = Path(args.out) if args.out else default_run_dir(config)
     check_run_folder(run_dir, args.fresh)
+    executor = make_executor(args, config)
 
     from benchmarks.corpora import load_corpus
-    from benchmarks.run.executors import LocalExecutor
     from benchmarks.run.harness import kept_summary, run_benchmark, unfinished_parts
     from benchmarks.run.plan import build_plan
-    from generators.devices import resolve_device
 
-    device = str(resolve_device(config.run.device))  # a GPU torch cannot use fails here, before any work
+    device = executor.resolve_device(
+        config.run.device
+    )  # a GPU that cannot be had fails here, before any work
     corpora = {name: load_corpus(name) for name in config.run.corpus_names}
     plan = build_plan(config, corpora, device=device, config_file=str(path))
-    executor = LocalExecutor(args.jobs, log=log)
     try:
         run_benchmark(
             plan, corpora, run_dir=run_dir, executor=executor, fresh=args.fresh, retrain=args.retrain
@@ -70,6 +74,43 @@ def command_run(args: argparse.Namespace) -> int:
         log(f"not finished: {', '.join(unfinished)}; the report says why")
         return EXIT_UNFINISHED
     return 0
+
+
+def check_engine_flags(args: argparse.Namespace) -> None:
+    """--jobs belongs to the local engine, --address to Ray."""
+    if args.engine == "ray" and args.jobs is not None:
+        raise ConfigError(
+            "--jobs is for --engine local; on Ray each cell asks for run.cpus_per_cell CPUs and the "
+            "cluster runs as many at once as it holds"
+        )
+    if args.engine == "local" and args.address is not None:
+        raise ConfigError("--address is for --engine ray")
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1, got {args.jobs}")
+
+
+def make_executor(args: argparse.Namespace, config: RunConfig) -> Executor:
+    """The local executor (--jobs), or Ray's (--engine ray: a one-line error when Ray is missing)."""
+    if args.engine == "local":
+        from benchmarks.run.executors import LocalExecutor
+
+        return LocalExecutor(args.jobs or 1, log=log)
+    try:
+        from benchmarks.run.ray_executor import RayExecutor
+    except ModuleNotFoundError as error:
+        if error.name != "ray" and not (error.name or "").startswith("ray."):
+            raise
+        raise ConfigError(
+            "--engine ray needs Ray, which is not installed: pip install 'textgen-bench[ray]'"
+        ) from error
+    run = config.run
+    return RayExecutor(
+        args.address,
+        cpus_per_cell=run.cpus_per_cell,
+        max_retries=run.max_retries,
+        return_models=run.return_models,
+        log=log,
+    )
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -135,7 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", action="append", metavar="KEY=VALUE", help="override a config value, repeatable"
     )
     run.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="cells run at once on this machine (default 1)"
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where cells run: worker processes on this machine (local, the default), or Ray tasks",
+    )
+    run.add_argument(
+        "--jobs", type=int, metavar="N", help="--engine local: cells run at once on this machine (default 1)"
+    )
+    run.add_argument(
+        "--address",
+        metavar="ADDR",
+        help="--engine ray: the Ray cluster to join, e.g. 10.0.0.5:6379 (default: $RAY_ADDRESS, else a "
+        "local Ray instance started for this run)",
     )
     run.add_argument("--out", help="run folder (default: reports/runs/<profile>-<corpus>-<config hash>)")
     run.add_argument(

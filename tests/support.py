@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -219,3 +220,16 @@ def run_config(config, run_dir: Path, **options) -> Path:
 
     plan, corpora = plan_of(config)
     return run_benchmark(plan, corpora, run_dir=run_dir, log=lambda message: None, **options)
+
+
+TIMING = re.compile(r"seconds|_per_s|ms_per_|memory|created|environment|model_dir")
+
+
+def strip_timing(value, drop: re.Pattern = TIMING):
+    """``value`` (results.json) without the keys that vary between identical runs: timings, and
+    whatever else ``drop`` matches."""
+    if isinstance(value, dict):
+        return {k: strip_timing(v, drop) for k, v in value.items() if not drop.search(k)}
+    if isinstance(value, list):
+        return [strip_timing(v, drop) for v in value]
+    return value

@@ -75,6 +75,11 @@ def run_cli(capsys, *args):
             ["--set", "generators.char-lstm.options.hidden_size=-5"],
             r"char-lstm: layers and hidden_size must be >= 1",
         ),
+        (["--engine", "ray", "--jobs", "2"], r"--jobs is for --engine local; on Ray each cell asks for"),
+        (["--address", "10.0.0.5:6379"], r"--address is for --engine ray$"),
+        (["--jobs", "0"], r"--jobs must be >= 1, got 0$"),
+        (["--set", "run.cpus_per_cell=0"], r"run: cpus_per_cell >= 1, max_retries >= 0$"),
+        (["--set", "run.return_models=1"], r"run.return_models must be true or false, got 1"),
         (["--set", "generators=3"], r"\[generators\] must be a table$"),
         (["--set", "sweep=3"], r"\[sweep\] must be a table$"),
         (  # the default sweep's 64 prompts do not fit a 20,000-character corpus's test split
@@ -119,6 +124,24 @@ def test_fresh_deletes_run_folders_only_and_a_run_never_mixes_into_other_files(t
     )
     assert f"{precious} is not empty and holds no plan.json" in messages[1]
     assert sorted(p.name for p in precious.iterdir()) == ["thesis.tex"]
+
+
+NO_RAY = (
+    "import sys; sys.modules['ray'] = None; from benchmarks.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def test_engine_ray_without_ray_installed_is_one_line_exit_2(tmp_path, corpus):
+    """``import ray`` fails in the subprocess, as it does where ray is not installed."""
+    args = ["run", "--out", str(tmp_path / "run"), "--corpus", f"file:{corpus}", "--generators", "markov"]
+    done = subprocess.run(
+        [sys.executable, "-c", NO_RAY, *args, "--engine", "ray"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr == (
+        "textgen-bench: error: --engine ray needs Ray, which is not installed: pip install 'textgen-bench[ray]'\n"
+    )
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

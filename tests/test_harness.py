@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN, install_plugin, plan_of, run_config, small_config, write_corpus
+from support import SMALL_RUN, install_plugin, plan_of, run_config, small_config, strip_timing, write_corpus
 
 from benchmarks.run import layout
 from benchmarks.run.executors import LocalExecutor
@@ -284,17 +284,6 @@ def test_a_broken_plugin_fails_alone(tmp_path, corpus, plugin, message):
     assert only_cell(results)["status"] == "ok"
     report = (tmp_path / "run" / "report.md").read_text()
     assert plugin in report and not re.search(r"(?i)\|\s*nan\s*\|", report)  # no NaN in any table cell
-
-
-TIMING = re.compile(r"seconds|_per_s|ms_per_|memory|created|environment|model_dir")
-
-
-def strip_timing(value, key=""):
-    if isinstance(value, dict):
-        return {k: strip_timing(v, k) for k, v in value.items() if not TIMING.search(k)}
-    if isinstance(value, list):
-        return [strip_timing(v) for v in value]
-    return value
 
 
 def test_two_runs_with_the_same_seed_are_identical_apart_from_timing(tmp_path, corpus, monkeypatch):

@@ -275,6 +275,9 @@ def throughput_table(run: CorpusRun) -> pd.DataFrame:
             }
         )
     frame = pd.DataFrame(rows)
+    places = {name: ran_on(run, name) for name in run.names}
+    if any(places.values()):
+        frame["measured on (node: device)"] = [places[name] or fmt.DASH for name in run.names]
     gpu_peaks = [run.value(n, "throughput", "peak_gpu_memory_bytes") for n in run.names]
     if any(peak is not None for peak in gpu_peaks):
         frame["peak GPU memory (MiB)"] = [fmt.mebibytes(peak) for peak in gpu_peaks]
@@ -282,6 +285,18 @@ def throughput_table(run: CorpusRun) -> pd.DataFrame:
     if len(set(kinds.values())) > 1:
         frame["peak memory measured as"] = [kinds.get(name, fmt.DASH) for name in run.names]
     return frame
+
+
+def ran_on(run: CorpusRun, name: str) -> str:
+    """Each node and device the row's cells were measured on, once: ``vm (Ray node 3f2a9c1e): cpu (…)``."""
+    places = []
+    for cell in run.seed_cells(name):
+        throughput = cell.get("throughput") or {}
+        node, device = throughput.get("node") or {}, throughput.get("device")
+        if node or device:
+            ray_node = f" (Ray node {node['ray_node_id'][:8]})" if node.get("ray_node_id") else ""
+            places.append(f"{node.get('hostname', '?')}{ray_node}: {device or '?'}")
+    return "; ".join(dict.fromkeys(places))
 
 
 def memory_kinds(run: CorpusRun) -> dict[str, str]:

@@ -76,11 +76,17 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def environment(device: str) -> dict[str, Any]:
-    """The commit, libraries, platform and device of this process, for run.json."""
+def node_identity() -> dict[str, Any]:
+    """The machine a cell runs on, as its pieces record it (a Ray task adds its node's id)."""
+    return {"hostname": platform.node()}
+
+
+def environment(device: dict[str, Any]) -> dict[str, Any]:
+    """The commit, libraries and platform of this process and the ``device`` the run uses (as
+    ``describe_device`` or an executor describes it), for run.json."""
     return {
         "commit": git_commit(),
         "libraries": library_versions(),
         "platform": platform.platform(),
-        "device": describe_device(device),
+        "device": device,
     }

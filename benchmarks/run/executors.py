@@ -8,6 +8,8 @@ they finish; the executor reports each task's exit status as it ends.
   once, each worker's torch threads set to its share of this machine's cores, so parallel cells
   never oversubscribe the CPU. With several at once, each worker's output comes line by line,
   prefixed with its task (and its progress bars, which would overwrite each other, are off).
+* :class:`~benchmarks.run.ray_executor.RayExecutor` (``--engine ray``) runs them as Ray tasks on a
+  cluster, which return their pieces to this process; it alone writes the run folder.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from benchmarks.console import Log, log
+from benchmarks.run.environment import describe_device
+from benchmarks.run.plan import RunPlan
 from benchmarks.run.worker import PARENT_ENV
+from generators.base import Corpus
 
 INTERRUPT_GRACE_S = 60  # after Ctrl-C, how long workers get to save what they finished
 
@@ -39,6 +44,20 @@ Done = Callable[[Task, int], None]  # called with each task and its worker's exi
 
 
 class Executor(ABC):
+    @abstractmethod
+    def resolve_device(self, requested: str) -> str:
+        """The device the cells will use (``auto`` resolved where they run); a ConfigError in one
+        line when it cannot be had. Called before the plan is built."""
+
+    @abstractmethod
+    def describe_device(self, device: str) -> dict[str, Any]:
+        """The device (or machines) the run uses, for run.json and the report's headings."""
+
+    @abstractmethod
+    def prepare(self, plan: RunPlan, corpora: dict[str, Corpus]) -> None:
+        """Before any work on ``plan`` (the started plan, when a run resumes): a ConfigError in one
+        line when this executor cannot run its cells."""
+
     @abstractmethod
     def run(self, run_dir: Path, tasks: Sequence[Task], done: Done) -> None:
         """Run every task; call ``done`` as each ends. On Ctrl-C, stop the workers (each keeps what
@@ -61,6 +80,17 @@ class LocalExecutor(Executor):
         self.jobs = jobs
         self.threads = max(1, available_cores() // jobs)
         self.log = log
+
+    def resolve_device(self, requested: str) -> str:
+        from generators.devices import resolve_device
+
+        return str(resolve_device(requested))
+
+    def describe_device(self, device: str) -> dict[str, Any]:
+        return describe_device(device)
+
+    def prepare(self, plan: RunPlan, corpora: dict[str, Corpus]) -> None:
+        self.resolve_device(plan.device)  # a resumed run's workers use the device it started on
 
     def worker_env(self) -> dict[str, str]:
         threads = str(self.threads)  # torch (and numpy's BLAS) size their thread pools by these

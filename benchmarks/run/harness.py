@@ -41,7 +41,6 @@ from benchmarks.run.settings import RunConfig
 from benchmarks.run.store import RunStore
 from benchmarks.samples import cell_metrics, train_indexes
 from generators.base import Corpus
-from generators.devices import resolve_device
 from generators.errors import ConfigError
 
 LEGACY_ENTRIES = {"prompts.json"}  # written by run folders of schema 1; --fresh may remove them
@@ -99,17 +98,21 @@ def check_resumable(plan: RunPlan, run_dir: Path) -> RunPlan:
         raise ConfigError(
             f"{run_dir} was started with other settings; use --fresh to start it over, or another --out"
         )
-    resolve_device(started.device)  # its workers use the device it started on
     return started
 
 
-def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, log: Log) -> RunPlan:
-    """Write plan.json, run.json and each corpus's human piece; or check a started folder and
-    return its plan."""
+def plan_to_follow(plan: RunPlan, run_dir: Path, fresh: bool) -> RunPlan:
+    """The plan the run follows: the folder's own when it resumes (checked to match), else ``plan``."""
+    if fresh or not (run_dir / PLAN_FILE).exists():
+        return plan
+    return check_resumable(plan, run_dir)
+
+
+def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, executor: Executor, log: Log) -> None:
+    """Write plan.json, run.json and each corpus's human piece, unless the folder was started."""
     if (run_dir / PLAN_FILE).exists():
-        started = check_resumable(plan, run_dir)
         log(f"resuming {run_dir}")
-        return started
+        return
     if any((run_dir / name).exists() for name in LEGACY_ENTRIES):
         raise ConfigError(
             f"{run_dir} was written by an older textgen-bench (it has no {PLAN_FILE}); use --fresh to "
@@ -118,7 +121,8 @@ def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, log: Log
     # a start cut short (plan.json is written last) begins again
     clear_run_folder(run_dir, NOT_A_RUN.format(run_dir))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    write_json_atomic(run_dir / RUN_FILE, {"created": created, "environment": environment(plan.device)})
+    run = {"created": created, "environment": environment(executor.describe_device(plan.device))}
+    write_json_atomic(run_dir / RUN_FILE, run)
     store = RunStore(run_dir)
     for corpus in plan.corpora:
         human = cell_metrics(
@@ -126,7 +130,6 @@ def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, log: Log
         )
         store.save(pseudo_cell_id(HUMAN, corpus.name), "sweep", {"cells": [{"temperature": None, **human}]})
     write_json_atomic(run_dir / PLAN_FILE, plan.to_dict())
-    return plan
 
 
 def forget_cells(plan: RunPlan, store: RunStore) -> None:
@@ -188,9 +191,11 @@ def run_benchmark(
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(plan.config)
     executor = executor or LocalExecutor(1, log=log)
     with run_folder_lock(run_dir, log):
+        plan = plan_to_follow(plan, run_dir, fresh)
+        executor.prepare(plan, corpora)  # can it run these cells? Before anything is written or emptied
         if fresh:
             clear_run_folder(run_dir, FRESH_REFUSAL.format(run_dir))
-        plan = start_run(plan, corpora, run_dir, log)
+        start_run(plan, corpora, run_dir, executor, log)
         store = RunStore(run_dir)
         if retrain:
             forget_cells(plan, store)

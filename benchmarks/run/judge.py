@@ -21,14 +21,14 @@ from benchmarks.run import contract
 from benchmarks.run.layout import FAILED, JUDGE, SAMPLES
 from benchmarks.run.model_cache import verify_model_dir
 from benchmarks.run.plan import CellPlan, RunPlan
-from benchmarks.run.store import RunStore
+from benchmarks.run.store import Store
 from generators.base import Generator
 from generators.registry import get_generator_class
 
 QUALITY = "quality"
 
 
-def choose_judge(plan: RunPlan, store: RunStore, corpus: str) -> CellPlan | None:
+def choose_judge(plan: RunPlan, store: Store, corpus: str) -> CellPlan | None:
     """The judge's cell on ``corpus``, or None when no eligible cell finished its likelihood stage."""
     scored = [c for c in plan.cells_of(corpus) if store.has(c.id, "likelihood") and store.has(c.id, "fit")]
     requested = plan.config.sweep.judge
@@ -55,7 +55,7 @@ def judged_bpc(judge: Generator, prompts: list[str], texts: list[str]) -> float 
     return nll / (chars * math.log(2)) if chars else None
 
 
-def run_judge(plan: RunPlan, store: RunStore, judge_id: str, log: Log) -> int:
+def run_judge(plan: RunPlan, store: Store, judge_id: str, log: Log) -> int:
     """Judge every sample of one corpus (``judge_id`` is its judge pseudo-cell); 0, or 1 on failure."""
     corpus = next(c for c in plan.corpora if f"{JUDGE}/{c.key}" == judge_id)
     judge_cell = choose_judge(plan, store, corpus.name)
@@ -82,7 +82,7 @@ def run_judge(plan: RunPlan, store: RunStore, judge_id: str, log: Log) -> int:
 
 
 def judge_all(
-    plan: RunPlan, store: RunStore, corpus: str, judge: Generator, judge_cell: CellPlan
+    plan: RunPlan, store: Store, corpus: str, judge: Generator, judge_cell: CellPlan
 ) -> dict[str, Any]:
     tests = plan.corpus(corpus).test_prompts
     quality: dict[str, Any] = {"judge": judge_cell.row, "judge_cell": judge_cell.id, "cells": {}}

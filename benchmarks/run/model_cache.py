@@ -4,6 +4,10 @@ A model folder is filled under a private staging name and renamed into place wit
 manifest (MANIFEST.json) written last, so a reader finds a whole model or none. Two runs that
 would train the same model take turns: the second waits for the first's lock and then uses its
 finished model instead of training it again.
+
+On a Ray cluster a model is cached on the node that trained it; its files travel as bytes
+(:func:`model_files`) and are sealed into another machine's cache with their manifest
+(:func:`install_model`), which checks every file against it first.
 """
 
 from __future__ import annotations
@@ -119,3 +123,41 @@ def remove_stale_partials(folder: Path) -> None:
     """Staging folders of ``folder`` left by killed processes (call while holding its lock)."""
     for stale in folder.parent.glob(f"{folder.name}.partial*"):
         remove_tree(stale)
+
+
+ModelFiles = dict[str, bytes]  # a model folder's files by relative path, MANIFEST.json included
+
+
+def model_files(folder: Path) -> ModelFiles:
+    """Every file of an intact model folder, as bytes (for a Ray task's arguments or result)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def install_model(folder: Path, files: ModelFiles, log: Log) -> str | None:
+    """Put a model's ``files`` in place as ``folder`` of this machine's cache, unless an intact copy
+    is there already. None when the folder is intact afterwards; otherwise why the files were
+    refused (they fail their own manifest), and nothing is installed."""
+    if verify_model_dir(folder) is None:
+        return None
+    with training_lock(folder, log):
+        if verify_model_dir(folder) is None:
+            return None  # another process installed or trained it meanwhile
+        staging = staging_dir(folder)
+        problem = write_files(staging, files) or verify_model_dir(staging)
+        if problem is not None:
+            remove_tree(staging)
+            return problem
+        remove_tree(folder)
+        staging.rename(folder)
+    return None
+
+
+def write_files(folder: Path, files: ModelFiles) -> str | None:
+    """Write ``files`` under ``folder``; a sentence instead when a name would land outside it."""
+    for name, data in files.items():
+        path = folder / name
+        if not path.resolve().is_relative_to(folder.resolve()):
+            return f"the file name {name!r} points outside the model folder"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return None

@@ -20,7 +20,7 @@ from benchmarks.corpora import check_corpus_name
 from benchmarks.files import read_json
 from benchmarks.run.layout import MEASUREMENT_REVISION, PLAN_FILE, cell_id, corpus_key
 from benchmarks.run.prompts import Prompt, choose_test_prompts, demo_prompts
-from benchmarks.run.settings import Row, RunConfig, check_row_names, parse_config
+from benchmarks.run.settings import ENGINE_SETTINGS, Row, RunConfig, check_row_names, parse_config
 from generators.base import Budget, Corpus
 from generators.config import build_config, did_you_mean, init_options
 from generators.errors import ConfigError, UnknownGeneratorError
@@ -174,9 +174,12 @@ def check_config(config: RunConfig) -> None:
 def config_digest(config: RunConfig) -> str:
     """Names the run folder: the settings, every row's resolved generator config (defaults included)
     and MEASUREMENT_REVISION, so a changed default or measurement starts a new folder instead of
-    resuming results of the old one."""
+    resuming results of the old one. How cells are run (ENGINE_SETTINGS) is left out: a run started
+    on one engine or cluster resumes on another."""
     resolved = {row.name: resolved_options(row) for row in config.rows}
-    data = {"run": config.to_dict(), "generators": resolved, "measurements": MEASUREMENT_REVISION}
+    settings = config.to_dict()
+    settings["run"] = {k: v for k, v in settings["run"].items() if k not in ENGINE_SETTINGS}
+    data = {"run": settings, "generators": resolved, "measurements": MEASUREMENT_REVISION}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 

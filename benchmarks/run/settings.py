@@ -34,6 +34,10 @@ class RunSection:
     seeds: tuple[int, ...] = (0,)  # training seeds: every generator is trained and evaluated once per seed
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     out: str = "reports/runs"  # where run folders are created
+    # how cells run on Ray (--engine ray); not part of what is measured, so not of the run's digest
+    cpus_per_cell: int = 1  # CPUs each cell (and judge) asks Ray for; its torch threads
+    max_retries: int = 2  # times Ray reruns a cell whose node or worker died, before it is failed
+    return_models: bool = False  # copy each trained model back into this machine's model cache
 
     def __post_init__(self) -> None:
         if not self.generators:
@@ -48,11 +52,16 @@ class RunSection:
         self.corpus = self.corpora[0]
         if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", self.device):
             raise ValueError(f"run.device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.cpus_per_cell < 1 or self.max_retries < 0:
+            raise ValueError("run: cpus_per_cell >= 1, max_retries >= 0")
 
     @property
     def corpus_names(self) -> tuple[str, ...]:
         """The corpora of the run, in report order."""
         return self.corpora
+
+
+ENGINE_SETTINGS = ("cpus_per_cell", "max_retries", "return_models")  # [run] keys left out of the digest
 
 
 @dataclass

@@ -19,6 +19,7 @@ from benchmarks.console import Log, log
 from benchmarks.files import read_json
 from benchmarks.metrics import LikelihoodTotals, bootstrap_ci, chunk_scores, totals_from_scores
 from benchmarks.run import contract
+from benchmarks.run.environment import node_identity
 from benchmarks.run.layout import SAMPLES
 from benchmarks.run.model_cache import (
     cache_directory,
@@ -53,6 +54,7 @@ class CellContext:
     generator: Generator | None = None  # trained (or loaded) by the first stage that needs it
     train_indexes: dict[str, Any] | None = None  # what the sweep metrics need of the train split
     stages_run: list[str] = field(default_factory=list)  # the stages this process ran, in order
+    node: dict[str, Any] = field(default_factory=node_identity)  # the machine this process runs on
 
     @property
     def device(self) -> str:
@@ -98,7 +100,7 @@ def stage_fit(ctx: CellContext) -> dict[str, Any]:
         remove_tree(folder)
         staging.rename(folder)
     ctx.generator = generator
-    return fit_piece(report, generator, folder, cached=False)
+    return fit_piece(ctx, report, folder, cached=False)
 
 
 def cached_fit(ctx: CellContext, folder: Path, *, quiet: bool = False) -> dict[str, Any] | None:
@@ -112,20 +114,22 @@ def cached_fit(ctx: CellContext, folder: Path, *, quiet: bool = False) -> dict[s
         return None
     ctx.say(f"using the cached model {folder} (--retrain to train again)")
     ctx.generator = load_model(ctx, folder)
-    return fit_piece(read_json(folder / "MANIFEST.json")["fit"], ctx.generator, folder, cached=True)
+    return fit_piece(ctx, read_json(folder / "MANIFEST.json")["fit"], folder, cached=True)
 
 
 def load_model(ctx: CellContext, folder: Path) -> Generator:
     return contract.load(get_generator_class(ctx.cell.generator), folder, device=ctx.device)
 
 
-def fit_piece(report: dict[str, Any], generator: Generator, folder: Path, *, cached: bool) -> dict[str, Any]:
+def fit_piece(ctx: CellContext, report: dict[str, Any], folder: Path, *, cached: bool) -> dict[str, Any]:
+    """What the fit stage records; ``node`` is the machine whose model cache holds ``model_dir``."""
     return {
         "fit": report,
-        "describe": contract.describe(generator),
-        "family": generator.family,
+        "describe": contract.describe(ctx.generator),
+        "family": ctx.generator.family,
         "model_dir": str(folder),
         "cached": cached,
+        "node": ctx.node,
     }
 
 

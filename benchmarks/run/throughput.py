@@ -1,11 +1,13 @@
 """The throughput stage: training, scoring and generation speeds of one cell, and its peak memory.
 
 Speeds are medians of repeats after an untimed warm-up, on the cell's device; on CUDA the timed
-work is synchronised. Peak memory covers the whole worker process (the peak is never reset).
+work is synchronised. Peak memory covers the whole worker process (the peak is never reset). The
+piece names the node and the device the cell was measured on.
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
 import time
@@ -13,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks.run import contract
+from benchmarks.run.environment import cpu_name
 from benchmarks.run.stages import CellContext, trained_generator
 from generators.base import Sampling
 
@@ -89,6 +92,20 @@ def timed_on(device: str, repeats: int, work: Callable[[], object]) -> float:
     return timed_median(repeats, synced)
 
 
+def device_used(device: str) -> str:
+    """The device this process measured on: ``cuda (GPU 3: NVIDIA H100 …)``, the GPU torch used as
+    the machine numbers it (Ray gives each task its own through CUDA_VISIBLE_DEVICES), or
+    ``cpu (<model name>)``."""
+    if not used_cuda(device):
+        return f"cpu ({cpu_name()})"
+    import torch
+
+    index = torch.cuda.current_device()
+    visible = [v.strip() for v in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if v.strip()]
+    number = visible[index] if index < len(visible) else str(index)
+    return f"cuda (GPU {number}: {torch.cuda.get_device_name(index)})"
+
+
 def stage_throughput(ctx: CellContext) -> dict[str, Any]:
     """Median-of-repeats speeds on the run's device, after one untimed warm-up of each.
 
@@ -125,6 +142,8 @@ def stage_throughput(ctx: CellContext) -> dict[str, Any]:
         "ms_per_char_batch1": 1000 * one / n,
         **peaks,
         "peak_memory_kind": f"{measured} of the whole worker process, which ran: {scope}",
+        "node": ctx.node,  # where this cell's speeds were measured
+        "device": device_used(ctx.device),
         "repeats": section.repeats,
         "batch": section.batch,
         "generate_chars": n,

@@ -8,6 +8,9 @@ down, and makes its peak memory its own. The executor starts it (see benchmarks.
 
 It ends when its parent dies (the kernel sends it SIGKILL on Linux; elsewhere a watchdog thread
 notices), so a killed ``textgen-bench`` leaves no worker writing into the run folder.
+
+On Ray, :func:`run_cell` runs inside a Ray task instead (:mod:`benchmarks.run.ray_tasks`), on
+pieces kept in memory that the task returns to the driver.
 """
 
 from __future__ import annotations
@@ -21,15 +24,18 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 from benchmarks.console import log
 from benchmarks.corpora import load_corpus
+from benchmarks.run.environment import node_identity
 from benchmarks.run.layout import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, FAILED, JUDGE, SAMPLES, STAGES
 from benchmarks.run.plan import RunPlan, load_plan
 from benchmarks.run.stages import CellContext, ModelGone, stage_fit, stage_likelihood, stage_sweep
-from benchmarks.run.store import RunStore
+from benchmarks.run.store import Pieces, RunStore
 from benchmarks.run.throughput import stage_throughput
 from benchmarks.samples import train_indexes
+from generators.base import Corpus
 from generators.errors import TextgenBenchError
 
 PARENT_ENV = "TEXTGEN_BENCH_PARENT"  # the pid of the process the worker must not outlive
@@ -84,12 +90,24 @@ def restart_cell(ctx: CellContext, why: ModelGone) -> None:
     ctx.generator, ctx.stages_run = None, []
 
 
-def run_cell(plan: RunPlan, store: RunStore, cell_id: str, retrain: bool) -> int:
-    cell, pieces = plan.cell(cell_id), store.cell(cell_id)
+def run_cell(
+    plan: RunPlan,
+    pieces: Pieces,
+    cell_id: str,
+    retrain: bool,
+    *,
+    corpus: Corpus | None = None,
+    node: dict[str, Any] | None = None,
+) -> int:
+    """Run the missing stages of one cell into ``pieces``; its ``corpus`` is loaded by name unless
+    given (a Ray task gets it from the driver). The exit status: ok, crash (a failed piece says
+    why) or interrupted."""
+    cell = plan.cell(cell_id)
     pieces.discard(FAILED)
     ctx: CellContext | None = None
     try:
-        ctx = CellContext(plan, cell, checked_corpus(plan, cell.corpus), pieces, retrain=retrain, log=log)
+        loaded = checked_corpus(plan, cell.corpus, corpus)
+        ctx = CellContext(plan, cell, loaded, pieces, retrain=retrain, log=log, node=node or node_identity())
         try:
             run_stages(ctx)
         except ModelGone as gone:
@@ -112,8 +130,9 @@ def current_stage(ctx: CellContext | None) -> str:
     return ctx.stages_run[-1] if ctx is not None and ctx.stages_run else "setup"
 
 
-def checked_corpus(plan: RunPlan, name: str):
-    corpus = load_corpus(name, progress=False)
+def checked_corpus(plan: RunPlan, name: str, corpus: Corpus | None = None) -> Corpus:
+    """The corpus ``name`` (loaded here unless given), when it is the text the plan was made from."""
+    corpus = corpus if corpus is not None else load_corpus(name, progress=False)
     expected = plan.corpus(name).sha256
     if corpus.sha256 != expected:
         raise TextgenBenchError(
@@ -135,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks.run.judge import run_judge
 
         return run_judge(plan, store, args.task, log)
-    return run_cell(plan, store, args.task, args.retrain)
+    return run_cell(plan, store.cell(args.task), args.task, args.retrain)
 
 
 if __name__ == "__main__":
