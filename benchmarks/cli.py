@@ -68,7 +68,8 @@ def command_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         log(f"interrupted; kept in {run_dir}: {kept_summary(run_dir)}. Run the same command again to resume.")
         return EXIT_INTERRUPTED
-    print(f"report: {run_dir / 'report.md'}")
+    for name in ("report.md", "report.html"):
+        print(f"report: {run_dir / name}")
     unfinished = unfinished_parts(run_dir)
     if unfinished:
         log(f"not finished: {', '.join(unfinished)}; the report says why")
@@ -113,8 +114,11 @@ def make_executor(args: argparse.Namespace, config: RunConfig) -> Executor:
     )
 
 
+REPORT_FORMATS = {"md": ("md",), "html": ("html",), "both": ("md", "html")}
+
+
 def command_report(args: argparse.Namespace) -> int:
-    from benchmarks.report import render_report
+    from benchmarks.report import REPORT_FILES, render_report
 
     run_dir = Path(args.run_dir)
     if not (run_dir / "results.json").exists():
@@ -124,7 +128,10 @@ def command_report(args: argparse.Namespace) -> int:
     compare = Path(args.compare) if args.compare else None
     if compare is not None and not (compare / "results.json").exists() and compare.suffix != ".json":
         raise TextgenBenchError(f"--compare: no results.json in {compare}")
-    print(f"report: {render_report(run_dir, compare=compare)}")
+    formats = REPORT_FORMATS[args.format]
+    render_report(run_dir, compare=compare, formats=formats)
+    for format_ in formats:
+        print(f"report: {run_dir / REPORT_FILES[format_]}")
     return 0
 
 
@@ -199,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="re-render a run's report from its results.json")
     report.add_argument("run_dir")
     report.add_argument("--compare", help="an earlier run folder: adds a column of differences")
+    report.add_argument(
+        "--format",
+        choices=tuple(REPORT_FORMATS),
+        default="both",
+        help="report.md, report.html (one self-contained page with a sample browser) or both (default)",
+    )
     report.set_defaults(handler=command_report)
     commands.add_parser("list", help="list generators and where they come from").set_defaults(
         handler=command_list

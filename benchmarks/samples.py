@@ -39,6 +39,7 @@ from benchmarks.metrics import (
     zipf_coefficient,
 )
 from benchmarks.metrics import copy_rate as copy_rate_of
+from benchmarks.metrics.spans import text_annotation
 
 COPY_NGRAM = 8  # word n-gram length for the copy (memorisation) rate
 
@@ -101,6 +102,12 @@ def per_prompt_values(texts: list[str], samples_per_prompt: int) -> dict[str, li
         "seq_rep_4": [float(np.mean(r)) if r else None for r in reps],
         "self_bleu_4": [float(b) for b in bleu] if bleu else [None] * len(groups),
     }
+
+
+def annotate(texts: list[str], indexes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each text's loop span, copied spans and own metrics, for the HTML report's sample browser
+    (:func:`benchmarks.metrics.spans.text_annotation`)."""
+    return [text_annotation(text, indexes["ngrams"], indexes["vocabulary"]) for text in texts]
 
 
 def cell_metrics(texts: list[str], indexes: dict[str, Any], samples_per_prompt: int = 1) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import re
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support import SMALL_RUN, install_plugin, plan_of, run_config, small_config, strip_timing, write_corpus
 
@@ -348,6 +349,12 @@ def test_the_samples_file_holds_every_continuation_and_the_metrics_recompute_fro
         assert len(temperature["test"]) == 8 and len(temperature["demo"]) == 2
         assert seq_rep_n(temperature["test"], 4) == pytest.approx(swept["seq_rep_4"], abs=1e-12)
         assert sum(map(len, temperature["test"])) / 8 == pytest.approx(swept["mean_chars"])
+        # the sample browser's spans: one per text, the loop share they give is the cell's
+        annotations = temperature["annotations"]
+        assert len(annotations) == 8 and len(temperature["demo_annotations"]) == 2
+        assert np.mean([a["looped"] for a in annotations]) == pytest.approx(swept["loop_rate"])
+    humans = samples["corpora"][0]["human_annotations"]
+    assert len(humans) == 4 and all("copied" in a for a in humans)
     assert (run_dir / "samples.json.gz").read_bytes() == (
         run_small(tmp_path, corpus) / "samples.json.gz"
     ).read_bytes()

@@ -39,7 +39,7 @@ from benchmarks.run.plan import RunPlan, config_digest, load_plan
 from benchmarks.run.results import assemble_results, collect_samples
 from benchmarks.run.settings import RunConfig
 from benchmarks.run.store import RunStore
-from benchmarks.samples import cell_metrics, train_indexes
+from benchmarks.samples import annotate, cell_metrics, train_indexes
 from generators.base import Corpus
 from generators.errors import ConfigError
 
@@ -125,10 +125,14 @@ def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, executor
     write_json_atomic(run_dir / RUN_FILE, run)
     store = RunStore(run_dir)
     for corpus in plan.corpora:
-        human = cell_metrics(
-            [p.human for p in corpus.test_prompts], train_indexes(corpora[corpus.name].train)
+        humans = [p.human for p in corpus.test_prompts]
+        indexes = train_indexes(corpora[corpus.name].train)
+        human = {"temperature": None, **cell_metrics(humans, indexes)}
+        store.save(
+            pseudo_cell_id(HUMAN, corpus.name),
+            "sweep",
+            {"cells": [human], "annotations": annotate(humans, indexes)},
         )
-        store.save(pseudo_cell_id(HUMAN, corpus.name), "sweep", {"cells": [{"temperature": None, **human}]})
     write_json_atomic(run_dir / PLAN_FILE, plan.to_dict())
 
 

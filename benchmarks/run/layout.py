@@ -37,6 +37,7 @@ RUN_ENTRIES = {
     SAMPLES_FILE,
     "results.csv",
     "report.md",
+    "report.html",
     "plots",
     LOCK_FILE,
 }

@@ -184,10 +184,18 @@ def unfinished(results: dict[str, Any]) -> list[str]:
     return parts + judges
 
 
+def human_annotations(store: RunStore, corpus: str) -> list[dict[str, Any]] | None:
+    """The sample browser's spans of a corpus's human continuations (None in a run from before)."""
+    human_id = pseudo_cell_id(HUMAN, corpus)
+    return store.load(human_id, "sweep").get("annotations") if store.has(human_id, "sweep") else None
+
+
 def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any]:
     """Every continuation of every cell, for ``samples.json.gz``: the prompts of each corpus, and
     each cell's texts at each temperature (test prompts prompt-major, ``samples_per_prompt`` each;
-    then one per demo prompt). The repetition and diversity metrics can be recomputed from it."""
+    then one per demo prompt), each text with its annotation for the sample browser (the keys are
+    in :mod:`benchmarks.report.browser`). The repetition and diversity metrics can be recomputed
+    from it."""
     plan = plan or load_plan(run_dir)
     store = RunStore(run_dir)
     corpora = [
@@ -197,6 +205,7 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
                 "test": [{"text": p.text, "human": p.human, "offset": p.offset} for p in corpus.test_prompts],
                 "demo": [p.text for p in corpus.demo_prompts],
             },
+            "human_annotations": human_annotations(store, corpus.name),
         }
         for corpus in plan.corpora
     ]

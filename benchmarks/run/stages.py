@@ -33,7 +33,7 @@ from benchmarks.run.model_cache import (
 )
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan
 from benchmarks.run.store import Pieces
-from benchmarks.samples import cell_metrics
+from benchmarks.samples import annotate, cell_metrics
 from generators.base import Corpus, Generator
 from generators.config import config_to_dict
 from generators.registry import create_generator, get_generator_class
@@ -219,7 +219,15 @@ def stage_sweep(ctx: CellContext) -> dict[str, Any]:
         model_texts, demo_texts = texts[: len(batch) - len(demos)], texts[len(batch) - len(demos) :]
         metrics = cell_metrics(model_texts, ctx.train_indexes, sweep.samples_per_prompt)
         cells.append({"temperature": sampling.temperature, "seed": seed, "seconds": seconds, **metrics})
-        samples.append({"temperature": sampling.temperature, "test": model_texts, "demo": demo_texts})
+        samples.append(
+            {
+                "temperature": sampling.temperature,
+                "test": model_texts,
+                "demo": demo_texts,
+                "annotations": annotate(model_texts, ctx.train_indexes),
+                "demo_annotations": annotate(demo_texts, ctx.train_indexes),
+            }
+        )
     ctx.pieces.save(SAMPLES, {"prompts": batch, "samples": samples})
     demo_samples = [{"temperature": s["temperature"], "texts": s["demo"]} for s in samples]
     return {"cells": cells, "demo_samples": demo_samples}
