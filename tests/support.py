@@ -24,6 +24,21 @@ TINY_RECURRENT = {
     "bptt": 32,
     "optim": TINY_OPTIM,
 }
+# The unit tests' own models: tiny enough to train on VERSE in a second (their pinned texts
+# depend on these values)
+VERSE = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat!\n"
+RARE = "zebra quokka axolotl 1234 narwhal ocelot "  # each once: outside a small vocabulary
+UNIT_OPTIM = {"lr": 1e-2, "warmup_steps": 5, "eval_every": 20, "eval_chars": 0, "patience": 0}
+TINY_CHAR_LSTM = {
+    "hidden_size": 32,
+    "layers": 1,
+    "embedding_dim": 8,
+    "batch_size": 4,
+    "bptt": 16,
+    "optim": UNIT_OPTIM,
+}
+TINY_WORD_LSTM = {**TINY_CHAR_LSTM, "bptt": 8, "vocab_size": 12}
+UNTRAINED_RECURRENT = {"hidden_size": 32, "layers": 2, "embedding_dim": 8}  # decoding checks, no training
 TINY_NEURAL_OPTIONS = {  # each fits the conformance kit's corpus in a few seconds on a CPU
     "char-lstm": TINY_RECURRENT,
     "word-lstm": {**TINY_RECURRENT, "vocab_size": 200},
@@ -193,6 +208,18 @@ def write_corpus(path: Path, chars: int = 30_000, seed: int = 1) -> Path:
     return path
 
 
+def changed(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes`` merged in, table by table (neither is modified)."""
+    merged = dict(base)
+    for key, value in changes.items():
+        merged[key] = (
+            changed(base[key], value)
+            if isinstance(value, dict) and isinstance(base.get(key), dict)
+            else value
+        )
+    return merged
+
+
 def small_config(corpus: Path | list[Path], *, data: dict | None = None, **run):
     """SMALL_RUN (or ``data``) on the file corpus (or corpora) given, with [run] fields changed."""
     import json
@@ -233,3 +260,28 @@ def strip_timing(value, drop: re.Pattern = TIMING):
     if isinstance(value, list):
         return [strip_timing(v, drop) for v in value]
     return value
+
+
+SLOW_SAMPLER = '''
+import os, time
+{imports}
+from generators.markov import MarkovGenerator
+
+class SlowSampler(MarkovGenerator):
+    """Markov, but each generate call takes 1 s; the first of a process appends {what} to a file."""
+    started = False
+
+    def _generate(self, prompts, *, max_chars, sampling, seed):
+        if not SlowSampler.started:
+            SlowSampler.started = True
+            with open(os.environ["SLOW_MARKER"], "a") as marker:
+                marker.write({mark} + "\\n")
+        time.sleep(1)
+        return super()._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+'''
+
+
+def slow_sampler_source(mark: str, what: str, imports: str = "") -> str:
+    """A plugin module whose ``SlowSampler`` (markov) takes 1 s per generate call; the first call of
+    each process appends ``mark`` (a Python expression: ``what``) to the file ``$SLOW_MARKER``."""
+    return SLOW_SAMPLER.format(mark=mark, what=what, imports=imports)

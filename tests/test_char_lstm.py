@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import record_generate_seeds
+from support import TINY_CHAR_LSTM, VERSE, record_generate_seeds
 
 from generators import char_lstm, recurrent
 from generators.base import UNICODE_SCALAR_COUNT, Budget, Corpus, Sampling
@@ -22,15 +22,6 @@ from generators.registry import create_generator
 from generators.training import OptimConfig
 from generators.vocabulary import unseen_char_logprob
 
-VERSE = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat!\n"
-TINY = {
-    "hidden_size": 32,
-    "layers": 1,
-    "embedding_dim": 8,
-    "batch_size": 4,
-    "bptt": 16,
-    "optim": {"lr": 1e-2, "warmup_steps": 5, "eval_every": 20, "eval_chars": 0, "patience": 0},
-}
 STRANGE = "Zß☃ 😀 the \x00cat\u200b नमस्ते 𝔘 \n"
 
 
@@ -40,7 +31,7 @@ def tiny_corpus(repeats: int = 30) -> Corpus:
 
 
 def fitted(options: dict | None = None, steps: int = 60, seed: int = 0) -> CharLSTMGenerator:
-    generator = CharLSTMGenerator.from_options({**TINY, **(options or {})})
+    generator = CharLSTMGenerator.from_options({**TINY_CHAR_LSTM, **(options or {})})
     generator.fit(tiny_corpus(), seed=seed, budget=Budget(steps=steps))
     return generator
 
@@ -212,7 +203,7 @@ def test_other_cells_and_one_hot_input(options):
 
 
 def test_rare_training_characters_become_the_unknown_symbol():
-    generator = CharLSTMGenerator.from_options({**TINY, "min_char_count": 2})
+    generator = CharLSTMGenerator.from_options({**TINY_CHAR_LSTM, "min_char_count": 2})
     corpus = tiny_corpus()
     generator.fit(Corpus("t", corpus.train + "Q", corpus.valid, corpus.test, ""), budget=Budget(steps=2))
     assert "Q" not in generator.chars and "t" in generator.chars
@@ -231,7 +222,7 @@ def test_config_errors():
 
 
 def test_diverging_learning_rate_raises_training_error():
-    generator = CharLSTMGenerator.from_options({**TINY, "optim": {"lr": 1e30, "warmup_steps": 0}})
+    generator = CharLSTMGenerator.from_options({**TINY_CHAR_LSTM, "optim": {"lr": 1e30, "warmup_steps": 0}})
     with pytest.raises(TrainingError, match=r"lower optim\.lr"):
         generator.fit(tiny_corpus(), budget=Budget(steps=30))
 

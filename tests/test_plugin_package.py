@@ -12,37 +12,16 @@ import venv
 from pathlib import Path
 
 import pytest
-from support import make_text
+from support import SMALL_RUN_TOML, make_text
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[1]
 PLUGIN = ROOT / "tests" / "plugins" / "textgen-bench-char-ngram"
 
-CONFIG = """
-[run]
-name = "plugin"
-generators = ["markov", "char-ngram"]
-device = "cpu"
-[likelihood]
-ci_chunk_chars = 500
-bootstrap_resamples = 20
-[sweep]
-temperatures = [0.0, 1.0]
-test_prompts = 3
-prompt_chars = 30
-samples_per_prompt = 1
-max_chars = 40
-[throughput]
-repeats = 1
-generate_chars = 4
-batch = 2
-score_chars = 500
-[generators.markov.options]
-state_size = 1
-[generators.char-ngram.options]
-order = 3
-"""
+CONFIG = SMALL_RUN_TOML.replace('generators = ["markov"]', 'generators = ["markov", "char-ngram"]') + (
+    "[generators.char-ngram.options]\norder = 3\n"
+)
 
 
 def make_venv(folder: Path) -> Path:

@@ -17,7 +17,17 @@ import time
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN, TINY_RECURRENT, install_plugin, plan_of, run_config, small_config, write_corpus
+from support import (
+    SMALL_RUN,
+    SMALL_RUN_TOML,
+    TINY_RECURRENT,
+    install_plugin,
+    plan_of,
+    run_config,
+    slow_sampler_source,
+    small_config,
+    write_corpus,
+)
 from support import strip_timing as strip_timing_keys
 
 ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'textgen-bench[ray]'")
@@ -32,23 +42,7 @@ from generators.errors import ConfigError  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-SLOW_PLUGIN = '''
-import os, time
-from pathlib import Path
-from generators.markov import MarkovGenerator
-
-class SlowSampler(MarkovGenerator):
-    """Markov, but each generate call takes 1 s; the first of a process appends its pid to a file."""
-    started = False
-
-    def _generate(self, prompts, *, max_chars, sampling, seed):
-        if not SlowSampler.started:
-            SlowSampler.started = True
-            with open(os.environ["SLOW_MARKER"], "a") as marker:
-                marker.write(f"{os.getpid()}\\n")
-        time.sleep(1)
-        return super()._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-'''
+SLOW_PLUGIN = slow_sampler_source("str(os.getpid())", "its pid", "")
 WHERE = re.compile(r"^node$")  # the machine (and Ray node) a piece was computed on
 
 
@@ -182,11 +176,10 @@ def command(instance, cache, tmp_path):
     corpus = write_corpus(tmp_path / "corpus.txt", 20_000, seed=13)
     config = tmp_path / "run.toml"
     config.write_text(
-        "[run]\ngenerators = ['markov', 'slow-sampler']\nseeds = [0]\ndevice = 'cpu'\n"
-        "[sweep]\ntemperatures = [0.0, 1.0]\ntest_prompts = 3\nprompt_chars = 30\nmax_chars = 40\n"
-        "demo_prompts = ['Today ']\n[likelihood]\nci_chunk_chars = 500\nbootstrap_resamples = 20\n"
-        "[throughput]\nrepeats = 1\ngenerate_chars = 4\nbatch = 2\nscore_chars = 500\n"
-        "[generators.markov.options]\nstate_size = 1\n[generators.slow-sampler.options]\nstate_size = 1\n",
+        SMALL_RUN_TOML.replace('generators = ["markov"]', 'generators = ["markov", "slow-sampler"]')
+        .replace("temperatures = [0.0, 0.5, 1.0, 1.5]", "temperatures = [0.0, 1.0]")
+        .replace("seeds = [1]", "seeds = [0]")
+        + "[generators.slow-sampler.options]\nstate_size = 1\n",
         encoding="utf-8",
     )
     args = [

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN, install_plugin, plan_of, small_config, write_corpus
+from support import SMALL_RUN, install_plugin, plan_of, slow_sampler_source, small_config, write_corpus
 
 ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'textgen-bench[ray]'")
 
@@ -25,23 +25,7 @@ from benchmarks.run.store import RunStore  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-SLOW_PLUGIN = '''
-import os, time
-import ray
-from generators.markov import MarkovGenerator
-
-class SlowSampler(MarkovGenerator):
-    """Markov, but each generate call takes 1 s; the first of a process appends its node to a file."""
-    started = False
-
-    def _generate(self, prompts, *, max_chars, sampling, seed):
-        if not SlowSampler.started:
-            SlowSampler.started = True
-            with open(os.environ["SLOW_MARKER"], "a") as marker:
-                marker.write(ray.get_runtime_context().get_node_id() + "\\n")
-        time.sleep(1)
-        return super()._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-'''
+SLOW_PLUGIN = slow_sampler_source("ray.get_runtime_context().get_node_id()", "its node", "import ray")
 
 
 class Nodes:

@@ -8,6 +8,7 @@ import functools
 
 import pytest
 import torch
+from support import RARE, UNTRAINED_RECURRENT, VERSE
 
 from generators import recurrent, recurrent_generator
 from generators.base import Budget, Corpus, Sampling
@@ -18,9 +19,6 @@ from generators.recurrent_generator import RecurrentGenerator
 from generators.threads import decoding_threads
 from generators.word_lstm import WordLSTMGenerator
 
-VERSE = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat!\n"
-RARE = "zebra quokka axolotl 1234 narwhal ocelot "
-SMALL = {"hidden_size": 32, "layers": 2, "embedding_dim": 8}
 PROMPTS = ["the cat", "", "Zß☃ dog"]
 SAMPLINGS = {"greedy": Sampling(0.0), "t1": Sampling(1.0), "mix": Sampling(0.8, top_k=5, top_p=0.9)}
 CPU = torch.device("cpu")
@@ -39,13 +37,15 @@ def seeded(cls: type[RecurrentGenerator], options: dict, text: str) -> Recurrent
 @functools.cache
 def model(name: str) -> RecurrentGenerator:
     if name == "lstm":
-        return seeded(CharLSTMGenerator, SMALL, VERSE)
+        return seeded(CharLSTMGenerator, UNTRAINED_RECURRENT, VERSE)
     if name == "lstm-one-hot":
-        return seeded(CharLSTMGenerator, {**SMALL, "embedding_dim": 0}, VERSE)
+        return seeded(CharLSTMGenerator, {**UNTRAINED_RECURRENT, "embedding_dim": 0}, VERSE)
     if name == "word-lstm":
-        return seeded(WordLSTMGenerator, {**SMALL, "vocab_size": 12}, VERSE * 3 + RARE)
+        return seeded(WordLSTMGenerator, {**UNTRAINED_RECURRENT, "vocab_size": 12}, VERSE * 3 + RARE)
     optim = {"lr": 2e-2, "warmup_steps": 5, "eval_every": 1000, "eval_chars": 0, "patience": 0}
-    generator = CharLSTMGenerator.from_options({**SMALL, "batch_size": 4, "bptt": 16, "optim": optim})
+    generator = CharLSTMGenerator.from_options(
+        {**UNTRAINED_RECURRENT, "batch_size": 4, "bptt": 16, "optim": optim}
+    )
     generator.fit(Corpus("tiny", VERSE * 30, VERSE * 3, VERSE, "0" * 64), seed=0, budget=Budget(steps=60))
     return generator  # "trained": greedy text is not one repeated character
 
@@ -138,7 +138,7 @@ def test_fused_step_is_nn_lstm_bit_for_bit(name, batch):
 
 @pytest.mark.parametrize("cell", ["gru", "rnn"])
 def test_other_cells_step_through_the_model(cell):
-    generator = seeded(CharLSTMGenerator, {**SMALL, "cell": cell}, VERSE)
+    generator = seeded(CharLSTMGenerator, {**UNTRAINED_RECURRENT, "cell": cell}, VERSE)
     _, state = feed_prompts(generator.model, [[generator.model.bos]], CPU)
     assert isinstance(decoding_step(generator.model, state, CPU), EagerStep)
     texts = generator.generate(PROMPTS, max_chars=30, seed=1)

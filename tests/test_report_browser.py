@@ -14,7 +14,7 @@ import statistics
 
 import pytest
 from html_support import MISSING_BROWSER, browser_available, chromium, stored_samples
-from support import make_text, run_config, small_config
+from support import SMALL_RUN, changed, make_text, run_config, small_config
 
 from benchmarks.corpora import load_corpus
 from benchmarks.metrics import NgramIndex, loop_onset_period
@@ -25,21 +25,17 @@ pytestmark = [
     pytest.mark.skipif(not browser_available(), reason=MISSING_BROWSER),
 ]
 
-BROWSER_RUN = {  # markov (state 3) copies whole training lines; markov-1 (state 1) loops when greedy
-    "run": {"name": "browser", "generators": ["markov", "markov-1"], "seeds": [0, 1], "device": "cpu"},
-    "likelihood": {"ci_chunk_chars": 500, "bootstrap_resamples": 20},
-    "sweep": {
-        "temperatures": [0.0, 1.0],
-        "test_prompts": 4,
-        "prompt_chars": 30,
-        "samples_per_prompt": 2,
-        "max_chars": 200,
-        "demo_prompts": ["Today ", "The king "],
+BROWSER_RUN = changed(  # markov (state 3) copies whole training lines; markov-1 (state 1) loops when greedy
+    SMALL_RUN,
+    {
+        "run": {"name": "browser", "generators": ["markov", "markov-1"], "seeds": [0, 1]},
+        "likelihood": {"bootstrap_resamples": 20},
+        "sweep": {"max_chars": 200},
+        "throughput": {"generate_chars": 4, "batch": 2, "score_chars": 500},
+        "generators": {"markov": {"options": {"state_size": 3}}},
+        "variants": {"markov-1": {"generator": "markov", "options": {"state_size": 1}}},
     },
-    "throughput": {"repeats": 1, "generate_chars": 4, "batch": 2, "score_chars": 500},
-    "generators": {"markov": {"options": {"state_size": 3}}},
-    "variants": {"markov-1": {"generator": "markov", "options": {"state_size": 1}}},
-}
+)
 
 # Code points of each underlined or shaded piece of a text: [start, end, classes] in document order.
 PIECES_JS = """

@@ -10,6 +10,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import RARE, TINY_WORD_LSTM, VERSE
 
 from generators.base import Budget, Corpus, Sampling
 from generators.errors import ConfigError
@@ -17,17 +18,6 @@ from generators.registry import create_generator
 from generators.vocabulary import detokenize, tokenize_words
 from generators.word_lstm import WordLSTMGenerator
 
-VERSE = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat!\n"
-RARE = "zebra quokka axolotl 1234 narwhal ocelot "  # each once: outside a small vocabulary
-TINY = {
-    "hidden_size": 32,
-    "layers": 1,
-    "embedding_dim": 8,
-    "batch_size": 4,
-    "bptt": 8,
-    "vocab_size": 12,
-    "optim": {"lr": 1e-2, "warmup_steps": 5, "eval_every": 20, "eval_chars": 0, "patience": 0},
-}
 STRANGE = "Zß☃ 😀 the \x00cat\u200b नमस्ते 𝔘 unheard-of words!!\n"
 
 
@@ -36,7 +26,7 @@ def tiny_corpus() -> Corpus:
 
 
 def fitted(options: dict | None = None, steps: int = 60, seed: int = 0) -> WordLSTMGenerator:
-    generator = WordLSTMGenerator.from_options({**TINY, **(options or {})})
+    generator = WordLSTMGenerator.from_options({**TINY_WORD_LSTM, **(options or {})})
     generator.fit(tiny_corpus(), seed=seed, budget=Budget(steps=steps))
     return generator
 
@@ -205,7 +195,7 @@ def stage_directions() -> WordLSTMGenerator:
     # puts nearly all its mass on UNK, and the spelling model knows the names
     train = "".join(f"[Enter {name}.]\n" for name in NAMES) * 10
     corpus = Corpus("names", train, train[:600], "", "0" * 64)
-    options = {**TINY, "vocab_size": 6, "optim": {**TINY["optim"], "lr": 3e-2}}
+    options = {**TINY_WORD_LSTM, "vocab_size": 6, "optim": {**TINY_WORD_LSTM["optim"], "lr": 3e-2}}
     generator = WordLSTMGenerator.from_options(options)
     generator.fit(corpus, seed=0, budget=Budget(steps=150))
     return generator
