@@ -161,9 +161,7 @@ def command_corpora(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="textgen-bench", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_run_command(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="train, score, sample and report every configured generator")
     run.add_argument(
         "--config", default="quick", help="a TOML file or a profile name (quick, full); default quick"
@@ -203,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--retrain", action="store_true", help="train again even when a cached model exists")
     run.set_defaults(handler=command_run)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="textgen-bench", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    add_run_command(commands)
     report = commands.add_parser("report", help="re-render a run's report from its results.json")
     report.add_argument("run_dir")
     report.add_argument("--compare", help="an earlier run folder: adds a column of differences")
