@@ -230,3 +230,13 @@ def test_compare_adds_the_changes_to_the_page(tmp_path):
 @pytest.mark.parametrize("report", sorted(Path(__file__).parents[1].glob("reports/*/report.html")))
 def test_committed_example_reports_stay_light(report):
     assert report.stat().st_size < MAX_BYTES
+
+
+def test_a_number_and_its_interval_each_stay_on_one_line():
+    from benchmarks.report.html_blocks import number_cell
+
+    assert number_cell("2.157 ± 0.009 [2.117, 2.199]") == (
+        "<span class=nb>2.157 ± 0.009</span> <span class=nb>[2.117, 2.199]</span>"
+    )
+    assert number_cell("4,728") == "<span class=nb>4,728</span>"
+    assert number_cell("<5") == "<span class=nb>&lt;5</span>"

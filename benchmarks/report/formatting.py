@@ -55,6 +55,14 @@ def count(value: Any) -> str:
     return DASH if number is None else f"{round(number):,}"
 
 
+def tally(value: Any) -> str:
+    """A count, or a mean of counts: whole numbers as such, others to one decimal ("56", "9.7")."""
+    number = finite(value)
+    if number is None:
+        return DASH
+    return f"{round(number):,}" if number == round(number) else f"{number:,.1f}"
+
+
 def speed(value: Any) -> str:
     """A rate such as characters per second: whole numbers with separators, 3 figures below 100."""
     number = finite(value)

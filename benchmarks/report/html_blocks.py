@@ -69,6 +69,14 @@ def prose(lines: list[str]) -> str:
     return "\n".join(blocks)
 
 
+def number_cell(value: str) -> str:
+    """A number's cell: "2.157 ± 0.009" never breaks, and its interval "[2.14, 2.21]" may go to a
+    line of its own, so a wide table narrows to fit the page (the cell's text is unchanged)."""
+    parts = value.split(" [", 1)
+    pieces = [parts[0], f"[{parts[1]}"] if len(parts) == 2 else parts
+    return " ".join(f"<span class=nb>{escape(piece)}</span>" for piece in pieces)
+
+
 def table(frame: pd.DataFrame, label: str) -> str:
     """A table whose every column sorts on a click of its header; the human row stays last.
 
@@ -86,7 +94,7 @@ def table(frame: pd.DataFrame, label: str) -> str:
     for order, values in enumerate(frame.itertuples(index=False)):
         reference = " class='reference'" if HUMAN_LABEL in values else ""
         cells = "".join(
-            f"<td{' class=num' if num else ''}>{escape(str(value))}</td>"
+            f"<td class=num>{number_cell(str(value))}</td>" if num else f"<td>{escape(str(value))}</td>"
             for value, num in zip(values, numeric, strict=True)
         )
         body.append(f"<tr data-order='{order}'{reference}>{cells}</tr>")

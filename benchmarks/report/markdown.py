@@ -271,6 +271,19 @@ def plots(drawn: dict[str, tuple[str, bool]], folder: str, depth: str = "##") ->
     return lines
 
 
+def sharing_note(run: CorpusRun) -> str:
+    """With cells run several at once (--jobs N), each cell's speeds are those of a shared machine."""
+    device = run.section("environment", "device")
+    jobs, threads = device.get("cells_at_once"), device.get("torch_threads")
+    if not isinstance(jobs, int) or jobs < 2:
+        return ""
+    each = f" on {threads} torch thread{'' if threads == 1 else 's'} each" if threads else ""
+    return (
+        f" Cells ran {jobs} at once (`--jobs {jobs}`){each}: every speed here was measured beside "
+        "other cells' work, so it is lower than one cell alone on the machine would get."
+    )
+
+
 def throughput(run: CorpusRun, depth: str = "##") -> list[str]:
     settings = run.section("config", "throughput")
     kinds = set(tables.memory_kinds(run).values())
@@ -280,7 +293,7 @@ def throughput(run: CorpusRun, depth: str = "##") -> list[str]:
         f"Median of {repeats} timed repeat{'' if repeats == 1 else 's'} after one untimed warm-up; generation of "
         f"{settings.get('generate_chars', '?')} characters per prompt, scoring of "
         f"{fmt.count(settings.get('score_chars'))} characters; training chars/s = training characters / "
-        f"training seconds (validation passes excluded).{memory}"
+        f"training seconds (validation passes excluded).{memory}{sharing_note(run)}"
     )
     return [
         f"{depth} Throughput on {device_name(run)}",

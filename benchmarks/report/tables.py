@@ -213,7 +213,7 @@ SWEEP_GROUPS: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {
         *[(f"seq_rep_{n}", f"seq-rep-{n}", fmt.rate) for n in range(1, 5)],
         ("loop_rate", "loop rate", fmt.rate),
         ("loop_rate_holtzman", "loop rate (Holtzman)", fmt.rate),
-        ("loop_span_count", "looped texts", fmt.significant),
+        ("loop_span_count", "looped texts", fmt.tally),
         ("loop_onset_median", "loop onset, median (chars)", lambda v: fmt.fixed(v, 1)),
         ("loop_period_median", "loop period, median (chars)", lambda v: fmt.fixed(v, 1)),
     ],

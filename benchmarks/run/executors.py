@@ -87,7 +87,11 @@ class LocalExecutor(Executor):
         return str(resolve_device(requested))
 
     def describe_device(self, device: str) -> dict[str, Any]:
-        return describe_device(device)
+        """The device, with the torch threads each worker gets and how many cells run at once."""
+        described = describe_device(device)
+        if described.get("type") == "cpu":
+            described["torch_threads"] = self.threads
+        return {**described, "cells_at_once": self.jobs}
 
     def prepare(self, plan: RunPlan, corpora: dict[str, Corpus]) -> None:
         self.resolve_device(plan.device)  # a resumed run's workers use the device it started on
