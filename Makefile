@@ -38,8 +38,11 @@ $(STAMP): pyproject.toml Makefile $(TORCH_WANTED)
 bench: setup
 	$(BIN)/textgen-bench run --config $(CONFIG) $(ARGS)
 
+# The test files run in parallel, one per core (a file's tests stay together: they share fixtures
+# such as a Ray instance); TEST_JOBS=0 runs them in this process.
+TEST_JOBS ?= auto
 test: setup
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile $(ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
