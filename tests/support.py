@@ -285,3 +285,19 @@ def slow_sampler_source(mark: str, what: str, imports: str = "") -> str:
     """A plugin module whose ``SlowSampler`` (markov) takes 1 s per generate call; the first call of
     each process appends ``mark`` (a Python expression: ``what``) to the file ``$SLOW_MARKER``."""
     return SLOW_SAMPLER.format(mark=mark, what=what, imports=imports)
+
+
+def start_interruptible(command: list[str], env: dict[str, str]):
+    """Run ``command`` in its own process group, with Ctrl-C's default action even when this test
+    run was started in the background by a shell without job control (which ignores SIGINT)."""
+    import signal
+    import subprocess
+
+    return subprocess.Popen(
+        command,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )

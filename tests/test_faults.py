@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN_TOML, install_plugin, write_corpus
+from support import SMALL_RUN_TOML, install_plugin, start_interruptible, write_corpus
 
 from benchmarks.run import contract
 from benchmarks.run.model_cache import cache_directory
@@ -76,19 +76,6 @@ def setup(tmp_path, monkeypatch):
     return command, env, tmp_path / "run"
 
 
-def start(command, env):
-    """Run ``command`` in its own process group, with Ctrl-C's default action even when this test
-    run was started in the background by a shell without job control (which ignores SIGINT)."""
-    return subprocess.Popen(
-        command,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-
 def wait_for(path: Path, process, seconds: float = 120) -> None:
     deadline = time.monotonic() + seconds
     while not path.exists():
@@ -118,7 +105,7 @@ def statuses(run_dir: Path) -> set[str]:
 
 def test_sigint_keeps_finished_pieces_and_the_rerun_resumes(setup):
     command, env, run_dir = setup
-    process = start(command, env)
+    process = start_interruptible(command, env)
     wait_for_piece(run_dir, process, "slow-sampler", "likelihood")
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's foreground group
     _, stderr = process.communicate(timeout=60)
@@ -141,7 +128,7 @@ def test_a_grid_killed_mid_way_redoes_only_its_unfinished_cells(setup, tmp_path)
     command, env, run_dir = setup
     other = write_corpus(tmp_path / "other.txt", 20_000, seed=5)
     grid = [*command, "--corpus", f"file:{other}", "--seeds", "2"]  # 2 corpora × 2 rows × 2 seeds
-    process = start(grid, env)
+    process = start_interruptible(grid, env)
     wait_for(run_dir / "plan.json", process)
     cells = load_plan(run_dir).cells
     assert len(cells) == 8
@@ -164,7 +151,7 @@ def test_a_grid_killed_mid_way_redoes_only_its_unfinished_cells(setup, tmp_path)
 
 def test_kill_9_loses_only_the_piece_in_progress(setup):
     command, env, run_dir = setup
-    process = start(command, env)
+    process = start_interruptible(command, env)
     wait_for_piece(run_dir, process, "slow-sampler", "fit")
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
@@ -186,7 +173,7 @@ def running(pid: str) -> bool:
 def test_a_worker_ends_when_its_parent_is_killed(setup):
     """kill -9 of textgen-bench alone (not its process group) must not leave its worker writing."""
     command, env, run_dir = setup
-    process = start(command, env)
+    process = start_interruptible(command, env)
     wait_for_piece(run_dir, process, "slow-sampler", "likelihood")  # its sweep takes seconds
     workers = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
     assert workers, "no worker found"
@@ -206,7 +193,7 @@ def test_a_worker_ends_when_its_parent_is_killed(setup):
 
 def test_a_second_run_on_a_folder_in_use_is_a_one_line_error(setup):
     command, env, run_dir = setup
-    first = start(command, env)
+    first = start_interruptible(command, env)
     wait_for(run_dir / "plan.json", first)
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 2 and second.stderr.count("\n") == 1, second.stderr
@@ -219,9 +206,9 @@ def test_a_second_run_on_a_folder_in_use_is_a_one_line_error(setup):
 def test_two_runs_training_one_model_share_it(setup, tmp_path):
     command, env, _ = setup
     one_model = [*command, "--generators", "slow-fit"]
-    first = start([*one_model[:-2], "--out", str(tmp_path / "a")], env)
+    first = start_interruptible([*one_model[:-2], "--out", str(tmp_path / "a")], env)
     wait_for(tmp_path / "a" / "plan.json", first)
-    second = start([*one_model[:-2], "--out", str(tmp_path / "b")], env)
+    second = start_interruptible([*one_model[:-2], "--out", str(tmp_path / "b")], env)
     outputs = [process.communicate(timeout=300)[1] for process in (first, second)]
     assert first.returncode == 0 and second.returncode == 0, outputs
     cached = [json.loads((tmp_path / n / "results.json").read_text())["cells"][0]["cached"] for n in "ab"]

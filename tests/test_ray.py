@@ -26,6 +26,7 @@ from support import (
     run_config,
     slow_sampler_source,
     small_config,
+    start_interruptible,
     write_corpus,
 )
 from support import strip_timing as strip_timing_keys
@@ -198,17 +199,6 @@ def command(instance, cache, tmp_path):
     return args, env, tmp_path / "run", Path(instance["env"]["SLOW_MARKER"])
 
 
-def start(args, env):
-    return subprocess.Popen(
-        args,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-
 def wait_until(condition, process, seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
@@ -243,7 +233,7 @@ def stamps(run_dir: Path) -> dict[Path, int]:
 
 def test_ctrl_c_cancels_the_running_tasks_keeps_finished_cells_and_the_command_resumes(command):
     args, env, run_dir, marker = command
-    process = start(args, env)
+    process = start_interruptible(args, env)
     markov, slow_pid = wait_for_markov_and_the_slow_sampler(run_dir, marker, process)
     os.killpg(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -268,7 +258,7 @@ def test_ctrl_c_cancels_the_running_tasks_keeps_finished_cells_and_the_command_r
 
 def test_a_killed_driver_loses_only_its_unfinished_cells_and_the_command_resumes(command):
     args, env, run_dir, marker = command
-    process = start(args, env)
+    process = start_interruptible(args, env)
     markov, _ = wait_for_markov_and_the_slow_sampler(run_dir, marker, process)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
