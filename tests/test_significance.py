@@ -125,13 +125,16 @@ def test_interval_widens_with_seed_variance_and_holds_the_estimate():
 
 
 def test_resampling_is_deterministic_for_a_seed_and_independent_of_blocks(monkeypatch):
+    import benchmarks.metrics.likelihood as likelihood
+
     nll = _nll(np.random.default_rng(5), 2.1, seeds=3, seed_sd=0.03)
     d = np.random.default_rng(6).standard_normal(40)
     first = bpc_interval(nll, _chars(), n_resamples=500, seed=7)
     flip = sign_flip_test(d, n_resamples=500, seed=7)
     assert first == bpc_interval(nll, _chars(), n_resamples=500, seed=7)
     assert first != bpc_interval(nll, _chars(), n_resamples=500, seed=8)
-    monkeypatch.setattr(significance, "BLOCK_ELEMENTS", CHUNKS * 7)  # 7 resamples per block
+    monkeypatch.setattr(likelihood, "BLOCK_ELEMENTS", CHUNKS * 7)  # 7 resamples per block
+    monkeypatch.setattr(significance, "BLOCK_ELEMENTS", CHUNKS * 7)
     assert bpc_interval(nll, _chars(), n_resamples=500, seed=7) == pytest.approx(first, rel=1e-12)
     assert sign_flip_test(d, n_resamples=500, seed=7) == flip
     monkeypatch.setattr(significance, "BLOCK_ELEMENTS", 10 * 5)

@@ -202,21 +202,39 @@ def bootstrap_ci(
         raise ValueError(f"confidence must lie in (0, 1), got {confidence}")
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    ratios = _resampled_ratios(nll, units, n_resamples, np.random.default_rng(seed))
+    ratios = resampled_ratios(nll[None, :], units, n_resamples, np.random.default_rng(seed))
+    return percentile_interval(ratios, confidence)
+
+
+def percentile_interval(ratios: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The (1 − confidence)/2 and (1 + confidence)/2 percentiles of resampled estimates."""
     tail = (1.0 - confidence) / 2.0
     low, high = np.percentile(ratios, [100.0 * tail, 100.0 * (1.0 - tail)])
     return float(low), float(high)
 
 
-def _resampled_ratios(
-    nll: np.ndarray, units: np.ndarray, n_resamples: int, rng: np.random.Generator
+def resampled_ratios(
+    x: np.ndarray,
+    w: np.ndarray,
+    n_resamples: int,
+    rng: np.random.Generator,
+    seed_counts: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(n_resamples,) ratios, drawing the resamples in blocks to bound memory."""
-    chunks = len(nll)
-    rows_per_block = max(1, BLOCK_ELEMENTS // chunks)
+    """(n_resamples,) ratios Σ x[drawn seeds × drawn units] / (S · Σ w[drawn units]) of ``x[seed, unit]``.
+
+    Each resample draws as many units as there are, with replacement, in blocks of resamples (to
+    bound memory; the block size never changes the numbers); ``seed_counts[resample, seed]`` says how
+    often each seed is drawn (every seed once when None). One seed is ``bootstrap_ci``'s chunk
+    bootstrap; several, the pigeonhole bootstrap of :mod:`benchmarks.metrics.significance`.
+    """
+    seeds, units = x.shape
+    counts = np.ones((n_resamples, seeds)) if seed_counts is None else seed_counts
+    rows_per_block = max(1, BLOCK_ELEMENTS // units)
     ratios = np.empty(n_resamples)
     for start in range(0, n_resamples, rows_per_block):
         rows = min(rows_per_block, n_resamples - start)
-        drawn = rng.integers(0, chunks, size=(rows, chunks))  # (rows, chunks) chunk indices
-        ratios[start : start + rows] = nll[drawn].sum(axis=1) / units[drawn].sum(axis=1)
+        drawn = rng.integers(0, units, size=(rows, units))  # (rows, units) unit indices
+        summed = counts[start : start + rows] @ x  # (rows, units): each unit summed over drawn seeds
+        numerator = np.take_along_axis(summed, drawn, axis=1).sum(axis=1)
+        ratios[start : start + rows] = numerator / (seeds * w[drawn].sum(axis=1))
     return ratios

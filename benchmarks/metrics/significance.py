@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from benchmarks.metrics.likelihood import BLOCK_ELEMENTS, LN2
+from benchmarks.metrics.likelihood import BLOCK_ELEMENTS, LN2, percentile_interval, resampled_ratios
 
 DEFAULT_RESAMPLES = 10_000
 TIE_TOLERANCE = 100 * float(np.finfo(np.float64).eps)  # relative; scipy.stats.permutation_test's rule
@@ -232,32 +232,10 @@ def _pigeonhole_interval(
     _check_confidence(confidence)
     if n_resamples < 1:
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
-    ratios = scale * _pigeonhole_ratios(x, w, n_resamples, np.random.default_rng(seed))
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.percentile(ratios, [100.0 * tail, 100.0 * (1.0 - tail)])
-    return float(low), float(high)
-
-
-def _pigeonhole_ratios(
-    x: np.ndarray, w: np.ndarray, n_resamples: int, rng: np.random.Generator
-) -> np.ndarray:
-    """(n_resamples,) ratios Σ x[drawn seeds × drawn units] / (S · Σ w[drawn units]).
-
-    The seeds of every resample are drawn first (not at all for one seed), then the units in blocks
-    exactly as ``likelihood.bootstrap_ci`` draws them: one seed reproduces that chunk bootstrap for
-    the same seed, and the block size never changes the numbers.
-    """
-    seeds, units = x.shape
-    seed_counts = np.ones((n_resamples, 1)) if seeds == 1 else _seed_counts(seeds, n_resamples, rng)
-    rows_per_block = max(1, BLOCK_ELEMENTS // units)
-    ratios = np.empty(n_resamples)
-    for start in range(0, n_resamples, rows_per_block):
-        rows = min(rows_per_block, n_resamples - start)
-        drawn = rng.integers(0, units, size=(rows, units))
-        summed = seed_counts[start : start + rows] @ x  # (rows, units): each unit summed over drawn seeds
-        numerator = np.take_along_axis(summed, drawn, axis=1).sum(axis=1)
-        ratios[start : start + rows] = numerator / (seeds * w[drawn].sum(axis=1))
-    return ratios
+    rng = np.random.default_rng(seed)
+    seeds = x.shape[0]
+    counts = None if seeds == 1 else _seed_counts(seeds, n_resamples, rng)  # seeds first, then units
+    return percentile_interval(scale * resampled_ratios(x, w, n_resamples, rng, counts), confidence)
 
 
 def _seed_counts(seeds: int, rows: int, rng: np.random.Generator) -> np.ndarray:
