@@ -22,8 +22,8 @@ The harness talks to generators through this class only. A generator:
   (temperature 0) does not depend on the seed. A ``sampling`` that is not a :class:`Sampling` (or
   None) is a TypeError or ValueError whose message says "sampling";
 * ``save(directory)`` writes into ``directory`` (which may already exist, empty) with safetensors
-  and JSON, never pickle; ``load(directory)`` gives the same scores and the same greedy and seeded
-  text;
+  and JSON, never pickle; ``load(directory)`` gives the same scores (bit for bit, unless the class
+  declares a ``save_load_tolerance``) and the same greedy and seeded text;
 * ``describe()`` returns name, parameter count, tokenizer and config, also before ``fit``;
 * ``known_characters()`` names the characters the model has probabilities of its own for (the kit's
   normalisation check counts every other one at the unseen-character rate); None: it does not say.
@@ -161,6 +161,10 @@ class Generator(ABC):
     config_class: ClassVar[type]  # a dataclass with a comment on each default
     char_level: bool = False  # True when next_char_distribution works (may be set per instance)
     family: ClassVar[str] = "other"  # "neural", "count", …: the judge is the best "neural" one
+    # How far a saved and loaded model's scores may be from the fitted one's: 0 = bit-identical (a
+    # cached model must score like a fresh one); a plugin whose framework cannot promise that
+    # declares its float error here.
+    save_load_tolerance: ClassVar[float] = 0.0
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
         self.config = config if config is not None else self.config_class()

@@ -37,6 +37,22 @@ def check_cuda_device(device: str) -> None:
         raise ConfigError(f"device {device!r} asked for, but torch sees {torch.cuda.device_count()} GPU(s)")
 
 
+def in_own_memory(module: torch.nn.Module) -> torch.nn.Module:
+    """Copy ``module``'s parameters and buffers into memory torch allocates itself; returns it.
+
+    A model read with ``from_pretrained`` keeps its tensors at the offsets they have in the
+    safetensors file, which need not be 64-byte aligned, while a model fresh from training has
+    torch's aligned allocations. Some BLAS kernels (MKL's on CPUs without AVX-512) split a dot
+    product by the address's alignment, so the same weights at another alignment sum in another
+    order and a loaded model would score a few ulps away from the one that was saved. Tied
+    parameters stay tied: each is copied once.
+    """
+    with torch.no_grad():
+        for tensor in [*module.parameters(), *module.buffers()]:
+            tensor.data = tensor.data.clone(memory_format=torch.contiguous_format)
+    return module
+
+
 def device_name(device: torch.device) -> str:
     """A human-readable device name for ``describe()``, e.g. ``"cuda:0 (NVIDIA H100)"``."""
     if device.type == "cuda":

@@ -63,7 +63,7 @@ from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenize
 from generators.cached_decoding import CachedDecoding
 from generators.config import config_from_dict, config_to_dict
 from generators.configs.gpt2 import GPT2GeneratorConfig
-from generators.devices import device_name, resolve_device
+from generators.devices import device_name, in_own_memory, resolve_device
 from generators.errors import ConfigError, CorpusError
 from generators.registry import register_generator
 from generators.sampling import choose_tokens, seeded_uniforms
@@ -82,6 +82,14 @@ def _no_progress_bar() -> Iterator[None]:
     finally:
         if shown:
             hf_logging.enable_progress_bar()
+
+
+def _read_model(name_or_path: str | Path, device: torch.device) -> GPT2LMHeadModel:
+    """A saved or pretrained GPT-2 in float32 on ``device``, in eval mode, its tensors in memory of
+    its own (:func:`~generators.devices.in_own_memory`: scores equal the saved model's bit for bit)."""
+    with _no_progress_bar():
+        model = GPT2LMHeadModel.from_pretrained(name_or_path, dtype=torch.float32)
+    return in_own_memory(model.to(device)).eval()
 
 
 @register_generator("gpt2")
@@ -121,9 +129,7 @@ class GPT2Generator(Generator):
 
     def _load_pretrained(self) -> None:
         self.tokens = ByteLevelTokens.from_pretrained(self.config.pretrained)
-        with _no_progress_bar():
-            model = GPT2LMHeadModel.from_pretrained(self.config.pretrained, dtype=torch.float32)
-        self.model = model.to(self.torch_device).eval()
+        self.model = _read_model(self.config.pretrained, self.torch_device)
 
     def _build_from_scratch(self, train_text: str) -> None:
         c = self.config
@@ -382,9 +388,7 @@ class GPT2Generator(Generator):
         meta = json.loads((directory / "generator.json").read_text(encoding="utf-8"))
         generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
         generator.tokens = ByteLevelTokens.load(directory / "tokenizer.json", meta["end_of_text"])
-        with _no_progress_bar():
-            model = GPT2LMHeadModel.from_pretrained(directory / "model", dtype=torch.float32)
-        generator.model = model.to(generator.torch_device).eval()
+        generator.model = _read_model(directory / "model", generator.torch_device)
         return generator
 
     def describe(self) -> dict[str, Any]:

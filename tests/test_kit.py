@@ -161,6 +161,21 @@ class LoadForgetsSmoothing(CharNGram):
         return loaded
 
 
+class LoadsAnUlpAway(CharNGram):
+    """A loaded model that scores a few ulps away from the saved one (as unaligned weights may)."""
+
+    @classmethod
+    def load(cls, directory, *, device="cpu"):
+        loaded = super().load(directory, device=device)
+        score = loaded._score
+        loaded._score = lambda text, context: np.nextafter(score(text, context), 0.0)
+        return loaded
+
+
+class DeclaresItsFloatError(LoadsAnUlpAway):
+    save_load_tolerance = 1e-9
+
+
 class SavesAPickle(CharNGram):
     def save(self, directory):
         super().save(directory)
@@ -238,6 +253,7 @@ BROKEN = [
     (SharesOneStream, "check_batch_equals_single"),
     (LoadForgetsSmoothing, "check_save_load"),
     (SavesAPickle, "check_save_load"),
+    (LoadsAnUlpAway, "check_save_load"),
     (AcceptsDictSampling, "check_invalid_sampling"),
     (NumpyParameterCount, "check_describe"),
     (ReturnsNoReport, "check_fit_report"),
@@ -253,6 +269,10 @@ def test_broken_generator_fails_its_check(cls, check_name):
     check = getattr(kit, check_name)
     with pytest.raises(AssertionError):
         check(_factory(cls))
+
+
+def test_a_declared_save_load_tolerance_admits_float_error():
+    kit.check_save_load(_factory(DeclaresItsFloatError))
 
 
 def test_fit_is_handed_no_test_text():

@@ -33,8 +33,9 @@ Rules the checks apply (tolerances included):
 * ``max_chars``: no continuation is longer; ``max_chars=0`` gives ``""``; and at least half the
   continuations (greedy and T=1, four prompts) are exactly ``max_chars`` long for max_chars in
   (1, 16, 200): a shorter one means the model emitted end-of-text, allowed but not most of the time;
-* save/load: the loaded model's scores equal the original's within 1e-6 (``np.allclose`` with
-  ``atol=1e-6, rtol=0``); greedy and seeded T=1 text is identical; no pickle file is written;
+* save/load: the loaded model's scores equal the original's bit for bit, or within the class's
+  ``save_load_tolerance`` when it declares one (a cached model must score like a fresh one);
+  greedy and seeded T=1 text is identical; no pickle file is written;
 * ``generate`` rejects a ``sampling`` that is not a ``Sampling`` (or None) with a TypeError or
   ValueError whose message says "sampling";
 * seeding: ``generate(prompts, seed=s)[i] == generate([prompts[i]], seed=s + i)[0]`` (each prompt
