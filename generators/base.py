@@ -47,8 +47,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from generators.config import build_config
 from generators.errors import SamplingError
+from generators.options import build_config
 
 # Every character a Python string can hold and UTF-8 can encode: the Unicode scalar values.
 UNICODE_SCALAR_COUNT = 0x110000 - 0x800

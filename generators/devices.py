@@ -1,11 +1,21 @@
-"""Devices: one way to turn a device name ("auto", "cpu", "cuda", "cuda:N") into a torch device.
+"""Devices: one way to turn a device name ("auto", "cpu", "cuda", "cuda:N") into a torch device,
+tensors in memory of their own, and how many CPU threads decoding uses.
 
 Used by the generators (where their tensors live) and by the harness (which resolves a run's
 device once, before any work, so a GPU that torch cannot use is a one-line error, not a crash in
 a worker).
+
+Decoding one row is a chain of matrix-vector products (a 2×192 LSTM step reads 2 MB of weights
+for about 1 MFLOP) and a few dozen small operations per token: too little work to share between
+threads, whose hand-offs then cost more than the products, and far more on a busy machine. So a
+batch of one row decodes on one CPU thread; larger batches keep torch's thread count
+(measurements: docs/performance.md).
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
 
 import torch
 
@@ -59,3 +69,20 @@ def device_name(device: torch.device) -> str:
         index = device.index if device.index is not None else torch.cuda.current_device()
         return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
     return f"{device.type} ({torch.get_num_threads()} threads)"
+
+
+ONE_THREAD_ROWS = 1  # batches of at most this many rows decode on one CPU thread
+
+
+@contextlib.contextmanager
+def decoding_threads(batch: int, device: torch.device) -> Iterator[None]:
+    """One CPU thread while decoding at most ONE_THREAD_ROWS rows (see the module docstring)."""
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or batch > ONE_THREAD_ROWS or threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

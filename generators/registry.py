@@ -1,9 +1,9 @@
 """Finding generators by name: built-ins, runtime registrations and entry-point plugins.
 
-Built-ins are found lazily: the modules of this package are read (not imported) for
-``@register_generator("name")`` decorations, giving ``"module:Class"`` targets that are imported
-only when that generator is used. Third-party packages declare an entry point in the group
-``textgen_bench.generators``::
+Built-ins are listed in :data:`BUILTINS`, name -> the ``"module:Class"`` of the generator and of
+its config dataclass: the generator is imported only when it is used, and its config class
+(importable without torch) checks a run's options before any model library is imported.
+Third-party packages declare an entry point in the group ``textgen_bench.generators``::
 
     [project.entry-points."textgen_bench.generators"]
     char-ngram = "my_package.ngram:CharNGramGenerator"
@@ -11,23 +11,17 @@ only when that generator is used. Third-party packages declare an entry point in
 
 from __future__ import annotations
 
-import ast
 import dataclasses
-import importlib
-import importlib.metadata
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any, TypeVar
 
 from generators.base import Generator
-from generators.config import did_you_mean
 from generators.errors import ConfigError, UnknownGeneratorError
+from generators.options import did_you_mean
+from generators.plugins import import_target, plugin_entries
 
 ENTRY_POINT_GROUP = "textgen_bench.generators"
-_PACKAGE_DIR = Path(__file__).parent
 
 T = TypeVar("T", bound=type)
 
@@ -38,6 +32,21 @@ class GeneratorEntry:
     target: str  # "module:Class"
     source: str  # "built-in", "plugin <distribution> <version>" or "registered at runtime"
     config_target: str = ""  # "module:Class" of its config_class when known without importing target
+
+
+def _builtin(name: str, target: str, config_target: str) -> GeneratorEntry:
+    return GeneratorEntry(name, f"generators.{target}", "built-in", f"generators.{config_target}")
+
+
+BUILTINS: dict[str, GeneratorEntry] = {
+    entry.name: entry
+    for entry in (
+        _builtin("markov", "markov.generator:MarkovGenerator", "markov.config:MarkovConfig"),
+        _builtin("char-lstm", "recurrent.char_lstm:CharLSTMGenerator", "recurrent.config:CharLSTMConfig"),
+        _builtin("word-lstm", "recurrent.word_lstm:WordLSTMGenerator", "recurrent.config:WordLSTMConfig"),
+        _builtin("gpt2", "gpt2.generator:GPT2Generator", "gpt2.config:GPT2GeneratorConfig"),
+    )
+}
 
 
 _runtime: dict[str, GeneratorEntry] = {}
@@ -60,69 +69,16 @@ def register_generator(name: str) -> Callable[[T], T]:
 
 def _declared_at(name: str, target: str) -> bool:
     """Whether a built-in scan or a plugin's entry point already names ``target`` as ``name``."""
-    for entries in (_builtin_entries, _plugin_entries):  # plugins are read only when needed
+    for entries in (lambda: BUILTINS, _plugin_entries):  # plugins are read only when needed
         known = entries().get(name)
         if known is not None and known.target == target:
             return True
     return False
 
 
-def _decorated_names(tree: ast.Module) -> list[tuple[str, str, str]]:
-    """(registry name, class name, config target or "") of each ``@register_generator`` class."""
-    imported = {  # names the module imports from elsewhere: where a config class can be found
-        alias.asname or alias.name: f"{node.module}:{alias.name}"
-        for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module
-        for alias in node.names
-    }
-    found = []
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        for deco in node.decorator_list:
-            if (
-                isinstance(deco, ast.Call)
-                and getattr(deco.func, "id", getattr(deco.func, "attr", None)) == "register_generator"
-                and deco.args
-                and isinstance(deco.args[0], ast.Constant)
-            ):
-                found.append((deco.args[0].value, node.name, imported.get(_config_name(node), "")))
-    return found
-
-
-def _config_name(node: ast.ClassDef) -> str:
-    """The name assigned to ``config_class`` in a class body, or ""."""
-    for statement in node.body:
-        targets = statement.targets if isinstance(statement, ast.Assign) else []
-        if any(getattr(t, "id", None) == "config_class" for t in targets):
-            return getattr(statement.value, "id", "")
-    return ""
-
-
-@cache
-def _builtin_entries() -> dict[str, GeneratorEntry]:
-    entries = {}
-    for module in pkgutil.iter_modules([str(_PACKAGE_DIR)]):
-        path = _PACKAGE_DIR / f"{module.name}.py"
-        if module.ispkg or not path.exists():
-            continue
-        source = path.read_text(encoding="utf-8")
-        if "register_generator(" not in source:
-            continue
-        for name, class_name, config_target in _decorated_names(ast.parse(source)):
-            target = f"{__package__}.{module.name}:{class_name}"
-            entries[name] = GeneratorEntry(name, target, "built-in", config_target)
-    return entries
-
-
 def _plugin_entry_list() -> list[GeneratorEntry]:
     """Every entry point of the group, in the order importlib.metadata finds them."""
-    entries = []
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist
-        origin = f"plugin {dist.name} {dist.version}" if dist else "plugin"
-        entries.append(GeneratorEntry(ep.name, ep.value, origin))
-    return entries
+    return [GeneratorEntry(e.name, e.target, e.source) for e in plugin_entries(ENTRY_POINT_GROUP)]
 
 
 def _plugin_entries() -> dict[str, GeneratorEntry]:
@@ -132,7 +88,7 @@ def _plugin_entries() -> dict[str, GeneratorEntry]:
 
 def available_generators() -> dict[str, GeneratorEntry]:
     """Every generator name, sorted, with where it comes from. Built-ins win name clashes."""
-    entries = {**_plugin_entries(), **_runtime, **_builtin_entries()}
+    entries = {**_plugin_entries(), **_runtime, **BUILTINS}
     return dict(sorted(entries.items()))
 
 
@@ -183,11 +139,8 @@ def _import_target(entry: GeneratorEntry) -> Any:
 
 
 def _import_object(entry: GeneratorEntry, target: str) -> Any:
-    module_name, _, attr = target.partition(":")
     try:
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
+        obj = import_target(target)
     except Exception as error:  # a plugin's module may fail in any way while it is imported
         raise ConfigError(
             f"generator {entry.name!r} ({entry.source}) cannot be loaded from {target}: "

@@ -28,8 +28,8 @@ import torch
 from tqdm.auto import tqdm
 
 from generators.base import Budget, FitReport
-from generators.configs.optim import OptimConfig
 from generators.errors import TrainingError
+from generators.optim import OptimConfig
 
 
 @contextlib.contextmanager

@@ -5,8 +5,8 @@ from __future__ import annotations
 from support import TINY_NEURAL_OPTIONS, make_text
 
 from generators.base import Budget, Corpus, Sampling
-from generators.cached_decoding import CachedDecoding
-from generators.gpt2 import GPT2Generator
+from generators.gpt2.decoding import CachedDecoding
+from generators.gpt2.generator import GPT2Generator
 
 TINY = {  # the kit's tiny gpt2, with a schedule of its own
     **TINY_NEURAL_OPTIONS["gpt2"],

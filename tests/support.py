@@ -265,7 +265,7 @@ def strip_timing(value, drop: re.Pattern = TIMING):
 SLOW_SAMPLER = '''
 import os, time
 {imports}
-from generators.markov import MarkovGenerator
+from generators.markov.generator import MarkovGenerator
 
 class SlowSampler(MarkovGenerator):
     """Markov, but each generate call takes 1 s; the first of a process appends {what} to a file."""

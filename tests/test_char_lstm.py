@@ -13,14 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import TINY_CHAR_LSTM, VERSE, record_generate_seeds
 
-from generators import char_lstm, recurrent
 from generators.base import UNICODE_SCALAR_COUNT, Budget, Corpus, Sampling
-from generators.char_lstm import CharLSTMGenerator
 from generators.errors import ConfigError, TrainingError
-from generators.recurrent import RecurrentLM, TokenStreams, plan_chunks
+from generators.openvocab.vocabulary import unseen_char_logprob
+from generators.recurrent import char_lstm
+from generators.recurrent import model as recurrent
+from generators.recurrent.char_lstm import CharLSTMGenerator
+from generators.recurrent.model import RecurrentLM, TokenStreams, plan_chunks
 from generators.registry import create_generator
 from generators.training import OptimConfig
-from generators.vocabulary import unseen_char_logprob
 
 STRANGE = "Zß☃ 😀 the \x00cat\u200b नमस्ते 𝔘 \n"
 

@@ -8,8 +8,8 @@ from typing import Literal
 
 import pytest
 
-from generators.config import build_config, config_from_dict, config_to_dict
 from generators.errors import ConfigError
+from generators.options import build_config, config_from_dict, config_to_dict
 
 
 @dataclass

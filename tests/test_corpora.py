@@ -3,7 +3,6 @@ entry-point group textgen_bench.corpora, hidden plugins and ``textgen-bench corp
 
 from __future__ import annotations
 
-import ast
 import inspect
 import json
 import os
@@ -206,47 +205,15 @@ def test_require_context_names_the_short_split():
 # ---- built-in declarations -----------------------------------------------------------------
 
 
-def test_declarations_are_read_from_the_source_of_top_level_functions():
-    source = '''
-from benchmarks.corpora import registry
-from benchmarks.corpora.registry import declare_corpus
-
-@declare_corpus("plain")
-def load(data_dir, *, progress):
-    """First paragraph,
-    on two lines.
-
-    Second paragraph."""
-
-@registry.declare_corpus("dotted:PATH")
-def load_path(data_dir, *, progress, argument): ...
-
-@declare_corpus(NAME)  # not a constant: cannot be read without importing
-def dynamic(data_dir, *, progress): ...
-
-@declare_corpus("a-class")
-class NotAFunction: ...
-
-def undeclared(data_dir, *, progress): ...
-
-def factory():
-    @declare_corpus("nested")
-    def nested(data_dir, *, progress): ...
-'''
-    assert registry._declarations(ast.parse(source)) == [
-        ("plain", "load", "First paragraph, on two lines."),
-        ("dotted:PATH", "load_path", ""),
-    ]
-
-
-def test_each_builtin_entry_names_its_declared_loader_and_its_docstring():
+def test_each_builtin_entry_names_its_loader_and_its_docstring():
     entries = registry.corpus_entries()
     assert list(entries) == BUILTINS
+    available = corpora.available_corpora()
     for pattern, entry in entries.items():
         assert (entry.pattern, entry.source) == (pattern, "built-in")
         module, _, function = entry.target.partition(":")
         loader = getattr(__import__(module, fromlist=[function]), function)
-        assert " ".join(inspect.getdoc(loader).split()) == entry.description
+        assert available[pattern] == " ".join(inspect.getdoc(loader).split("\n\n")[0].split())
         assert ("argument" in inspect.signature(loader).parameters) == bool(entry.argument)
 
 

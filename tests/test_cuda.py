@@ -18,7 +18,7 @@ from support import TINY_NEURAL_OPTIONS, make_text
 from benchmarks.cli import main
 from generators import training
 from generators.base import Budget, Corpus
-from generators.recurrent import RecurrentLM, exact_float32_rnns
+from generators.recurrent.model import RecurrentLM, exact_float32_rnns
 from generators.registry import create_generator, get_generator_class
 from generators.testing import Factory, parametrize_with_checks
 from generators.training import OptimConfig, train

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 SLOW_PLUGIN = '''
 import time
 from generators.errors import TrainingError
-from generators.markov import MarkovGenerator
+from generators.markov.generator import MarkovGenerator
 
 class SlowSampler(MarkovGenerator):
     """Markov, but generation takes long enough to be interrupted."""

@@ -17,11 +17,11 @@ from support import make_text, record_generate_seeds
 from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 from transformers.utils import logging as hf_logging
 
-from generators import bytelevel
 from generators.base import Budget, Corpus
-from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.errors import ConfigError
-from generators.gpt2 import GPT2Generator
+from generators.gpt2 import tokens as bytelevel
+from generators.gpt2.generator import GPT2Generator
+from generators.gpt2.tokens import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.registry import get_generator_class
 
 STRANGE = [

@@ -11,8 +11,8 @@ import torch
 from gpt2_support import GREEDY, PROMPTS, RANDOM, fitted, no_end_of_text
 
 from generators.base import Sampling
-from generators.cached_decoding import CachedDecoding
-from generators.gpt2 import GPT2Generator
+from generators.gpt2.decoding import CachedDecoding
+from generators.gpt2.generator import GPT2Generator
 from generators.sampling import choose_tokens
 
 

@@ -22,11 +22,11 @@ from benchmarks.run.stages import sampling_seed
 from benchmarks.run.store import RunStore
 from benchmarks.run.throughput import train_speed
 from generators.errors import ConfigError
-from generators.markov import MarkovGenerator
+from generators.markov.generator import MarkovGenerator
 
 BROKEN_PLUGIN = """
 import numpy as np
-from generators.markov import MarkovGenerator
+from generators.markov.generator import MarkovGenerator
 
 class BrokenScore(MarkovGenerator):
     def _score(self, text, context):

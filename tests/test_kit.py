@@ -49,20 +49,6 @@ def test_check_generator_passes_the_plugin():
     check_generator(char_ngram)
 
 
-def test_pick_follows_the_shared_sampling_rules():
-    """The plugin's numpy sampler picks what generators.sampling.choose_tokens picks."""
-    torch = pytest.importorskip("torch")
-    from generators.sampling import choose_tokens
-
-    rng = np.random.default_rng(0)
-    logits = np.log(rng.dirichlet(np.ones(12), size=50))  # (50, 12)
-    uniforms = rng.random(50)
-    for sampling in (Sampling(0.0), Sampling(1.0), Sampling(0.7, top_k=4), Sampling(1.3, top_p=0.6)):
-        shared = choose_tokens(torch.from_numpy(logits), sampling, torch.from_numpy(uniforms)).tolist()
-        mine = [plugin.pick(row, sampling, u) for row, u in zip(logits, uniforms, strict=True)]
-        assert mine == shared, sampling
-
-
 # ---------------------------------------------------------------- broken generators fail
 
 
@@ -147,9 +133,9 @@ class StopsHalfway(CharNGram):
 
 
 class SharesOneStream(CharNGram):
-    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
-        rng = np.random.default_rng(seed)  # one stream for the whole batch: batch != one at a time
-        return [self._continue(p, max_chars, sampling or Sampling(), rng) for p in prompts]
+    def _generate(self, prompts, *, max_chars, sampling, seed):
+        # every prompt draws from the stream seeded ``seed``: a batch differs from one call per prompt
+        return [super()._generate([p], max_chars=max_chars, sampling=sampling, seed=seed)[0] for p in prompts]
 
 
 class LoadForgetsSmoothing(CharNGram):

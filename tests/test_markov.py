@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from support import make_text
 
 from generators.base import UNICODE_SCALAR_COUNT, Corpus, Sampling
-from generators.count_sampling import choose, sampling_probs
 from generators.errors import ConfigError, CorpusError
-from generators.markov import MarkovGenerator, split_stream
+from generators.markov.generator import MarkovGenerator, split_stream
+from generators.markov.walk import choose
 from generators.registry import get_generator_class
 from generators.sampling import next_token_probs
 
@@ -357,16 +357,16 @@ def test_numpy_sampling_matches_torch():
     for sampling in [Sampling(1.0), Sampling(0.5), Sampling(2.0, top_k=4), Sampling(0.9, top_p=0.7),
                      Sampling(1.3, top_k=10, top_p=0.5), Sampling(0.0)]:  # fmt: skip
         expected = next_token_probs(torch.from_numpy(logits), sampling).numpy()
-        got = np.stack([sampling_probs(row, sampling) for row in logits])
+        got = np.stack([next_token_probs(row, sampling) for row in logits])
         assert np.allclose(got, expected, rtol=0, atol=1e-12), sampling
-        assert np.array_equal(sampling_probs(logits, sampling), got), sampling  # rows at once: same bits
+        assert np.array_equal(next_token_probs(logits, sampling), got), sampling  # rows at once: same bits
 
 
 def test_temperature_powers_the_counts():
     counts = np.array([1.0, 3.0, 6.0])
     for t in (0.5, 1.0, 2.0):
         expected = counts ** (1 / t) / (counts ** (1 / t)).sum()
-        assert np.allclose(sampling_probs(np.log(counts), Sampling(t)), expected, rtol=0, atol=1e-12)
+        assert np.allclose(next_token_probs(np.log(counts), Sampling(t)), expected, rtol=0, atol=1e-12)
     cumulative = [1, 4]  # counts 1 and 3
     rng = np.random.default_rng(0)
     for t, expected in ((1.0, 0.25), (0.5, 0.1)):  # p(first) = 1 / (1 + 3^(1/T))

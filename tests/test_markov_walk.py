@@ -1,4 +1,4 @@
-"""markov's sampling tables (generators.markov_walk): the same text as sampling each step on its own."""
+"""markov's sampling tables (generators.markov.walk): the same text as sampling each step on its own."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from support import make_text
 
 from generators.base import Corpus, Sampling
-from generators.count_sampling import sampling_probs
-from generators.markov import MarkovGenerator
+from generators.markov.generator import MarkovGenerator
+from generators.sampling import next_token_probs
 
 SAMPLINGS = {
     "greedy": Sampling(0.0),
@@ -97,7 +97,7 @@ def test_each_state_table_is_its_own_distribution_bit_for_bit(name, setting):
     cdf = np.asarray(walk.cdf(sampling))
     for s, (_, cumulative) in enumerate(generator.chain.model.values()):
         counts = np.diff(np.asarray(cumulative, dtype=np.float64), prepend=0.0)
-        expected = np.cumsum(sampling_probs(np.log(counts), sampling)) if len(counts) > 1 else [1.0]
+        expected = np.cumsum(next_token_probs(np.log(counts), sampling)) if len(counts) > 1 else [1.0]
         if setting == "t1":
             expected = np.asarray(cumulative, dtype=np.float64)  # plain: the counts themselves
         assert np.array_equal(cdf[walk.starts[s] : walk.starts[s + 1]], expected), s

@@ -1,4 +1,4 @@
-"""Decoding steps of the recurrent generators (generators.recurrent_decoding): the same text as
+"""Decoding steps of the recurrent generators (generators.recurrent.decoding): the same text as
 calling the model's nn.LSTM once per token."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import pytest
 import torch
 from support import RARE, UNTRAINED_RECURRENT, VERSE
 
-from generators import recurrent, recurrent_generator
 from generators.base import Budget, Corpus, Sampling
-from generators.char_lstm import CharLSTMGenerator
-from generators.recurrent import feed_prompts
-from generators.recurrent_decoding import EagerStep, FusedLSTMStep, decoding_step
-from generators.recurrent_generator import RecurrentGenerator
-from generators.threads import decoding_threads
-from generators.word_lstm import WordLSTMGenerator
+from generators.devices import decoding_threads
+from generators.recurrent import decoding
+from generators.recurrent import generator as recurrent_generator
+from generators.recurrent.char_lstm import CharLSTMGenerator
+from generators.recurrent.decoding import EagerStep, FusedLSTMStep, decoding_step, feed_prompts
+from generators.recurrent.generator import RecurrentGenerator
+from generators.recurrent.word_lstm import WordLSTMGenerator
 
 PROMPTS = ["the cat", "", "Zß☃ dog"]
 SAMPLINGS = {"greedy": Sampling(0.0), "t1": Sampling(1.0), "mix": Sampling(0.8, top_k=5, top_p=0.9)}
@@ -93,7 +93,7 @@ def test_text_is_the_one_nn_lstm_gave(name, setting):
 def the_eager_path(monkeypatch: pytest.MonkeyPatch):
     """Decoding as it was: an nn.LSTM call per token, on the default threads."""
     with monkeypatch.context() as patched:
-        patched.setattr(recurrent, "decoding_step", lambda m, state, device: EagerStep(m, state, device))
+        patched.setattr(decoding, "decoding_step", lambda m, state, device: EagerStep(m, state, device))
         patched.setattr(
             recurrent_generator, "decoding_threads", lambda batch, device: contextlib.nullcontext()
         )

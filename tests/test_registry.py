@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import shutil
 import subprocess
@@ -85,15 +84,6 @@ def fake_plugin(tmp_path, monkeypatch):
     return module
 
 
-@pytest.fixture
-def fake_builtins(tmp_path, monkeypatch):
-    """Point the built-in scan at a folder of this test's making; rescan before and after."""
-    monkeypatch.setattr(registry, "_PACKAGE_DIR", tmp_path)
-    registry._builtin_entries.cache_clear()
-    yield tmp_path
-    registry._builtin_entries.cache_clear()
-
-
 # ---------------------------------------------------------------- runtime registration
 
 
@@ -120,51 +110,23 @@ def test_available_generators_are_sorted():
     assert names == sorted(names) and {"test-aa", "test-zz"} <= set(names)
 
 
-# ---------------------------------------------------------------- the built-in scan
+# ---------------------------------------------------------------- the built-in table
 
 
-def test_decorated_names_reads_top_level_decorated_classes():
-    source = """
-import generators
-from generators.registry import register_generator
-
-@register_generator("plain")
-class Plain: ...
-
-@generators.register_generator("dotted")
-class Dotted: ...
-
-@register_generator(NAME)  # not a constant: cannot be read without importing
-class Dynamic: ...
-
-class Undecorated: ...
-
-@register_generator("function")
-def function(): ...
-
-def factory():
-    @register_generator("nested")
-    class Nested: ...
-"""
-    assert registry._decorated_names(ast.parse(source)) == [("plain", "Plain", ""), ("dotted", "Dotted", "")]
+def test_each_builtin_names_its_class_and_config_class():
+    for name, entry in registry.BUILTINS.items():
+        assert entry.source == "built-in"
+        cls = get_generator_class(name)
+        assert f"{cls.__module__}:{cls.__qualname__}" == entry.target
+        assert cls.name == name and cls.__dict__["name"] == name  # the decorator says the same
+        assert registry.get_config_class(name) is cls.config_class
 
 
-def test_decorated_names_find_the_config_class_a_module_imports():
-    source = """
-from generators.configs.char_lstm import CharLSTMConfig as Settings
-
-@register_generator("imported-config")
-class Imported:
-    config_class = Settings
-
-@register_generator("local-config")
-class Local:
-    config_class = LocalConfig
-"""
-    assert registry._decorated_names(ast.parse(source)) == [
-        ("imported-config", "Imported", "generators.configs.char_lstm:CharLSTMConfig"),
-        ("local-config", "Local", ""),
-    ]
+def test_builtins_win_name_clashes_with_plugins(fake_plugin, monkeypatch):
+    clash = GeneratorEntry("fake-gen", "generators.clash:Clash", "built-in")
+    monkeypatch.setitem(registry.BUILTINS, "fake-gen", clash)
+    assert available_generators()["fake-gen"] == clash
+    assert [entry.name for entry in hidden_plugins()] == ["fake-gen"]
 
 
 def test_builtin_config_classes_load_without_torch():
@@ -182,37 +144,9 @@ def test_builtin_config_classes_load_without_torch():
         "False",
         "False",
     ]
-    from generators.char_lstm import CharLSTMGenerator
+    from generators.recurrent.char_lstm import CharLSTMGenerator
 
     assert registry.get_config_class("char-lstm") is CharLSTMGenerator.config_class
-
-
-def test_builtin_scan_reads_module_files_without_importing_them(fake_builtins):
-    (fake_builtins / "fake_model.py").write_text(
-        'raise RuntimeError("imported!")\n\n@register_generator("fake-builtin")\nclass FakeModel: ...\n'
-    )
-    (fake_builtins / "helpers.py").write_text("class NotAGenerator: ...\n")
-    (fake_builtins / "subpackage").mkdir()
-    (fake_builtins / "subpackage" / "__init__.py").write_text('@register_generator("hidden")\nclass H: ...\n')
-    assert registry._builtin_entries() == {
-        "fake-builtin": GeneratorEntry("fake-builtin", "generators.fake_model:FakeModel", "built-in")
-    }
-    assert available_generators()["fake-builtin"].source == "built-in"
-
-
-def test_builtins_win_name_clashes_with_plugins(fake_builtins, fake_plugin):
-    (fake_builtins / "clash.py").write_text('@register_generator("fake-gen")\nclass Clash: ...\n')
-    assert available_generators()["fake-gen"] == GeneratorEntry(
-        "fake-gen", "generators.clash:Clash", "built-in"
-    )
-
-
-def test_the_real_builtins_are_declared_in_generators():
-    for name, entry in available_generators().items():
-        if entry.source == "built-in":
-            module, _, cls = entry.target.partition(":")
-            path = Path(registry.__file__).parent / f"{module.removeprefix('generators.')}.py"
-            assert path.exists() and f"class {cls}(" in path.read_text(), name
 
 
 # ---------------------------------------------------------------- entry-point plugins

@@ -168,7 +168,7 @@ def test_a_batch_picks_what_each_row_picks_alone():
 
 def test_seeded_uniforms_rows_are_numpy_streams():
     u = seeded_uniforms(5, 3, 7)
-    assert u.shape == (3, 7) and u.dtype == torch.float64
+    assert u.shape == (3, 7) and u.dtype == np.float64
     for i in range(3):
         assert u[i].tolist() == np.random.default_rng(5 + i).random(7).tolist()
 
@@ -176,10 +176,36 @@ def test_seeded_uniforms_rows_are_numpy_streams():
 def test_row_i_of_a_batch_is_row_0_of_a_batch_seeded_s_plus_i():
     batch = seeded_uniforms(100, 4, 16)
     for i in range(4):
-        assert torch.equal(batch[i], seeded_uniforms(100 + i, 1, 16)[0])
-    assert torch.equal(seeded_uniforms(100, 2, 16), batch[:2])  # a smaller batch changes no row
+        assert np.array_equal(batch[i], seeded_uniforms(100 + i, 1, 16)[0])
+    assert np.array_equal(seeded_uniforms(100, 2, 16), batch[:2])  # a smaller batch changes no row
 
 
 def test_seeded_uniforms_empty_shapes():
     assert seeded_uniforms(0, 0, 5).shape == (0, 5)
     assert seeded_uniforms(0, 3, 0).shape == (3, 0)
+
+
+# ---------------------------------------------------------------- one rule for numpy and torch
+
+SETTINGS = [Sampling(0), Sampling(1), Sampling(0.7, top_k=3), Sampling(1.3, top_p=0.6), Sampling(0.5, 5, 0.9)]
+
+
+@pytest.mark.parametrize("sampling", SETTINGS, ids=str)
+def test_numpy_and_torch_give_the_same_distribution_and_tokens(sampling):
+    rng = np.random.default_rng(4)
+    for logits in (rng.normal(size=(6, 50)) * 3, np.log(rng.integers(1, 4, size=(6, 50)).astype(float))):
+        on_numpy = next_token_probs(logits, sampling)
+        on_torch = next_token_probs(torch.from_numpy(logits), sampling)
+        assert isinstance(on_numpy, np.ndarray) and isinstance(on_torch, torch.Tensor)
+        assert np.allclose(on_numpy, on_torch.numpy(), rtol=0, atol=1e-15)
+        uniforms = rng.random(6)
+        picked = choose_tokens(logits, sampling, uniforms)
+        assert picked.tolist() == choose_tokens(torch.from_numpy(logits), sampling, uniforms).tolist()
+
+
+@pytest.mark.parametrize("sampling", SETTINGS, ids=str)
+def test_rows_sampled_together_give_what_each_gives_alone(sampling):
+    logits = np.log(np.random.default_rng(5).integers(1, 6, size=(8, 30)).astype(float))
+    together = next_token_probs(logits, sampling)
+    for row in range(len(logits)):
+        assert np.array_equal(together[row], next_token_probs(logits[row : row + 1], sampling)[0])

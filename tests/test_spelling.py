@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from generators.base import Sampling
-from generators.spelling import SpellingModel
-from generators.vocabulary import WHITESPACE
+from generators.openvocab.spelling import SpellingModel
+from generators.openvocab.vocabulary import WHITESPACE
 
 WORDS = ["ab", "abba", "b", "aab", "ba", "bab", "ab", "abba", "b", "bb"]
 

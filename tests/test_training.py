@@ -12,9 +12,9 @@ import torch
 
 from generators import training
 from generators.base import Budget
-from generators.config import build_config
 from generators.devices import resolve_device
 from generators.errors import ConfigError, TrainingError
+from generators.options import build_config
 from generators.training import OptimConfig, lr_at, seeded, train
 
 CPU = torch.device("cpu")

@@ -14,9 +14,9 @@ from support import RARE, TINY_WORD_LSTM, VERSE
 
 from generators.base import Budget, Corpus, Sampling
 from generators.errors import ConfigError
+from generators.openvocab.vocabulary import detokenize, tokenize_words
+from generators.recurrent.word_lstm import WordLSTMGenerator
 from generators.registry import create_generator
-from generators.vocabulary import detokenize, tokenize_words
-from generators.word_lstm import WordLSTMGenerator
 
 STRANGE = "Zß☃ 😀 the \x00cat\u200b नमस्ते 𝔘 unheard-of words!!\n"
 

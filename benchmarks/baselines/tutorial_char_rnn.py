@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from generators.vocabulary import unseen_char_logprob
+from generators.openvocab.vocabulary import unseen_char_logprob
 
 WINDOW = 100  # characters per training window
 SCORE_BLOCK = 50  # scored characters per validation block (each primed with the block before)

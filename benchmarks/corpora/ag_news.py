@@ -15,7 +15,6 @@ from pathlib import Path
 
 from benchmarks.corpora.fetch import download
 from benchmarks.corpora.normalise import ag_news_document, check_not_empty, read_text
-from benchmarks.corpora.registry import declare_corpus
 from benchmarks.corpora.split import SPLITS, check_split_sizes, sha256_text, unit_interval_hash
 from generators.base import Corpus
 from generators.errors import CorpusError
@@ -29,7 +28,6 @@ TRAIN_FRACTION = 0.8  # of documents, by hash
 VALID_FRACTION = 0.1
 
 
-@declare_corpus("ag_news")
 def load_test_split(data_dir: Path, *, progress: bool) -> Corpus:
     """the AG News test split (7,600 news items) from <data dir>/ag_news.csv, else downloaded"""
     path = data_dir / "ag_news.csv"
@@ -41,7 +39,6 @@ def load_test_split(data_dir: Path, *, progress: bool) -> Corpus:
     return split_by_document("ag_news", path)
 
 
-@declare_corpus("ag_news:PATH")
 def load_csv(data_dir: Path, *, progress: bool, argument: str) -> Corpus:
     """an AG News CSV (class,title,description), one document per row, 80/10/10"""
     return split_by_document(f"ag_news:{argument}", Path(argument).expanduser())

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.corpora.normalise import check_not_empty, normalise_newlines, read_text
-from benchmarks.corpora.registry import declare_corpus
 from benchmarks.corpora.split import (
     assign_parts,
     check_split_sizes,
@@ -25,7 +24,6 @@ VALID_FRACTION = 0.1
 FOLDER_HELDOUT_FRACTION = 0.1  # a folder by whole file: target share of test and of valid
 
 
-@declare_corpus("file:PATH")
 def load(data_dir: Path, *, progress: bool, argument: str) -> Corpus:
     """a UTF-8 text file (80/10/10 at line boundaries) or a folder of .txt files (by file)"""
     name, path = f"file:{argument}", Path(argument).expanduser()  # the registry checked it exists

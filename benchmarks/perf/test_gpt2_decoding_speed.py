@@ -4,7 +4,7 @@ Run with ``make perf`` (or ``pytest benchmarks/perf/test_gpt2_decoding_speed.py 
 The quick profile's gpt2 (4 × 128, 128 positions, a BPE of 2,048 tokens trained on pseudo-text),
 untrained: speed does not depend on the weights. Both sides decode ``NEW_TOKENS`` greedy tokens
 (<|endoftext|> forbidden) from <|endoftext|> under the window rule of
-:mod:`generators.cached_decoding` (every 32 steps a context longer than 96 tokens is cut to 64 and
+:mod:`generators.gpt2.decoding` (every 32 steps a context longer than 96 tokens is cut to 64 and
 read again):
 
 * dynamic: the generator's own :class:`CachedDecoding` (transformers' DynamicCache, eager);
@@ -30,10 +30,10 @@ import torch
 from transformers import StaticCache
 
 from benchmarks.perf.paired import PairedRounds
-from generators import gpt2
 from generators.base import Budget, Corpus, Sampling
-from generators.cached_decoding import CachedDecoding
-from generators.gpt2 import GPT2Generator
+from generators.gpt2 import generator as gpt2
+from generators.gpt2.decoding import CachedDecoding
+from generators.gpt2.generator import GPT2Generator
 from generators.sampling import choose_tokens
 
 NEW_TOKENS = 512

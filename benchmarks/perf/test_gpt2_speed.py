@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from generators.base import Budget, Corpus, Sampling
-from generators.cached_decoding import CachedDecoding
-from generators.gpt2 import GPT2Generator
+from generators.gpt2.decoding import CachedDecoding
+from generators.gpt2.generator import GPT2Generator
 from generators.sampling import choose_tokens
 
 NEW_TOKENS = 512

@@ -29,7 +29,7 @@ import pytest
 from benchmarks.corpora import data_directory, load_corpus
 from benchmarks.perf.paired import PairedRounds, seconds
 from generators.base import Corpus, Sampling
-from generators.markov import MarkovGenerator, split_stream
+from generators.markov.generator import MarkovGenerator, split_stream
 
 PROMPTS = 64
 CHARS = 2000

@@ -19,7 +19,7 @@ import pytest
 from benchmarks.baselines.tutorial_char_rnn import TutorialBaseline
 from benchmarks.corpora import data_directory, load_corpus
 from generators.base import Budget, Corpus
-from generators.char_lstm import CharLSTMGenerator
+from generators.recurrent.char_lstm import CharLSTMGenerator
 
 BUDGET_SECONDS = float(os.environ.get("TEXTGEN_BENCH_BASELINE_SECONDS", "60"))
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # beside the checkout, if any

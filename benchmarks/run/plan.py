@@ -22,8 +22,8 @@ from benchmarks.run.layout import MEASUREMENT_REVISION, PLAN_FILE, cell_id, corp
 from benchmarks.run.prompts import Prompt, choose_test_prompts, demo_prompts
 from benchmarks.run.settings import ENGINE_SETTINGS, Row, RunConfig, check_row_names, parse_config
 from generators.base import Budget, Corpus
-from generators.config import build_config, did_you_mean, init_options
 from generators.errors import ConfigError, UnknownGeneratorError
+from generators.options import build_config, did_you_mean, init_options
 from generators.registry import available_generators, get_config_class
 
 

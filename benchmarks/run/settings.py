@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from generators.base import Sampling
-from generators.config import build_config, did_you_mean, init_options, merged
 from generators.errors import ConfigError
+from generators.options import build_config, did_you_mean, init_options, merged
 
 CONFIG_DIR = Path(__file__).parents[1] / "configs"
 DEMO_PROMPTS = ("Today ", "On Sunday ", "Moscow, ", "President ", "Little red riding hood ")

@@ -35,7 +35,7 @@ from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan
 from benchmarks.run.store import Pieces
 from benchmarks.samples import annotate, cell_metrics
 from generators.base import Corpus, Generator
-from generators.config import config_to_dict
+from generators.options import config_to_dict
 from generators.registry import create_generator, get_generator_class
 
 

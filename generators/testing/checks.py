@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from generators.base import UNICODE_SCALAR_COUNT, FitReport, Sampling
-from generators.config import build_config, config_to_dict
 from generators.errors import SamplingError
+from generators.options import build_config, config_to_dict
 from generators.testing.honesty import (
     check_score_chain_rule_sum,
     check_single_characters_sum_to_at_most_one,

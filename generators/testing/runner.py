@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 
-from generators.config import did_you_mean
+from generators.options import did_you_mean
 from generators.testing.checks import CHECK_NAMES, CHECKS
 from generators.testing.kit import CheckSkipped, Factory, fitted_or_none
 

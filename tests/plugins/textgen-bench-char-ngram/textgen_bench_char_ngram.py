@@ -17,30 +17,20 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from generators import Budget, Corpus, FitReport, Generator, NextCharDistribution, Sampling
-from generators.base import UNICODE_SCALAR_COUNT
-from generators.config import config_from_dict, config_to_dict
-from generators.vocabulary import unseen_char_logprob
-
-
-def pick(logprobs: np.ndarray, sampling: Sampling, uniform: float) -> int:
-    """An index: the argmax when greedy, else the inverse CDF at ``uniform`` after temperature,
-    top-k and top-p (the rules of ``generators.sampling.choose_tokens``, in numpy)."""
-    if sampling.greedy:
-        return int(np.argmax(logprobs))
-    logits = logprobs / sampling.temperature
-    if 0 < sampling.top_k < len(logits):  # exactly k: ties go to the first, as argmax breaks them
-        kept = np.zeros(len(logits), dtype=bool)
-        kept[np.argsort(-logits, kind="stable")[: sampling.top_k]] = True
-        logits = np.where(kept, logits, -np.inf)
-    probs = np.exp(logits - logits.max())
-    probs /= probs.sum()
-    if sampling.top_p < 1.0:  # keep the smallest set, most likely first, whose mass reaches top_p
-        order = np.argsort(-probs, kind="stable")
-        mass_before = np.cumsum(probs[order]) - probs[order]
-        probs[order[mass_before >= sampling.top_p]] = 0.0
-    cdf = np.cumsum(probs)
-    return min(int(np.searchsorted(cdf, uniform * cdf[-1], side="right")), len(cdf) - 1)
+from generators import (
+    UNICODE_SCALAR_COUNT,
+    Budget,
+    Corpus,
+    FitReport,
+    Generator,
+    NextCharDistribution,
+    Sampling,
+    choose_tokens,
+    config_from_dict,
+    config_to_dict,
+    seeded_uniforms,
+    unseen_char_logprob,
+)
 
 
 @dataclass
@@ -109,21 +99,19 @@ class CharNGramGenerator(Generator):
         return NextCharDistribution(known, float(logprobs[-1] + self.unseen_share), rest)
 
     def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
-        """Sample known characters only (the unseen bucket is dropped), one seeded stream per prompt."""
-        return [  # the seeding rule: prompt i draws from its own stream, seeded seed + i
-            self._continue(prompt, max_chars, sampling, np.random.default_rng(seed + i))
-            for i, prompt in enumerate(prompts)
-        ]
-
-    def _continue(self, prompt: str, max_chars: int, sampling: Sampling, rng: np.random.Generator) -> str:
-        if max_chars and not self.vocab:
+        """Sample known characters only (the unseen bucket is dropped) with the shared sampling rule,
+        one seeded stream of uniforms per prompt (row i seeded seed + i)."""
+        if not self.vocab:
             raise RuntimeError("fit or load the generator before generating")
-        history, chars = self._history(prompt), []
-        for _ in range(max_chars):
-            char = self.vocab[pick(self._logprobs(history)[:-1], sampling, rng.random())]
-            history = self._history(history + char)
-            chars.append(char)
-        return "".join(chars)
+        uniforms = seeded_uniforms(seed, len(prompts), max_chars)  # (B, max_chars)
+        histories = [self._history(prompt) for prompt in prompts]
+        texts: list[list[str]] = [[] for _ in prompts]
+        for step in range(max_chars):
+            logprobs = np.stack([self._logprobs(history)[:-1] for history in histories])  # (B, V)
+            for row, index in enumerate(choose_tokens(logprobs, sampling, uniforms[:, step]).tolist()):
+                texts[row].append(self.vocab[index])
+                histories[row] = self._history(histories[row] + self.vocab[index])
+        return ["".join(chars) for chars in texts]
 
     def save(self, directory: str | Path) -> None:
         path = Path(directory)

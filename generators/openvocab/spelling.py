@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 
 from generators.base import Sampling
-from generators.count_sampling import sampling_probs
-from generators.kneser_ney import KneserNey, unique_rows
-from generators.vocabulary import WHITESPACE, unseen_char_logprob
+from generators.openvocab.kneser_ney import KneserNey, unique_rows
+from generators.openvocab.vocabulary import WHITESPACE, unseen_char_logprob
+from generators.sampling import next_token_probs
 
 MAX_SAMPLE_ATTEMPTS = 20  # sample(): spellings drawn and rejected before one that cannot end excluded
 MAX_ORDER = 12  # the longest context the settings accept
@@ -241,7 +241,7 @@ class SpellingModel:
             if avoid_excluded and "".join(out) in self.excluded:
                 weights[self.end] = 0.0
             with np.errstate(divide="ignore"):
-                probs = sampling_probs(np.log(weights), sampling)
+                probs = next_token_probs(np.log(weights), sampling)
             cdf = np.cumsum(probs)
             pick = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)
             if pick == self.end:

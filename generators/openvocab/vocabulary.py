@@ -6,7 +6,7 @@
   :data:`WHITESPACE` — every Unicode scalar value ``str.isspace`` (and so ``re``'s ``\\s``) accepts.
 
 The spelling model that word-level generators charge for unknown tokens is in
-:mod:`generators.spelling`.
+:mod:`generators.openvocab.spelling`.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ part of the continuation, so the text goes on as the model would write it (no lo
 before a word). Then ``[<|endoftext|>] + tokens(prompt)``, batched with left padding, attention mask,
 per-row position ids and a KV cache (one forward per new token); the window rule (a prompt keeps
 its last 3/4 window of tokens; every window/4 steps a row longer than that keeps its last half
-window) is in :mod:`generators.cached_decoding`; a row's text never depends on the other rows.
+window) is in :mod:`generators.gpt2.decoding`; a row's text never depends on the other rows.
 Bytes are decoded incrementally (invalid UTF-8 becomes U+FFFD); a row stops at ``max_chars``
 characters, or earlier at ``<|endoftext|>`` (its continuation is then shorter; an incomplete
 multi-byte character left at that point is dropped).
@@ -59,15 +59,14 @@ from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 
 from generators.base import Budget, Corpus, FitReport, Generator, Sampling
-from generators.bytelevel import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
-from generators.cached_decoding import CachedDecoding
-from generators.config import config_from_dict, config_to_dict
-from generators.configs.gpt2 import GPT2GeneratorConfig
-from generators.devices import device_name, in_own_memory, resolve_device
+from generators.devices import decoding_threads, device_name, in_own_memory, resolve_device
 from generators.errors import ConfigError, CorpusError
+from generators.gpt2.config import GPT2GeneratorConfig
+from generators.gpt2.decoding import CachedDecoding
+from generators.gpt2.tokens import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
+from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
 from generators.sampling import choose_tokens, seeded_uniforms
-from generators.threads import decoding_threads
 from generators.training import seeded, seeded_samples, train
 
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
@@ -328,7 +327,7 @@ class GPT2Generator(Generator):
         contexts, healed = self._healed_prompts(prompts)
         wanted = max_chars + max(map(len, healed))  # the healed characters come out again first
         max_steps = 4 * wanted + 3  # each token adds >= 1 byte; a character takes <= 4 bytes
-        uniforms = seeded_uniforms(seed, len(prompts), max_steps)  # (B, steps)
+        uniforms = torch.from_numpy(seeded_uniforms(seed, len(prompts), max_steps))  # (B, steps)
         # inference mode for the first prefill too: no autograd graph of the whole prompt
         with torch.inference_mode(), decoding_threads(len(prompts), self.torch_device):
             decoding = CachedDecoding(model, tokens, contexts, wanted, self.torch_device)

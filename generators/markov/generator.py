@@ -26,7 +26,7 @@ hold ``NO_TOKEN``, so a short or empty prompt backs off too. Generation never us
 run it only replays the corpus opening (every empty prompt began with the training text's first
 words). After END the state is emptied the same way. Generation goes on past END and stops at
 exactly ``max_chars`` characters (no end-of-text). The walk runs on flat sampling tables built
-from the chain in ``fit`` and ``load`` (:mod:`generators.markov_walk`).
+from the chain in ``fit`` and ``load`` (:mod:`generators.markov.walk`).
 
 Scoring: :class:`generators.kneser_ney.KneserNey` over context lengths 0..state_size, built from
 the compiled chain's own transition counts (END transitions dropped: a score never charges an end
@@ -62,9 +62,8 @@ import json
 import math
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Self
 
 import markovify
 import numpy as np
@@ -78,39 +77,18 @@ from generators.base import (
     NextCharDistribution,
     Sampling,
 )
-from generators.config import config_from_dict, config_to_dict
 from generators.errors import CorpusError
-from generators.kneser_ney import KneserNey
-from generators.markov_walk import NO_TOKEN, ChainWalk
+from generators.markov.config import MarkovConfig
+from generators.markov.walk import NO_TOKEN, ChainWalk
+from generators.openvocab.kneser_ney import KneserNey
+from generators.openvocab.spelling import SpellingModel, open_token_logprob
+from generators.openvocab.vocabulary import unseen_char_logprob
+from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
-from generators.spelling import SpellingModel, check_settings, open_token_logprob
-from generators.vocabulary import unseen_char_logprob
 
 STREAM_PIECE = re.compile(r"\S+|\s+")
 BEGIN, END = markovify.chain.BEGIN, markovify.chain.END
 FORMAT = 1
-
-
-@dataclass
-class MarkovConfig:
-    state_size: int = 2  # tokens of context, as markovify's state_size; for level="char" use ~4-7
-    level: Literal["word", "char"] = "word"  # word: whitespace-separated words; char: characters
-    discount: float = 0.75  # Kneser–Ney absolute discount D, in (0, 1)
-    unk_base: float = 0.9  # word level: share of the below-unigram base given to the unknown word
-    spelling_order: int = 5  # word level: characters of context of the unknown-word spelling model
-    spelling_discount: float = 0.9  # word level: the spelling model's Kneser–Ney discount, in (0, 1)
-    valid_chars: int = 200_000  # validation characters scored for the fit curve; 0 = all
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.state_size <= 12:
-            raise ValueError(f"state_size must be in 1..12, got {self.state_size}")
-        if not 0 < self.discount < 1:
-            raise ValueError(f"discount must be in (0, 1), got {self.discount}")
-        if not 0 < self.unk_base < 1:
-            raise ValueError(f"unk_base must be in (0, 1), got {self.unk_base}")
-        check_settings(self.spelling_order, self.spelling_discount)
-        if self.valid_chars < 0:
-            raise ValueError(f"valid_chars must be >= 0, got {self.valid_chars}")
 
 
 def split_stream(text: str, level: str) -> tuple[list[str], list[int]]:

@@ -19,20 +19,19 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from generators.base import Budget, Corpus, FitReport, Generator, Sampling
-from generators.config import config_from_dict, config_to_dict
-from generators.configs.recurrent import RecurrentConfig
-from generators.devices import device_name, resolve_device
+from generators.devices import decoding_threads, device_name, resolve_device
 from generators.errors import CorpusError
-from generators.recurrent import (
+from generators.options import config_from_dict, config_to_dict
+from generators.recurrent.config import RecurrentConfig
+from generators.recurrent.decoding import stream_tokens
+from generators.recurrent.model import (
     RecurrentLM,
     State,
     TokenStreams,
     map_state,
     score_stream,
-    stream_tokens,
 )
 from generators.sampling import seeded_uniforms
-from generators.threads import decoding_threads
 from generators.training import seeded, seeded_samples, train
 
 FORMAT_VERSION = 1
@@ -241,7 +240,7 @@ class RecurrentGenerator(Generator):
         """Batched sampling; row i uses uniforms seeded ``seed + i`` (see generators.sampling)."""
         model = self.require_model()
         rows = [[model.bos, *self.encode(p).ids.tolist()] for p in prompts]
-        uniforms = seeded_uniforms(seed, len(rows), max_chars)  # every token has >= 1 character
+        uniforms = torch.from_numpy(seeded_uniforms(seed, len(rows), max_chars))  # every token has >= 1 character
         spellers = [np.random.default_rng([seed + i, SPELLING_STREAM]) for i in range(len(rows))]
         pieces: list[list[str]] = [[] for _ in rows]
         lengths = [0] * len(rows)

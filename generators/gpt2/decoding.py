@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from transformers import GPT2LMHeadModel
 
-from generators.bytelevel import ByteLevelTokens
+from generators.gpt2.tokens import ByteLevelTokens
 
 
 def cache_argument(model: GPT2LMHeadModel) -> str:

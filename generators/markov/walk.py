@@ -9,7 +9,7 @@ and floats, scattered over the heap, a prototype walked shakespeare's chain 1.6Ã
 
 The cumulative table depends on the sampling. Plain sampling (T = 1, no top-k/top-p) searches
 markovify's counts themselves (as floats, exact below 2**53). Any other setting searches each
-state's ``cumsum(sampling_probs(log counts))``, computed on the first call with that setting and
+state's ``cumsum(next_token_probs(log counts))``, computed on the first call with that setting and
 kept for the next ones: once per distinct row of counts (shakespeare: 181 k counts for the 395 k
 slots of states with several followers), rows of equal length as one array, which gives each row
 bit for bit what it gives alone. Greedy is the one-hot table at the argmax. Step ``n`` of a walk
@@ -26,17 +26,17 @@ longer known suffix.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from array import array
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 
 import markovify
 import numpy as np
 
 from generators.base import Sampling
-from generators.count_sampling import choose, is_plain, sampling_probs
-from generators.kneser_ney import unique_rows
+from generators.openvocab.kneser_ney import unique_rows
+from generators.sampling import next_token_probs
 
 NO_TOKEN = -1  # a state slot with no usable token (before the prompt, unknown)
 END_SLOT = -1  # the token of a transition to markovify's END
@@ -45,6 +45,28 @@ NOT_A_STATE = -1  # state id of a state the chain does not hold
 CACHED_SAMPLINGS = 8  # cumulative tables kept, one per sampling setting (a sweep uses 7)
 
 Backoff = dict[tuple[int, ...], tuple[list[int], list[int]]]  # suffix -> followers, cumulative counts
+
+
+def is_plain(sampling: Sampling) -> bool:
+    """T = 1 without top-k or top-p: the counts themselves are the distribution."""
+    return sampling.temperature == 1 and sampling.top_k == 0 and sampling.top_p == 1
+
+
+def choose(cumulative: list[int], sampling: Sampling, u: float) -> int:
+    """Pick a follower from its cumulative counts: argmax when greedy (first on ties), else inverse
+    CDF at the uniform ``u``.
+
+    Plain sampling searches ``u Â· total`` in the integer cumulative counts, which is the same
+    distribution as softmax(log count) without the float round trip.
+    """
+    if sampling.greedy:
+        counts = np.diff(cumulative, prepend=0)
+        return int(np.argmax(counts))
+    if is_plain(sampling):
+        return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
+    logits = np.log(np.diff(np.asarray(cumulative, dtype=np.float64), prepend=0.0))
+    cdf = np.cumsum(next_token_probs(logits, sampling))
+    return min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)
 
 
 class ChainWalk:
@@ -83,7 +105,7 @@ class ChainWalk:
         if table is None:
             cdf = np.ones(len(self.counts))  # one follower: probability 1
             for slots, counts, inverse in self.patterns:  # the states with n >= 2 followers
-                probs = sampling_probs(np.log(counts), sampling)  # (u, n) once per distinct count row
+                probs = next_token_probs(np.log(counts), sampling)  # (u, n) once per distinct count row
                 cdf[slots] = np.cumsum(probs, axis=-1)[inverse]  # (m, n)
             table = array("d", cdf.tobytes())
             if len(self._cdfs) >= CACHED_SAMPLINGS:
@@ -118,7 +140,7 @@ class ChainWalk:
                 s = self.state_ids.get(state, NOT_A_STATE)
             else:
                 first, last = starts[s], starts[s + 1] - 1
-                slot = bisect_right(cdf, uniforms[step] * cdf[last], first, last)  # min(inverse CDF, last)
+                slot = bisect.bisect_right(cdf, uniforms[step] * cdf[last], first, last)  # min(inverse CDF, last)
                 token = tokens[slot]
                 if token == END_SLOT:
                     state, s = (NO_TOKEN,) * self.state_size, NOT_A_STATE

@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 
 from generators.base import Sampling
-from generators.configs.word_lstm import WordLSTMConfig
-from generators.recurrent_generator import Encoded, RecurrentGenerator
+from generators.openvocab.spelling import SpellingModel, open_token_logprob
+from generators.openvocab.vocabulary import tokenize_words
+from generators.recurrent.config import WordLSTMConfig
+from generators.recurrent.generator import Encoded, RecurrentGenerator
 from generators.registry import register_generator
-from generators.spelling import SpellingModel, open_token_logprob
-from generators.vocabulary import tokenize_words
 
 
 @register_generator("word-lstm")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from generators.configs.optim import OptimConfig
+from generators.optim import OptimConfig
 
 
 def _scratch_optim() -> OptimConfig:

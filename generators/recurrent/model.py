@@ -8,27 +8,22 @@
   offset so stream boundaries move.
 * :func:`score_stream` — log-likelihoods of a long text as one stream with carried state, cut into
   parallel chunks each primed with the preceding tokens.
-* :func:`stream_tokens` — batched sampling: prompts of any length are packed and fed once, then
-  one step per new token for the whole batch, carrying state (never re-feeding the sequence).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+from torch.nn.utils.rnn import pad_sequence
 
-from generators.base import Sampling
 from generators.errors import CorpusError
-from generators.recurrent_decoding import CudaGraphDecoding, FusedLSTMStep, decoding_step
-from generators.sampling import choose_tokens, next_token_probs
 
 State = torch.Tensor | tuple[torch.Tensor, ...]  # LSTM: (h, c), each (layers, B, H); GRU/RNN: h
 CELLS = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
@@ -245,82 +240,6 @@ def _windowed_logprobs(
             if t <= column < t + window:
                 kept[(chunk, column)] = logp[chunk, column - t].cpu().numpy()
     return torch.cat(pieces, dim=1).numpy(), kept
-
-
-@torch.no_grad()
-def feed_prompts(
-    model: RecurrentLM, prompts: Sequence[Sequence[int]], device: torch.device
-) -> tuple[torch.Tensor, State]:
-    """Read every prompt (each non-empty, starting with bos) at once, packed by length.
-
-    Returns the next-token logits after each prompt (B, V) and the state at each prompt's end.
-    """
-    lengths = torch.tensor([len(p) for p in prompts])  # (B,)
-    padded = pad_sequence([torch.as_tensor(p, dtype=torch.long) for p in prompts], batch_first=True)
-    packed = pack_padded_sequence(
-        model.embed(padded.to(device)), lengths, batch_first=True, enforce_sorted=False
-    )
-    out, state = model.rnn(packed)
-    out, _ = pad_packed_sequence(out, batch_first=True)  # (B, Tmax, H)
-    last = out[torch.arange(len(prompts)), lengths - 1]  # (B, H)
-    return model.head(last), state
-
-
-@torch.no_grad()
-def stream_tokens(
-    model: RecurrentLM,
-    prompts: Sequence[Sequence[int]],
-    sampling: Sampling,
-    uniforms: torch.Tensor,
-    *,
-    logit_bias: Mapping[int, float] | None = None,
-    rank_bias: Mapping[int, float] | None = None,
-    device: torch.device,
-) -> Iterator[torch.Tensor]:
-    """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
-
-    ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). With a
-    ``rank_bias``, greedy, top-k and top-p choose among the logits plus ``rank_bias`` (the tokens
-    they keep), and the token is then drawn from the kept ones with the logits plus ``logit_bias``
-    at the temperature. The caller stops iterating when it has enough text; state is carried, so
-    each step costs one token of computation per row (:mod:`generators.recurrent_decoding`).
-    """
-    model.eval()
-    logits, state = feed_prompts(model, prompts, device)  # (B, V)
-    step = decoding_step(model, state, device)
-    if device.type == "cuda" and isinstance(step, FusedLSTMStep) and not rank_bias:
-        graph = CudaGraphDecoding(step, logits, sampling, logit_bias or {})
-        on_device = uniforms.to(device)  # (B, S)
-        for s in range(uniforms.size(1)):
-            yield graph.tokens_at(on_device[:, s])
-        return
-    for s in range(uniforms.size(1)):
-        tokens = _choose(logits, sampling, uniforms[:, s], logit_bias or {}, rank_bias or {})  # (B,)
-        yield tokens
-        logits = step(tokens)
-
-
-def _biased(logits: torch.Tensor, bias: Mapping[int, float]) -> torch.Tensor:
-    out = logits.clone()
-    for token, value in bias.items():
-        out[:, token] += value
-    return out
-
-
-def _choose(
-    logits: torch.Tensor,
-    sampling: Sampling,
-    uniforms: torch.Tensor,
-    logit_bias: Mapping[int, float],
-    rank_bias: Mapping[int, float],
-) -> torch.Tensor:
-    """One token per row (see :func:`stream_tokens`): (B, V) logits -> (B,) ids."""
-    narrowed = sampling.greedy or sampling.top_k > 0 or sampling.top_p < 1
-    if not (rank_bias and narrowed):
-        return choose_tokens(_biased(logits, logit_bias), sampling, uniforms)
-    kept = next_token_probs(_biased(logits, rank_bias), sampling) > 0  # (B, V) greedy, top-k, top-p
-    drawn = _biased(logits, logit_bias).masked_fill(~kept, float("-inf"))
-    return choose_tokens(drawn, Sampling(sampling.temperature), uniforms)
 
 
 @contextlib.contextmanager

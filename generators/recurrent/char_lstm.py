@@ -16,11 +16,11 @@ import numpy as np
 import torch
 
 from generators.base import UNICODE_SCALAR_COUNT, NextCharDistribution, Sampling
-from generators.configs.char_lstm import CharLSTMConfig
-from generators.recurrent import exact_float32_rnns
-from generators.recurrent_generator import Encoded, RecurrentGenerator
+from generators.openvocab.vocabulary import unseen_char_logprob
+from generators.recurrent.config import CharLSTMConfig
+from generators.recurrent.generator import Encoded, RecurrentGenerator
+from generators.recurrent.model import exact_float32_rnns
 from generators.registry import register_generator
-from generators.vocabulary import unseen_char_logprob
 
 
 @register_generator("char-lstm")
