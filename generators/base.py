@@ -8,8 +8,7 @@ The harness talks to generators through this class only. A generator:
   ``log P(text | context)`` = log P(context + text) − log P(context), where P(x) is the
   probability that the model's output starts with x (no end of text is charged). Token-level
   models tokenize ``context + text`` together and put each token's log-probability on the token's
-  last character and 0 on the others; a text's last token that may go on (a word, a whitespace
-  run) costs P(the next token starts with it), and the context's last token is charged once, so
+  last character and 0 on the others, and charge the **open end** (below), so
   ``score(a).sum() + score(b, context=a).sum() == score(a + b).sum()``. Every Unicode string gets
   a finite score (open vocabulary), and the same text scores the same every time (no dropout at
   scoring time);
@@ -32,6 +31,24 @@ The harness talks to generators through this class only. A generator:
 texts, ``sampling``, ``max_chars``, ``seed``) and handle empty input once, for every generator, and
 call the generator's own ``_score`` / ``_generate``. A generator implements those two, never the
 public pair.
+
+**The open end.** A text that stops inside a word has not chosen that word: "The ki" may go on as
+"The king", "The kind" or "The kiss". So a token-level model charges a text's last token, when a
+longer token could start with it (a word, a whitespace run), as an *open end*: the probability
+that the next token *starts with* those characters, not the probability of that very token. With
+a word model after "The "::
+
+    score("The ki")                  charges "ki" as P(next token starts with "ki" | "The ")
+                                       = P("king") + P("kind") + P("kiss") + … (+ P(UNK) × P(a
+                                       spelling starts with "ki"))
+    score("ng", context="The ki")    charges P("king" | "The ") / P(starts with "ki" | "The ")
+    together                         P("king" | "The "), as score("The king") charges it
+
+so ``score("The ki").sum() + score("ng", context="The ki").sum() == score("The king").sum()``: the
+open end's mass is charged once, with the text that ends in it, and taken off where the token that
+extends it is charged. Every model names it alike: ``open_end_logprob`` (the log-probability of an
+open end), ``is_open_end`` (whether a token can be one), ``open_ends`` (whether a model's tokens can).
+Character-level models have no open ends: every character is a whole token.
 
 The conformance kit (:mod:`generators.testing`) checks every rule, with its tolerances.
 """

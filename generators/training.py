@@ -54,9 +54,8 @@ def keep_freed_memory() -> bool:
 
     A CPU training step allocates and frees tens of MB (activations, gradients). With glibc's
     adaptive defaults, depending on how the heap happens to be laid out, those pages are returned
-    and faulted in again on every step: measured up to 5,000 page faults per step and a quarter of
-    char-lstm's training speed on a 2-core Xeon. Fixed thresholds (32 MB for mmap, 1 GB for trimming)
-    keep them. Process-wide, once; returns False (and does nothing) where the C library is not glibc.
+    and faulted in again on every step (thousands of page faults a step: docs/generators.md). Fixed
+    thresholds (32 MB for mmap, 1 GB for trimming) keep them. Process-wide, once; returns False (and does nothing) where the C library is not glibc.
     """
     if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
         return False

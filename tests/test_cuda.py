@@ -17,7 +17,7 @@ from support import TINY_NEURAL_OPTIONS, make_text
 
 from benchmarks.cli import main
 from generators import training
-from generators.base import Budget, Corpus
+from generators.base import Budget, Corpus, Sampling
 from generators.recurrent.model import RecurrentLM, exact_float32_rnns
 from generators.registry import create_generator, get_generator_class
 from generators.testing import Factory, parametrize_with_checks
@@ -91,6 +91,21 @@ def test_a_model_trained_on_the_gpu_scores_the_same_on_the_cpu(tmp_path, name):
     on_cpu = get_generator_class(name).load(tmp_path / name, device="cpu").score(text)
     assert np.isfinite(on_gpu).all()
     np.testing.assert_allclose(on_cpu, on_gpu, atol=1e-3)  # cuDNN and CPU kernels sum in other orders
+
+
+def test_the_cuda_graph_path_gives_the_eager_paths_greedy_text():
+    """cuda_graphs = true replays one recorded decoding step; greedy text must not change (its
+    products are cuBLAS's, not cuDNN's: sampled text may differ where a CDF bound ties the uniform)."""
+    generator = create_generator("char-lstm", TINY_NEURAL_OPTIONS["char-lstm"], device="cuda")
+    generator.fit(
+        Corpus("words", make_text(20_000), make_text(2_000, seed=1), "", "0" * 64), budget=Budget(steps=20)
+    )
+    texts = []
+    for graphs in (False, True):
+        generator.config.cuda_graphs = graphs
+        texts.append(generator.generate(["The ", "a"], max_chars=200, sampling=Sampling(0.0), seed=0))
+    assert texts[0] == texts[1]
+    assert all(len(text) == 200 for text in texts[1])
 
 
 def test_a_cuda_run_records_the_gpu_and_its_throughput(tmp_path, monkeypatch):

@@ -175,7 +175,7 @@ def test_a_one_token_text_after_a_healed_context(model):
     """The text's one token is both open and the healed context's: P(" t…") / P(" …")."""
     tokens = model.tokens
     ids = tokens.encode("The t").tolist()
-    assert [tokens.token_bytes(i) for i in ids[-1:]] == [b" t"] and tokens.may_go_on(ids[-1])
+    assert [tokens.token_bytes(i) for i in ids[-1:]] == [b" t"] and tokens.is_open_end(ids[-1])
     distributions = direct_distributions(model, [tokens.end_of_text, *ids])
     space = tokens.encode("The ").tolist()[-1]
     expected = prefix_mass(model, distributions[-1], ids[-1]) - prefix_mass(model, distributions[-1], space)
@@ -209,7 +209,7 @@ def test_a_trailing_whitespace_run_is_tokenized_as_in_running_text():
 
 def test_byte_tokens_never_go_on(byte_model):
     tokens = byte_model.tokens
-    assert not any(tokens.may_go_on(i) for i in range(tokens.vocab_size))
+    assert not any(tokens.is_open_end(i) for i in range(tokens.vocab_size))
     ids = [tokens.end_of_text, *b"The king ", *b"went"]
     expected = direct_logprobs(byte_model, ids)[len("The king ") :]
     assert byte_model.score("went", context="The king ").sum() == pytest.approx(expected.sum(), abs=1e-5)

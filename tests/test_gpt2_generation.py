@@ -71,7 +71,7 @@ def reference_decoding(generator: GPT2Generator, prompt: str, max_chars: int, sa
     step from the row's own stream (the seeding rule)."""
     tokens, window = generator.tokens, generator.window
     ids = tokens.encode(prompt).tolist()
-    healed = tokens.token_bytes(ids[-1]) if ids and tokens.may_go_on(ids[-1]) else b""
+    healed = tokens.token_bytes(ids[-1]) if ids and tokens.is_open_end(ids[-1]) else b""
     context = [tokens.end_of_text, *(ids[:-1] if healed else ids)][-(window - window // 4) :]
     uniforms = np.random.default_rng(seed).random(4 * max_chars + 8)
     data = b""
@@ -161,7 +161,7 @@ def test_a_prompt_ending_in_a_space_is_healed(model, monkeypatch):
     no_end_of_text(monkeypatch)
     tokens, prompt = model.tokens, "The king went to the "
     ids = tokens.encode(prompt).tolist()
-    assert tokens.token_bytes(ids[-1]) == b" " and tokens.may_go_on(ids[-1])
+    assert tokens.token_bytes(ids[-1]) == b" " and tokens.is_open_end(ids[-1])
     with torch.no_grad():
         logits = model.model(input_ids=torch.tensor([[tokens.end_of_text, *ids[:-1]]])).logits[0, -1]
     logits = logits[: tokens.vocab_size].clone()

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import generators.testing
 from generators import Sampling
-from generators import testing as kit
-from generators.testing import CheckSkipped, check_generator, parametrize_with_checks
+from generators.testing import CheckNotApplicable, check_generator, checks_for, parametrize_with_checks
+from generators.testing import checks as kit
 
 PLUGIN_DIR = Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"
 
@@ -135,7 +136,10 @@ class StopsHalfway(CharNGram):
 class SharesOneStream(CharNGram):
     def _generate(self, prompts, *, max_chars, sampling, seed):
         # every prompt draws from the stream seeded ``seed``: a batch differs from one call per prompt
-        return [super()._generate([p], max_chars=max_chars, sampling=sampling, seed=seed)[0] for p in prompts]
+        return [
+            CharNGram._generate(self, [p], max_chars=max_chars, sampling=sampling, seed=seed)[0]
+            for p in prompts
+        ]
 
 
 class LoadForgetsSmoothing(CharNGram):
@@ -298,14 +302,25 @@ def test_expected_failures_are_excused_but_must_fail():
         check_generator(char_ngram, expected_failures={"check_describbe": "typo"})
 
 
-def test_character_level_checks_skip_other_generators():
-    class WordishGenerator(CharNGram):
-        char_level = False
+class WordishGenerator(CharNGram):
+    char_level = False
 
+
+def test_character_level_checks_are_only_for_character_level_generators():
     factory = _factory(WordishGenerator)
-    with pytest.raises(CheckSkipped, match="not character-level"):
-        kit.check_next_char_distribution_sums_to_one(factory)
-    check_generator(factory)  # skipped checks are not failures
+    applicable = checks_for(factory())
+    assert set(kit.CHECKS) - set(applicable) == kit.CHARACTER_LEVEL_CHECKS
+    assert checks_for(char_ngram()) == kit.CHECKS
+    with pytest.raises(CheckNotApplicable, match="not character-level"):
+        kit.check_next_char_distribution_sums_to_one(factory)  # called directly, it says why
+    check_generator(factory)
+
+
+def test_parametrize_yields_only_the_checks_that_apply():
+    mark = parametrize_with_checks({"wordish": _factory(WordishGenerator), "chars": char_ngram})
+    ids = [param.id for param in mark.args[1]]
+    assert len(ids) == 2 * len(kit.CHECKS) - len(kit.CHARACTER_LEVEL_CHECKS)
+    assert "wordish-check_score_chain_rule" not in ids and "chars-check_score_chain_rule" in ids
 
 
 def test_fit_runs_once_per_factory_and_failures_are_remembered():
@@ -360,17 +375,8 @@ def test_pytest_wrapped_check_adds_its_docstring_and_skips():
 
 
 def test_the_public_names_of_the_kit_import_from_generators_testing():
-    names = [
-        *kit.CHECK_NAMES,
-        "CHECKS",
-        "CHECK_NAMES",
-        "KIT_CORPUS",
-        "KIT_BUDGET",
-        "ASCII_TEXT",
-        "UNSEEN_TEXTS",
-    ]
-    names += ["PROMPTS", "CONTEXT_PAIRS", "SPLIT_TEXTS", "GREEDY", "RANDOM", "NUCLEUS", "CheckSkipped"]
-    names += ["CHAIN_SPLITS", "SUBWORD_SPLITS", "CHAIN_TOLERANCE", "SUBWORD_TOLERANCE"]
-    names += ["Factory", "fitted", "clear_fit_cache", "check_generator", "parametrize_with_checks"]
-    assert [name for name in names if not hasattr(kit, name)] == []
-    assert set(names) <= set(kit.__all__)
+    names = ["CHECKS", "KIT_BUDGET", "KIT_CORPUS", "CheckNotApplicable", "Factory", "check_generator"]
+    names += ["checks", "checks_for", "clear_fit_cache", "parametrize_with_checks"]
+    assert sorted(generators.testing.__all__) == sorted(names)
+    assert all(hasattr(generators.testing, name) for name in names)
+    assert all(hasattr(generators.testing.checks, name) for name in kit.CHECK_NAMES)

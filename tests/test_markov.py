@@ -206,15 +206,15 @@ def test_context_conditions_the_score():
     conditional = g.score(" queen", "the king and")
     # the context's last piece could have gone on ("andes"); here it is complete: P("and") over the
     # mass of every token starting with "and" goes on the text's first character
-    opened = g.open_logprob(["the", "king", "and"], 2)
+    opened = g.open_end_logprob(["the", "king", "and"], 2)
     assert conditional[0] == pytest.approx(whole[11] - opened, abs=1e-12)
     assert np.array_equal(conditional[1:], whole[-5:])
     assert conditional[-1] != g.score("queen")[-1]
     # a text's last piece may go on too: "the ki" is charged P(the next token starts with "ki")
-    assert g.score("the ki")[-1] == pytest.approx(g.open_logprob(["the", "ki"], 1), abs=1e-12)
+    assert g.score("the ki")[-1] == pytest.approx(g.open_end_logprob(["the", "ki"], 1), abs=1e-12)
     # a token that starts in the context and ends in the text is charged in full on the text's side
     assert last_logprob(g, "ng", "the ki") == pytest.approx(
-        g.open_logprob(["the", "king"], 1) - g.open_logprob(["the", "ki"], 1), abs=1e-12
+        g.open_end_logprob(["the", "king"], 1) - g.open_end_logprob(["the", "ki"], 1), abs=1e-12
     )
     c = char_model()
     assert np.allclose(np.concatenate([c.score("the k"), c.score("ing", "the k")]), c.score("the king"))

@@ -149,7 +149,7 @@ def test_bad_settings_are_refused():
 
 
 @pytest.mark.parametrize("prefix", ["a", "ab", "b", "ba", "é", "abab"])
-def test_prefix_mass_is_the_string_itself_plus_every_extension(prefix):
+def test_open_end_mass_is_the_string_itself_plus_every_extension(prefix):
     """P(starts with p) = P(p) + Σ_c P(starts with p + c) + P(p followed by an unseen character)."""
     m = SpellingModel.fit(WORDS, order=2, discount=0.7, excluded=["b", "ab"])
     raw = 0.0
@@ -161,25 +161,25 @@ def test_prefix_mass_is_the_string_itself_plus_every_extension(prefix):
             else math.log(probs[m.index[char]])
         )
     unseen_next = math.exp(raw) * m.next_distribution(prefix)[m.unknown_char] / math.exp(m.log_outside)
-    extensions = sum(math.exp(m.prefix_logprob(prefix + c)) for c in m.alphabet)
-    assert math.exp(m.prefix_logprob(prefix)) == pytest.approx(
+    extensions = sum(math.exp(m.open_end_logprob(prefix + c)) for c in m.alphabet)
+    assert math.exp(m.open_end_logprob(prefix)) == pytest.approx(
         math.exp(m.logprob(prefix)) + extensions + unseen_next, rel=1e-12
     )
-    assert m.prefix_logprob("") == 0.0
-    first = sum(math.exp(m.prefix_logprob(c)) for c in m.alphabet)
+    assert m.open_end_logprob("") == 0.0
+    first = sum(math.exp(m.open_end_logprob(c)) for c in m.alphabet)
     assert first + m.next_distribution("")[m.unknown_char] / math.exp(m.log_outside) == pytest.approx(1.0)
 
 
 def test_a_long_prefix_does_not_underflow():
     m = SpellingModel.fit(WORDS, order=2, discount=0.7, excluded=["b"])
-    assert -math.inf < m.prefix_logprob("é" * 80) < -1000
+    assert -math.inf < m.open_end_logprob("é" * 80) < -1000
 
 
 def test_the_alphabet_holds_the_excluded_and_known_characters():
     m = SpellingModel.fit(["ab"], order=2, excluded=["the cat"], known_chars="\t")
     assert set(m.alphabet) == set("ab" + "the cat" + "\t")
     assert m.logprob(" ") > m.logprob("Ж")  # a space is a known character, not one of 1.1 million
-    spaces = sum(math.exp(m.prefix_logprob(c)) for c in m.alphabet if c.isspace())
+    spaces = sum(math.exp(m.open_end_logprob(c)) for c in m.alphabet if c.isspace())
     unseen = m.next_distribution("")[m.unknown_char] / math.exp(m.log_outside)  # each 1 / #unseen of it
     unseen_spaces = unseen * (len(WHITESPACE) - 2) * math.exp(m.unseen_logprob)  # all but " " and "\t"
     assert m.word_start_logprob() == pytest.approx(math.log1p(-spaces - unseen_spaces), abs=1e-12)

@@ -89,7 +89,7 @@ def test_unknown_token_costs_unk_probability_times_spelling(model):
     # the context's last token, " ", could have gone on ("  "): that it did not is charged on "z"
     assert scores[0] < 0
     # at the end of a text the word may go on ("zebras"): P(a token starting with it)
-    opened = log_unk + model.spelling.prefix_logprob(word)  # no vocabulary token starts with "zebra"
+    opened = log_unk + model.spelling.open_end_logprob(word)  # no vocabulary token starts with "zebra"
     assert model.score(word, context=context)[-1] == pytest.approx(opened, abs=1e-5)
 
 
@@ -264,8 +264,8 @@ def test_temperature_below_one_sharpens_each_unknown_word_above_one_unk_as_a_tok
     # (logit + b) / T = logit / T + (1 - 1/T) log N  <=>  b = (T - 1) log N
     assert model.logit_bias(Sampling(temperature=0.5))[unknown] == pytest.approx(-0.5 * log_n)
     assert model.logit_bias(Sampling(temperature=2.0)) == {}  # no tempered sum to follow
-    model.__dict__.pop("log_spelling_perplexity")
+    model._log_spelling_perplexity = None
     assert model.logit_bias(Sampling(temperature=1.3)) == {}
-    assert "log_spelling_perplexity" not in model.__dict__  # the 2,000-spelling estimate is not drawn
+    assert model._log_spelling_perplexity is None  # the 2,000-spelling estimate is not drawn
     best = model.spelling.sample(np.random.default_rng(5), Sampling(0.0))
     assert model.rank_bias() == {unknown: pytest.approx(model.spelling.logprob(best))}

@@ -13,18 +13,19 @@ Scoring rule: ``score(text, context)`` tokenizes ``context + text`` together and
 ``[<|endoftext|>] + tokens(context + text)``, each token's log-probability on the character holding
 its last byte (several tokens of one multi-byte character add up there), so BPE never pays for a
 split it never makes: "The king went to the " + "sea" is scored as " sea", not as a lone " " and a
-"sea" without its space. The score is log P(context + text) − log P(context), where a text's last
-token is open when it may go on (:meth:`ByteLevelTokens.may_go_on`: a trailing space, a partial
-word): it costs P(the next token starts with its bytes), not P(that very token). The context's last
-token, when it may go on and the token at its place in ``context + text`` starts with its bytes, is
-charged once: that prefix mass is taken off where the token holding it is charged. So
+"sea" without its space. The score is log P(context + text) − log P(context), with the open end
+of :mod:`generators.base`: a text's last token is an open end when a longer token starts with its
+bytes (:meth:`ByteLevelTokens.is_open_end`: a trailing space, a partial word) and costs P(the next
+token starts with its bytes), not P(that very token). The context's open end, when the token at
+its place in ``context + text`` starts with its bytes, is charged once: its mass is taken off where
+the token holding it is charged. So
 score(a) + score(b, context=a) equals score(a + b) whenever the tokens of ``a`` but its last are
 those of ``a + b`` (word boundaries, a trailing space or newline, punctuation); where the BPE
 splits the end of ``a`` differently once ``b`` follows (a merge inside a word), the text is scored
 from the first token of ``context + text`` that ends past the context. Texts and contexts ending in
 two or more whitespace characters are tokenized as they are once something follows
 (:meth:`ByteLevelTokens.encode_open`), so a blank line at the end of a prompt is "\\n", "\\n", not
-one "\\n\\n" token the running text never has. With byte tokens nothing may go on
+one "\\n\\n" token the running text never has. With byte tokens no token is an open end
 and none of this changes a score. Sequences longer than the window (n_positions) are scored with
 the sliding windows of the whole sequence: the first window scores its targets with all their
 context, each later one the next ``score_stride`` tokens (the last one cut short, not moved back), so
@@ -217,32 +218,32 @@ class GPT2Generator(Generator):
     def _score(self, text: str, context: str) -> np.ndarray:
         _, tokens = self._ready()
         ids = tokens.encode_open(context + text)  # (n,)
-        first, healed = self._first_scored(ids, context)
-        open_end = tokens.may_go_on(int(ids[-1]))
+        first, context_end = self._first_scored(ids, context)
+        open_end = tokens.is_open_end(int(ids[-1]))
         prefixes = [(len(ids) - 1 - first, tokens.token_bytes(int(ids[-1])))] if open_end else []
-        if healed is not None:
-            prefixes.append((0, tokens.token_bytes(healed)))
+        if context_end is not None:
+            prefixes.append((0, tokens.token_bytes(context_end)))
         logprobs, masses = self.token_logprobs(
             np.concatenate([[tokens.end_of_text], ids]), 1 + first, prefixes
         )
         if open_end:
-            logprobs[-1] = masses[0]  # the last token may go on
-        if healed is not None:
-            logprobs[0] -= masses[-1]  # the context's last token was open: charged once
+            logprobs[-1] = masses[0]  # the text's open end
+        if context_end is not None:
+            logprobs[0] -= masses[-1]  # the context's open end was charged with the context
         scores = np.zeros(len(text), dtype=np.float64)
         places = tokens.last_char_index(context + text, ids)[first:] - len(context)
         np.add.at(scores, np.maximum(places, 0), logprobs)
         return scores
 
     def _first_scored(self, ids: np.ndarray, context: str) -> tuple[int, int | None]:
-        """The first token of ``context + text`` charged, and the context's last token when it is
-        charged there as open (healed), else None (see the module docstring)."""
+        """The first token of ``context + text`` charged, and the context's last token when it was an
+        open end the charged token extends, else None (see the module docstring)."""
         _, tokens = self._ready()
         own = tokens.encode_open(context)
         k = len(own) - 1
         if (
             k >= 0
-            and tokens.may_go_on(int(own[k]))
+            and tokens.is_open_end(int(own[k]))
             and np.array_equal(ids[:k], own[:k])
             and tokens.token_bytes(int(ids[k])).startswith(tokens.token_bytes(int(own[k])))
         ):
@@ -291,11 +292,11 @@ class GPT2Generator(Generator):
             done = sum(len(part) for part in out)  # scored positions before this chunk
             for index, (position, prefix) in enumerate(prefixes):
                 if done <= position < done + len(rows):
-                    masses[index] = self._prefix_mass(model, rows[position - done], prefix)
+                    masses[index] = self._open_end_logprob(model, rows[position - done], prefix)
             out.append(self._gather_logprobs(model, rows, targets))
         return np.concatenate(out), masses
 
-    def _prefix_mass(self, model: GPT2LMHeadModel, row: torch.Tensor, prefix: bytes) -> float:
+    def _open_end_logprob(self, model: GPT2LMHeadModel, row: torch.Tensor, prefix: bytes) -> float:
         """log P(a token whose bytes start with ``prefix``) from one hidden state (D,)."""
         _, tokens = self._ready()
         logprobs = torch.log_softmax(model.lm_head(row).float(), dim=-1)  # (V,)
@@ -348,7 +349,7 @@ class GPT2Generator(Generator):
         contexts, healed = [], []
         for prompt in prompts:
             ids = tokens.encode_open(prompt).tolist()
-            heal = bool(ids) and tokens.may_go_on(ids[-1])
+            heal = bool(ids) and tokens.is_open_end(ids[-1])
             healed.append(tokens.token_bytes(ids[-1]).decode("utf-8") if heal else "")
             contexts.append([tokens.end_of_text, *(ids[:-1] if heal else ids)])
         return contexts, healed

@@ -11,7 +11,7 @@ text into UTF-8 bytes and merges them, so every string is encodable (open vocabu
 * :meth:`~ByteLevelTokens.last_char_index`: the character holding each token's last byte, where
   per-character scores go (a multi-byte character split over several tokens collects them all);
 * :meth:`~ByteLevelTokens.token_bytes`: the bytes to decode incrementally during generation;
-* :meth:`~ByteLevelTokens.starting_with` / :meth:`~ByteLevelTokens.may_go_on`: the tokens whose
+* :meth:`~ByteLevelTokens.starting_with` / :meth:`~ByteLevelTokens.is_open_end`: the tokens whose
   bytes start with given bytes, and whether a token could merge with what follows it (its bytes are
   whole characters and another token starts with them) — for open text ends and token healing.
 """
@@ -114,7 +114,7 @@ class ByteLevelTokens:
         self.lengths = np.array([len(b) for b in self.table], dtype=np.int64)  # (V,)
         self.order = np.array(sorted(range(self.vocab_size), key=self.table.__getitem__), dtype=np.int64)
         self.sorted_bytes = [self.table[i] for i in self.order]  # for ranges of tokens by prefix
-        self.may_go_on = lru_cache(maxsize=None)(self._may_go_on)
+        self.is_open_end = lru_cache(maxsize=None)(self._is_open_end)
 
     def _bytes_of(self, token_id: int) -> bytes:
         if token_id in self.special_ids:
@@ -175,7 +175,7 @@ class ByteLevelTokens:
         )
         return self.order[start:stop]
 
-    def _may_go_on(self, token_id: int) -> bool:
+    def _is_open_end(self, token_id: int) -> bool:
         """True when the token's bytes are whole UTF-8 characters and another token starts with them:
         a text ending in it may go on in a longer token (a trailing space, a partial word)."""
         data = self.table[token_id]

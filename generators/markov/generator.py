@@ -32,9 +32,8 @@ Scoring: :class:`generators.kneser_ney.KneserNey` over context lengths 0..state_
 the compiled chain's own transition counts (END transitions dropped: a score never charges an end
 of text, so the token distribution sums to 1 without it). Below the unigrams sits a base
 distribution: for words, ``unk_base`` on the unknown token and the rest spread evenly over the
-vocabulary (a uniform base would give unknown words about 1/V of the leftover mass: 2.70 instead of
-2.40 bpc on tinyshakespeare, where 10% of test tokens are unseen, with the character-bigram
-spelling model used then; SRILM gives it all); for characters, uniform over the vocabulary plus
+vocabulary (a uniform base would give unknown words only about 1/V of the leftover mass; SRILM
+gives them all of it; docs/generators.md); for characters, uniform over the vocabulary plus
 the unknown character. An unknown word costs P(UNK | h) · P_spell(word) / (1 − Σ_vocab P_spell):
 the :class:`SpellingModel` (Kneser–Ney character n-grams fit on the vocabulary types) renormalised
 to the strings outside the vocabulary; an unknown character costs P(UNK | h) / #unseen Unicode
@@ -81,7 +80,7 @@ from generators.errors import CorpusError
 from generators.markov.config import MarkovConfig
 from generators.markov.walk import NO_TOKEN, ChainWalk
 from generators.openvocab.kneser_ney import KneserNey
-from generators.openvocab.spelling import SpellingModel, open_token_logprob
+from generators.openvocab.spelling import SpellingModel, open_end_logprob
 from generators.openvocab.vocabulary import unseen_char_logprob
 from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
@@ -113,9 +112,15 @@ class MarkovGenerator(Generator):
         super().__init__(config, device=device)
         self.char_level = self.config.level == "char"  # instance attribute: next_char_distribution works
         self.chain: markovify.Chain | None = None
-        self.vocab: list[str] = []
+        self.vocab: list[str] = []  # the stream tokens, sorted; a token's id is its place here
+        # Built from chain + vocab by _prepare (fit, load):
+        self.index: dict[str, int] = {}  # token -> id
+        self.unk_id = self.begin_id = 0  # ids of the unknown token and of BEGIN: len(vocab), + 1
+        self.codes: np.ndarray | None = None  # character level: the vocabulary's code points, sorted
+        self.word_ids: np.ndarray = np.zeros(0, dtype=np.int64)  # word level: ids of the non-whitespace tokens
         self.kn: KneserNey | None = None  # scoring tables, built from the chain's counts
         self.spelling: SpellingModel | None = None  # spells words outside the vocabulary (word level)
+        self.walk: ChainWalk | None = None  # sampling tables of the chain
 
     # ----------------------------------------------------------------- building
 
@@ -222,16 +227,16 @@ class MarkovGenerator(Generator):
         first = int(np.searchsorted(ends_arr, open_from, side="right"))  # first token charged
         logprobs = self.token_logprobs(tokens, first)
         if not self.char_level:
-            logprobs[-1] = self.open_logprob(tokens, len(tokens) - 1)  # the text's last piece may go on
+            logprobs[-1] = self.open_end_logprob(tokens, len(tokens) - 1)  # the text's last piece may go on
             if piece:
-                logprobs[0] -= self.open_logprob([*tokens[:first], piece], first)
+                logprobs[0] -= self.open_end_logprob([*tokens[:first], piece], first)
         in_text = ends_arr[first:] > len(context)
         out[ends_arr[first:][in_text] - len(context) - 1] = logprobs[in_text]
         if len(text):
             out[0] += logprobs[~in_text].sum()  # the context's last piece, complete
         return out
 
-    def open_logprob(self, tokens: list[str], j: int) -> float:
+    def open_end_logprob(self, tokens: list[str], j: int) -> float:
         """log P(the next token starts with ``tokens[j]`` | ``tokens[:j]``), word level (a lone space
         after a word also stands for the implicit separator before any word)."""
         k = self.config.state_size
@@ -240,7 +245,7 @@ class MarkovGenerator(Generator):
         after_word = tokens[j] == " " and j > 0 and not tokens[j - 1][0].isspace()
         vocabulary = (self.vocab, np.arange(len(self.vocab)))
         words = self.word_ids if after_word else None
-        return open_token_logprob(tokens[j], logprobs, vocabulary, self.unk_id, self.spelling, words)
+        return open_end_logprob(tokens[j], logprobs, vocabulary, self.unk_id, self.spelling, words)
 
     def _last_piece(self, context: str) -> str:
         """The stream piece that ends ``context`` and could be extended by the text (word level)."""

@@ -4,8 +4,8 @@ Every chain state gets an integer id and every transition (a state's follower) o
 arrays, in the chain's own order: the follower's token, the id of the state it leads to and
 markovify's cumulative count. A step is one binary search in the state's slots of a cumulative
 table and a few array reads; no state tuple is built or hashed, as markovify's ``move`` does at
-every step. The arrays are ``array.array`` (contiguous machine values: with lists of Python ints
-and floats, scattered over the heap, a prototype walked shakespeare's chain 1.6× slower).
+every step. The arrays are ``array.array``: contiguous machine values, not Python objects
+scattered over the heap.
 
 The cumulative table depends on the sampling. Plain sampling (T = 1, no top-k/top-p) searches
 markovify's counts themselves (as floats, exact below 2**53). Any other setting searches each

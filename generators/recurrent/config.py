@@ -27,6 +27,7 @@ class RecurrentConfig:
     score_batch: int = 64  # scoring: at most this many chunks of a long text run in parallel
     score_chunk: int = 2048  # scoring: a text is cut into chunks only when they get this long
     score_prime: int = 256  # scoring: tokens fed before each chunk (after the first) to warm its state
+    cuda_graphs: bool = False  # CUDA: replay each decoding step as one CUDA graph; opt-in until it has run on a GPU
 
     def __post_init__(self) -> None:
         if self.layers < 1 or self.hidden_size < 1 or self.embedding_dim < 0:
@@ -91,10 +92,8 @@ class WordLSTMConfig(RecurrentConfig):
     optim: OptimConfig = field(default_factory=_word_optim)  # optimiser, schedule, validation
     score_chunk: int = 1024  # scoring: a text is cut into chunks only when they get this long (tokens)
     score_prime: int = 128  # scoring: tokens fed before each chunk but the first
-    vocab_size: int = 4000  # most frequent tokens kept, the rest UNK + spelling; in 150 s on
-    # shakespeare, validation bpc 1.846 with 2,000 (2,371 steps), 1.850 with 4,000 (1,590), 1.878 with 8,000
-    spelling_order: int = 5  # characters of context of the spelling model (5: 15.5 nats on the first 8,000
-    # unknown shakespeare test tokens, against 16.2 for 4, 15.3 for 7 and 21.8 for an add-½ bigram)
+    vocab_size: int = 4000  # most frequent tokens kept, the rest UNK + spelling (docs/generators.md)
+    spelling_order: int = 5  # characters of context of the spelling model: a 6-gram (docs/generators.md)
     spelling_discount: float = 0.9  # its Kneser–Ney discount, in (0, 1)
 
     def __post_init__(self) -> None:

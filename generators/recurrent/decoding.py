@@ -14,9 +14,10 @@ token to the model:
 On CUDA, :class:`CudaGraphDecoding` records one whole step (the logit bias, the token choice of
 :func:`generators.sampling.choose_tokens` and the fused LSTM step) as a CUDA graph and replays it
 per token, so a step costs one graph launch and one copy back of the chosen ids instead of about
-40 operations launched one by one (a 2-layer model). It has not been run by this project (no GPU here). Its products are
-cuBLAS's, not cuDNN's, so its text can differ from the eager CUDA path's where two tokens' CDF
-bounds are within float rounding of the uniform.
+40 operations launched one by one (a 2-layer model). It is opt-in (``cuda_graphs = true``) until
+``tests/test_cuda.py`` has passed on a GPU. Its products are cuBLAS's, not cuDNN's, so its text can
+differ from the eager CUDA path's where two tokens' CDF bounds are within float rounding of the
+uniform.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ def stream_tokens(
     logit_bias: Mapping[int, float] | None = None,
     rank_bias: Mapping[int, float] | None = None,
     device: torch.device,
+    cuda_graph: bool = False,
 ) -> Iterator[torch.Tensor]:
     """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
 
@@ -74,7 +76,7 @@ def stream_tokens(
     model.eval()
     logits, state = feed_prompts(model, prompts, device)  # (B, V)
     step = decoding_step(model, state, device)
-    if device.type == "cuda" and isinstance(step, FusedLSTMStep) and not rank_bias:
+    if cuda_graph and device.type == "cuda" and isinstance(step, FusedLSTMStep) and not rank_bias:
         graph = CudaGraphDecoding(step, logits, sampling, logit_bias or {})
         on_device = uniforms.to(device)  # (B, S)
         for s in range(uniforms.size(1)):

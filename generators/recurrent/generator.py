@@ -53,7 +53,7 @@ class RecurrentGenerator(Generator):
 
     config_class: ClassVar[type[RecurrentConfig]]
     family: ClassVar[str] = "neural"
-    tokens_go_on: ClassVar[bool] = False  # a token may be extended by the text after it (word runs)
+    open_ends: ClassVar[bool] = False  # a text may end in an open end: a token the text after it extends (word runs)
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -78,9 +78,9 @@ class RecurrentGenerator(Generator):
     def token_text(self, token: int, rng: np.random.Generator, sampling: Sampling) -> str:
         """The characters a generated id stands for (``rng``: that row's stream for spellings)."""
 
-    def prefix_logprob(self, piece: str, logprobs: np.ndarray) -> float:
+    def open_end_logprob(self, piece: str, logprobs: np.ndarray) -> float:
         """log P(the next token's text starts with ``piece``), from the next-token log-probabilities
-        (V,); subclasses whose tokens go on (``tokens_go_on``) implement it."""
+        (V,); subclasses whose tokens go on (``open_ends``) implement it."""
         raise NotImplementedError(f"{self.name}: tokens do not go on")
 
     @abstractmethod
@@ -197,10 +197,10 @@ class RecurrentGenerator(Generator):
         model = self.require_model()
         whole = self.encode(context + text)
         first = len(self.encode(context).ids)
-        if self.tokens_go_on and first:
+        if self.open_ends and first:
             first -= 1  # the context's last token
         c = self.config
-        rows = (0, len(whole.ids) - first - 1) if self.tokens_go_on else ()
+        rows = (0, len(whole.ids) - first - 1) if self.open_ends else ()
         logprobs, distributions = score_stream(
             model,
             whole.ids,
@@ -212,13 +212,13 @@ class RecurrentGenerator(Generator):
             rows=rows,
         )
         logprobs = logprobs + whole.extra[first:]
-        if self.tokens_go_on:
-            self._open_ends(logprobs, distributions, context + text, whole.ends, first, len(context))
+        if self.open_ends:
+            self._charge_open_ends(logprobs, distributions, context + text, whole.ends, first, len(context))
         out = np.zeros(len(text))
         np.add.at(out, np.maximum(whole.ends[first:] - len(context), 0), logprobs)
         return out
 
-    def _open_ends(
+    def _charge_open_ends(
         self,
         logprobs: np.ndarray,
         distributions: dict[int, np.ndarray],
@@ -232,9 +232,9 @@ class RecurrentGenerator(Generator):
         context (``joined[:cut]``) is not empty, token ``first`` is its last token, and P(a token
         starts with the context's part of it) is taken off."""
         starts = np.concatenate([[0], ends[:-1] + 1])  # (n,) first character of each token
-        logprobs[-1] = self.prefix_logprob(joined[starts[-1] :], distributions[len(logprobs) - 1])
+        logprobs[-1] = self.open_end_logprob(joined[starts[-1] :], distributions[len(logprobs) - 1])
         if cut:
-            logprobs[0] -= self.prefix_logprob(joined[starts[first] : cut], distributions[0])
+            logprobs[0] -= self.open_end_logprob(joined[starts[first] : cut], distributions[0])
 
     def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         """Batched sampling; row i uses uniforms seeded ``seed + i`` (see generators.sampling)."""
@@ -248,7 +248,14 @@ class RecurrentGenerator(Generator):
         device = self.torch_device
         with decoding_threads(len(rows), device):
             for tokens in stream_tokens(
-                model, rows, sampling, uniforms, logit_bias=bias, rank_bias=rank, device=device
+                model,
+                rows,
+                sampling,
+                uniforms,
+                logit_bias=bias,
+                rank_bias=rank,
+                device=device,
+                cuda_graph=self.config.cuda_graphs,
             ):
                 for row, token in enumerate(tokens.tolist()):
                     if lengths[row] < max_chars:

@@ -24,13 +24,12 @@ outside the vocabulary with the spelling model, the same sampling applied to eac
 its own stream (``default_rng([seed + i, 1])``). Temperature acts on UNK as :meth:`logit_bias`
 says; greedy decoding, top-k and top-p rank it as the one word greedy would spell
 (:meth:`rank_bias`), so ``top_k = 1`` and a tiny ``top_p`` are greedy at every temperature, and
-greedy writes an unknown word where it beats every known word. (Greedy used to block UNK, so a name
-no known word could stand for came out empty: "[Enter .]".)
+greedy writes an unknown word where it beats every known word (a name no known word can stand
+for is spelled, not left out).
 """
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -38,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from generators.base import Sampling
-from generators.openvocab.spelling import SpellingModel, open_token_logprob
+from generators.openvocab.spelling import SpellingModel, open_end_logprob
 from generators.openvocab.vocabulary import tokenize_words
 from generators.recurrent.config import WordLSTMConfig
 from generators.recurrent.generator import Encoded, RecurrentGenerator
@@ -50,34 +49,41 @@ class WordLSTMGenerator(RecurrentGenerator):
     """Word-level LSTM/GRU/RNN; unknown tokens are spelled out character by character."""
 
     config_class = WordLSTMConfig
-    tokens_go_on = True
+    open_ends = True
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
         self.tokens: list[str] = []  # the vocabulary, most frequent first; UNK is id len(tokens)
-        self.index: dict[str, int] = {}
-        self.spelling: SpellingModel | None = None
+        self.index: dict[str, int] = {}  # token -> id
+        self.sorted_tokens: list[str] = []  # the vocabulary sorted, for ranges of tokens by prefix
+        self.sorted_ids: np.ndarray = np.zeros(0, dtype=np.int64)  # their ids
+        self.spelling: SpellingModel | None = None  # spells the tokens outside the vocabulary
+        self._log_spelling_perplexity: float | None = None  # estimated on first use
+        self._log_best_spelling: float | None = None  # computed on first use
 
     def build_vocabulary(self, train_text: str) -> None:
         counts = Counter(tokenize_words(train_text))
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))  # ties broken by the text
-        self.set_tokens([t for t, _ in ranked[: self.config.vocab_size]])
+        tokens = [t for t, _ in ranked[: self.config.vocab_size]]
         outside = Counter(dict(ranked[self.config.vocab_size :]))  # each as often as it occurred
-        self.spelling = SpellingModel(
+        spelling = SpellingModel(
             outside or Counter(list(counts)),
             order=self.config.spelling_order,
             discount=self.config.spelling_discount,
-            excluded=self.tokens,
+            excluded=tokens,
         )
-        self.__dict__.pop("log_spelling_perplexity", None)  # forget the old model's estimates
-        self.__dict__.pop("log_best_spelling", None)
+        self.set_vocabulary(tokens, spelling)
 
-    def set_tokens(self, tokens: list[str]) -> None:
+    def set_vocabulary(self, tokens: list[str], spelling: SpellingModel) -> None:
+        """The vocabulary, its lookup tables and the spelling model; estimates of the old one are
+        forgotten."""
         self.tokens = tokens
         self.index = {t: i for i, t in enumerate(tokens)}
         order = sorted(range(len(tokens)), key=tokens.__getitem__)
-        self.sorted_tokens = [tokens[i] for i in order]  # for prefix ranges
+        self.sorted_tokens = [tokens[i] for i in order]
         self.sorted_ids = np.array(order, dtype=np.int64)
+        self.spelling = spelling
+        self._log_spelling_perplexity = self._log_best_spelling = None
 
     def vocabulary_size(self) -> int:
         return len(self.tokens) + 1
@@ -103,10 +109,10 @@ class WordLSTMGenerator(RecurrentGenerator):
             return self.tokens[token]
         return self.require_spelling().sample(rng, sampling)
 
-    def prefix_logprob(self, piece: str, logprobs: np.ndarray) -> float:
+    def open_end_logprob(self, piece: str, logprobs: np.ndarray) -> float:
         """log P(the next token starts with ``piece``): vocabulary tokens and spellings with that prefix."""
         vocabulary = (self.sorted_tokens, self.sorted_ids)
-        return open_token_logprob(piece, logprobs, vocabulary, self.unknown_id, self.require_spelling())
+        return open_end_logprob(piece, logprobs, vocabulary, self.unknown_id, self.require_spelling())
 
     def known_characters(self) -> str:
         """The one-character vocabulary tokens and the spelling model's alphabet (every other
@@ -114,17 +120,22 @@ class WordLSTMGenerator(RecurrentGenerator):
         spelling = self.require_spelling()
         return "".join(sorted(set(spelling.alphabet) | {t for t in self.tokens if len(t) == 1}))
 
-    @functools.cached_property
+    @property
     def log_spelling_perplexity(self) -> float:
         """log N, N = exp(entropy of the spelling model): a Monte Carlo estimate from 2,000 spellings."""
-        spelling, rng = self.require_spelling(), np.random.default_rng(0)
-        return -float(np.mean(spelling.logprobs([spelling.sample(rng) for _ in range(2000)])))
+        if self._log_spelling_perplexity is None:
+            spelling, rng = self.require_spelling(), np.random.default_rng(0)
+            spellings = [spelling.sample(rng) for _ in range(2000)]
+            self._log_spelling_perplexity = -float(np.mean(spelling.logprobs(spellings)))
+        return self._log_spelling_perplexity
 
-    @functools.cached_property
+    @property
     def log_best_spelling(self) -> float:
         """log P_spelling of the word greedy spells (the most likely characters, one by one)."""
-        spelling = self.require_spelling()
-        return spelling.logprob(spelling.sample(np.random.default_rng(0), Sampling(0.0)))
+        if self._log_best_spelling is None:
+            spelling = self.require_spelling()
+            self._log_best_spelling = spelling.logprob(spelling.sample(np.random.default_rng(0), Sampling(0.0)))
+        return self._log_best_spelling
 
     def logit_bias(self, sampling: Sampling) -> dict[int, float]:
         """Below T = 1, temperature sharpens each unknown word, not UNK as a whole; above, UNK as one token.
@@ -133,16 +144,13 @@ class WordLSTMGenerator(RecurrentGenerator):
         1/T, as temperature does to known words, gives UNK the mass P(UNK)^(1/T) · Σ_w P_spelling(w)^(1/T),
         which for N equally likely spellings is P(UNK)^(1/T) · N^(1 - 1/T); N = exp(entropy of the
         spelling model) (``log_spelling_perplexity``). Dividing UNK's logit by T alone would let UNK,
-        the sum of many rare words, win at low temperatures: without this bias a shakespeare word-lstm
-        (default settings, 1,500 steps) spelled 28% of its tokens at T = 0.3 (0.3% with it).
+        the sum of many rare words, win at low temperatures.
 
-        Above T = 1 the uniform-spellings formula is no fair stand-in: the exact sum is
-        dominated by ever longer, improbable spellings (for a character bigram it diverges: the
-        transitions raised to 1/T have a spectral radius above 1 on shakespeare, 1.6 at T = 1.3),
-        and N^(1 - 1/T) made UNK win most steps (on shakespeare with the quick profile's model, 47%
-        of the words at T = 1.3 and 4% at T = 1.8 were in the vocabulary, against 90% and 89%
-        then). There UNK is tempered like any other token, as the character and BPE models temper theirs.
-        Greedy decoding and top-k / top-p choose by :meth:`rank_bias` instead.
+        Above T = 1 the uniform-spellings formula is no fair stand-in: the exact sum is dominated by
+        ever longer, improbable spellings (for a character bigram it diverges), and N^(1 - 1/T)
+        makes UNK win most steps. There UNK is tempered like any other token, as the character and
+        BPE models temper theirs. Greedy decoding and top-k / top-p choose by :meth:`rank_bias`
+        instead. The measurements behind both choices are in docs/generators.md.
         """
         if sampling.greedy or sampling.temperature >= 1.0:
             return {}
@@ -176,7 +184,5 @@ class WordLSTMGenerator(RecurrentGenerator):
         return {"tokens": self.tokens, "spelling": self.require_spelling().to_json()}
 
     def vocabulary_from_json(self, data: dict[str, Any]) -> None:
-        self.set_tokens(list(data["tokens"]))
-        self.spelling = SpellingModel.from_json(data["spelling"], excluded=self.tokens)
-        self.__dict__.pop("log_spelling_perplexity", None)
-        self.__dict__.pop("log_best_spelling", None)
+        tokens = list(data["tokens"])
+        self.set_vocabulary(tokens, SpellingModel.from_json(data["spelling"], excluded=tokens))

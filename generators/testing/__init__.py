@@ -8,8 +8,10 @@ Modelled on scikit-learn's ``parametrize_with_checks``. A generator author write
     def test_markov_conforms(factory, check):
         check(factory)
 
-and gets one test per check, with ids like ``markov-check_score_unseen_unicode``; or calls
-``check_generator(factory)`` for one AssertionError listing every failed check.
+and gets one test per check that applies to the generator (the character-level checks only for
+character-level generators: :func:`checks_for`), with ids like
+``markov-check_score_unseen_unicode``; or calls ``check_generator(factory)`` for one
+AssertionError listing every failed check. Each check is in :mod:`generators.testing.checks`.
 
 A factory returns a fresh, untrained generator. The kit fits it once per factory per process on
 ``KIT_CORPUS.for_training()`` (a few KB of text, in `kit.py`, its test split empty: nothing trains
@@ -44,101 +46,20 @@ Rules the checks apply (tolerances included):
 * sampling: ``top_k = 1`` and ``top_p = 1e-9`` give the greedy text at temperatures 0.5, 1 and 5;
   on character-level models ``top_k = 2`` lets at most two characters follow any prefix.
 """
-
 from generators.testing import checks
-from generators.testing.checks import (
-    CHECK_NAMES,
-    CHECKS,
-    check_batch_equals_single,
-    check_describe,
-    check_fit_report,
-    check_generate_output,
-    check_greedy_deterministic,
-    check_invalid_sampling,
-    check_max_chars,
-    check_max_chars_reached,
-    check_next_char_distribution_matches_score,
-    check_next_char_distribution_sums_to_one,
-    check_save_load,
-    check_score_ascii,
-    check_score_chain_rule,
-    check_score_chain_rule_sum,
-    check_score_empty,
-    check_score_long_text,
-    check_score_repeatable,
-    check_score_unseen_unicode,
-    check_score_with_context,
-    check_seed_reproducible,
-    check_single_characters_sum_to_at_most_one,
-    check_top_k_one_and_tiny_top_p_are_greedy,
-    check_top_k_two_keeps_two_characters,
-)
-from generators.testing.honesty import CHAIN_TOLERANCE, SUBWORD_TOLERANCE
-from generators.testing.kit import (
-    ASCII_TEXT,
-    CHAIN_SPLITS,
-    CONTEXT_PAIRS,
-    GREEDY,
-    KIT_BUDGET,
-    KIT_CORPUS,
-    NUCLEUS,
-    PROMPTS,
-    RANDOM,
-    SPLIT_TEXTS,
-    SUBWORD_SPLITS,
-    UNSEEN_TEXTS,
-    CheckSkipped,
-    Factory,
-    clear_fit_cache,
-    fitted,
-)
+from generators.testing.checks import CHECKS, checks_for
+from generators.testing.kit import KIT_BUDGET, KIT_CORPUS, CheckNotApplicable, Factory, clear_fit_cache
 from generators.testing.runner import check_generator, parametrize_with_checks
 
 __all__ = [
-    "ASCII_TEXT",
-    "CHAIN_SPLITS",
-    "CHAIN_TOLERANCE",
     "CHECKS",
-    "CHECK_NAMES",
-    "CONTEXT_PAIRS",
-    "GREEDY",
     "KIT_BUDGET",
     "KIT_CORPUS",
-    "NUCLEUS",
-    "PROMPTS",
-    "RANDOM",
-    "SPLIT_TEXTS",
-    "SUBWORD_SPLITS",
-    "SUBWORD_TOLERANCE",
-    "UNSEEN_TEXTS",
-    "CheckSkipped",
+    "CheckNotApplicable",
     "Factory",
-    "check_batch_equals_single",
-    "check_describe",
-    "check_fit_report",
-    "check_generate_output",
     "check_generator",
-    "check_greedy_deterministic",
-    "check_invalid_sampling",
-    "check_max_chars",
-    "check_max_chars_reached",
-    "check_next_char_distribution_matches_score",
-    "check_next_char_distribution_sums_to_one",
-    "check_save_load",
-    "check_score_ascii",
-    "check_score_chain_rule",
-    "check_score_chain_rule_sum",
-    "check_score_empty",
-    "check_score_long_text",
-    "check_score_repeatable",
-    "check_score_unseen_unicode",
-    "check_score_with_context",
-    "check_seed_reproducible",
-    "check_single_characters_sum_to_at_most_one",
-    "check_top_k_one_and_tiny_top_p_are_greedy",
-    "check_top_k_two_keeps_two_characters",
     "checks",
+    "checks_for",
     "clear_fit_cache",
-    "fitted",
     "parametrize_with_checks",
 ]

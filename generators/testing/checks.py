@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.base import UNICODE_SCALAR_COUNT, FitReport, Sampling
+from generators.base import UNICODE_SCALAR_COUNT, FitReport, Generator, Sampling
 from generators.errors import SamplingError
 from generators.options import build_config, config_to_dict
 from generators.testing.honesty import (
@@ -326,3 +326,17 @@ CHECKS: tuple[Callable[[Factory], None], ...] = (
     check_describe,
 )
 CHECK_NAMES = tuple(check.__name__ for check in CHECKS)
+CHARACTER_LEVEL_CHECKS = frozenset(
+    {
+        check_next_char_distribution_sums_to_one,
+        check_next_char_distribution_matches_score,
+        check_score_chain_rule,
+        check_top_k_two_keeps_two_characters,
+    }
+)
+
+
+def checks_for(generator: Generator) -> tuple[Callable[[Factory], None], ...]:
+    """The checks that apply to ``generator`` (an untrained instance will do): all of them for a
+    character-level generator, all but :data:`CHARACTER_LEVEL_CHECKS` for any other."""
+    return tuple(c for c in CHECKS if generator.char_level or c not in CHARACTER_LEVEL_CHECKS)

@@ -121,8 +121,9 @@ SUBWORD_SPLITS = (  # texts cut where a subword tokenizer may split the context'
 )
 
 
-class CheckSkipped(Exception):
-    """A check that does not apply to this generator (e.g. a character-level check)."""
+class CheckNotApplicable(Exception):
+    """A check called directly on a generator it does not apply to (a character-level check on a
+    word model)."""
 
 
 # ---------------------------------------------------------------- fitting, once per factory
@@ -210,8 +211,10 @@ def generate_checked(
 
 
 def require_char_level(generator: Generator) -> None:
+    """Guard of the character-level checks, for a direct call on another generator (the runner
+    never makes one: :func:`~generators.testing.checks.checks_for` leaves them out)."""
     if not generator.char_level:
-        raise CheckSkipped(f"{type(generator).__name__} is not character-level (char_level is False)")
+        raise CheckNotApplicable(f"{type(generator).__name__} is not character-level (char_level is False)")
 
 
 GREEDY = Sampling(temperature=0.0)

@@ -6,8 +6,8 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 
 from generators.options import did_you_mean
-from generators.testing.checks import CHECK_NAMES, CHECKS
-from generators.testing.kit import CheckSkipped, Factory, fitted_or_none
+from generators.testing.checks import CHECK_NAMES, checks_for
+from generators.testing.kit import Factory, fitted_or_none
 
 
 def _summary(check: Callable) -> str:
@@ -21,7 +21,8 @@ def _validate_expected(expected: Mapping[str, str]) -> None:
 
 
 def check_generator(factory: Factory, expected_failures: Mapping[str, str] | None = None) -> None:
-    """Run every check; raise one AssertionError listing each failure with its reason.
+    """Run every check that applies (:func:`checks_for`); raise one AssertionError listing each
+    failure with its reason.
 
     A check named in ``expected_failures`` (check name -> reason) must fail: if it passes, that is
     reported too (remove it from the list), like pytest's strict xfail.
@@ -29,12 +30,11 @@ def check_generator(factory: Factory, expected_failures: Mapping[str, str] | Non
     expected = dict(expected_failures or {})
     _validate_expected(expected)
     problems = []
-    for check in CHECKS:
+    applicable = checks_for(factory())
+    for check in applicable:
         name = check.__name__
         try:
             check(factory)
-        except CheckSkipped:
-            continue
         except Exception as error:  # every failure is collected, then reported together
             if name not in expected:
                 problems.append(f"- {name}: {_summary(check)}\n    {type(error).__name__}: {error}")
@@ -45,20 +45,17 @@ def check_generator(factory: Factory, expected_failures: Mapping[str, str] | Non
         made = fitted_or_none(factory)
         label = type(made).__name__ if made is not None else getattr(factory, "__name__", repr(factory))
         raise AssertionError(
-            f"{label}: {len(problems)} of {len(CHECKS)} checks failed\n" + "\n".join(problems)
+            f"{label}: {len(problems)} of {len(applicable)} checks failed\n" + "\n".join(problems)
         )
 
 
 def _pytest_check(check: Callable[[Factory], None]) -> Callable[[Factory], None]:
-    """The check, with CheckSkipped turned into a pytest skip and its summary added to failures."""
-    import pytest
+    """The check, with its summary added to a failure's notes."""
 
     @functools.wraps(check)
     def run(factory: Factory) -> None:
         try:
             check(factory)
-        except CheckSkipped as skipped:
-            pytest.skip(str(skipped))
         except Exception as error:
             error.add_note(f"{check.__name__}: {_summary(check)}")
             raise
@@ -69,7 +66,7 @@ def _pytest_check(check: Callable[[Factory], None]) -> Callable[[Factory], None]
 def _factory_names(factories: Sequence[Factory] | Mapping[str, Factory]) -> list[tuple[str, Factory]]:
     if isinstance(factories, Mapping):
         return list(factories.items())
-    named = []
+    named: list[tuple[str, Factory]] = []
     for i, factory in enumerate(factories):
         made = factory if isinstance(factory, type) else type(factory())  # a cheap untrained instance
         name = getattr(made, "name", "") or made.__name__
@@ -81,7 +78,8 @@ def parametrize_with_checks(
     factories: Sequence[Factory] | Mapping[str, Factory],
     expected_failures: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
 ):
-    """A ``pytest.mark.parametrize("factory, check", …)`` over every (generator, check) pair.
+    """A ``pytest.mark.parametrize("factory, check", …)`` over every (generator, check) pair that
+    applies (:func:`checks_for`, from an untrained instance of each factory).
 
     ``factories`` is a list of factories (named after their generator class) or a dict name ->
     factory. ``expected_failures`` maps check name -> reason for every generator, or generator
@@ -103,7 +101,7 @@ def parametrize_with_checks(
     params = []
     for name, factory in named:
         table = expected.get(name, {}) if per_generator else expected
-        for check in CHECKS:
+        for check in checks_for(factory()):
             reason = table.get(check.__name__)
             marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
             params.append(
