@@ -69,7 +69,7 @@ def run_cli(capsys, *args):
         ),
         (["--set", "sweep.top_k=-1"], r"top_k >= 0"),
         (["--set", "sweep.judge=gpt2"], r"sweep.judge 'gpt2' is not among the run's generators \(markov\)"),
-        (["--set", "generators.markov.budget_steps=0"], r"generators.markov.generator: budget_steps must be >= 1"),
+        (["--set", "generators.markov.budget_steps=0"], r"generators.markov: budget_steps must be >= 1"),
         (["--set", "generators.markov.budget_seconds=-3"], r"budget_seconds must be a finite number > 0"),
         (  # a generator configured but not run is checked too
             ["--set", "generators.char-lstm.options.hidden_size=-5"],
