@@ -4,11 +4,12 @@ split by whole part (split.py), on constructed strings."""
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
 from benchmarks.corpora.normalise import decode_text, strip_gutenberg_boilerplate, unescape_ag_news
-from benchmarks.corpora.split import assign_parts
+from benchmarks.corpora.split import assign_parts, corpus_from_parts, describe_part_split
 from generators.errors import CorpusError
 
 GUTENBERG_WRAPPED = (
@@ -80,3 +81,18 @@ def test_assign_parts_follows_the_documented_greedy_rule():
     assert skewed[order[0]] == "train"  # too big for either held-out split: passed over
     assert [skewed[n] for n in order[1:4]] == ["test", "test", "valid"]
     assert assign_parts({"a": 100, "b": 1, "c": 1}, 0.1, 0.1, "salt") is None
+
+
+def test_the_split_rule_states_each_split_at_the_length_the_corpus_has():
+    # works end in LF and a split joins its works by a blank line, so a split of k works holds k − 1
+    # characters more than its works: the rule once gave test 531,535 against len(test) 531,538
+    works = {f"work{i}": f"Work {i}.\n" + "x" * (40 + 7 * i) + "\n" for i in range(12)}
+    assignment = {name: "test" if i < 3 else "valid" if i < 5 else "train" for i, name in enumerate(works)}
+    rule = describe_part_split(works, assignment, "salt", "work", 0.1, 0.05)
+    corpus = corpus_from_parts("c", works, assignment, rule)
+    stated = dict(re.findall(r"(test|valid) = [\w, ]+ \(([\d,]+) characters", rule))
+    assert {split: int(n.replace(",", "")) for split, n in stated.items()} == {
+        "test": len(corpus.test),
+        "valid": len(corpus.valid),
+    }
+    assert len(corpus.test) == sum(len(works[f"work{i}"]) for i in range(3)) + 2  # two blank lines

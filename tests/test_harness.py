@@ -120,6 +120,9 @@ def test_a_grid_of_variants_corpora_and_seeds_is_one_cell_each(tmp_path, corpus)
     assert variant["generator"] == "markov" and variant["describe"]["config"]["state_size"] == 2
     rows = results["corpora"][1]["rows"]
     assert rows["markov-2"]["seeds"] == [0, 1] and rows["markov-2"]["likelihood"]["bpc"]["n"] == 2
+    seed_0, seed_1 = (c["likelihood"] for c in results["cells"] if c["id"].startswith(f"markov/{keys[0]}/"))
+    assert seed_0["chunks"] == seed_1["chunks"]  # a word chain trains the same whatever the seed ...
+    assert seed_0["bpc_ci95"] == seed_1["bpc_ci95"]  # ... so its interval is too: drawn from the data alone
     report = (tmp_path / "grid" / "report.md").read_text()
     assert "## Across corpora" in report
     for path in (corpus, other):

@@ -107,9 +107,14 @@ def require_context(corpus: Corpus, context_chars: int, splits: tuple[str, ...] 
         )
 
 
+def split_texts(parts: dict[str, str], assignment: dict[str, str]) -> dict[str, str]:
+    """Each split's text: its parts in name order joined by a blank line."""
+    return {s: join_documents([parts[p] for p in sorted(parts) if assignment[p] == s]) for s in SPLITS}
+
+
 def corpus_from_parts(name: str, parts: dict[str, str], assignment: dict[str, str], rule: str) -> Corpus:
-    """Each split = its parts in name order joined by a blank line; sha256 of all parts joined so."""
-    texts = {s: join_documents([parts[p] for p in sorted(parts) if assignment[p] == s]) for s in SPLITS}
+    """The splits of ``split_texts``; sha256 of all parts joined so."""
+    texts = split_texts(parts, assignment)
     content = join_documents([parts[p] for p in sorted(parts)])
     return Corpus(name, **texts, sha256=sha256_text(content), split_rule=rule)
 
@@ -117,11 +122,15 @@ def corpus_from_parts(name: str, parts: dict[str, str], assignment: dict[str, st
 def describe_part_split(
     parts: dict[str, str], assignment: dict[str, str], salt: str, unit: str, test: float, valid: float
 ) -> str:
-    total = sum(len(t) for t in parts.values())
+    """The rule of ``assign_parts`` in words, with each held-out split's parts and its size: the
+    length of the split as ``corpus_from_parts`` joins it (blank lines included), so the rule and
+    ``len(corpus.test)`` state one number; its share is of the three splits' characters."""
+    texts = split_texts(parts, assignment)
+    total = sum(len(text) for text in texts.values())
 
     def listing(split: str) -> str:
         names = sorted(p for p in parts if assignment[p] == split)
-        chars = sum(len(parts[p]) for p in names)
+        chars = len(texts[split])
         return f"{split} = {', '.join(names)} ({chars:,} characters, {chars / total:.1%})"
 
     return (

@@ -3,7 +3,10 @@
 One family is one table: every pair of generators on one metric (bpc, or one per-continuation
 metric at one temperature). Pairs are compared by ``significance``'s paired tests, their p-values
 adjusted by Holm's step-down procedure, and generators ranked so that those not separable share a
-rank. Every number returned is a Python float, int, bool, str or None (JSON-ready).
+rank. A table also says whether it could separate anything at all: the sign-flip test's smallest p
+(``significance.sign_flip_floor``), times the number of pairs for Holm, must be below α, which takes
+a minimum number of units. Every number returned is a Python float, int, bool, str or None
+(JSON-ready).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from benchmarks.metrics.significance import (
     paired_bpc_difference,
     paired_mean_difference,
     per_seed_bpc,
+    sign_flip_floor,
 )
 
 Compare = Callable[[np.ndarray, np.ndarray], PairedDifference]
@@ -92,13 +96,14 @@ def bpc_comparisons(
     compare = partial(
         paired_bpc_difference, chars=chars, confidence=confidence, n_resamples=n_resamples, seed=seed
     )
-    return comparisons(nll, partial(per_seed_bpc, chars=chars), compare, alpha=alpha)
+    return comparisons(nll, partial(per_seed_bpc, chars=chars), compare, alpha=alpha, n_resamples=n_resamples)
 
 
 def metric_comparisons(
     values: Mapping[str, ArrayLike],
     *,
     higher_is_better: bool = False,
+    value_range: tuple[float, float] | None = None,
     alpha: float = 0.05,
     confidence: float = 0.95,
     n_resamples: int = DEFAULT_RESAMPLES,
@@ -107,10 +112,23 @@ def metric_comparisons(
     """The comparisons table of a per-continuation metric ``values[generator][seed, prompt]``.
 
     One metric at one temperature (loop rate, seq-rep-4, Self-BLEU-4: lower is better by default).
+    ``value_range`` bounds every value (``significance.RATE_RANGE`` for a rate), and every interval
+    of a difference then stays within what two such means can differ by.
     """
-    compare = partial(paired_mean_difference, confidence=confidence, n_resamples=n_resamples, seed=seed)
+    compare = partial(
+        paired_mean_difference,
+        value_range=value_range,
+        confidence=confidence,
+        n_resamples=n_resamples,
+        seed=seed,
+    )
     return comparisons(
-        values, lambda x: x.mean(axis=1), compare, alpha=alpha, higher_is_better=higher_is_better
+        values,
+        lambda x: x.mean(axis=1),
+        compare,
+        alpha=alpha,
+        higher_is_better=higher_is_better,
+        n_resamples=n_resamples,
     )
 
 
@@ -121,15 +139,17 @@ def comparisons(
     *,
     alpha: float = 0.05,
     higher_is_better: bool = False,
+    n_resamples: int = DEFAULT_RESAMPLES,
 ) -> dict[str, Any]:
     """Every pair of generators compared, Holm-adjusted as one family, and the generators ranked.
 
-    ``per_seed`` maps a [seed, unit] array to per-seed estimates; ``compare(a, b)`` is a paired test.
-    Returns ``{"alpha", "higher_is_better", "generators": [...], "pairs": [...]}``. Generators are
-    listed best first by point estimate (the mean of the per-seed estimates; ties keep the input
-    order), each with its estimate, seed_sd (None for one seed), seeds and rank label. Pairs follow
-    that order, (1st, 2nd), (1st, 3rd), …, (2nd, 3rd), …, so a is the better (or equal) one: difference
-    (a − b), low/high, p_value, p_t, p_sign_flip, df, p_holm and separable (p_holm < alpha).
+    ``per_seed`` maps a [seed, unit] array to per-seed estimates; ``compare(a, b)`` is a paired test
+    whose sign-flip part draws ``n_resamples`` patterns. Returns ``{"alpha", "higher_is_better",
+    "generators": [...], "pairs": [...], **attainable(...)}``. Generators are listed best first by
+    point estimate (the mean of the per-seed estimates; ties keep the input order), each with its
+    estimate, seed_sd (None for one seed), seeds and rank label. Pairs follow that order, (1st, 2nd),
+    (1st, 3rd), …, (2nd, 3rd), …, so a is the better (or equal) one: difference (a − b), low/high,
+    p_value, p_t, p_sign_flip, df, p_holm and separable (p_holm < alpha).
     """
     _check_alpha(alpha)
     checked = _same_shaped(arrays)
@@ -157,7 +177,38 @@ def comparisons(
         }
         for name in order
     ]
-    return {"alpha": alpha, "higher_is_better": higher_is_better, "generators": generators, "pairs": rows}
+    units = next(iter(checked.values())).shape[1]
+    return {
+        "alpha": alpha,
+        "higher_is_better": higher_is_better,
+        "generators": generators,
+        "pairs": rows,
+        **attainable(units, len(pairs), alpha, n_resamples),
+    }
+
+
+def attainable(units: int, pairs: int, alpha: float, n_resamples: int = DEFAULT_RESAMPLES) -> dict[str, Any]:
+    """What a table of ``pairs`` pairs over ``units`` shared units can show, whatever the data.
+
+    ``smallest_p``: no pair's p is below it (the sign-flip floor); ``smallest_p_holm``: no pair's
+    Holm-adjusted p is below it (Holm multiplies the smallest p by the number of pairs);
+    ``can_separate``: smallest_p_holm < alpha; ``units_needed``: the fewest units with which it
+    could (None when no number of units could, because ``n_resamples`` sets the floor);
+    ``sign_flip_resamples``: the random sign patterns the test draws past 2^units > n_resamples.
+    """
+    _check_alpha(alpha)
+    family = max(pairs, 1)
+    smallest_holm = min(1.0, family * sign_flip_floor(units, n_resamples))
+    candidates = range(2, 2 + n_resamples.bit_length())  # past 2^u > n_resamples the floor stays put
+    needed = next((u for u in candidates if family * sign_flip_floor(u, n_resamples) < alpha), None)
+    return {
+        "units": units,
+        "smallest_p": sign_flip_floor(units, n_resamples),
+        "smallest_p_holm": smallest_holm,
+        "can_separate": smallest_holm < alpha,
+        "units_needed": needed,
+        "sign_flip_resamples": n_resamples,
+    }
 
 
 def _same_shaped(arrays: Mapping[str, ArrayLike]) -> dict[str, np.ndarray]:

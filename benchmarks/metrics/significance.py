@@ -37,6 +37,21 @@ given the trained seeds and guards the t where its normal approximation is poor 
 few discordant prompts). The reported p-value is max(p_t, p_sign_flip), valid whenever p_t is, as
 P(max ≤ α) ≤ P(p_t ≤ α). Identical inputs give Δ = 0 and p = 1.
 
+**The smallest p** (``sign_flip_floor``): the sign-flip p-value is never below 2/2^U when it
+enumerates all 2^U sign patterns (U ≤ 13 units at 10,000 resamples), else 2/(N + 1) for N random
+patterns (no pattern as extreme as the data). So neither is the reported p, however large the
+difference: with 3 test chunks no p is below 0.25. Holm's correction multiplies a table's smallest p
+by its m pairs, so a table separates nothing when m · floor ≥ α, whatever the data.
+
+**Differences of bounded values** (``value_range``): per-unit values in [lo, hi] (a rate's 0/1
+outcomes; seq-rep-4 and Self-BLEU-4 in [0, 1]) have a difference in [lo − hi, hi − lo], and the t
+interval is cut to that range: the confidence set of the t-test restricted to the values the
+difference can take. The cut keeps the coverage, as the true difference lies in the range
+(Mandelkern 2002, "Setting confidence intervals for bounded parameters", Statist. Sci.
+17:149–172), and keeps "0 lies outside the interval" equivalent to p_t < 1 − confidence. A percentile
+bootstrap stays in range too, but it would not agree with the test that decides "separable", and
+at three seeds it excludes 0 far too often under the null (below).
+
 **Why not a bootstrap or sign-flip test over seeds?** Simulated under the null with 53 units and
 seed variance dominating, the pigeonhole bootstrap's 95% interval of the difference excluded 0 in
 23–26% of datasets at S = 3 and 16–19% at S = 5: resampling 3 seeds only reshuffles 3 values (10
@@ -51,7 +66,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -60,6 +75,7 @@ from scipy import stats
 from benchmarks.metrics.likelihood import BLOCK_ELEMENTS, LN2, percentile_interval, resampled_ratios
 
 DEFAULT_RESAMPLES = 10_000
+RATE_RANGE = (0.0, 1.0)  # the values a per-prompt rate takes (0/1 outcomes and their means)
 TIE_TOLERANCE = 100 * float(np.finfo(np.float64).eps)  # relative; scipy.stats.permutation_test's rule
 
 
@@ -68,7 +84,7 @@ class PairedDifference:
     """A paired comparison of generators a and b; every number is a Python float (JSON-ready)."""
 
     difference: float  # estimate(a) − estimate(b)
-    low: float  # two-level t interval of the difference
+    low: float  # two-level t interval of the difference, cut to the range the values allow
     high: float
     p_value: float  # max(p_t, p_sign_flip): what "separable" is decided on
     p_t: float  # two-level paired t, Welch–Satterthwaite degrees of freedom
@@ -136,6 +152,7 @@ def paired_mean_difference(
     values_a: ArrayLike,
     values_b: ArrayLike,
     *,
+    value_range: tuple[float, float] | None = None,
     confidence: float = 0.95,
     n_resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
@@ -144,10 +161,18 @@ def paired_mean_difference(
 
     For the greedy loop rate (0/1 per continuation), seq-rep-4 or Self-BLEU-4 of one temperature's
     cell. Self-BLEU of a text depends on the other texts of its cell, so prompts are only roughly
-    independent units for it.
+    independent units for it. ``value_range`` (lo, hi) bounds every value, e.g. ``RATE_RANGE`` for
+    a rate: the interval then stays within [lo − hi, hi − lo] (module docstring).
     """
     a, b = _pair(values_a, values_b)
-    return _paired_difference(a, b, np.ones(a.shape[1]), 1.0, confidence, n_resamples, seed)
+    if value_range is not None:
+        _check_range(a, value_range, "a")
+        _check_range(b, value_range, "b")
+    d = _paired_difference(a, b, np.ones(a.shape[1]), 1.0, confidence, n_resamples, seed)
+    if value_range is None:
+        return d
+    width = value_range[1] - value_range[0]
+    return replace(d, low=min(max(d.low, -width), width), high=max(min(d.high, width), -width))
 
 
 def _paired_difference(
@@ -159,6 +184,14 @@ def _paired_difference(
     estimate, low, high, p_t, df = _two_level_t(d, w, scale, confidence)
     p_flip = sign_flip_test(d.mean(axis=0), n_resamples=n_resamples, seed=seed)
     return PairedDifference(estimate, low, high, max(p_t, p_flip), p_t, p_flip, df)
+
+
+def sign_flip_floor(units: int, n_resamples: int = DEFAULT_RESAMPLES) -> float:
+    """The smallest p ``sign_flip_test`` can return for ``units`` differences (module docstring)."""
+    if units < 2 or n_resamples < 1:
+        raise ValueError(f"need at least two units and one resample, got {units} and {n_resamples}")
+    exact = n_resamples >= 2**units
+    return min(1.0, 2.0 / 2**units if exact else 2.0 / (n_resamples + 1))
 
 
 def sign_flip_test(differences: ArrayLike, *, n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0) -> float:
@@ -275,6 +308,14 @@ def _weights(weights: ArrayLike, units: int) -> np.ndarray:
     if not np.all(w > 0):
         raise ValueError("every chunk needs a positive number of characters")
     return w
+
+
+def _check_range(x: np.ndarray, value_range: tuple[float, float], name: str) -> None:
+    low, high = value_range
+    if not low < high:
+        raise ValueError(f"value_range must be (low, high) with low < high, got {value_range}")
+    if np.any((x < low) | (x > high)):
+        raise ValueError(f"{name} has values outside its value_range [{low:g}, {high:g}]")
 
 
 def _check_confidence(confidence: float) -> None:

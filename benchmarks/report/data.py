@@ -188,6 +188,23 @@ class CorpusRun:
         cells = self.seed_cells(name)
         return cells[0] if cells else {}
 
+    @property
+    def chunk_lengths(self) -> list[float]:
+        """The characters in each chunk of the scored test text, as a cell stored them (older results
+        store the chunk size and count only: every chunk full but the last, which holds the rest)."""
+        likelihood = next(
+            (dig(self.entry(n), "likelihood") for n in self.names if self.entry(n).get("likelihood")), {}
+        )
+        stored = dig(likelihood, "chunks").get("chars")
+        if stored:
+            return list(stored)
+        ci = dig(likelihood, "ci")
+        size, count = finite(ci.get("chunk_chars")), finite(ci.get("chunks"))
+        if size is None or not count:
+            return []
+        full = round(count) - 1
+        return [size] * full + [(finite(likelihood.get("scored_chars")) or size * count) - size * full]
+
     def summary(self, name: str, section: str, key: str) -> dict[str, Any]:
         """The row's {mean, sd, n, values} over its seeds of one number of a cell section."""
         return dig(self.corpus, "rows", name, section, key)

@@ -92,12 +92,34 @@ def with_spread(show: Callable[[Any], str], value: Any, sd: Any) -> str:
     return f"{shown} ± {show(sd)}" if finite(sd) is not None and shown != DASH else shown
 
 
-def p_value(value: Any) -> str:
-    """A p-value to three decimals; "< 0.001" below that."""
+def p_value(value: Any, alpha: float = 0.05) -> str:
+    """A p-value to two significant figures, 0.00020 and 0.0012 alike (never "< 0.001", which would
+    hide the sign-flip test's floor); one more figure wherever rounding would carry p across alpha."""
     number = finite(value)
     if number is None:
         return DASH
-    return "< 0.001" if number < 0.001 else f"{number:.3f}"
+    for figures in range(2, 7):
+        text = f"{number:#.{figures}g}"
+        if (float(text) < alpha) == (number < alpha):
+            break
+    return text.rstrip(".")
+
+
+def chunk_layout(chars: list[Any]) -> str:
+    """How a text was cut into chunks, from the chunks' own lengths: "54 chunks (53 of 10,000
+    characters, the last of 1,538)", or "3 chunks of 10,000 characters"."""
+    lengths = [round(n) for n in chars if finite(n) is not None]
+    if not lengths:
+        return f"{DASH} chunks"
+    noun = "chunk" if len(lengths) == 1 else "chunks"
+    if len(set(lengths)) == 1:
+        return f"{len(lengths)} {noun} of {lengths[0]:,} characters"
+    if len(set(lengths[:-1])) == 1:
+        return (
+            f"{len(lengths)} chunks ({len(lengths) - 1} of {lengths[0]:,} characters, "
+            f"the last of {lengths[-1]:,})"
+        )
+    return f"{len(lengths)} chunks of {min(lengths):,} to {max(lengths):,} characters"
 
 
 def interval(low: Any, high: Any, digits: int = 3) -> str:

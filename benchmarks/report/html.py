@@ -11,13 +11,11 @@ browser's data comes from :mod:`benchmarks.report.browser`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from html import escape
 from itertools import takewhile
 from pathlib import Path
-from typing import Any
 
-from benchmarks.report import formatting as fmt
 from benchmarks.report import markdown, significance, tables
 from benchmarks.report.browser import browser_data, encoded
 from benchmarks.report.data import CorpusRun, Run
@@ -64,29 +62,24 @@ def likelihood_block(view: CorpusRun, earlier: CorpusRun | None) -> str:
     return table(tables.likelihood_table(view, earlier), "Likelihood") + prose(after_last_table(lines))
 
 
-def pairs(table_data: dict[str, Any], title: str, show: Callable[[Any], str]) -> list[str]:
-    """One comparisons table under its title; nothing when the table has no pairs."""
-    if not table_data.get("pairs"):
-        return []
-    left_out = table_data.get("left_out") or []
-    note = f" Left out (a seed did not finish): {', '.join(left_out)}." if left_out else ""
-    head = f"<p class='table-title'><strong>{escape(title)}</strong>{escape(note)}</p>"
-    return [head, table(significance.pairs_table(table_data, show), title)]
+def pairs(view: CorpusRun, entry: significance.ComparisonTable) -> list[str]:
+    """One comparisons table under its title, with the sentences under it."""
+    title = f"<strong>{escape(entry.title)}</strong>{escape(significance.left_out_note(entry.table))}"
+    notes = significance.table_notes(view, entry)
+    shown = [
+        f"<p class='table-title'>{title}</p>",
+        table(significance.pairs_table(entry.table, entry.show), entry.title),
+    ]
+    return shown + ([prose([" ".join(notes)])] if notes else [])
 
 
 def comparisons_block(view: CorpusRun) -> str:
     """bpc and the greedy loop rate, then every sweep metric at every temperature (folded)."""
     intro = takewhile(lambda line: not line.startswith("**"), significance.comparisons(view))
-    greedy = view.greedy_temperature
+    entries = significance.comparison_tables(view)
     parts = [prose(list(intro))]
-    parts += pairs(view.comparisons("bpc"), "Test bpc", fmt.bpc)
-    parts += pairs(view.comparisons("loop_rate", greedy), f"Loop rate, {fmt.temperature(greedy)}", fmt.rate)
-    details = []
-    for temperature in view.temperatures:
-        for metric, title in significance.SWEEP_METRICS.items():
-            if not (metric == "loop_rate" and temperature == greedy):
-                at = view.comparisons(metric, temperature)
-                details += pairs(at, f"{title}, {fmt.temperature(temperature)}", fmt.rate)
+    parts += [html for entry in entries if not entry.folded for html in pairs(view, entry)]
+    details = [html for entry in entries if entry.folded for html in pairs(view, entry)]
     if details:
         parts.append(f"<details><summary>Every temperature</summary>{''.join(details)}</details>")
     return "\n".join(parts)

@@ -48,7 +48,8 @@ def how_to_read(run: CorpusRun) -> list[str]:
         "**human** row is the true test-split continuation of the same prompts, measured the same way: "
         "the value a generator should come close to, not a score to beat."
     )
-    return ["## How to read this", "", text, "", sample_counts_text(run), ""]
+    guide = significance.p_floor_guide(run)
+    return ["## How to read this", "", text, "", sample_counts_text(run), "", *([guide, ""] if guide else [])]
 
 
 def continuations(count: int | None) -> str:
@@ -191,11 +192,7 @@ def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> 
     scored = settings.get("max_test_chars") or 0
     scope = f"the first {fmt.count(scored)} characters" if scored else "the whole test split"
     compared = run.comparisons("bpc")
-    ci = next(
-        (run.entry(n)["likelihood"].get("ci") or {} for n in run.names if run.entry(n).get("likelihood")), {}
-    )
-    chunks = f"{fmt.count(compared.get('chunks') or ci.get('chunks'))} chunks"
-    chunk_chars = fmt.count(ci.get("chunk_chars", settings.get("ci_chunk_chars")))
+    chunks = fmt.chunk_layout(run.chunk_lengths)
     resamples = fmt.count(compared.get("resamples", settings.get("bootstrap_resamples")))
     over = (
         "training seeds, then test chunks (the same chunks for every drawn seed)"
@@ -203,8 +200,8 @@ def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> 
         else "test chunks"
     )
     note = (
-        f"Scored on {scope}. 95% interval: a percentile bootstrap over {over}; {chunks} of {chunk_chars} "
-        f"characters, {resamples} resamples (Owen 2007's pigeonhole bootstrap)."
+        f"Scored on {scope}. 95% interval: a percentile bootstrap over {over}; {chunks}, {resamples} "
+        "resamples (Owen 2007's pigeonhole bootstrap)."
     )
     table = fmt.markdown_table(tables.likelihood_table(run, earlier))
     return [f"{depth} Likelihood", "", table, "", FOOTNOTE, "", note, ""]

@@ -3,12 +3,15 @@
 Everything here reads the comparisons stored in results.json (``benchmarks.run.comparisons``):
 paired tests over the same test chunks (bpc) or prompts (per-continuation metrics) and training
 seeds, Holm-adjusted over each table's pairs. A claim is made only as strongly as its test allows:
-rows not separable at α share a rank and are named together.
+rows not separable at α share a rank and are named together; a table whose units are too few for
+any pair to be separable says so, and names the setting that gives it more; a pair whose 95%
+interval excludes 0 although it is not separable is named under its table, with the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -17,6 +20,41 @@ from benchmarks.report import formatting as fmt
 from benchmarks.report.data import CorpusRun
 
 SWEEP_METRICS = {"loop_rate": "loop rate", "seq_rep_4": "seq-rep-4", "self_bleu_4": "Self-BLEU-4"}
+CHUNKS, PROMPTS = "test chunks", "prompts"  # the units a table pairs over
+
+
+@dataclass(frozen=True)
+class ComparisonTable:
+    """One comparisons table as the report shows it."""
+
+    title: str
+    table: dict[str, Any]  # as stored in results.json
+    show: Callable[[Any], str]  # formats the differences
+    units: str  # CHUNKS or PROMPTS
+    folded: bool  # under "Every temperature"
+
+
+def comparison_tables(run: CorpusRun) -> list[ComparisonTable]:
+    """bpc and the greedy loop rate, then every sweep metric at every temperature (folded)."""
+    greedy = run.greedy_temperature
+    found = [
+        ComparisonTable("Test bpc", run.comparisons("bpc"), fmt.bpc, CHUNKS, False),
+        ComparisonTable(
+            f"Loop rate, {fmt.temperature(greedy)}",
+            run.comparisons("loop_rate", greedy),
+            fmt.rate,
+            PROMPTS,
+            False,
+        ),
+    ]
+    for temperature in run.temperatures:
+        for metric, title in SWEEP_METRICS.items():
+            if not (metric == "loop_rate" and temperature == greedy):
+                at = run.comparisons(metric, temperature)
+                found.append(
+                    ComparisonTable(f"{title}, {fmt.temperature(temperature)}", at, fmt.rate, PROMPTS, True)
+                )
+    return [entry for entry in found if entry.table.get("pairs")]
 
 
 def separable(table: dict[str, Any], a: str, b: str) -> bool:
@@ -48,6 +86,8 @@ def bpc_verdict(run: CorpusRun) -> str | None:
     best, rest = ranked[0], ranked[1:]
     value = run.value(best, "likelihood", "bpc")
     sentence = f"**Lowest test bpc: {best}** ({fmt.bpc(value)})."
+    if rest and table.get("can_separate") is False:
+        return f"{sentence} {cannot_separate(run, table, CHUNKS)}"
     tied = [g for g in rest if not separable(table, best, g)]
     higher = [g for g in rest if g not in tied]
     if tied:
@@ -72,6 +112,8 @@ def loop_verdict(run: CorpusRun) -> str | None:
         return f"No generator's greedy continuations loop ({fmt.temperature(greedy)})."
     tied = [g for g in ranked[:-1] if not separable(table, worst, g)]
     sentence = f"**Greedy decoding loops most in {worst}** ({fmt.rate(rate)} of continuations)"
+    if tied and table.get("can_separate") is False:
+        return f"{sentence}. {cannot_separate(run, table, PROMPTS)}"
     if tied:
         sentence += f"; {names(tied)} cannot be told apart from it ({tested_over(run, 'prompts')})"
     return sentence + "."
@@ -97,27 +139,134 @@ def verdict(run: CorpusRun) -> list[str]:
     return [" ".join(sentences), "", seeds_note(run), ""] if sentences else [seeds_note(run), ""]
 
 
+def more_units(run: CorpusRun, units: str) -> str:
+    """The settings that give a table more units, with their values in this run."""
+    if units == CHUNKS:
+        likelihood = run.section("config", "likelihood")
+        scored = likelihood.get("max_test_chars") or 0
+        more_text = (
+            f"raise `likelihood.max_test_chars` (now {fmt.count(scored)}; 0 scores the whole test split) or "
+            if scored
+            else ""
+        )
+        return f"{more_text}lower `likelihood.ci_chunk_chars` (now {fmt.count(likelihood.get('ci_chunk_chars'))})"
+    return f"raise `sweep.test_prompts` (now {fmt.count(run.test_prompt_count)})"
+
+
+def cannot_separate(run: CorpusRun, table: dict[str, Any], units: str) -> str:
+    """Why no pair of the table can be separable whatever the data, and what fixes it."""
+    pairs = len(table.get("pairs") or [])
+    sentence = (
+        f"No pair can be told apart here, whatever the data: with {fmt.count(table.get('units'))} {units} "
+        f"the sign-flip test's p cannot go below {fmt.p_value(table.get('smallest_p'))}, and Holm's "
+        f"correction over {pairs} pairs raises that to {fmt.p_value(table.get('smallest_p_holm'))}, "
+        f"not below α = {table.get('alpha', 0.05):g}"
+    )
+    needed = table.get("units_needed")
+    if needed is None:
+        return f"{sentence}; compare fewer generators at once."
+    return f"{sentence}; it takes at least {fmt.count(needed)} {units}: {more_units(run, units)}."
+
+
+def interval_notes(table: dict[str, Any], units: str) -> list[str]:
+    """A sentence for each pair whose interval excludes 0 although it is not separable."""
+    alpha = table.get("alpha", 0.05)
+    notes = []
+    for pair in table.get("pairs") or []:
+        low, high = fmt.finite(pair.get("low")), fmt.finite(pair.get("high"))
+        if pair.get("separable") or low is None or high is None or low <= 0.0 <= high:
+            continue
+        name = f"{pair['a']} − {pair['b']}"
+        if (fmt.finite(pair.get("p_value")) or 0.0) >= alpha:
+            notes.append(
+                f"{name}: the interval (the t-test's, p {fmt.p_value(pair.get('p_t'), alpha)}) excludes 0, but "
+                f"the sign-flip test over the same {units} does not confirm it "
+                f"(p {fmt.p_value(pair.get('p_sign_flip'), alpha)}): not separable."
+            )
+        else:
+            notes.append(
+                f"{name}: the interval excludes 0 (p {fmt.p_value(pair.get('p_value'), alpha)}), but Holm's "
+                f"correction over the table's {len(table['pairs'])} pairs raises p to "
+                f"{fmt.p_value(pair.get('p_holm'), alpha)}: not separable."
+            )
+    return notes
+
+
+def table_notes(run: CorpusRun, entry: ComparisonTable) -> list[str]:
+    """The sentences under a table: that it cannot separate anything, else which intervals disagree."""
+    if entry.table.get("can_separate") is False:
+        return [cannot_separate(run, entry.table, entry.units)]
+    return interval_notes(entry.table, entry.units)
+
+
 def pairs_table(table: dict[str, Any], show: Callable[[Any], str]) -> pd.DataFrame:
+    alpha = table.get("alpha", 0.05)
     rows = []
     for pair in table.get("pairs") or []:
         rows.append(
             {
                 "generator": f"{pair['a']} − {pair['b']}",
                 "difference [95% CI]": f"{show(pair.get('difference'))} {fmt.interval(pair.get('low'), pair.get('high'))}",
-                "p": fmt.p_value(pair.get("p_value")),
-                "p (Holm)": fmt.p_value(pair.get("p_holm")),
+                "p": fmt.p_value(pair.get("p_value"), alpha),
+                "p (Holm)": fmt.p_value(pair.get("p_holm"), alpha),
                 "separable": "yes" if pair.get("separable") else "no",
             }
         )
     return pd.DataFrame(rows, columns=["generator", "difference [95% CI]", "p", "p (Holm)", "separable"])
 
 
-def comparison_lines(table: dict[str, Any], title: str, show: Callable[[Any], str]) -> list[str]:
-    if not table.get("pairs"):
-        return []
+def left_out_note(table: dict[str, Any]) -> str:
     left_out = table.get("left_out") or []
-    note = f" Left out (a seed did not finish): {', '.join(left_out)}." if left_out else ""
-    return [f"**{title}**{note}", "", fmt.markdown_table(pairs_table(table, show)), ""]
+    return f" Left out (a seed did not finish): {', '.join(left_out)}." if left_out else ""
+
+
+def comparison_lines(run: CorpusRun, entry: ComparisonTable) -> list[str]:
+    notes = table_notes(run, entry)
+    lines = [
+        f"**{entry.title}**{left_out_note(entry.table)}",
+        "",
+        fmt.markdown_table(pairs_table(entry.table, entry.show)),
+        "",
+    ]
+    return lines + ([" ".join(notes), ""] if notes else [])
+
+
+def span(values: list[str]) -> str:
+    """'a', or 'a to b' for the first and last of sorted values."""
+    return values[0] if len(values) == 1 else f"{values[0]} to {values[-1]}"
+
+
+def floors_here(entries: list[ComparisonTable]) -> str:
+    """'0.00020 in every table (54 test chunks; 62 to 64 prompts)', or the floor of each kind of unit."""
+    kinds = {}
+    for units in dict.fromkeys(e.units for e in entries):
+        tables = [e.table for e in entries if e.units == units]
+        counts = span([fmt.count(n) for n in sorted({t["units"] for t in tables})])
+        kinds[units] = (span([fmt.p_value(p) for p in sorted({t["smallest_p"] for t in tables})]), counts)
+    if len({floor for floor, _ in kinds.values()}) == 1:
+        where = "; ".join(f"{counts} {units}" for units, (_, counts) in kinds.items())
+        return f"{next(iter(kinds.values()))[0]} in every table ({where})"
+    return "; ".join(f"{floor} with {counts} {units}" for units, (floor, counts) in kinds.items())
+
+
+def p_floor_guide(run: CorpusRun) -> str:
+    """How small the tables' p-values can get, and why: the reading guide's paragraph on p ("" when
+    the results hold no comparisons that record their floor)."""
+    entries = [e for e in comparison_tables(run) if fmt.finite(e.table.get("smallest_p")) is not None]
+    if not entries:
+        return ""
+    first = entries[0].table
+    patterns = first.get("sign_flip_resamples")
+    return (
+        "**p-values** are shown to two significant figures. Each is the larger of a two-level t-test's and "
+        "a sign-flip test's, and the sign-flip test cannot go below a floor set by its number of units U: "
+        f"2/2^U when 2^U ≤ {fmt.count(patterns)} (every sign pattern is tried), else 2/{fmt.count(patterns + 1)} "
+        f"({fmt.count(patterns)} random patterns, none as extreme as the data); here {floors_here(entries)}. "
+        "A p at the floor means \"this small or smaller\". Holm's correction multiplies a table's smallest p "
+        f"by its number of pairs (here {len(first['pairs'])} pairs: {fmt.p_value(first['smallest_p'])} "
+        f"becomes {fmt.p_value(first['smallest_p_holm'])}), so a table with too few units cannot separate "
+        "anything; such a table says so."
+    )
 
 
 def comparisons(run: CorpusRun, depth: str = "##") -> list[str]:
@@ -126,24 +275,18 @@ def comparisons(run: CorpusRun, depth: str = "##") -> list[str]:
         f"{depth} Comparisons",
         "",
         "Every pair of generators: the difference (first − second), its 95% interval, the p-value of "
-        f"a paired test ({tested_over(run, 'test chunks (bpc) or prompts')}; a two-level t-test, with an "
-        "exact sign-flip test over the units as a guard), and the p-value after Holm's correction over "
-        "the pairs of the table. *Separable* means Holm-adjusted p < 0.05.",
+        f"a paired test ({tested_over(run, 'test chunks (bpc) or prompts')}; a two-level t-test, with a "
+        "sign-flip test over the units as a guard), and the p-value after Holm's correction over the pairs "
+        "of the table. *Separable* means Holm-adjusted p < 0.05. The interval is the t-test's, for the pair "
+        "alone; the intervals of rates, seq-rep-4 and Self-BLEU-4 are cut to [−1, 1], the differences such "
+        "values can have. Under a table: the pairs whose interval excludes 0 but which are not separable.",
         "",
     ]
-    lines += comparison_lines(run.comparisons("bpc"), "Test bpc", fmt.bpc)
-    greedy = run.greedy_temperature
-    lines += comparison_lines(
-        run.comparisons("loop_rate", greedy), f"Loop rate, {fmt.temperature(greedy)}", fmt.rate
-    )
-    details = []
-    for temperature in run.temperatures:
-        for metric, title in SWEEP_METRICS.items():
-            if metric == "loop_rate" and temperature == greedy:
-                continue
-            details += comparison_lines(
-                run.comparisons(metric, temperature), f"{title}, {fmt.temperature(temperature)}", fmt.rate
-            )
+    entries = comparison_tables(run)
+    for entry in entries:
+        if not entry.folded:
+            lines += comparison_lines(run, entry)
+    details = [line for entry in entries if entry.folded for line in comparison_lines(run, entry)]
     if details:
         lines += ["<details><summary>Every temperature</summary>", "", *details, "</details>", ""]
     return lines

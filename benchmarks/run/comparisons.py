@@ -8,7 +8,11 @@ From the cells of one corpus (a row has one cell per training seed), for the rep
   (:func:`benchmarks.metrics.bpc_comparisons`: a two-level paired t-test with a sign-flip guard,
   Holm-adjusted over the pairs, with tie-aware ranks);
 * the same for per-continuation metrics at each temperature (greedy loop rate, seq-rep-4,
-  Self-BLEU-4), paired over the same prompts and seeds (:func:`benchmarks.metrics.metric_comparisons`).
+  Self-BLEU-4), paired over the same prompts and seeds (:func:`benchmarks.metrics.metric_comparisons`);
+  every one of them lies in [0, 1], so their differences' intervals stay within [−1, 1].
+
+``prompt_comparisons`` is the one way in for any per-prompt value: give it how to read a cell's
+values (a list per prompt, or None when the cell lacks them) and the range they lie in.
 
 A row enters a comparison only when every one of its seeds finished the stage compared, so every
 compared array has the same [seed, unit] shape; the others are listed as ``left_out``.
@@ -16,16 +20,20 @@ compared array has the same [seed, unit] shape; the others are listed as ``left_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from benchmarks.metrics import bpc_comparisons, bpc_interval, metric_comparisons
+from benchmarks.metrics.significance import RATE_RANGE
 
 ALPHA = 0.05
-SEED = 0  # of every resampling here: the numbers are a function of the cells alone
+RESAMPLING_SEED = 0  # of every resampling of a run's results: the numbers are a function of the data alone
 PER_TEXT_METRICS = {"loop_rate": "looped", "seq_rep_4": "seq_rep_4", "self_bleu_4": "self_bleu_4"}
-# table metric -> its per-prompt values in a sweep cell's ``per_prompt``
+# table metric -> its per-prompt values in a sweep cell's ``per_prompt``; each lies in RATE_RANGE
+
+CellValues = Callable[[dict[str, Any]], list[float | None] | None]
 
 
 def by_row(cells: list[dict[str, Any]], rows: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -59,7 +67,8 @@ def chunk_arrays(
 
 def bpc_intervals(arrays: dict[str, np.ndarray], chars: np.ndarray, resamples: int) -> dict[str, list[float]]:
     return {
-        row: list(bpc_interval(nll, chars, n_resamples=resamples, seed=SEED)) for row, nll in arrays.items()
+        row: list(bpc_interval(nll, chars, n_resamples=resamples, seed=RESAMPLING_SEED))
+        for row, nll in arrays.items()
     }
 
 
@@ -67,13 +76,12 @@ def compare_bpc(rows: dict[str, list[dict[str, Any]]], resamples: int) -> dict[s
     arrays, chars, left_out = chunk_arrays(rows)
     if not arrays or chars is None or len(chars) < 2:  # one chunk: no spread over the text to measure
         return None
-    table = bpc_comparisons(arrays, chars, alpha=ALPHA, seed=SEED)
+    table = bpc_comparisons(arrays, chars, alpha=ALPHA, seed=RESAMPLING_SEED)
     intervals = bpc_intervals(arrays, chars, resamples)
     return {
         **table,
         "intervals": intervals,
         "resamples": resamples,
-        "chunks": len(chars),
         "left_out": left_out,
     }
 
@@ -88,34 +96,57 @@ def shared_units(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def prompt_arrays(
-    rows: dict[str, list[dict[str, Any]]], temperature: float, key: str
+    rows: dict[str, list[dict[str, Any]]], values_of: CellValues
 ) -> tuple[dict[str, np.ndarray], list[str]]:
-    """values[seed, prompt] of one per-prompt metric at one temperature, for each row that has it."""
+    """values[seed, prompt] of one per-prompt metric, for each row whose every cell has it."""
     arrays, left_out = {}, []
     for row, cells in rows.items():
-        per_seed = []
-        for cell in cells:
-            at = next((t for t in cell.get("sweep") or [] if float(t["temperature"]) == temperature), {})
-            values = (at.get("per_prompt") or {}).get(key)
-            per_seed.append([np.nan if v is None else v for v in values] if values is not None else None)
-        if any(v is None for v in per_seed):
+        per_seed = [values_of(cell) for cell in cells]
+        if any(values is None for values in per_seed):
             left_out.append(row)
         else:
-            arrays[row] = np.array(per_seed, dtype=np.float64)
+            arrays[row] = np.array(
+                [[np.nan if v is None else v for v in values] for values in per_seed], dtype=np.float64
+            )
     return shared_units(keep_one_shape(arrays, left_out)), left_out
+
+
+def prompt_comparisons(
+    rows: dict[str, list[dict[str, Any]]],
+    values_of: CellValues,
+    value_range: tuple[float, float] | None = RATE_RANGE,
+) -> dict[str, Any] | None:
+    """The comparisons table of one per-prompt value (None when no row has it), paired over the
+    same prompts and seeds; ``value_range`` bounds the values (a rate's by default)."""
+    arrays, left_out = prompt_arrays(rows, values_of)
+    if not arrays:
+        return None
+    table = metric_comparisons(arrays, value_range=value_range, alpha=ALPHA, seed=RESAMPLING_SEED)
+    return {**table, "left_out": left_out}
+
+
+def sweep_values(temperature: float, key: str) -> CellValues:
+    """How to read one per-prompt metric of a cell's sweep at one temperature."""
+
+    def values_of(cell: dict[str, Any]) -> list[float | None] | None:
+        at = next((t for t in cell.get("sweep") or [] if float(t["temperature"]) == temperature), {})
+        return (at.get("per_prompt") or {}).get(key)
+
+    return values_of
 
 
 def compare_sweep(rows: dict[str, list[dict[str, Any]]], temperatures: list[float]) -> list[dict[str, Any]]:
     """One entry per temperature: each per-prompt metric's comparisons table (None when no row has it)."""
-    out = []
-    for temperature in temperatures:
-        entry: dict[str, Any] = {"temperature": temperature}
-        for metric, key in PER_TEXT_METRICS.items():
-            arrays, left_out = prompt_arrays(rows, temperature, key)
-            table = metric_comparisons(arrays, alpha=ALPHA, seed=SEED) if arrays else None
-            entry[metric] = {**table, "left_out": left_out} if table else None
-        out.append(entry)
-    return out
+    return [
+        {
+            "temperature": temperature,
+            **{
+                metric: prompt_comparisons(rows, sweep_values(temperature, key))
+                for metric, key in PER_TEXT_METRICS.items()
+            },
+        }
+        for temperature in temperatures
+    ]
 
 
 def corpus_comparisons(

@@ -14,7 +14,9 @@ Schema (version 2)::
           "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}], "quality_bpc": float},
           "judge": {"row": str | null, "cell": cell id | null, "error": str | null, "seconds": float | null},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
-                         {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}]}}
+                         {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}]}},
+          "comparisons": {"alpha": float, "bpc": TABLE + {intervals, resamples} | null,
+                          "sweep": [{temperature, loop_rate | seq_rep_4 | self_bleu_4: TABLE | null}]}
       }],
       "cells": [{
           "id": "char-lstm/shakespeare/seed-0", "row": str, "generator": str, "corpus": str, "seed": int,
@@ -35,7 +37,9 @@ Schema (version 2)::
     }
 
 ``rows`` summarises each row's cells over its seeds (:mod:`benchmarks.run.aggregate`); the report
-shows those summaries. Cells are listed corpus-major, then in row order, then by seed; temperatures are joined by value.
+shows those summaries. A comparisons TABLE is :func:`benchmarks.metrics.ranking.comparisons`'s
+(generators, pairs, units, smallest_p, smallest_p_holm, can_separate, units_needed, …) plus the
+rows ``left_out`` (:mod:`benchmarks.run.comparisons`). Cells are listed corpus-major, then in row order, then by seed; temperatures are joined by value.
 A sweep cell's ``samples`` counts the continuations its per-continuation metrics used (every
 sample of every test prompt; demo prompts excluded), ``pooled_samples`` the texts distinct-n,
 Self-BLEU-4 and Zipf used (the first sample of each prompt).

@@ -19,6 +19,7 @@ from benchmarks.console import Log, log
 from benchmarks.files import read_json
 from benchmarks.metrics import LikelihoodTotals, bootstrap_ci, chunk_scores, totals_from_scores
 from benchmarks.run import contract
+from benchmarks.run.comparisons import RESAMPLING_SEED
 from benchmarks.run.environment import node_identity
 from benchmarks.run.layout import SAMPLES
 from benchmarks.run.model_cache import (
@@ -158,8 +159,8 @@ def stage_likelihood(ctx: CellContext) -> dict[str, Any]:
     totals = totals_from_scores(text, logprobs, native_tokens=contract.native_token_count(generator, text))
     chunks = chunk_scores(logprobs, section.ci_chunk_chars)
     low, high = bootstrap_ci(
-        chunks.nll_nats, chunks.chars, n_resamples=section.bootstrap_resamples, seed=ctx.cell.seed
-    )
+        chunks.nll_nats, chunks.chars, n_resamples=section.bootstrap_resamples, seed=RESAMPLING_SEED
+    )  # not the training seed: the same scores give the same interval in every cell
     return {
         **likelihood_fields(totals),
         "bpc_ci95": [low / math.log(2), high / math.log(2)],
