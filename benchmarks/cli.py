@@ -129,7 +129,7 @@ def command_report(args: argparse.Namespace) -> int:
     if compare is not None and not (compare / "results.json").exists() and compare.suffix != ".json":
         raise TextgenBenchError(f"--compare: no results.json in {compare}")
     formats = REPORT_FORMATS[args.format]
-    render_report(run_dir, compare=compare, formats=formats)
+    render_report(run_dir, compare=compare, formats=formats, warn=lambda line: log(f"warning: {line}"))
     for format_ in formats:
         print(f"report: {run_dir / REPORT_FILES[format_]}")
     return 0

@@ -162,7 +162,7 @@ def get_generator_class(name: str) -> type:
 
 
 def generator_distribution(name: str) -> str:
-    """"<distribution> <version>" of the installed package whose code generator ``name`` runs: a
+    """The installed package whose code generator ``name`` runs, as "<distribution> <version>": a
     plugin's own package, textgen-bench for the built-ins, and for a class registered at runtime the
     package that provides its module ("" when none does, as for a class of a script). A model
     cache key holds it, so a new version of a plugin trains its models again."""

@@ -53,7 +53,9 @@ def test_the_lock_pins_every_dependency_and_extra_without_a_build_label():
 
 def test_the_installed_versions_equal_the_lock():
     if Path(sys.prefix).resolve() != VENV.resolve():
-        pytest.skip(f"not running from the project's own .venv ({VENV}) but from {sys.prefix}: make installs the lock there only")
+        pytest.skip(
+            f"not running from the project's own .venv ({VENV}) but from {sys.prefix}: make installs the lock there only"
+        )
     wrong = []
     for name, version in locked_versions(LOCK.read_text(encoding="utf-8")).items():
         try:

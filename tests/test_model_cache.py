@@ -31,7 +31,9 @@ def use_plugin_version(tmp_path, monkeypatch):
 
     def install(version: str) -> None:
         targets = {"versioned-markov": "versioned_plugin:VersionedMarkov"}
-        root = install_plugin(tmp_path / version, "versioned-plugin", "versioned_plugin", PLUGIN, targets, version=version)
+        root = install_plugin(
+            tmp_path / version, "versioned-plugin", "versioned_plugin", PLUGIN, targets, version=version
+        )
         sys.path[:] = [p for p in sys.path if not p.startswith(str(tmp_path))]
         monkeypatch.syspath_prepend(str(root))
         monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(root), outer]))
@@ -46,7 +48,9 @@ def cell_of(run_dir: Path) -> dict:
     return cell
 
 
-def test_a_new_version_of_a_plugin_trains_again_instead_of_reusing_the_old_model(tmp_path, use_plugin_version):
+def test_a_new_version_of_a_plugin_trains_again_instead_of_reusing_the_old_model(
+    tmp_path, use_plugin_version
+):
     config = small_config(write_corpus(tmp_path / "corpus.txt"), generators=["versioned-markov"])
     use_plugin_version("1.0")
     first = cell_of(run_config(config, tmp_path / "v1"))

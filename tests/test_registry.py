@@ -249,7 +249,9 @@ def test_a_generator_names_the_installed_package_whose_code_it_runs(fake_plugin)
     assert generator_distribution("markov") == generator_distribution("gpt2") == f"textgen-bench {version}"
     assert generator_distribution("fake-gen") == generator_distribution("fake-decorated") == "fake-dist 0.1"
     register_generator("test-in-markovify")(type("Borrowed", (Minimal,), {"__module__": "markovify.text"}))
-    assert generator_distribution("test-in-markovify") == f"markovify {importlib.metadata.version('markovify')}"
+    assert (
+        generator_distribution("test-in-markovify") == f"markovify {importlib.metadata.version('markovify')}"
+    )
     register_generator("test-of-a-script")(type("Scripted", (Minimal,), {}))  # this test module: no package
     assert generator_distribution("test-of-a-script") == ""
 
