@@ -1,10 +1,10 @@
 """The textgen-bench command: run, report, list, corpora.
 
-User errors (a bad config, a missing corpus, an unknown generator, a folder in use) print one line
-and exit with status 2, within a second: settings and names are checked before torch is
-imported. An interrupted run says what it kept and exits with status 130. A run in which a cell
-or a judge failed still writes its report, then exits with status 3 (1 is left to crashes of the
-tool itself). The codes are in :mod:`benchmarks.run.layout`.
+User errors (a bad config, a missing, empty, binary or too small corpus, an unknown generator, a
+folder in use) print one line and exit with status 2, within a second: settings, names and corpus
+contents are checked before torch is imported. An interrupted run says what it kept and exits
+with status 130. A run in which a cell or a judge failed still writes its report, then exits with
+status 3 (1 is left to crashes of the tool itself). The codes are in :mod:`benchmarks.run.layout`.
 """
 
 from __future__ import annotations
@@ -46,20 +46,20 @@ def command_run(args: argparse.Namespace) -> int:
     config = with_run_settings(config, **settings_from_flags(args))
     check_engine_flags(args)
     check_config(config)  # every name and option, before torch is imported
+    from benchmarks.corpora import load_corpus
+
+    # an empty, binary or too small corpus fails here, before torch (or scipy) is imported
+    corpora = {name: load_corpus(name) for name in config.run.corpus_names}
     from benchmarks.run.harness import check_run_folder, default_run_dir
 
     run_dir = Path(args.out) if args.out else default_run_dir(config)
     check_run_folder(run_dir, args.fresh)
     executor = make_executor(args, config)
 
-    from benchmarks.corpora import load_corpus
     from benchmarks.run.harness import kept_summary, run_benchmark, unfinished_parts
     from benchmarks.run.plan import build_plan
 
-    device = executor.resolve_device(
-        config.run.device
-    )  # a GPU that cannot be had fails here, before any work
-    corpora = {name: load_corpus(name) for name in config.run.corpus_names}
+    device = executor.resolve_device(config.run.device)  # a GPU that cannot be had fails here
     plan = build_plan(config, corpora, device=device, config_file=str(path))
     try:
         run_benchmark(
@@ -129,7 +129,7 @@ def command_report(args: argparse.Namespace) -> int:
     if compare is not None and not (compare / "results.json").exists() and compare.suffix != ".json":
         raise TextgenBenchError(f"--compare: no results.json in {compare}")
     formats = REPORT_FORMATS[args.format]
-    render_report(run_dir, compare=compare, formats=formats)
+    render_report(run_dir, compare=compare, formats=formats, warn=lambda line: log(f"warning: {line}"))
     for format_ in formats:
         print(f"report: {run_dir / REPORT_FILES[format_]}")
     return 0

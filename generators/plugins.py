@@ -18,15 +18,15 @@ class PluginEntry:
     name: str  # the entry point's name
     target: str  # "module:attr"
     source: str  # "plugin <distribution> <version>"
+    distribution: str  # "<distribution> <version>" of the package that declares it ("" if unknown)
 
 
 def plugin_entries(group: str) -> list[PluginEntry]:
     """Every entry point of ``group``, in the order importlib.metadata finds them."""
     entries = []
     for ep in importlib.metadata.entry_points(group=group):
-        dist = ep.dist
-        source = f"plugin {dist.name} {dist.version}" if dist else "plugin"
-        entries.append(PluginEntry(ep.name, ep.value, source))
+        distribution = f"{ep.dist.name} {ep.dist.version}" if ep.dist else ""
+        entries.append(PluginEntry(ep.name, ep.value, f"plugin {distribution}".rstrip(), distribution))
     return entries
 
 

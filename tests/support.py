@@ -131,17 +131,19 @@ def install_plugin(
     entry_points: dict[str, str],
     *,
     group: str = "textgen_bench.generators",
+    version: str = "0.1",
 ) -> Path:
-    """Write ``module.py`` and a ``<dist>-0.1.dist-info`` with entry points in ``group`` under ``root``.
+    """Write ``module.py`` and a ``<dist>-<version>.dist-info`` with entry points in ``group`` under ``root``.
 
     Putting ``root`` on sys.path (or PYTHONPATH, for subprocesses) makes importlib.metadata see the
     distribution as installed, without pip.
     """
     root.mkdir(parents=True, exist_ok=True)
     (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
     info.mkdir(exist_ok=True)
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n", encoding="utf-8")
+    metadata = f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
+    (info / "METADATA").write_text(metadata, encoding="utf-8")
     lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
     (info / "entry_points.txt").write_text(f"[{group}]\n{lines}\n", encoding="utf-8")
     return root

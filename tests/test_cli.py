@@ -215,14 +215,37 @@ def test_a_bad_set_names_the_set_not_the_file(tmp_path, capsys):
     ],
 )
 def test_bad_input_is_reported_before_torch_or_transformers_are_imported(tmp_path, args):
-    argv = ["run", *args, "--out", str(tmp_path / "run")]
+    assert_fails_before_torch(tmp_path, args)
+
+
+def assert_fails_before_torch(folder: Path, args: list[str]) -> str:
+    """Run ``textgen-bench run ARGS`` in a fresh interpreter in ``folder``: exit status 2, one error
+    line (returned), and neither torch nor transformers imported."""
+    argv = ["run", *args, "--out", str(folder / "run")]
     code = (
         f"import sys; from benchmarks.cli import main; status = main({argv!r}); "
         "print(status, 'torch' in sys.modules, 'transformers' in sys.modules)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=folder)
     assert done.stdout.split() == ["2", "False", "False"], done.stderr
     assert done.stderr.startswith("textgen-bench: error: ") and done.stderr.count("\n") == 1
+    assert not (folder / "run").exists()
+    return done.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"corpus\.txt is empty \(nothing but whitespace\)"),
+        (b" \n\t\n", r"is empty"),
+        (b"text\x00with a NUL" * 200, r"is not text: a NUL byte at byte offset 4"),
+        ("naïve".encode("latin-1") * 400, r"is not valid UTF-8: byte offset 2"),
+        (b"a line of text\n" * 20, r"too small to split .*train \d+, valid \d+, test \d+ characters"),
+    ],
+)
+def test_an_unusable_corpus_file_is_reported_before_torch_is_imported(tmp_path, content, message):
+    (tmp_path / "corpus.txt").write_bytes(content)
+    assert re.search(message, assert_fails_before_torch(tmp_path, ["--corpus", "file:corpus.txt"]))
 
 
 @pytest.mark.parametrize("name", ["a\\b.txt", 'quoted "name".txt', "it's.txt"])

@@ -8,10 +8,12 @@ import math
 import os
 import re
 import stat
+from hashlib import sha256
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from support import SMALL_RUN, install_plugin, plan_of, run_config, small_config, strip_timing, write_corpus
 
 from benchmarks.run import layout
@@ -92,6 +94,9 @@ def test_markov_end_to_end(tmp_path, corpus):
     assert corpus_entry["human"]["cells"][0]["seq_rep_4"] is not None
     assert corpus_entry["judge"]["row"] == "markov" and corpus_entry["human"]["quality_bpc"] > 0
     assert corpus_entry["summary"]["sha256"] and results["environment"]["libraries"]["markovify"]
+    lock, environment = Path(__file__).parents[1] / "requirements.lock", results["environment"]
+    assert environment["lock"] == {"file": lock.name, "sha256": sha256(lock.read_bytes()).hexdigest()}
+    assert environment["cpu"]["capability"] == torch.backends.cpu.get_cpu_capability() != ""
     assert corpus_entry["rows"]["markov"]["likelihood"]["bpc"]["mean"] == likelihood["bpc"]
     assert (run_dir / "report.md").exists()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -16,7 +17,7 @@ from support import install_plugin
 from benchmarks.cli import main
 from generators import Generator, available_generators, create_generator, get_generator_class, registry
 from generators.errors import ConfigError, UnknownGeneratorError
-from generators.registry import GeneratorEntry, hidden_plugins, register_generator
+from generators.registry import GeneratorEntry, generator_distribution, hidden_plugins, register_generator
 
 PLUGIN_DIR = Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"
 
@@ -154,7 +155,9 @@ def test_builtin_config_classes_load_without_torch():
 
 def test_plugin_is_listed_with_its_distribution_and_imported_on_demand(fake_plugin):
     entry = available_generators()["fake-gen"]
-    assert entry == GeneratorEntry("fake-gen", f"{fake_plugin}:Plain", "plugin fake-dist 0.1")
+    assert entry == GeneratorEntry(
+        "fake-gen", f"{fake_plugin}:Plain", "plugin fake-dist 0.1", distribution="fake-dist 0.1"
+    )
     assert fake_plugin not in sys.modules  # listing imports nothing
     cls = get_generator_class("fake-gen")
     assert cls.__module__ == fake_plugin and cls.__name__ == "Plain"
@@ -173,6 +176,18 @@ def test_a_subclass_of_a_named_generator_gets_its_own_entry_point_name(fake_plug
     child = get_generator_class("fake-child")
     assert child.name == "fake-child"
     assert get_generator_class("fake-decorated").name == "fake-decorated"
+
+
+def test_a_generator_names_the_installed_package_whose_code_it_runs(fake_plugin):
+    version = importlib.metadata.version("textgen-bench")
+    assert generator_distribution("markov") == generator_distribution("gpt2") == f"textgen-bench {version}"
+    assert generator_distribution("fake-gen") == generator_distribution("fake-decorated") == "fake-dist 0.1"
+    register_generator("test-in-markovify")(type("Borrowed", (Minimal,), {"__module__": "markovify.text"}))
+    assert (
+        generator_distribution("test-in-markovify") == f"markovify {importlib.metadata.version('markovify')}"
+    )
+    register_generator("test-of-a-script")(type("Scripted", (Minimal,), {}))  # this test module: no package
+    assert generator_distribution("test-of-a-script") == ""
 
 
 def test_unknown_name_suggests_the_closest(fake_plugin):

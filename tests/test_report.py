@@ -417,11 +417,12 @@ def test_code_block_and_span_survive_backticks():
 
 def test_compare_warns_when_the_machine_or_the_training_work_differ(tmp_path):
     earlier = fixture_results()
-    earlier["environment"]["device"] = {"type": "cpu", "name": "AMD EPYC", "cores": 2, "torch_threads": 2}
+    earlier["environment"]["device"] = {"type": "cpu", "name": "AMD EPYC", "cores": 4, "torch_threads": 2}
     earlier["generators"]["char-lstm"]["fit"]["steps"] = 946
     make_run(tmp_path / "earlier", earlier)
     report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
     now = fixture_results()["environment"]["device"]
     steps = fixture_results()["generators"]["char-lstm"]["fit"]["steps"]
-    assert "the machine (AMD EPYC (cpu, 2 cores) then " + f"{now['name']} ({now['type']}" in report
+    assert "the machine (AMD EPYC (cpu, 4 cores) then " + f"{now['name']} ({now['type']}, 2 cores)" in report
+    assert f"the CPU model (AMD EPYC then {now['name']})" in report
     assert f"char-lstm's training work (946 then {steps:,} steps)" in report

@@ -18,12 +18,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from benchmarks.console import Log
 from benchmarks.files import write_text_atomic
 from benchmarks.report.data import Run, load_run
 from benchmarks.report.html import report_html
 from benchmarks.report.longform import long_frame
 from benchmarks.report.markdown import report_markdown
 from benchmarks.report.plots import draw_plots
+from benchmarks.report.provenance import environment_differences
 
 __all__ = ["FORMATS", "REPORT_FILES", "render_report"]
 
@@ -38,12 +40,20 @@ def plot_folders(run: Run) -> dict[str, str]:
     return {view.name: f"plots/{view.key}" for view in run.views}
 
 
-def render_report(run_dir: Path, *, compare: Path | None = None, formats: tuple[str, ...] = FORMATS) -> Path:
+def render_report(
+    run_dir: Path,
+    *,
+    compare: Path | None = None,
+    formats: tuple[str, ...] = FORMATS,
+    warn: Log = lambda line: None,
+) -> Path:
     """Write the reports named in ``formats`` ("md", "html"), results.csv and plots/ for the run in
     ``run_dir``; return the path of the first report written (report.md when it is one of them).
 
     ``compare`` is an earlier run folder (or its results.json): the summary and likelihood tables
-    then show each value next to the earlier one with the difference, and a section lists them all.
+    then show each value next to the earlier one with the difference, and a section lists them all;
+    ``warn`` is told, a line each, the library versions, lock, CPU capability and CPU model in
+    which the two runs differ (any of them can move the numbers).
     """
     unknown = [f for f in formats if f not in REPORT_FILES]
     if unknown or not formats:
@@ -51,6 +61,9 @@ def render_report(run_dir: Path, *, compare: Path | None = None, formats: tuple[
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     earlier = load_run(Path(compare)) if compare is not None else None
+    if earlier is not None:
+        for difference in environment_differences(earlier.section("environment"), run.section("environment")):
+            warn(f"the runs differ in {difference}")
     folders = plot_folders(run)
     shutil.rmtree(run_dir / "plots", ignore_errors=True)  # plots of corpora no longer in the run go too
     drawn = {view.name: draw_plots(view, run_dir / folders[view.name]) for view in run.views}

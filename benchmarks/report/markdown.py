@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report import significance, tables
+from benchmarks.report import provenance, significance, tables
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
 
@@ -137,7 +137,8 @@ def comparison(earlier: CorpusRun, run: CorpusRun, depth: str = "##") -> list[st
 
 
 def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
-    """A warning naming what differs between two runs besides the generators: corpus or settings."""
+    """A warning naming what differs between two runs besides the generators: corpus, settings,
+    machine, libraries, lock or CPU, training work."""
     differences = []
     corpus, before = run.corpus.get("summary") or {}, earlier.corpus.get("summary") or {}
     if corpus.get("sha256") != before.get("sha256"):
@@ -153,26 +154,13 @@ def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
         changed = sorted(key for key in shared if now[key] != then[key])
         if changed:
             differences.append(f"{part} settings ({', '.join(changed)})")
-    differences += machine_differences(earlier, run) + training_differences(earlier, run)
+    then_env, now_env = earlier.section("environment"), run.section("environment")
+    differences += provenance.machine_differences(then_env, now_env)
+    differences += provenance.environment_differences(then_env, now_env)
+    differences += training_differences(earlier, run)
     if not differences:
         return []
     return [f"**Not like for like:** the runs differ in {'; '.join(differences)}, so Δ mixes those in.", ""]
-
-
-def machine_differences(earlier: CorpusRun, run: CorpusRun) -> list[str]:
-    """The device or machine, when the two runs were measured on different ones."""
-    then, now = earlier.section("environment", "device"), run.section("environment", "device")
-    keys = ("type", "name", "cores", "torch_threads")
-    if all(then.get(k) == now.get(k) for k in keys):
-        return []
-    return [f"the machine ({device_words(then)} then {device_words(now)})"]
-
-
-def device_words(device: dict) -> str:
-    """'AMD EPYC (cpu, 2 cores)' from an environment's device entry."""
-    name = device.get("name") or "unknown device"
-    cores = f", {device['cores']} cores" if device.get("cores") else ""
-    return f"{name} ({device.get('type') or '?'}{cores})"
 
 
 def training_differences(earlier: CorpusRun, run: CorpusRun) -> list[str]:
@@ -311,6 +299,8 @@ def environment(run: Run) -> list[str]:
         ("commit", f"`{env.get('commit') or 'unknown'}`"),
         ("created", run.data.get("created")),
         ("libraries", libraries),
+        ("lock", provenance.lock_words(env)),
+        ("CPU", f"{provenance.cpu_model(env)}, vector capability {provenance.cpu_capability(env)}"),
         ("platform", env.get("platform")),
         ("device", device),
         ("samples per prompt", sweep.get("samples_per_prompt")),

@@ -1,7 +1,12 @@
-"""Where a run runs: the device it uses, and the commit, libraries and platform it records."""
+"""Where a run runs: the device it uses, and the commit, libraries, lock, CPU and platform it records.
+
+Results are bit-identical on the same kind of CPU; another kind (another vector capability) runs
+other float kernels, so run.json records the CPU for ``report --compare`` to warn about.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
 import platform
@@ -10,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_VERSION = importlib.metadata.version("textgen-bench")
+LOCK_FILE = Path(__file__).parents[2] / "requirements.lock"  # in a checkout, beside pyproject.toml
 LIBRARIES = ("torch", "transformers", "tokenizers", "markovify", "numpy", "scipy", "pandas", "matplotlib")
 
 
@@ -43,6 +49,23 @@ def library_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+def lock_digest(path: Path = LOCK_FILE) -> dict[str, str] | None:
+    """The lock's file name and sha256; None for an install without one (not from a checkout)."""
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+    return {"file": path.name, "sha256": digest}
+
+
+def describe_cpu() -> dict[str, str]:
+    """This machine's CPU: its model name and the vector instructions torch's kernels use on it
+    (``torch.backends.cpu.get_cpu_capability()``: AVX512, AVX2, …)."""
+    import torch
+
+    return {"model": cpu_name(), "capability": torch.backends.cpu.get_cpu_capability()}
 
 
 def describe_device(device: str) -> dict[str, Any]:
@@ -82,11 +105,14 @@ def node_identity() -> dict[str, Any]:
 
 
 def environment(device: dict[str, Any]) -> dict[str, Any]:
-    """The commit, libraries and platform of this process and the ``device`` the run uses (as
-    ``describe_device`` or an executor describes it), for run.json."""
+    """The commit, libraries, lock, CPU and platform of this process and the ``device`` the run uses
+    (as ``describe_device`` or an executor describes it), for run.json. The CPU is that of the
+    machine that starts the run: every cell's with ``--engine local``."""
     return {
         "commit": git_commit(),
         "libraries": library_versions(),
+        "lock": lock_digest(),
+        "cpu": describe_cpu(),
         "platform": platform.platform(),
         "device": device,
     }

@@ -3,7 +3,7 @@
 A run folder holds::
 
     plan.json          the RunPlan (every cell, corpus and prompt; see benchmarks.run.plan)
-    run.json           when and where it ran: created, commit, libraries, device
+    run.json           when and where it ran: created, commit, libraries, lock, CPU, device
     pieces/<cell id>/<stage>.json     one finished stage of one cell, written atomically
     pieces/_human/<corpus key>/sweep.json, pieces/_judge/<corpus key>/quality.json
     results.json, samples.json.gz, results.csv, report.md, plots/     assembled and rendered from the pieces

@@ -1,5 +1,8 @@
 """The trained-model cache: one folder per (generator, config, corpus, seed, budget, device, version).
 
+The version is textgen-bench's and that of the package whose code the generator runs (a plugin's
+own), so a model trained by other code is never taken for this code's.
+
 A model folder is filled under a private staging name and renamed into place with a checksum
 manifest (MANIFEST.json) written last, so a reader finds a whole model or none. Two runs that
 would train the same model take turns: the second waits for the first's lock and then uses its
@@ -38,8 +41,9 @@ def cache_directory() -> Path:
 
 
 def model_cache_key(
-    generator: str, config: dict[str, Any], corpus_sha256: str, seed: int, budget: dict
+    generator: str, config: dict[str, Any], corpus_sha256: str, seed: int, budget: dict, code: str
 ) -> str:
+    """The cache folder's name; ``code`` is "<distribution> <version>" of the generator's package."""
     blob = json.dumps(
         {
             "generator": generator,
@@ -48,6 +52,7 @@ def model_cache_key(
             "seed": seed,
             "budget": budget,
             "version": PACKAGE_VERSION,
+            "code": code,
         },
         sort_keys=True,
         default=str,

@@ -6,7 +6,8 @@ Schema (version 2)::
       "schema": 2,
       "created": ISO time, "config_file": str, "config": {run, likelihood, sweep, throughput, generators,
       variants}, "config_digest": str, "device": "cpu" | "cuda" | "cuda:N",
-      "environment": {commit, libraries: {…}, platform, device: {type, name, …}},
+      "environment": {commit, libraries: {…}, lock: {file, sha256} | null, cpu: {model, capability},
+                      platform, device: {type, name, …}},
       "rows": [row names in table order], "seeds": [training seeds],
       "corpora": [{
           "name": str, "key": str, "summary": {name, sha256, split_rule, chars: {train, valid, test}},
@@ -45,7 +46,8 @@ sample of every test prompt; demo prompts excluded), ``pooled_samples`` the text
 Self-BLEU-4 and Zipf used (the first sample of each prompt).
 
 Timing fields (everything named *seconds*, *_per_s*, *ms_per_*, *memory*, ``created``,
-``environment``) vary between identical runs; everything else is determined by the plan on CPU.
+``environment``) vary between identical runs; everything else is determined by the plan on one
+kind of CPU (another kind, with other vector instructions, rounds float sums otherwise).
 """
 
 from __future__ import annotations

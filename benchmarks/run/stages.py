@@ -37,7 +37,7 @@ from benchmarks.run.store import Pieces
 from benchmarks.samples import annotate, cell_metrics
 from generators.base import Corpus, Generator
 from generators.options import config_to_dict
-from generators.registry import create_generator, get_generator_class
+from generators.registry import create_generator, generator_distribution, get_generator_class
 
 
 class ModelGone(contract.StageError):
@@ -80,6 +80,7 @@ def model_dir_for(ctx: CellContext, generator: Generator) -> Path:
         ctx.corpus.sha256,
         ctx.cell.seed,
         {"seconds": budget.seconds, "steps": budget.steps, "device": ctx.device},
+        generator_distribution(ctx.cell.generator),
     )
     return cache_directory() / key
 

@@ -28,7 +28,7 @@ words). After END the state is emptied the same way. Generation goes on past END
 exactly ``max_chars`` characters (no end-of-text). The walk runs on flat sampling tables built
 from the chain in ``fit`` and ``load`` (:mod:`generators.markov.walk`).
 
-Scoring: :class:`generators.kneser_ney.KneserNey` over context lengths 0..state_size, built from
+Scoring: :class:`generators.openvocab.kneser_ney.KneserNey` over context lengths 0..state_size, built from
 the compiled chain's own transition counts (END transitions dropped: a score never charges an end
 of text, so the token distribution sums to 1 without it). Below the unigrams sits a base
 distribution: for words, ``unk_base`` on the unknown token and the rest spread evenly over the

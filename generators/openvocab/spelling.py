@@ -5,7 +5,7 @@ vocabulary), so no string ever scores −inf. :class:`SpellingModel` is a normal
 over every non-empty Unicode string:
 
 * each character is predicted from the ``order`` characters before it (START-padded) by
-  interpolated Kneser–Ney (:class:`generators.kneser_ney.KneserNey`, one discount), over the
+  interpolated Kneser–Ney (:class:`generators.openvocab.kneser_ney.KneserNey`, one discount), over the
   training alphabet, one unknown-character class and END; below the unigrams sits a uniform base,
   so every context can reach every outcome and END;
 * an unseen character costs P(unknown class | context) / #unseen Unicode scalars;

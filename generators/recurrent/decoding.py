@@ -1,6 +1,6 @@
 """One step of the recurrent LM per generated token, for the whole batch, as cheaply as it goes.
 
-:func:`decoding_step` picks how :func:`generators.recurrent.stream_tokens` feeds each row's new
+:func:`decoding_step` picks how :func:`stream_tokens` feeds each row's new
 token to the model:
 
 * an LSTM: :class:`FusedLSTMStep` calls the ATen operations of PyTorch's CPU LSTM cell

@@ -89,7 +89,7 @@ class RecurrentGenerator(Generator):
 
     def rank_bias(self) -> dict[int, float]:
         """Added to these ids' logits, instead of ``logit_bias``, where greedy, top-k and top-p rank
-        the tokens (see :func:`generators.recurrent.stream_tokens`); none by default."""
+        the tokens (see :func:`generators.recurrent.decoding.stream_tokens`); none by default."""
         return {}
 
     @abstractmethod

@@ -1,6 +1,6 @@
 """word-lstm: a word-level recurrent language model with an open vocabulary.
 
-Tokens come from the lossless :func:`generators.vocabulary.tokenize_words` (words, single
+Tokens come from the lossless :func:`generators.openvocab.vocabulary.tokenize_words` (words, single
 punctuation characters, whitespace runs). The vocabulary is the ``vocab_size`` most frequent
 training tokens plus an unknown symbol (UNK). A token outside the vocabulary costs
 ``log P(UNK | history) + log P_spelling(token)``, so every string gets a finite score.
@@ -10,7 +10,7 @@ go on) costs P(the next token starts with it): the vocabulary tokens with that p
 × the spelling model's mass of unknown strings with it, and the context's last token is charged
 once (see :meth:`RecurrentGenerator._score`), so the chain rule holds at every split.
 
-The spelling model (:class:`generators.spelling.SpellingModel`, Kneser–Ney character n-grams) is
+The spelling model (:class:`generators.openvocab.spelling.SpellingModel`, Kneser–Ney character n-grams) is
 fit on the training token *occurrences* that fall outside the vocabulary: P_spelling is meant to
 be P(string | UNK), and its maximum-likelihood estimate is the distribution of the strings that
 stood behind UNK in training (rare words, numbers, odd punctuation), each as often as it occurred.
