@@ -358,27 +358,3 @@ def test_the_samples_file_holds_every_continuation_and_the_metrics_recompute_fro
     assert (run_dir / "samples.json.gz").read_bytes() == (
         run_small(tmp_path, corpus) / "samples.json.gz"
     ).read_bytes()
-
-
-def test_a_fixed_work_run_gives_the_same_results_on_a_busy_machine(tmp_path, corpus, monkeypatch):
-    """Steps, not seconds: a CPU hog beside the second run changes timings only."""
-    import subprocess
-    import sys
-
-    from support import TINY_RECURRENT
-
-    data = json.loads(json.dumps(SMALL_RUN))
-    data["generators"]["char-lstm"] = {"budget_steps": 20, "options": TINY_RECURRENT}
-    data["sweep"].update(temperatures=[0.0, 1.0], samples_per_prompt=1)
-    config = small_config(corpus, data=data, generators=["char-lstm"])
-    quiet = results_of(run_config(config, tmp_path / "quiet"))
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "another-cache"))  # train again
-    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"])]  # one of the two cores
-    try:
-        busy = results_of(run_config(config, tmp_path / "busy"))
-    finally:
-        for hog in hogs:
-            hog.kill()
-    assert only_cell(busy, "char-lstm")["cached"] is False
-    assert only_cell(busy, "char-lstm")["fit"]["stopped_by"] == "steps"
-    assert strip_timing(quiet) == strip_timing(busy)
