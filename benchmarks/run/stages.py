@@ -169,8 +169,10 @@ def trained_generator(ctx: CellContext) -> Generator:
 
 
 def stage_likelihood(ctx: CellContext) -> dict[str, Any]:
-    """Score the test split once; every likelihood metric comes from these numbers."""
+    """Check the model is honest (normalised, top-k/top-p obeyed), then score the test split once;
+    every likelihood metric comes from these numbers."""
     generator = trained_generator(ctx)
+    contract.honest(generator, ctx.corpus.train)
     section = ctx.plan.config.likelihood
     text = ctx.corpus.test[: section.max_test_chars or None]
     start = time.perf_counter()
