@@ -358,3 +358,16 @@ def test_the_samples_file_holds_every_continuation_and_the_metrics_recompute_fro
     assert (run_dir / "samples.json.gz").read_bytes() == (
         run_small(tmp_path, corpus) / "samples.json.gz"
     ).read_bytes()
+
+
+def test_workers_start_with_passive_openmp_threads_unless_the_user_chose(monkeypatch):
+    """Idle OpenMP threads sleep in a worker (spinning ones slow a busy machine's training steps)."""
+    from benchmarks.run.executors import available_cores
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    executor = LocalExecutor(1)
+    env = executor.worker_env()
+    assert env["OMP_WAIT_POLICY"] == "PASSIVE" and env["OMP_NUM_THREADS"] == str(available_cores())
+    assert executor.describe_device("cpu")["omp_wait_policy"] == "PASSIVE"  # recorded in run.json
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    assert LocalExecutor(1).worker_env()["OMP_WAIT_POLICY"] == "ACTIVE"
