@@ -108,10 +108,20 @@ def resolve_sampling(sampling: Sampling | None) -> Sampling:
 
 @dataclass(frozen=True)
 class Budget:
-    """How long ``fit`` may train. ``None`` means no limit of that kind."""
+    """How long ``fit`` may train. ``None`` means no limit of that kind.
+
+    With ``steps`` set the budget is fixed work: ``seconds`` beside it is only a cap that stops a
+    training, never something that shapes its weights (schedule, early stopping), so the same seed
+    gives the same model at any speed and the model cache keys such a model by its steps alone.
+    """
 
     seconds: float | None = None  # wall-clock seconds of training
     steps: int | None = None  # optimiser steps (or passes over the data for count-based models)
+
+    def cut_short(self, stopped_by: str | None) -> bool:
+        """Whether a fit that reports ``stopped_by`` ended before this budget's fixed work: the
+        seconds cap stopped a step budget."""
+        return self.steps is not None and stopped_by == "seconds"
 
 
 @dataclass(frozen=True)

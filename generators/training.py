@@ -72,8 +72,9 @@ def seeded_samples(draw: Callable[[int], str], seed: int) -> Callable[[], str]:
 def lr_at(optim: OptimConfig, step: int, progress: float) -> float:
     """Learning rate at ``step``: linear warm-up, then cosine from lr to lr·min_lr_ratio.
 
-    ``progress`` in [0, 1] is how far the run is through its limit (steps or seconds, whichever is
-    further along), so a wall-clock budget still ends on the decayed learning rate.
+    ``progress`` in [0, 1] is how far the run is through its limit (see ``_Run.progress``): steps
+    under a step budget, so fixed work decays the same at any speed; under a wall-clock budget,
+    steps or seconds, whichever is further along, so it still ends on the decayed learning rate.
     """
     if step < optim.warmup_steps:
         return optim.lr * (step + 1) / optim.warmup_steps
@@ -118,9 +119,16 @@ class _Run:
         return self.elapsed() - self.validation_seconds
 
     def progress(self) -> float:
+        """How far through its limit the run is, in [0, 1]: what the schedule and patience follow.
+
+        Under a step budget, steps only: a seconds cap beside it only stops the run, so the
+        weights of fixed work never depend on the machine's speed or load. Without one, the
+        further along of steps (of ``optim.max_steps``) and seconds (of ``budget.seconds``).
+        """
         by_steps = self.step / self.step_cap if self.step_cap else 1.0
-        by_time = self.elapsed() / self.budget.seconds if self.budget.seconds else 0.0
-        return max(by_steps, by_time)
+        if self.budget.steps is not None or not self.budget.seconds:
+            return by_steps
+        return max(by_steps, self.elapsed() / self.budget.seconds)
 
     def stop_reason(self) -> str | None:
         reserve = self.last_validation_seconds  # so the final validation fits in the budget too
@@ -187,7 +195,9 @@ def train(
     ``optim.max_steps``, whichever comes first; ``FitReport.stopped_by`` says which ("seconds",
     "steps", "complete" for max_steps, "early-stopping"). Validation runs every ``eval_every``
     steps and once at the end; the weights of the best validation are restored before returning.
-    The cosine schedule ends at the nearest limit (steps or seconds). ``FitReport.seconds`` is
+    The cosine schedule and early stopping's ``patience_from`` follow steps alone under a step
+    budget (a seconds cap beside it only stops); under a wall-clock budget alone, the nearer of
+    ``optim.max_steps`` and the seconds. ``FitReport.seconds`` is
     the whole wall-clock time; ``FitReport.train_seconds`` and the curve's ``seconds`` are training
     seconds, validations (and the samples they print) excluded.
     """

@@ -9,10 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
 from support import TINY_NEURAL_OPTIONS
 
+from benchmarks.run import contract
 from generators.registry import get_generator_class
-from generators.testing import parametrize_with_checks
+from generators.testing import KIT_CORPUS, parametrize_with_checks
+from generators.testing.kit import fitted
 
 sys.path.insert(0, str(Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"))
 from textgen_bench_char_ngram import CharNGramGenerator
@@ -36,3 +39,10 @@ FACTORIES["char-ngram-plugin"] = lambda: CharNGramGenerator.from_options({"order
 @parametrize_with_checks(FACTORIES)
 def test_builtin_generators_conform(factory, check):
     check(factory)
+
+
+@pytest.mark.parametrize("label", FACTORIES)
+def test_builtin_generators_pass_the_honesty_checks_a_run_applies(label):
+    """What a run checks before ranking a row (contract.honest) passes for every built-in."""
+    generator, _ = fitted(FACTORIES[label])  # the kit's fit, shared with the checks above
+    contract.honest(generator, KIT_CORPUS.train)

@@ -56,11 +56,21 @@ def constructed_cell(row: str, seed: int, rng: np.random.Generator) -> dict:
     }
 
 
-@pytest.fixture
-def report(tmp_path) -> str:
+def cut_short(cell: dict) -> dict:
+    """``cell`` as a time cap would have left it: stopped at 40 of its 100 steps."""
+    return {
+        **cell,
+        "budget": {"seconds": 900.0, "steps": 100},
+        "fit": {**cell["fit"], "steps": 40, "stopped_by": "seconds"},
+    }
+
+
+def render(tmp_path, cut: frozenset[tuple[str, int]] = frozenset()) -> str:
+    """The report of the constructed cells; the (row, seed) cells in ``cut`` were cut short."""
     rng = np.random.default_rng(4)
     rows = list(OFFSETS)
     cells = [constructed_cell(row, seed, rng) for row in rows for seed in SEEDS]
+    cells = [cut_short(c) if (c["row"], c["seed"]) in cut else c for c in cells]
     comparisons = corpus_comparisons(cells, rows, [0.0, 1.0], resamples=200)
     results = {
         "schema": SCHEMA_VERSION,
@@ -85,6 +95,11 @@ def report(tmp_path) -> str:
     }
     (tmp_path / "results.json").write_text(json.dumps(results), encoding="utf-8")
     return render_report(tmp_path).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def report(tmp_path) -> str:
+    return render(tmp_path)
 
 
 def summary_row(report: str, name: str) -> list[str]:
@@ -114,6 +129,25 @@ def test_the_summary_opens_with_a_verdict_as_strong_as_its_tests(report):
     assert "**Greedy decoding loops most in far** (1.000 of continuations)." in first  # separable from both
     assert "Values are means over 3 training seeds (0, 1, 2)" in summary
     assert "training-seed spread was not measured" not in report
+
+
+def verdict_line(report: str) -> str:
+    return report[report.index("## Summary") :].splitlines()[2]
+
+
+def test_a_verdict_ranking_cut_short_rows_says_so_in_the_same_sentence(tmp_path):
+    """A winner named against rows a time cap stopped says, in that sentence, which were cut short."""
+    first = verdict_line(render(tmp_path, frozenset({("close", 1), ("far", 0), ("far", 2)})))
+    winner, rest = first.split(". ", 1)
+    assert re.fullmatch(
+        r"\*\*Lowest test bpc: (best|close)\*\* \([12]\.\d\d\d\), from a ranking in which close and far "
+        r"were cut short by the time cap \(‡\) before their fixed work",
+        winner,
+    )
+    assert "**Greedy decoding loops most in far** (1.000 of continuations), from a ranking in which" in rest
+    alone = verdict_line(render(tmp_path, frozenset({("far", 1)})))
+    assert "from a ranking in which far was cut short by the time cap (‡) before its fixed work." in alone
+    assert "cut short" not in verdict_line(render(tmp_path))
 
 
 def test_the_comparisons_table_has_every_pair(report):

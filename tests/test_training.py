@@ -6,6 +6,7 @@ import math
 import platform
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -227,3 +228,68 @@ def test_train_seconds_leave_out_validation_and_samples():
     assert report.train_seconds is not None
     assert report.train_seconds <= report.seconds - 0.3
     assert report.train_seconds == pytest.approx(report.curve[-1]["seconds"], abs=0.05)
+
+
+class StepClock:
+    """A stand-in for the training module's clock: it moves only when a training step costs time.
+
+    The first ten steps are slow (first-use costs), the rest fast; ``speed`` scales every cost, so
+    ``speed=10`` is the same training on a machine ten times slower (or ten times busier).
+    """
+
+    def __init__(self, speed: float) -> None:
+        self.now, self.speed = 0.0, speed
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def step(self, step: int) -> None:
+        self.now += self.speed * (0.5 if step < 10 else 0.001)
+
+
+def clocked_training(monkeypatch, speed: float, budget: Budget, optim: OptimConfig, validations=None):
+    """Train the regression problem on a StepClock; the learning rate of every step, the weights, the report."""
+    clock = StepClock(speed)
+    monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=clock.perf_counter))
+    rates: list[float] = []
+    monkeypatch.setattr(training, "lr_at", lambda *args: rates.append(lr_at(*args)) or rates[-1])
+    torch.manual_seed(0)
+    model, step_loss, error = regression_problem()
+
+    def timed_step(step: int) -> tuple[torch.Tensor, int]:
+        clock.step(step)
+        return step_loss(step)
+
+    validate = (lambda: next(validations)) if validations is not None else error
+    report = train(model, timed_step, validate, optim, budget, device=CPU)
+    return rates, {k: v.clone() for k, v in model.state_dict().items()}, report
+
+
+def test_fixed_work_learns_the_same_at_any_speed(monkeypatch):
+    """Under a step budget the schedule and patience follow steps: a 10x slower clock changes nothing.
+
+    At speed 10 the first ten steps take 50 of the cap's 100 seconds, so a schedule or patience that
+    read the clock would decay early and count the stale validation at step 20 (stopping at 30).
+    """
+    optim = quiet(patience=2, patience_from=0.5)
+    budget = Budget(steps=60, seconds=100.0)
+    runs = []
+    for speed in (1.0, 10.0):
+        scripted = iter([3.0, 3.1, 3.2, 2.0, 2.1, 2.2])  # validations at steps 10, 20, ..., 60
+        runs.append(clocked_training(monkeypatch, speed, budget, optim, scripted))
+    (rates, weights, report), (fast_rates, fast_weights, fast_report) = runs
+    assert len(rates) == 60 and rates == fast_rates
+    assert rates[30] == lr_at(optim, 30, 0.5)  # by steps: 30 of 60
+    assert all(torch.equal(weights[k], fast_weights[k]) for k in weights)
+    assert (report.steps, report.stopped_by) == (fast_report.steps, fast_report.stopped_by) == (60, "steps")
+    assert fast_report.seconds == pytest.approx(10 * 0.5 * 10 + 10 * 0.001 * 50)  # the clock did run
+
+
+def test_a_wall_clock_budget_decays_by_the_clock(monkeypatch):
+    """Without a step budget the schedule follows the further along of steps and seconds."""
+    optim = quiet(max_steps=60)
+    slow_rates, _, _ = clocked_training(monkeypatch, 1.0, Budget(seconds=100.0), optim)
+    fast_rates, _, _ = clocked_training(monkeypatch, 10.0, Budget(seconds=100.0), optim)
+    assert slow_rates[10] == lr_at(optim, 10, 10 / 60)  # 5 s of 100: steps are further along
+    assert fast_rates[10] == lr_at(optim, 10, 0.5)  # 50 s of 100: the clock is further along
+    assert fast_rates[10] < slow_rates[10]

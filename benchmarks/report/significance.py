@@ -78,6 +78,18 @@ def tested_over(run: CorpusRun, units: str) -> str:
     )
 
 
+def cut_short_clause(run: CorpusRun, ranked: list[str]) -> str:
+    """', from a ranking in which X was cut short …' when a time cap stopped any ranked row's fixed
+    work (‡), so the sentence naming a winner says so itself; '' when every row finished."""
+    cut = [name for name in ranked if run.row_flags(name).get("cut_short_seeds")]
+    if not cut:
+        return ""
+    was, its = ("was", "its") if len(cut) == 1 else ("were", "their")
+    return (
+        f", from a ranking in which {names(cut)} {was} cut short by the time cap (‡) before {its} fixed work"
+    )
+
+
 def bpc_verdict(run: CorpusRun) -> str | None:
     table = run.comparisons("bpc")
     ranked = [g["generator"] for g in table.get("generators") or []]
@@ -85,7 +97,7 @@ def bpc_verdict(run: CorpusRun) -> str | None:
         return None
     best, rest = ranked[0], ranked[1:]
     value = run.value(best, "likelihood", "bpc")
-    sentence = f"**Lowest test bpc: {best}** ({fmt.bpc(value)})."
+    sentence = f"**Lowest test bpc: {best}** ({fmt.bpc(value)}){cut_short_clause(run, ranked)}."
     if rest and table.get("can_separate") is False:
         return f"{sentence} {cannot_separate(run, table, CHUNKS)}"
     tied = [g for g in rest if not separable(table, best, g)]
@@ -112,6 +124,7 @@ def loop_verdict(run: CorpusRun) -> str | None:
         return f"No generator's greedy continuations loop ({fmt.temperature(greedy)})."
     tied = [g for g in ranked[:-1] if not separable(table, worst, g)]
     sentence = f"**Greedy decoding loops most in {worst}** ({fmt.rate(rate)} of continuations)"
+    sentence += cut_short_clause(run, ranked)
     if tied and table.get("can_separate") is False:
         return f"{sentence}. {cannot_separate(run, table, PROMPTS)}"
     if tied:

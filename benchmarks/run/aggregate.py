@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from generators.base import Budget
+
 SECTIONS = ("likelihood", "fit", "throughput", "describe")
 
 
@@ -67,11 +69,8 @@ def budget_marks(cells: list[dict[str, Any]]) -> dict[str, Any]:
     """How the row's training was bounded: fixed work (reproducible), or seconds (load-dependent);
     and the seeds a time cap cut short of their fixed work."""
     budget = cells[0].get("budget") or {}
-    cut = [
-        c["seed"]
-        for c in cells
-        if budget.get("steps") is not None and (c.get("fit") or {}).get("stopped_by") == "seconds"
-    ]
+    bounds = Budget(seconds=budget.get("seconds"), steps=budget.get("steps"))
+    cut = [c["seed"] for c in cells if bounds.cut_short((c.get("fit") or {}).get("stopped_by"))]
     load_dependent = budget.get("steps") is None and budget.get("seconds") is not None
     return {"budget": budget, "load_dependent": load_dependent, "cut_short_seeds": cut}
 

@@ -1,7 +1,8 @@
 """Calls into a generator, checked against the interface contract.
 
 Every call the stages and the judge make into a generator goes through one of these wrappers. A
-plugin that raises, returns the wrong length, or returns NaN is reported as a contract violation
+plugin that raises, returns the wrong length, returns NaN, or fails the conformance kit's cheap
+honesty checks on its fitted model (:func:`honest`) is reported as a contract violation
 naming the generator and the method; the harness records it as that cell's failure and goes on
 with the others.
 """
@@ -18,6 +19,7 @@ import numpy as np
 
 from generators.base import Budget, Corpus, FitReport, Generator, Sampling
 from generators.errors import TextgenBenchError, TrainingError
+from generators.testing.honesty import fitted_model_problem
 
 T = TypeVar("T")
 
@@ -84,6 +86,34 @@ def score(generator: Generator, text: str, context: str = "") -> np.ndarray:
         i = int(np.argmax(values))
         raise _violation(generator, "score", f"returned a log-probability above 0 ({values[i]}) at {i}")
     return values
+
+
+class Checked:
+    """A generator seen through this module's checked calls: what :func:`honest` hands the kit's
+    honesty checks, so a plugin's NaN or wrong length is reported as such, not as dishonesty."""
+
+    def __init__(self, generator: Generator) -> None:
+        self.generator, self.char_level = generator, generator.char_level
+
+    def known_characters(self) -> str | None:
+        return _checked_call(self.generator, "known_characters", self.generator.known_characters)
+
+    def score(self, text: str, context: str = "") -> np.ndarray:
+        return score(self.generator, text, context)
+
+    def generate(self, prompts: Sequence[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
+        return generate(self.generator, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+
+def honest(generator: Generator, trained_on: str) -> None:
+    """The conformance kit's cheap honesty checks on a fitted model (``trained_on``: its training
+    text): single characters' probabilities summing to at most 1 after a few contexts, top-k and
+    top-p honoured. A model that breaks one is a ContractViolation saying why, like a positive
+    log-probability: its row is never ranked."""
+    found = fitted_model_problem(Checked(generator), trained_on)
+    if found is not None:
+        method, problem = found
+        raise _violation(generator, method, f"{problem} (the conformance kit's honesty check)")
 
 
 def generate(

@@ -28,7 +28,7 @@ from typing import IO, Any
 from benchmarks.console import Log, log
 from benchmarks.run.environment import describe_device
 from benchmarks.run.plan import RunPlan
-from benchmarks.run.worker import PARENT_ENV
+from benchmarks.run.worker import PARENT_ENV, thread_environment
 from generators.base import Corpus
 
 INTERRUPT_GRACE_S = 60  # after Ctrl-C, how long workers get to save what they finished
@@ -91,20 +91,18 @@ class LocalExecutor(Executor):
         described = describe_device(device)
         if described.get("type") == "cpu":
             described["torch_threads"] = self.threads
+            described["omp_wait_policy"] = thread_environment(self.threads)["OMP_WAIT_POLICY"]
         return {**described, "cells_at_once": self.jobs}
 
     def prepare(self, plan: RunPlan, corpora: dict[str, Corpus]) -> None:
         self.resolve_device(plan.device)  # a resumed run's workers use the device it started on
 
     def worker_env(self) -> dict[str, str]:
-        threads = str(self.threads)  # torch (and numpy's BLAS) size their thread pools by these
         return {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
             PARENT_ENV: str(os.getpid()),
-            "OMP_NUM_THREADS": threads,
-            "MKL_NUM_THREADS": threads,
-            "OPENBLAS_NUM_THREADS": threads,
+            **thread_environment(self.threads),  # torch (and numpy's BLAS) size their pools by these
         }
 
     def start(self, run_dir: Path, task: Task) -> subprocess.Popen:

@@ -3,6 +3,9 @@
 The version is textgen-bench's and that of the package whose code the generator runs (a plugin's
 own), so a model trained by other code is never taken for this code's.
 
+A training that a time cap cut short of its fixed work is kept beside its folder under another
+name (:func:`cut_short_dir`), for the run that trained it, and never reused in its place.
+
 A model folder is filled under a private staging name and renamed into place with a checksum
 manifest (MANIFEST.json) written last, so a reader finds a whole model or none. Two runs that
 would train the same model take turns: the second waits for the first's lock and then uses its
@@ -33,6 +36,7 @@ from benchmarks.run.environment import PACKAGE_VERSION
 
 CACHE_ENV = "TEXTGEN_BENCH_CACHE"
 MANIFEST = "MANIFEST.json"
+CUT_SHORT = "-cut-short-at-step-"  # a cut-short training's folder: the complete one's name, this, its steps
 
 
 def cache_directory() -> Path:
@@ -124,10 +128,18 @@ def staging_dir(folder: Path) -> Path:
     return staging
 
 
+def cut_short_dir(folder: Path, steps: int) -> Path:
+    """Where a training of ``folder``'s model that a time cap stopped at ``steps`` is kept: beside
+    it, under a name no cache lookup uses (at a given step every such training is the same)."""
+    return folder.with_name(f"{folder.name}{CUT_SHORT}{steps}")
+
+
 def remove_stale_partials(folder: Path) -> None:
-    """Staging folders of ``folder`` left by killed processes (call while holding its lock)."""
-    for stale in folder.parent.glob(f"{folder.name}.partial*"):
-        remove_tree(stale)
+    """Staging folders of ``folder`` (and of its cut-short trainings) left by killed processes
+    (call while holding its lock)."""
+    for pattern in (f"{folder.name}.partial*", f"{folder.name}{CUT_SHORT}*.partial*"):
+        for stale in folder.parent.glob(pattern):
+            remove_tree(stale)
 
 
 ModelFiles = dict[str, bytes]  # a model folder's files by relative path, MANIFEST.json included

@@ -24,19 +24,17 @@ from benchmarks.run.judge import run_judge
 from benchmarks.run.model_cache import cache_directory, install_model, model_files, verify_model_dir
 from benchmarks.run.plan import RunPlan
 from benchmarks.run.store import MemoryPieces, MemoryStore
-from benchmarks.run.worker import run_cell
+from benchmarks.run.worker import run_cell, thread_environment
 from generators.base import Corpus
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 PieceMap = dict[str, dict[str, Any]]  # one cell's pieces by stage
 Model = dict[str, Any]  # {"name": the model's cache folder name, "files": {relative path: bytes}}
 
 
 def use_threads(threads: int) -> None:
-    """Torch's (and BLAS's) threads: the CPUs the task asked Ray for."""
-    for name in THREAD_VARIABLES:
-        os.environ[name] = str(threads)
+    """Torch's (and BLAS's) threads: the CPUs the task asked Ray for (OpenMP's wait policy too,
+    where torch has not started its pool yet in this Ray worker)."""
+    os.environ.update(thread_environment(threads))
     if "torch" in sys.modules:  # else torch reads the variables when it is imported
         sys.modules["torch"].set_num_threads(threads)
 

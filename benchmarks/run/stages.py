@@ -23,7 +23,9 @@ from benchmarks.run.comparisons import RESAMPLING_SEED
 from benchmarks.run.environment import node_identity
 from benchmarks.run.layout import SAMPLES
 from benchmarks.run.model_cache import (
+    MANIFEST,
     cache_directory,
+    cut_short_dir,
     model_cache_key,
     remove_stale_partials,
     remove_tree,
@@ -73,20 +75,28 @@ class CellContext:
 
 
 def model_dir_for(ctx: CellContext, generator: Generator) -> Path:
+    """The cache folder of the cell's complete model. A step budget's seconds cap is not part of
+    its key: it only stops a training, so every cap gives the same complete model."""
     budget = ctx.cell.budget
+    seconds = budget.seconds if budget.steps is None else None
     key = model_cache_key(
         ctx.cell.generator,
         config_to_dict(generator.config),
         ctx.corpus.sha256,
         ctx.cell.seed,
-        {"seconds": budget.seconds, "steps": budget.steps, "device": ctx.device},
+        {"seconds": seconds, "steps": budget.steps, "device": ctx.device},
         generator_distribution(ctx.cell.generator),
     )
     return cache_directory() / key
 
 
 def stage_fit(ctx: CellContext) -> dict[str, Any]:
-    """Train (or load the cached model trained with the same settings) and describe it."""
+    """Train (or load the cached model trained with the same settings) and describe it.
+
+    A training the seconds cap cut short of its fixed work is kept in a folder of its own (this
+    run's later stages, and its resumption, read it) where no later run looks for a model: the
+    next run trains the complete one.
+    """
     generator = create_generator(ctx.cell.generator, ctx.cell.options, device=ctx.device)
     folder = model_dir_for(ctx, generator)
     if not ctx.retrain and (cached := cached_fit(ctx, folder)) is not None:
@@ -96,6 +106,12 @@ def stage_fit(ctx: CellContext) -> dict[str, Any]:
             return cached  # another run trained it while this one waited
         remove_stale_partials(folder)
         report = contract.fit(generator, ctx.corpus, seed=ctx.cell.seed, budget=ctx.cell.budget)
+        if ctx.cell.budget.cut_short(report["stopped_by"]):
+            folder = cut_short_dir(folder, report["steps"])
+            ctx.say(
+                f"the time cap stopped training at step {report['steps']} of {ctx.cell.budget.steps}: "
+                "cut short (marked so in the report; a later run trains the complete model)"
+            )
         staging = staging_dir(folder)
         contract.save(generator, staging)
         seal_model_dir(staging, {"fit": report, "generator": ctx.cell.generator})
@@ -114,9 +130,14 @@ def cached_fit(ctx: CellContext, folder: Path, *, quiet: bool = False) -> dict[s
         if not quiet:
             ctx.say(f"cached model {folder.name} is damaged ({problem}); training it again")
         return None
+    report = read_json(folder / MANIFEST)["fit"]
+    if ctx.cell.budget.cut_short(report.get("stopped_by")):  # never reused in place of the complete model
+        if not quiet:
+            ctx.say(f"cached model {folder.name} was cut short by the time cap; training it again")
+        return None
     ctx.say(f"using the cached model {folder} (--retrain to train again)")
     ctx.generator = load_model(ctx, folder)
-    return fit_piece(ctx, read_json(folder / "MANIFEST.json")["fit"], folder, cached=True)
+    return fit_piece(ctx, report, folder, cached=True)
 
 
 def load_model(ctx: CellContext, folder: Path) -> Generator:
@@ -150,8 +171,10 @@ def trained_generator(ctx: CellContext) -> Generator:
 
 
 def stage_likelihood(ctx: CellContext) -> dict[str, Any]:
-    """Score the test split once; every likelihood metric comes from these numbers."""
+    """Check the model is honest (normalised, top-k/top-p obeyed), then score the test split once;
+    every likelihood metric comes from these numbers."""
     generator = trained_generator(ctx)
+    contract.honest(generator, ctx.corpus.train)
     section = ctx.plan.config.likelihood
     text = ctx.corpus.test[: section.max_test_chars or None]
     start = time.perf_counter()

@@ -39,6 +39,8 @@ from generators.base import Corpus
 from generators.errors import TextgenBenchError
 
 PARENT_ENV = "TEXTGEN_BENCH_PARENT"  # the pid of the process the worker must not outlive
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # torch's and BLAS's pools
+WAIT_POLICY = "PASSIVE"  # idle OpenMP threads sleep: spinning ones made busy-CPU steps 4-16x slower
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 STAGE_FUNCTIONS = {
@@ -48,6 +50,21 @@ STAGE_FUNCTIONS = {
     "throughput": stage_throughput,
 }
 assert tuple(STAGE_FUNCTIONS) == STAGES
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The variables a worker's thread pools are sized by, and OpenMP's wait policy (a policy the
+    user set is kept). OpenMP reads them once, when torch starts its pool.
+
+    Passive: on a shared 2-core Xeon (load 6-9, beside 0-2 CPU hogs) a training step on torch's
+    two threads took 4-16 times as long as on one with OpenMP's default policy (its idle thread
+    spins, stealing the time slice the other needs), and 0.3-1.7 times with the passive one
+    (benchmarks/perf/threads_under_load.py). The thread count, and so the numbers, stay the same.
+    """
+    return {
+        **{name: str(threads) for name in THREAD_VARIABLES},
+        "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", WAIT_POLICY),
+    }
 
 
 def die_with_parent() -> None:

@@ -22,11 +22,19 @@ Every generator, built-in or plugin, must pass them (they are in :data:`generato
   whatever the seed; on character-level models, ``top_k = 2`` never lets more than two characters
   follow a prefix (40 continuations at T = 50). The kit sees no other model's tokens, so that last
   rule is checked on characters only.
+
+A run applies the normalisation and sampling rules to every model it fitted before ranking it
+(:func:`fitted_model_problem`): a plugin that passes the kit but inflates its scores at run time
+fails its row there.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
 
 from generators.base import UNICODE_SCALAR_COUNT, Sampling
 from generators.testing.kit import (
@@ -60,10 +68,25 @@ def check_score_chain_rule_sum(factory: Factory) -> None:
         )
 
 
-def _single_character_total(generator, context: str) -> float:
-    """Σ over known characters of P(c | context), plus every other character at the unseen rate."""
+class Model(Protocol):
+    """What the honesty checks call: a fitted Generator, or a run's checked view of one."""
+
+    char_level: bool
+
+    def known_characters(self) -> str | None: ...
+
+    def score(self, text: str, context: str = "") -> np.ndarray: ...
+
+    def generate(
+        self, prompts: Sequence[str], *, max_chars: int, sampling: Sampling, seed: int
+    ) -> list[str]: ...
+
+
+def _single_character_total(generator: Model, context: str, trained_on: str) -> float:
+    """Σ over known characters of P(c | context), plus every other character at the unseen rate;
+    over the characters of ``trained_on`` only when the model does not say which it knows."""
     known = generator.known_characters()
-    chars = sorted(set(known if known is not None else KIT_CORPUS.train))
+    chars = sorted(set(known if known is not None else trained_on))
     total = math.fsum(math.exp(float(generator.score(c, context=context).sum())) for c in chars)
     if known is None:
         return total
@@ -72,28 +95,35 @@ def _single_character_total(generator, context: str) -> float:
     return total + (UNICODE_SCALAR_COUNT - len(chars)) * rate
 
 
-def check_single_characters_sum_to_at_most_one(factory: Factory) -> None:
-    """The single characters' probabilities after a context sum to at most 1 + 1e-6 (no inflated scores)."""
-    generator, _ = fitted(factory)
+def normalisation_problem(generator: Model, trained_on: str) -> str | None:
+    """Why the single characters' probabilities after some context sum to more than 1 + 1e-6, or None.
+
+    ``trained_on`` is the text the model was fitted on (its characters are summed over when the
+    model does not say which it knows).
+    """
     for context in NORMALISATION_CONTEXTS:
-        total = _single_character_total(generator, context)
-        assert total <= 1 + 1e-6, f"after {context!r} the single characters' probabilities sum to {total!r}"
+        total = _single_character_total(generator, context, trained_on)
+        if not total <= 1 + 1e-6:
+            return f"after {context!r} the single characters' probabilities sum to {total!r}, more than 1"
+    return None
 
 
-def check_top_k_one_and_tiny_top_p_are_greedy(factory: Factory) -> None:
-    """top_k = 1 and top_p = 1e-9 give the greedy text at any temperature and seed (top-k, top-p obeyed)."""
-    generator, _ = fitted(factory)
+def greedy_problem(generator: Model) -> str | None:
+    """Why ``top_k = 1`` or ``top_p = 1e-9`` did not give the greedy text at some temperature, or None."""
     greedy = generate_checked(generator, PROMPTS, 40, GREEDY, 0)
     for temperature, seed in ((0.5, 1), (1.0, 2), (5.0, 3)):
         for sampling in (Sampling(temperature, top_k=1), Sampling(temperature, top_p=1e-9)):
             texts = generate_checked(generator, PROMPTS, 40, sampling, seed)
-            assert texts == greedy, f"{sampling}, seed {seed}: {texts} != greedy {greedy}"
+            if texts != greedy:
+                return f"{sampling}, seed {seed}: {texts} is not the greedy {greedy}"
+    return None
 
 
-def check_top_k_two_keeps_two_characters(factory: Factory) -> None:
-    """Character-level models: with top_k = 2 at most two characters follow any prefix (T = 50)."""
-    generator, _ = fitted(factory)
-    require_char_level(generator)
+def top_k_two_problem(generator: Model) -> str | None:
+    """Why ``top_k = 2`` let more than two characters follow some prefix (T = 50), or None; None
+    for a model that is not character-level (the kit sees no other model's tokens)."""
+    if not generator.char_level:
+        return None
     sampling = Sampling(50.0, top_k=2)
     for prompt in ("The ", ""):
         texts = generate_checked(generator, [prompt] * 40, 8, sampling, 0)  # 40 seeded streams
@@ -102,14 +132,42 @@ def check_top_k_two_keeps_two_characters(factory: Factory) -> None:
             for i in range(len(text)):
                 following.setdefault(text[:i], set()).add(text[i])
         wide = {prefix: chars for prefix, chars in following.items() if len(chars) > 2}
-        assert not wide, f"top_k=2 after {prompt!r}: {len(wide)} prefixes have more followers, e.g. {wide}"
+        if wide:
+            return f"top_k=2 after {prompt!r}: {len(wide)} prefixes have more followers, e.g. {wide}"
         greedy = generate_checked(generator, [prompt], 1, GREEDY, 0)[0]
-        assert greedy in following[""], f"after {prompt!r} the greedy {greedy!r} is not among {following['']}"
+        if greedy not in following[""]:
+            return f"top_k=2 after {prompt!r}: the greedy {greedy!r} is not among {following['']}"
+    return None
 
 
-HONESTY_CHECKS = (
-    check_score_chain_rule_sum,
-    check_single_characters_sum_to_at_most_one,
-    check_top_k_one_and_tiny_top_p_are_greedy,
-    check_top_k_two_keeps_two_characters,
-)
+def fitted_model_problem(generator: Model, trained_on: str) -> tuple[str, str] | None:
+    """The cheap honesty checks a run applies to every fitted model before ranking it: the single
+    characters' probabilities sum to at most 1, and top-k and top-p are honoured. None when it
+    passes; else the method at fault ("score" or "generate") and why."""
+    problem = normalisation_problem(generator, trained_on)
+    if problem is not None:
+        return "score", problem
+    problem = greedy_problem(generator) or top_k_two_problem(generator)
+    return ("generate", problem) if problem is not None else None
+
+
+def check_single_characters_sum_to_at_most_one(factory: Factory) -> None:
+    """The single characters' probabilities after a context sum to at most 1 + 1e-6 (no inflated scores)."""
+    generator, _ = fitted(factory)
+    problem = normalisation_problem(generator, KIT_CORPUS.train)
+    assert problem is None, problem
+
+
+def check_top_k_one_and_tiny_top_p_are_greedy(factory: Factory) -> None:
+    """top_k = 1 and top_p = 1e-9 give the greedy text at any temperature and seed (top-k, top-p obeyed)."""
+    generator, _ = fitted(factory)
+    problem = greedy_problem(generator)
+    assert problem is None, problem
+
+
+def check_top_k_two_keeps_two_characters(factory: Factory) -> None:
+    """Character-level models: with top_k = 2 at most two characters follow any prefix (T = 50)."""
+    generator, _ = fitted(factory)
+    require_char_level(generator)
+    problem = top_k_two_problem(generator)
+    assert problem is None, problem
