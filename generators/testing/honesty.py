@@ -35,6 +35,7 @@ from generators.testing.kit import (
     KIT_CORPUS,
     PROMPTS,
     SUBWORD_SPLITS,
+    CheckNotApplicable,
     Factory,
     fitted,
     generate_checked,
@@ -83,9 +84,14 @@ def check_single_characters_sum_to_at_most_one(factory: Factory) -> None:
 def check_top_k_one_and_tiny_top_p_are_greedy(factory: Factory) -> None:
     """top_k = 1 and top_p = 1e-9 give the greedy text at any temperature and seed (top-k, top-p obeyed)."""
     generator, _ = fitted(factory)
+    declared = type(generator).sampling_settings
+    if not {"top_k", "top_p"} & declared:
+        raise CheckNotApplicable(f"{type(generator).__name__} declares neither top_k nor top_p")
     greedy = generate_checked(generator, PROMPTS, 40, GREEDY, 0)
     for temperature, seed in ((0.5, 1), (1.0, 2), (5.0, 3)):
         for sampling in (Sampling(temperature, top_k=1), Sampling(temperature, top_p=1e-9)):
+            if not generator.supports(sampling):
+                continue
             texts = generate_checked(generator, PROMPTS, 40, sampling, seed)
             assert texts == greedy, f"{sampling}, seed {seed}: {texts} != greedy {greedy}"
 
@@ -94,6 +100,8 @@ def check_top_k_two_keeps_two_characters(factory: Factory) -> None:
     """Character-level models: with top_k = 2 at most two characters follow any prefix (T = 50)."""
     generator, _ = fitted(factory)
     require_char_level(generator)
+    if "top_k" not in type(generator).sampling_settings:
+        raise CheckNotApplicable(f"{type(generator).__name__} does not declare top_k")
     sampling = Sampling(50.0, top_k=2)
     for prompt in ("The ", ""):
         texts = generate_checked(generator, [prompt] * 40, 8, sampling, 0)  # 40 seeded streams
