@@ -348,7 +348,10 @@ def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
     assert "not judged (no judge available (requested 'auto'))" in report
     for file, caption in [
         ("learning_curves.png", "Validation bpc against training characters and seconds"),
-        ("quality_diversity.png", "Quality against diversity: judge bpc against Self-BLEU-4"),
+        (
+            "quality_diversity.png",
+            "Quality against diversity: judged bpc against Self-BLEU-4, as distances from the human text",
+        ),
     ]:
         assert file not in report and not (run_dir / "plots" / file).exists()
         assert f"*{caption}: no data to plot.*" in report

@@ -43,6 +43,9 @@ RUN = changed(
 RUN["variants"] = {"nmarkov-2": {"generator": "nmarkov", "options": {"state_size": 2}}}
 
 
+REPORTS: dict[str, str] = {}  # the run's report.md and report.html, filled by the fixture
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("strategies")
@@ -58,6 +61,7 @@ def results(tmp_path_factory) -> dict:
     try:
         corpus = write_corpus(root / "corpus.txt")
         run_dir = run_config(small_config(corpus, data=RUN), root / "run")
+        REPORTS.update(md=(run_dir / "report.md").read_text(), html=(run_dir / "report.html").read_text())
     finally:
         sys.path.remove(str(plugins))
         for key, value in saved.items():
@@ -189,6 +193,33 @@ def test_quality_is_the_mean_over_judges_and_its_gap_uses_the_same_judges():
         "quality_human_bpc": 2.0,
         "quality_gap": -1.0,
     }
-    assert human_quality(PIECE) == {"quality_bpc": 2.25, "quality_judges": {"a": 2.0, "b": 2.5}}
+    assert human_quality(PIECE) == {
+        "quality_bpc": 2.25,
+        "quality_judges": {"a": 2.0, "b": 2.5},
+        "quality_gap": 0.0,
+    }
     assert quality_fields({}, {})["quality_bpc"] is None
     assert cell_quality(PIECE, "other/x/seed-0") == {"temperatures": {}, "strategies": {}}
+
+
+# ---------------------------------------------------------------- the report
+
+
+def test_the_report_shows_the_strategy_table_guide_and_operating_points(results):
+    report = REPORTS["md"]
+    part = report[report.index("## Decoding strategies") : report.index("## Samples")]
+    rows = [line for line in part.splitlines() if line.startswith("| nmarkov ")]
+    min_p = next(row for row in rows if "min-p 0.2" in row)
+    assert min_p.count("not supported") == 10  # every column of an unsupported cell
+    assert "| human (test split) |" in part and "judged bpc − human's" in part
+    for name, words in [
+        ("min-p 0.2", "tokens at least 0.2 × as likely as the most likely one (Nguyen et al. 2024)"),
+        ("no-repeat 2-gram", "no token that completes a 2-gram of tokens already in the text"),
+        ("rep. penalty 1.5", "divided by 1.5 when positive, multiplied when negative (Keskar et al. 2019"),
+    ]:
+        assert f"- **{name}**: " in part and words in part
+    assert "every judge but itself" in part and "lower is not better" in part
+    assert "²" not in report  # no judge scored its own samples
+    summary = report[report.index("### Operating points") : report.index("## Likelihood")]
+    assert "interpolated, not measured" in summary and "Use markov at T ≈ " in summary
+    assert "Decoding strategies" in REPORTS["html"] and "Operating points" in REPORTS["html"]

@@ -157,4 +157,5 @@ def human_quality(quality: dict[str, Any]) -> dict[str, Any]:
     judges = quality.get("judges") or {}
     scores = {row: judged.get("human") for row, judged in judges.items()}
     fields = quality_fields(judges, scores)
-    return {"quality_bpc": fields["quality_bpc"], "quality_judges": fields["quality_judges"]}
+    gap = 0.0 if fields["quality_bpc"] is not None else None  # the human text is its own reference
+    return {"quality_bpc": fields["quality_bpc"], "quality_judges": fields["quality_judges"], "quality_gap": gap}
