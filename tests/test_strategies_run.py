@@ -7,10 +7,12 @@ nmarkov cannot sample min-p or the repetition penalty.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 from support import SMALL_RUN, changed, install_plugin, run_config, small_config, write_corpus
 
@@ -62,6 +64,7 @@ def results(tmp_path_factory) -> dict:
         corpus = write_corpus(root / "corpus.txt")
         run_dir = run_config(small_config(corpus, data=RUN), root / "run")
         REPORTS.update(md=(run_dir / "report.md").read_text(), html=(run_dir / "report.html").read_text())
+        REPORTS["csv"] = (run_dir / "results.csv").read_text()
     finally:
         sys.path.remove(str(plugins))
         for key, value in saved.items():
@@ -223,3 +226,7 @@ def test_the_report_shows_the_strategy_table_guide_and_operating_points(results)
     summary = report[report.index("### Operating points") : report.index("## Likelihood")]
     assert "interpolated, not measured" in summary and "Use markov at T ≈ " in summary
     assert "Decoding strategies" in REPORTS["html"] and "Operating points" in REPORTS["html"]
+    csv = pd.read_csv(io.StringIO(REPORTS["csv"]))
+    top_k = csv[(csv.generator == "nmarkov") & (csv.strategy == "top-k 3") & (csv.metric == "distinct_2")]
+    assert top_k.temperature.item() == 1.0
+    assert csv[(csv.generator == "nmarkov") & (csv.strategy == "min-p 0.2")].empty  # not supported: no rows
