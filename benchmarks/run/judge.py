@@ -106,10 +106,13 @@ def judge_all(
         if cell.row == judge_cell.row or not store.has(cell.id, SAMPLES):
             continue  # a generator never judges its own samples
         stored = store.load(cell.id, SAMPLES)
-        prompts = stored["prompts"]
+        prompts, judged_sets = stored["prompts"], {}  # a strategy with a rung's settings: its texts
 
-        def bpc(texts: list[str], prompts: list[str] = prompts) -> float | None:
-            return judged_bpc(judge, prompts[: len(texts)], texts)
+        def bpc(texts: list[str], prompts: list[str] = prompts, known: dict = judged_sets) -> float | None:
+            key = tuple(texts)
+            if key not in known:
+                known[key] = judged_bpc(judge, prompts[: len(texts)], texts)
+            return known[key]
 
         cells[cell.id] = {
             "temperatures": [
