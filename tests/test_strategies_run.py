@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from support import SMALL_RUN, changed, install_plugin, run_config, small_config, write_corpus
 
+from benchmarks.run.aggregate import strategies_summary
 from benchmarks.run.judge import cell_quality, human_quality, quality_fields
 from benchmarks.run.stages import sampling_seed
 from generators.base import Sampling
@@ -230,3 +231,38 @@ def test_the_report_shows_the_strategy_table_guide_and_operating_points(results)
     top_k = csv[(csv.generator == "nmarkov") & (csv.strategy == "top-k 3") & (csv.metric == "distinct_2")]
     assert top_k.temperature.item() == 1.0
     assert csv[(csv.generator == "nmarkov") & (csv.strategy == "min-p 0.2")].empty  # not supported: no rows
+
+
+def test_strategies_are_summarised_over_seeds():
+    cells = [
+        {
+            "strategies": [
+                {
+                    "strategy": "s",
+                    "supported": True,
+                    "settings": {"top_k": 3},
+                    "seed": 9,
+                    "distinct_2": 0.4,
+                    "cycling": {"drift": 0.1},
+                }
+            ]
+        },
+        {
+            "strategies": [
+                {
+                    "strategy": "s",
+                    "supported": True,
+                    "settings": {"top_k": 3},
+                    "seed": 8,
+                    "distinct_2": 0.6,
+                    "cycling": {"drift": 0.3},
+                }
+            ]
+        },
+    ]
+    (summary,) = strategies_summary(cells)
+    assert summary["strategy"] == "s" and summary["supported"] and summary["settings"] == {"top_k": 3}
+    assert summary["distinct_2"]["mean"] == pytest.approx(0.5) and summary["distinct_2"]["n"] == 2
+    assert summary["cycling"]["drift"]["mean"] == pytest.approx(0.2) and "seed" not in summary
+    cells[1]["strategies"][0] = {"strategy": "s", "supported": False, "settings": {"top_k": 3}}
+    assert not strategies_summary(cells)[0]["supported"]
