@@ -206,8 +206,8 @@ def sampling_seed(training_seed: int, sampling: Sampling) -> int:
 
 
 def long_horizon_measures(ctx: CellContext, sampling: Sampling, seed: int) -> dict[str, Any]:
-    """Hook: the cycling issue's per-cell long-horizon measures (its looped share and drift) of
-    ``generator`` sampled with ``sampling`` from ``seed``; none yet. Whatever it returns is stored
+    """Hook: the cycling issue's per-cell long-horizon measures (its looped share and drift) of the
+    cell's generator sampled with ``sampling`` from ``seed``; none yet. Whatever it returns is stored
     as the ``cycling`` of that temperature's or strategy's cell, and the strategy table and the
     operating points read ``cycling.looped_share`` and ``cycling.drift`` from there."""
     return {}
