@@ -25,7 +25,7 @@ GAP_TITLE = "judged bpc − human's"
 STRATEGY_COLUMNS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("cycling.looped_share", "cycling share", fmt.rate),
     ("cycling.drift", "drift", fmt.rate),
-    ("loop_rate", "loop rate (300 chars)", fmt.rate),
+    ("loop_rate", "loop rate", fmt.rate),
     ("seq_rep_4", "seq-rep-4", fmt.rate),
     ("distinct_2", "distinct-2", fmt.rate),
     ("self_bleu_4", "Self-BLEU-4", fmt.rate),
@@ -299,8 +299,10 @@ def strategies_section(run: CorpusRun, depth: str = "##") -> list[str]:
     return [
         f"{depth} Decoding strategies",
         "",
-        "Each generator with each named decoding strategy, on the same prompts (Holtzman et al. 2020's "
-        f"Table 1, across generator families); {judge_note(run) or 'no sample quality'}.{note}",
+        "Each generator with each named decoding strategy, on the same prompts and "
+        f"{run.section('config', 'sweep').get('max_chars', '?')}-character continuations as the "
+        "temperatures (Holtzman et al. 2020's Table 1, across generator families); "
+        f"{judge_note(run) or 'no sample quality'}.{note}",
         "",
         fmt.markdown_table(strategy_table(run)),
         "",
