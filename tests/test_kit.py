@@ -239,7 +239,7 @@ class BlocksOnlyItsOwnNgrams(CharNGram):
         if not (isinstance(sampling, Sampling) and sampling.no_repeat_ngram):
             return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
         n, texts = sampling.no_repeat_ngram, []
-        for i, prompt in enumerate(prompts):
+        for prompt in prompts:
             text = ""
             while len(text) < max_chars:  # one character at a time, the history being the text alone
                 history = TokenHistory([[self.index[c] for c in text]], n)
