@@ -39,6 +39,7 @@ from benchmarks.metrics import (
     zipf_coefficient,
 )
 from benchmarks.metrics import copy_rate as copy_rate_of
+from benchmarks.metrics.operating import jackknife_interval
 from benchmarks.metrics.spans import text_annotation
 
 COPY_NGRAM = 8  # word n-gram length for the copy (memorisation) rate
@@ -102,6 +103,15 @@ def per_prompt_values(texts: list[str], samples_per_prompt: int) -> dict[str, li
         "seq_rep_4": [float(np.mean(r)) if r else None for r in reps],
         "self_bleu_4": [float(b) for b in bleu] if bleu else [None] * len(groups),
     }
+
+
+def human_intervals(texts: list[str]) -> dict[str, list[float] | None]:
+    """95% intervals over prompts of the human continuations' distinct-2 and Self-BLEU-4 (the
+    delete-one jackknife, :func:`benchmarks.metrics.operating.jackknife_interval`): how far a
+    generator's diversity may be from the human value and still match it."""
+    metrics = {"distinct_2": lambda t: distinct_n(t, 2), "self_bleu_4": self_bleu}
+    intervals = {key: jackknife_interval(texts, metric) for key, metric in metrics.items()}
+    return {key: list(interval) if interval else None for key, interval in intervals.items()}
 
 
 def annotate(texts: list[str], indexes: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ generator.
 """
 
 from generators.base import (
+    SAMPLING_SETTINGS,
     UNICODE_SCALAR_COUNT,
     Budget,
     Corpus,
@@ -25,9 +26,10 @@ from generators.registry import (
     get_generator_class,
     register_generator,
 )
-from generators.sampling import choose_tokens, next_token_probs, seeded_uniforms
+from generators.sampling import TokenHistory, choose_tokens, next_token_probs, seeded_uniforms
 
 __all__ = [
+    "SAMPLING_SETTINGS",
     "UNICODE_SCALAR_COUNT",
     "Budget",
     "Corpus",
@@ -35,6 +37,7 @@ __all__ = [
     "Generator",
     "NextCharDistribution",
     "Sampling",
+    "TokenHistory",
     "available_generators",
     "build_config",
     "choose_tokens",

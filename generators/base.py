@@ -19,7 +19,10 @@ The harness talks to generators through this class only. A generator:
   stream seeded ``seed + i``, so ``generate(prompts, seed=s)[i] == generate([prompts[i]],
   seed=s + i)[0]`` (a batch gives the same texts as one call per prompt), and greedy text
   (temperature 0) does not depend on the seed. A ``sampling`` that is not a :class:`Sampling` (or
-  None) is a TypeError or ValueError whose message says "sampling";
+  None) is a TypeError or ValueError whose message says "sampling". A generator honours the
+  :class:`Sampling` settings named in its ``sampling_settings`` (besides temperature); ``generate``
+  refuses any other that is on with :class:`~generators.errors.UnsupportedSampling`, and
+  ``supports(sampling)`` says beforehand, so a setting is never silently ignored;
 * ``save(directory)`` writes into ``directory`` (which may already exist, empty) with safetensors
   and JSON, never pickle; ``load(directory)`` gives the same scores (bit for bit, unless the class
   declares a ``save_load_tolerance``) and the same greedy and seeded text;
@@ -58,13 +61,13 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from generators.errors import SamplingError
+from generators.errors import SamplingError, UnsupportedSampling
 from generators.options import build_config
 
 # Every character a Python string can hold and UTF-8 can encode: the Unicode scalar values.
@@ -73,28 +76,66 @@ UNICODE_SCALAR_COUNT = 0x110000 - 0x800
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to pick the next token."""
+    """How to pick the next token (the rules and their order: :mod:`generators.sampling`)."""
 
     temperature: float = 1.0  # 0 = greedy argmax; otherwise logits are divided by it before softmax
     top_k: int = 0  # keep only the k most likely tokens; 0 = no limit
     top_p: float = 1.0  # nucleus: the smallest set whose probability reaches top_p; 1 = off
+    typical_p: float = 1.0  # typical sampling: the most typical tokens holding this mass; 1 = off
+    min_p: float = 0.0  # keep tokens at least min_p times as likely as the most likely one; 0 = off
+    repetition_penalty: float = 1.0  # CTRL's penalty on tokens already in the row; 1 = off
+    no_repeat_ngram: int = 0  # never complete an n-gram already in the row; 0 = off
 
     def __post_init__(self) -> None:
         t = self.temperature
-        if isinstance(t, bool) or not isinstance(t, int | float) or math.isnan(t) or t < 0:
+        if not _is_number(t) or math.isnan(t) or t < 0:
             raise SamplingError(f"temperature must be a number >= 0 (0 = greedy), got {t!r}")
         if math.isinf(t):
             raise SamplingError(f"temperature must be finite, got {t!r}")
-        k = self.top_k
-        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
-            raise SamplingError(f"top_k must be an integer >= 0 (0 = off), got {k!r}")
-        p = self.top_p
-        if isinstance(p, bool) or not isinstance(p, int | float) or math.isnan(p) or not 0 < p <= 1:
-            raise SamplingError(f"top_p must be in (0, 1], got {p!r}")
+        for name, value, low in (("top_k", self.top_k, 0), ("no_repeat_ngram", self.no_repeat_ngram, 0)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise SamplingError(f"{name} must be an integer >= 0 (0 = off), got {value!r}")
+        for name, value in (("top_p", self.top_p), ("typical_p", self.typical_p)):
+            if not _is_number(value) or math.isnan(value) or not 0 < value <= 1:
+                raise SamplingError(f"{name} must be in (0, 1] (1 = off), got {value!r}")
+        m = self.min_p
+        if not _is_number(m) or math.isnan(m) or not 0 <= m <= 1:
+            raise SamplingError(f"min_p must be in [0, 1] (0 = off), got {m!r}")
+        r = self.repetition_penalty
+        if not _is_number(r) or not 0 < r < math.inf:
+            raise SamplingError(f"repetition_penalty must be a finite number > 0 (1 = off), got {r!r}")
 
     @property
     def greedy(self) -> bool:
         return self.temperature == 0
+
+    @property
+    def uses_history(self) -> bool:
+        """Whether a rule reads the row's earlier tokens (repetition penalty, n-gram blocking)."""
+        return self.repetition_penalty != 1 or self.no_repeat_ngram > 0
+
+    def history_free(self) -> Sampling:
+        """These settings without the rules that read the row's earlier tokens."""
+        return replace(self, repetition_penalty=1.0, no_repeat_ngram=0)
+
+    def changed_fields(self) -> tuple[str, ...]:
+        """The settings other than temperature that differ from their defaults (off)."""
+        return tuple(
+            f.name for f in fields(self) if f.name != "temperature" and getattr(self, f.name) != f.default
+        )
+
+    def describe(self) -> str:
+        """'T=0.7, top_k=40': the temperature and every setting that is on."""
+        settings = [f"{name}={getattr(self, name)!r}" for name in self.changed_fields()]
+        return ", ".join([f"T={self.temperature:g}", *settings])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# Every Sampling setting but the temperature: what a generator that follows generators.sampling honours.
+SAMPLING_SETTINGS = frozenset(f.name for f in fields(Sampling)) - {"temperature"}
 
 
 def resolve_sampling(sampling: Sampling | None) -> Sampling:
@@ -192,6 +233,10 @@ class Generator(ABC):
     # cached model must score like a fresh one); a plugin whose framework cannot promise that
     # declares its float error here.
     save_load_tolerance: ClassVar[float] = 0.0
+    # The Sampling settings besides temperature that this generator honours; ``generate`` refuses a
+    # Sampling with any other one on, so no setting is silently ignored. A plugin that samples with
+    # generators.sampling and passes each row's token history honours them all (SAMPLING_SETTINGS).
+    sampling_settings: ClassVar[frozenset[str]] = frozenset({"top_k", "top_p"})
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
         self.config = config if config is not None else self.config_class()
@@ -233,6 +278,12 @@ class Generator(ABC):
         calls :meth:`_generate` with a :class:`Sampling` (never with no prompts or ``max_chars=0``).
         """
         sampling = resolve_sampling(sampling)
+        if not self.supports(sampling):
+            unsupported = ", ".join(sorted(set(sampling.changed_fields()) - self.sampling_settings))
+            raise UnsupportedSampling(
+                f"sampling: {self.name or type(self).__name__} does not support {unsupported} "
+                "(see its sampling_settings)"
+            )
         if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 0:
             raise SamplingError(f"max_chars must be an integer >= 0, got {max_chars!r}")
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -246,6 +297,10 @@ class Generator(ABC):
         if not prompts or max_chars == 0:
             return [""] * len(prompts)
         return self._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+    def supports(self, sampling: Sampling) -> bool:
+        """Whether ``generate`` honours every setting of ``sampling`` (see ``sampling_settings``)."""
+        return set(sampling.changed_fields()) <= self.sampling_settings
 
     @abstractmethod
     def _score(self, text: str, context: str) -> np.ndarray:

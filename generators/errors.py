@@ -10,7 +10,11 @@ class ConfigError(TextgenBenchError, ValueError):
 
 
 class SamplingError(ConfigError):
-    """An invalid sampling parameter (temperature, top_k, top_p)."""
+    """An invalid sampling parameter (temperature, top_k, top_p, …)."""
+
+
+class UnsupportedSampling(SamplingError):
+    """A sampling setting the generator does not honour (its ``sampling_settings``)."""
 
 
 class UnknownGeneratorError(ConfigError, KeyError):

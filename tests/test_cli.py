@@ -156,7 +156,7 @@ def test_cuda_without_a_gpu_is_one_line_exit_2(tmp_path, capsys, corpus):
 def test_list_shows_builtins_and_their_source(capsys):
     code, out, _ = run_cli(capsys, "list")
     assert code == 0
-    assert re.search(r"^markov\s+built-in\s+generators\.markov:MarkovGenerator$", out, re.M)
+    assert re.search(r"^markov\s+built-in\s+generators\.markov\.generator:MarkovGenerator$", out, re.M)
 
 
 def test_report_of_a_folder_without_results_fails_cleanly(tmp_path, capsys):

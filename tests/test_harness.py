@@ -23,6 +23,7 @@ from benchmarks.run.plan import load_plan
 from benchmarks.run.stages import sampling_seed
 from benchmarks.run.store import RunStore
 from benchmarks.run.throughput import train_speed
+from generators.base import Sampling
 from generators.errors import ConfigError
 from generators.markov.generator import MarkovGenerator
 
@@ -92,7 +93,8 @@ def test_markov_end_to_end(tmp_path, corpus):
     assert all(len(s) == 60 for s in markov["demo_samples"][1]["texts"])
     (corpus_entry,) = results["corpora"]
     assert corpus_entry["human"]["cells"][0]["seq_rep_4"] is not None
-    assert corpus_entry["judge"]["row"] == "markov" and corpus_entry["human"]["quality_bpc"] > 0
+    assert corpus_entry["judge"]["judges"] == {"markov": markov["id"]} and corpus_entry["human"]["quality_bpc"] > 0
+    assert all(cell["quality_bpc"] is None for cell in markov["sweep"])  # markov never judges its own
     assert corpus_entry["summary"]["sha256"] and results["environment"]["libraries"]["markovify"]
     lock, environment = Path(__file__).parents[1] / "requirements.lock", results["environment"]
     assert environment["lock"] == {"file": lock.name, "sha256": sha256(lock.read_bytes()).hexdigest()}
@@ -145,7 +147,12 @@ def test_sampling_seeds_follow_the_temperature_not_its_position(tmp_path, corpus
         next(t for t in only_cell(r)["demo_samples"] if t["temperature"] == 1.0) for r in (before, after)
     ]
     assert at_one[0] == at_one[1]
-    assert sampling_seed(3, 1.0) == sampling_seed(3, 1.0) != sampling_seed(3, 0.5) != sampling_seed(4, 0.5)
+    assert sampling_seed(3, Sampling(1.0)) == sampling_seed(3, Sampling(1.0)) != sampling_seed(3, Sampling(0.5))
+    assert sampling_seed(3, Sampling(0.5)) != sampling_seed(4, Sampling(0.5))
+    # a temperature's seed is the one it had before strategies existed: [training seed, T in millionths]
+    assert sampling_seed(3, Sampling(0.5)) == int(np.random.SeedSequence([3, 500_000]).generate_state(1)[0])
+    others = (Sampling(1.0), Sampling(1.0, top_k=40), Sampling(1.0, min_p=0.4), Sampling(1.0, typical_p=0.4))
+    assert len({sampling_seed(3, sampling) for sampling in others}) == 4
 
 
 WHOLE_RUN = "peak RSS of the whole worker process, which ran: fit (training), likelihood, sweep, throughput"

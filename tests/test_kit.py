@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import generators.testing
-from generators import Sampling
+from generators import Sampling, TokenHistory, choose_tokens
 from generators.testing import CheckNotApplicable, check_generator, checks_for, parametrize_with_checks
 from generators.testing import checks as kit
 
@@ -216,6 +216,40 @@ class KeepsThreeForTopTwo(CharNGram):
         return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
 
 
+class SamplesWithoutWhatItCannotDo(CharNGram):
+    sampling_settings = frozenset({"top_k", "top_p"})
+
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):  # silently drops the rest
+        if isinstance(sampling, Sampling):
+            sampling = Sampling(sampling.temperature, top_k=sampling.top_k, top_p=sampling.top_p)
+        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+
+class IgnoresRepetitionPenalty(CharNGram):
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        if isinstance(sampling, Sampling):
+            sampling = dataclasses.replace(sampling, repetition_penalty=1.0)
+        return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+
+class BlocksOnlyItsOwnNgrams(CharNGram):
+    """n-gram blocking over the generated characters only, the prompt's forgotten."""
+
+    def generate(self, prompts, *, max_chars, sampling=None, seed=0):
+        if not (isinstance(sampling, Sampling) and sampling.no_repeat_ngram):
+            return super().generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+        n, texts = sampling.no_repeat_ngram, []
+        for prompt in prompts:
+            text = ""
+            while len(text) < max_chars:  # one character at a time, the history being the text alone
+                history = TokenHistory([[self.index[c] for c in text]], n)
+                logprobs = self._logprobs(self._history(prompt + text))[None, :-1]
+                picked = choose_tokens(logprobs, sampling, np.zeros(1), history)
+                text += self.vocab[int(picked[0])]
+            texts.append(text)
+        return texts
+
+
 class ReturnsNoReport(CharNGram):
     def fit(self, corpus, *, seed=0, budget=None):
         return super().fit(corpus, seed=seed, budget=budget).to_dict()
@@ -247,6 +281,9 @@ BROKEN = [
     (AcceptsDictSampling, "check_invalid_sampling"),
     (NumpyParameterCount, "check_describe"),
     (ReturnsNoReport, "check_fit_report"),
+    (SamplesWithoutWhatItCannotDo, "check_unsupported_sampling_is_refused"),
+    (IgnoresRepetitionPenalty, "check_declared_settings_change_the_text"),
+    (BlocksOnlyItsOwnNgrams, "check_no_repeat_ngram_on_characters"),
 ]
 
 

@@ -268,7 +268,8 @@ def test_plots_are_pngs_linked_by_relative_path(rendered):
 def test_results_csv_is_long_form_with_human_rows(rendered):
     run_dir, _ = rendered
     frame = pd.read_csv(run_dir / "results.csv")
-    assert list(frame.columns) == ["corpus", "generator", "seed", "temperature", "metric", "value"]
+    assert list(frame.columns) == ["corpus", "generator", "seed", "temperature", "metric", "value", "strategy"]
+    assert frame.strategy.isna().all()  # the fixture has no strategies
     assert set(frame.corpus) == {"tinyshakespeare"} and set(frame[frame.generator != "human"].seed) == {0}
     bpc = frame[frame.metric == "bpc"].set_index("generator")["value"]
     assert bpc.to_dict() == {"markov": 3.412, "char-lstm": 1.974, "word-lstm": 2.318}
@@ -348,7 +349,10 @@ def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
     assert "not judged (no judge available (requested 'auto'))" in report
     for file, caption in [
         ("learning_curves.png", "Validation bpc against training characters and seconds"),
-        ("quality_diversity.png", "Quality against diversity: judge bpc against Self-BLEU-4"),
+        (
+            "quality_diversity.png",
+            "Quality against diversity: judged bpc against Self-BLEU-4, as distances from the human text",
+        ),
     ]:
         assert file not in report and not (run_dir / "plots" / file).exists()
         assert f"*{caption}: no data to plot.*" in report

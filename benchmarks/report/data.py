@@ -278,17 +278,23 @@ class CorpusRun:
 
     @property
     def human(self) -> dict[str, Any]:
-        """The human cell's metrics plus its judged quality_bpc."""
+        """The human cell's metrics plus its judged quality_bpc and its diversity intervals."""
         human = dig(self.corpus, "human")
         cells = human.get("cells") or [{}]
-        return {**cells[0], "quality_bpc": human.get("quality_bpc")}
+        return {**cells[0], "quality_bpc": human.get("quality_bpc"), "intervals": human.get("intervals")}
 
     def human_value(self, key: str) -> float | None:
         return finite(self.human.get(key))
 
     @property
     def judge(self) -> str | None:
+        """The one judge of results from before every neural row judged (it scored its own samples)."""
         return dig(self.corpus, "judge").get("row")
+
+    @property
+    def judges(self) -> list[str]:
+        """The rows that judged the others' samples (none of its own)."""
+        return list(dig(self.corpus, "judge", "judges"))
 
     @property
     def judge_error(self) -> str | None:

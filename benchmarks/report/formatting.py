@@ -36,6 +36,15 @@ def bpc(value: Any) -> str:
     return fixed(value, 3)
 
 
+def signed(value: Any) -> str:
+    """A difference to three decimals with its sign ("+0.120", "-0.031"; "0.000" unsigned)."""
+    number = finite(value)
+    if number is None:
+        return DASH
+    text = f"{number:+.3f}"
+    return text[1:] if float(text) == 0 else text
+
+
 def rate(value: Any) -> str:
     """A fraction in [0, 1] as 0.xxx."""
     return fixed(value, 3)

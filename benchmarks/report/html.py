@@ -16,7 +16,7 @@ from html import escape
 from itertools import takewhile
 from pathlib import Path
 
-from benchmarks.report import markdown, significance, tables
+from benchmarks.report import markdown, significance, strategies, tables
 from benchmarks.report.browser import browser_data, encoded
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.html_blocks import figure, prose, section, table
@@ -50,6 +50,12 @@ def summary_block(view: CorpusRun, earlier: CorpusRun | None) -> str:
         table(tables.summary_table(view, earlier), f"Summary of {view.name}"),
         prose(after_last_table(markdown.summary(view, None))),
     ]
+    if strategies.operating_points_section(view):
+        body += [
+            "<h3>Operating points</h3>",
+            prose(strategies.operating_point_lines(view)),
+            table(strategies.operating_point_table(view), "Operating points"),
+        ]
     if earlier is not None:
         changes = markdown.comparison(earlier, view)
         body += [f"<h3>Changes since the earlier run</h3>{prose(before_first_table(changes))}"]
@@ -94,6 +100,17 @@ def sweep_block(view: CorpusRun) -> str:
     return "\n".join(parts)
 
 
+def strategies_block(view: CorpusRun) -> str:
+    """The decoding-strategy table, its reading guide and the verdicts (as in the Markdown report)."""
+    lines = strategies.strategies_section(view)
+    if not lines:
+        return ""
+    intro = before_first_table(lines[2:])
+    return prose(intro) + table(strategies.strategy_table(view), "Decoding strategies") + prose(
+        after_last_table(lines)
+    )
+
+
 def plots_block(drawn: dict[str, tuple[str, bool]], folder: Path) -> str:
     figures = [figure(folder / file, caption) for file, (caption, ok) in drawn.items() if ok]
     missing = [caption for caption, ok in drawn.values() if not ok]
@@ -119,10 +136,13 @@ def corpus_details(
         ("likelihood", "Likelihood", likelihood_block(view, earlier)),
         ("comparisons", "Comparisons", comparisons_block(view)),
         ("sweep", "Repetition and diversity across temperatures", sweep_block(view)),
+        ("strategies", "Decoding strategies", strategies_block(view)),
         ("plots", "Plots", plots_block(drawn, folder)),
         ("throughput", f"Throughput on {device_name(view)}", throughput_block(view)),
     ]
-    body = "\n".join(section(anchor(view, several, key), title, html, level) for key, title, html in parts)
+    body = "\n".join(
+        section(anchor(view, several, key), title, html, level) for key, title, html in parts if html
+    )
     return section(view.key, view.name, body) if several else body
 
 

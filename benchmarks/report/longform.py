@@ -1,8 +1,10 @@
-"""``results.csv``: every number of a run in long form (corpus, generator, seed, temperature, metric, value).
+"""``results.csv``: every number of a run in long form (corpus, generator, seed, temperature, metric,
+value, strategy).
 
 One row per number of each cell (a generator or variant, on a corpus, with a training seed).
 Metric names are the results.json keys: likelihood keys as they are (``bpc``, ``bpc_ci95_low``, …),
-sweep-cell keys with their temperature, ``fit_*`` and ``throughput_*`` for those sections,
+sweep-cell keys with their temperature, a strategy's keys with its name in ``strategy`` and its
+temperature (a strategy a generator does not support has no rows), ``fit_*`` and ``throughput_*``,
 ``parameters`` from describe(). The human text's rows have generator "human" and no seed or
 temperature. Null values are kept as empty cells, so every cell has the same rows.
 """
@@ -15,7 +17,7 @@ import pandas as pd
 
 from benchmarks.report.data import HUMAN_ROW, Run, sweep_cells
 
-COLUMNS = ["corpus", "generator", "seed", "temperature", "metric", "value"]
+COLUMNS = ["corpus", "generator", "seed", "temperature", "metric", "value", "strategy"]
 
 
 def is_number(value: Any) -> bool:
@@ -59,6 +61,10 @@ def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
     rows += scalar_rows(where, {"parameters": describe["parameters"]} if "parameters" in describe else {})
     for temperature in sweep_cells(cell):
         rows += temperature_rows(where, temperature, temperature.get("temperature"))
+    for strategy in cell.get("strategies") or []:
+        if isinstance(strategy, dict) and strategy.get("supported"):
+            at = {**where, "strategy": strategy.get("strategy")}
+            rows += temperature_rows(at, strategy, (strategy.get("settings") or {}).get("temperature"))
     return rows + scalar_rows(where, cell.get("throughput") or {}, "throughput_")
 
 

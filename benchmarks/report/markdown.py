@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report import provenance, significance, tables
+from benchmarks.report import provenance, significance, strategies, tables
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
 
@@ -199,11 +199,13 @@ def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
     settings = sweep_settings(run)
     judge = run.judge
     judged = f"judged by **{judge}**" if judge else f"not judged ({fmt.one_line(run.judge_error)})"
+    quality = f"sample quality {judged}: the judge's bits per character of the continuations given their prompts"
+    if run.judges:  # every neural row judges the others: no judge scores its own samples
+        quality = strategies.judge_note(run)
     lines = [
         f"{depth} Repetition and diversity across temperatures",
         "",
-        f"top-k {settings.get('top_k', 0) or 'off'}, top-p {settings.get('top_p', 1.0):g}; "
-        f"sample quality {judged}: the judge's bits per character of the continuations given their prompts. "
+        f"top-k {settings.get('top_k', 0) or 'off'}, top-p {settings.get('top_p', 1.0):g}; {quality}. "
         "Loop onset and period are in characters, medians over the looped continuations.",
         "",
     ]
@@ -328,9 +330,11 @@ def corpus_sections(
 ) -> list[list[str]]:
     return [
         summary(view, earlier, depth),
+        strategies.operating_points_section(view, depth),
         likelihood(view, earlier, depth),
         significance.comparisons(view, depth),
         sweep(view, depth),
+        strategies.strategies_section(view, depth),
         samples(view, depth),
         plots(drawn, folder, depth),
         throughput(view, depth),

@@ -14,7 +14,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from benchmarks.report.data import CorpusRun
+from benchmarks.report.data import CorpusRun, dig
 from benchmarks.report.formatting import finite, temperature
 
 DPI = 110
@@ -149,7 +149,83 @@ def legend_below(figure: Figure, axes) -> None:
 
 
 def plot_quality_diversity(run: CorpusRun, path: Path) -> bool:
-    """Judge bpc of samples against Self-BLEU-4, one curve per generator across temperatures."""
+    """Judged quality against Self-BLEU-4, one curve per generator across temperatures (and a point
+    per strategy): as distances from the human text when every judge but the sample's own judged."""
+    if not run.judges:
+        return plot_quality_diversity_one_judge(run, path)
+    figure, (ax,) = new_figure(7.0, 5.0)
+    human_bleu = run.human_value("self_bleu_4")
+    if human_bleu is None:
+        return False
+    drawn = False
+    for name in run.names:
+        points = [
+            (
+                temperature(t).split(" ")[0],
+                run.sweep_value(name, t, "self_bleu_4"),
+                run.sweep_value(name, t, "quality_gap"),
+            )
+            for t in run.temperatures
+        ]
+        strategy_points = [
+            (
+                s["strategy"],
+                (s.get("self_bleu_4") or {}).get("mean"),
+                (s.get("quality_gap") or {}).get("mean"),
+            )
+            for s in dig(run.corpus, "rows", name).get("strategies") or []
+            if s.get("supported")
+        ]
+        drawn |= draw_distances(ax, run, name, points, "o-", human_bleu)
+        drawn |= draw_distances(ax, run, name, strategy_points, "s", human_bleu)
+    if not drawn:
+        return False
+    ax.axhline(0, color="grey", linewidth=0.8, zorder=1)
+    ax.axvline(0, color="grey", linewidth=0.8, zorder=1)
+    ax.plot([0], [0], "*", color="black", markersize=13, label="human text", linestyle="none", zorder=6)
+    ax.margins(0.1)
+    ax.set_xlabel("Self-BLEU-4 − human text's (0 = as diverse as people write; > 0 less diverse)")
+    ax.set_ylabel("judged bpc − human text's (0 = as likely as human text)")
+    judges = ", ".join(run.judges)
+    ax.set_title(
+        f"Distance from human text: quality against diversity (judges: {judges}; none its own)", fontsize=9
+    )
+    ax.legend(fontsize=8)
+    return save(figure, path)
+
+
+def draw_distances(ax, run: CorpusRun, name: str, points: list, style: str, human_bleu: float) -> bool:
+    """One generator's (label, Self-BLEU-4, quality gap) points as distances from the human text."""
+    points = [(tag, x - human_bleu, y) for tag, x, y in points if x is not None and y is not None]
+    if not points:
+        return False
+    kind = "strategies" if style == "s" else "temperatures"
+    ax.plot(
+        [p[1] for p in points],
+        [p[2] for p in points],
+        style,
+        color=color(run, name),
+        label=f"{name}, {kind}",
+        markersize=4,
+    )
+    offset = LABEL_OFFSETS[run.names.index(name) % len(LABEL_OFFSETS)]
+    for tag, x, y in points:
+        ax.annotate(
+            tag,
+            (x, y),
+            xytext=offset,
+            textcoords="offset points",
+            fontsize=6,
+            color=color(run, name),
+            bbox=LABEL_BOX,
+            zorder=5,
+        )
+    return True
+
+
+def plot_quality_diversity_one_judge(run: CorpusRun, path: Path) -> bool:
+    """Judge bpc of samples against Self-BLEU-4, one curve per generator across temperatures (results
+    judged by one judge, which scored its own samples too)."""
     figure, (ax,) = new_figure(7.0, 5.0)
     drawn = False
     for name in run.names:
@@ -304,7 +380,7 @@ PLOTS: dict[str, tuple[str, Callable[[CorpusRun, Path], bool]]] = {  # file name
     "repetition.png": ("seq-rep-4 and loop rate against temperature", plot_repetition),
     "diversity.png": ("distinct-2 and Self-BLEU-4 against temperature", plot_diversity),
     "quality_diversity.png": (
-        "Quality against diversity: judge bpc against Self-BLEU-4",
+        "Quality against diversity: judged bpc against Self-BLEU-4, as distances from the human text",
         plot_quality_diversity,
     ),
     "learning_curves.png": ("Validation bpc against training characters and seconds", plot_learning_curves),

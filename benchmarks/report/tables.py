@@ -226,6 +226,7 @@ SWEEP_GROUPS: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {
         ("copy_rate_8", "copy rate (8-gram)", fmt.rate),
         ("valid_word_rate", "valid-word rate", fmt.rate),
         ("quality_bpc", "judge bpc (sample quality)", fmt.bpc),
+        ("quality_gap", "judged bpc − human's", fmt.signed),
         ("mean_chars", "mean length (chars)", lambda v: fmt.fixed(v, 1)),
     ],
 }

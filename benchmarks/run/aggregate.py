@@ -3,7 +3,8 @@
 A row (generator or variant) has one cell per seed on a corpus. For every number of the cells'
 ``likelihood``, ``fit``, ``throughput`` and ``describe`` sections, and of each temperature of their
 sweep, the row gets ``{"mean", "sd", "n", "values"}`` over the seeds that have it (``sd`` is the
-sample standard deviation, null with fewer than two). The report shows these; it computes nothing.
+sample standard deviation, null with fewer than two), and likewise of each strategy. The report
+shows these; it computes nothing.
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ def section_summary(sections: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: summary([s.get(key) for s in sections]) for key in numeric_keys(sections)}
 
 
+def entry_summary(at: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every number of one sweep or strategy entry over the seeds (``at``: one entry per seed, {}
+    where a seed lacks it), the long-horizon ``cycling`` measures nested as they are stored."""
+    keys = [k for k in numeric_keys(at) if k not in ("temperature", "seed")]
+    out = {k: summary([t.get(k) for t in at]) for k in keys}
+    cycling = [t.get("cycling") or {} for t in at]
+    if any(cycling):
+        out["cycling"] = section_summary(cycling)
+    return out
+
+
 def sweep_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One entry per temperature any seed swept (in first-seen order), each number summarised."""
     temperatures: dict[float, None] = {}
@@ -55,8 +67,21 @@ def sweep_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
             next((t for t in c.get("sweep") or [] if float(t["temperature"]) == temperature), {})
             for c in cells
         ]
-        keys = [k for k in numeric_keys(at) if k not in ("temperature", "seed")]
-        out.append({"temperature": temperature, **{k: summary([t.get(k) for t in at]) for k in keys}})
+        out.append({"temperature": temperature, **entry_summary(at)})
+    return out
+
+
+def strategies_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per strategy any seed has (in first-seen order): supported when every seed that has
+    it supports it, its settings, each number summarised."""
+    names = dict.fromkeys(s["strategy"] for c in cells for s in c.get("strategies") or [])
+    out = []
+    for name in names:
+        at = [next((s for s in c.get("strategies") or [] if s["strategy"] == name), {}) for c in cells]
+        present = [s for s in at if s]
+        supported = all(s.get("supported") for s in present)
+        settings = present[0].get("settings") or {}
+        out.append({"strategy": name, "supported": supported, "settings": settings, **entry_summary(at)})
     return out
 
 
@@ -87,6 +112,7 @@ def aggregate_row(cells: list[dict[str, Any]], interval: list[float] | None = No
         row[name] = section_summary([c.get(name) or {} for c in cells])
     row["likelihood"]["bpc_interval"] = interval
     row["sweep"] = sweep_summary(cells)
+    row["strategies"] = strategies_summary(cells)
     return row
 
 

@@ -138,6 +138,14 @@ def generate(
     return texts
 
 
+def supports(generator: Generator, sampling: Sampling) -> bool:
+    """Whether the generator honours every setting of ``sampling`` (its own answer, checked)."""
+    answer = _checked_call(generator, "supports", lambda: generator.supports(sampling))
+    if not isinstance(answer, bool):
+        raise _violation(generator, "supports", f"returned {answer!r}, not True or False")
+    return answer
+
+
 def describe(generator: Generator) -> dict[str, Any]:
     info = _checked_call(generator, "describe", generator.describe)
     if not isinstance(info, dict):

@@ -39,7 +39,7 @@ from benchmarks.run.plan import RunPlan, config_digest, load_plan
 from benchmarks.run.results import assemble_results, collect_samples
 from benchmarks.run.settings import RunConfig
 from benchmarks.run.store import RunStore
-from benchmarks.samples import annotate, cell_metrics, train_indexes
+from benchmarks.samples import annotate, cell_metrics, human_intervals, train_indexes
 from generators.base import Corpus
 from generators.errors import ConfigError
 
@@ -131,7 +131,7 @@ def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, executor
         store.save(
             pseudo_cell_id(HUMAN, corpus.name),
             "sweep",
-            {"cells": [human], "annotations": annotate(humans, indexes)},
+            {"cells": [human], "annotations": annotate(humans, indexes), "intervals": human_intervals(humans)},
         )
     write_json_atomic(run_dir / PLAN_FILE, plan.to_dict())
 

@@ -19,10 +19,11 @@ import hashlib
 import re
 
 SCHEMA_VERSION = 2  # of results.json (benchmarks.run.results documents it)
-MEASUREMENT_REVISION = 4  # bump when a change alters measured values: older run folders are not resumed
+MEASUREMENT_REVISION = 5  # bump when a change alters measured values: older run folders are not resumed
 # 2: spelling model, loop rule on whole words, pooled metrics on one sample per prompt, disjoint prompts
 # 3: a run is a plan of cells; sampling seeds come from the temperature's value
 # 4: a cell's bpc interval draws its chunks with one seed for every cell, not with the training seed
+# 5: strategies; every neural judge but the sample's own generator; human diversity intervals
 
 PLAN_FILE = "plan.json"
 RUN_FILE = "run.json"

@@ -17,9 +17,10 @@ on this cluster or another.
 
 A trained model stays in the model cache of the node that trained it; with ``run.return_models``
 its files come back too and are sealed into this machine's cache with their manifest. The judge
-runs as a Ray task too, with the same resources: it is sent the judge model's files when this
-machine's cache holds them, else it is pinned to the node whose cache does (the node that ran the
-judge cell's fit stage); when that node has left the cluster, the judge fails and says so.
+runs as a Ray task too, with the same resources: it is sent the judge models' files that this
+machine's cache holds, and pinned to the node whose cache holds the others (the node that ran
+their fit stage); when that node has left the cluster, or they are on several nodes, the judge
+fails and says so (``run.return_models`` keeps a copy of every model here).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from benchmarks.console import Log, log
 from benchmarks.run.executors import Done, Executor, Task
-from benchmarks.run.judge import choose_judge
+from benchmarks.run.judge import judge_cells
 from benchmarks.run.layout import EXIT_CRASH, FAILED, JUDGE, SAMPLES, STAGES, pseudo_cell_id
 from benchmarks.run.model_cache import cache_directory, install_model, model_files, verify_model_dir
 from benchmarks.run.plan import RunPlan
@@ -217,21 +218,27 @@ class RayExecutor(Executor):
         )
 
     def submit_judge(self, store: RunStore, task: Task) -> ray.ObjectRef | None:
-        """The judge, sent its model, or pinned to the node whose cache holds it."""
+        """The judge, sent the judge models this machine holds, pinned to the node holding the rest."""
         assert self.plan is not None
         corpus = next(c for c in self.plan.corpora if pseudo_cell_id(JUDGE, c.name) == task.id)
         cells = self.plan.cells_of(corpus.name)
         pieces = {c.id: {s: store.load(c.id, s) for s in JUDGE_STAGES if store.has(c.id, s)} for c in cells}
-        judge_cell = choose_judge(self.plan, store, corpus.name)
-        fit = pieces[judge_cell.id]["fit"] if judge_cell is not None else None
-        model, options = driver_model(fit), self.options(task)
-        if fit is not None and model is None:
-            node = fit.get("node") or {}
-            if node.get("ray_node_id") not in {n["NodeID"] for n in alive_nodes()}:
-                self.fail(store, task, judge_model_gone(judge_cell.id, node))
+        models, options, elsewhere = [], self.options(task), {}
+        for judge_cell in judge_cells(self.plan, store, corpus.name):
+            fit = pieces[judge_cell.id]["fit"]
+            model = driver_model(fit)
+            if model is not None:
+                models.append(model)
+            else:
+                elsewhere[judge_cell.id] = fit.get("node") or {}
+        nodes = {node.get("ray_node_id") for node in elsewhere.values()}
+        if elsewhere:
+            cell, node = next(iter(elsewhere.items()))
+            if len(nodes) > 1 or node.get("ray_node_id") not in {n["NodeID"] for n in alive_nodes()}:
+                self.fail(store, task, judge_model_gone(cell, node))
                 return None
             options["scheduling_strategy"] = NodeAffinitySchedulingStrategy(node["ray_node_id"], soft=False)
-        return judge_task.options(**options).remote(self.plan_ref, task.id, pieces, model, self.cpus)
+        return judge_task.options(**options).remote(self.plan_ref, task.id, pieces, models, self.cpus)
 
     def collect(self, store: RunStore, task: Task, ref: ray.ObjectRef) -> int:
         """Write what a finished task computed into the run folder; its exit status."""
@@ -273,8 +280,9 @@ class RayExecutor(Executor):
 def judge_model_gone(cell: str, node: dict[str, Any]) -> str:
     where = node_words(node) if node else "a machine that did not record itself"
     return (
-        f"the judge model (of {cell}) is in the model cache of {where}, which is not in the Ray cluster, "
-        "and not in this machine's; set run.return_models = true to keep a copy of every model here"
+        f"the judge model (of {cell}) is in the model cache of {where}, which is not in the Ray cluster "
+        "(or judge models are on several machines), and not in this machine's; set "
+        "run.return_models = true to keep a copy of every model here"
     )
 
 

@@ -104,12 +104,14 @@ def run_judge_task(
     plan_data: dict[str, Any],
     judge_id: str,
     pieces: dict[str, PieceMap],
-    model: Model | None,
+    models: list[Model],
     threads: int,
 ) -> dict[str, Any]:
-    """Judge one corpus (``judge_id``) from the fit, likelihood and samples pieces of its cells."""
+    """Judge one corpus (``judge_id``) from the fit, likelihood and samples pieces of its cells, with
+    the judge ``models`` the driver sent (the others are in this node's cache)."""
     use_threads(threads)
-    receive_model(model)
+    for model in models:
+        receive_model(model)
     plan, node = plan_on_this_node(plan_data), ray_node()
     store = MemoryStore({cell: local_fit(stages) for cell, stages in pieces.items()})
     code = run_judge(plan, store, judge_id, log)

@@ -12,12 +12,18 @@ Schema (version 2)::
       "corpora": [{
           "name": str, "key": str, "summary": {name, sha256, split_rule, chars: {train, valid, test}},
           "prompts": {"test": [{text, human, offset}], "demo": [text, …]},
-          "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}], "quality_bpc": float},
-          "judge": {"row": str | null, "cell": cell id | null, "error": str | null, "seconds": float | null},
+          "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}],
+                    "quality_bpc": float, "quality_judges": {judge row: bpc},
+                    "intervals": {distinct_2: [lo, hi], self_bleu_4: [lo, hi], …}},
+          "judge": {"rule": str, "judges": {row: its judging cell id}, "judge_seconds": {row: float},
+                    "error": str | null, "seconds": float | null},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
-                         {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}]}},
+                         {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}],
+                         "strategies": [{strategy, supported, settings, KEY: {mean, sd, n, values}}]}},
           "comparisons": {"alpha": float, "bpc": TABLE + {intervals, resamples} | null,
-                          "sweep": [{temperature, loop_rate | seq_rep_4 | self_bleu_4: TABLE | null}]}
+                          "sweep": [{temperature, loop_rate | seq_rep_4 | self_bleu_4: TABLE | null}]},
+          "operating_points": {ROW: {temperature, bracket, gap, matched, KEY: interpolated value, …}},
+          "strategy_verdicts": {ROW: {strategy, loop_rate, quality_gap, …} | null}
       }],
       "cells": [{
           "id": "char-lstm/shakespeare/seed-0", "row": str, "generator": str, "corpus": str, "seed": int,
@@ -28,7 +34,10 @@ Schema (version 2)::
                          chunks: {nll_nats: [...], chars: [...]}, …},
           "sweep": [{temperature, seed, seconds, samples, pooled_samples, seq_rep_1..4, distinct_1..4,
                      loop_rate, loop_onset_median, loop_period_median, self_bleu_4, zipf, copy_rate_8,
-                     valid_word_rate, mean_chars, quality_bpc}],
+                     valid_word_rate, mean_chars, cycling: {…}, quality_bpc, quality_judges: {row: bpc},
+                     quality_human_bpc, quality_gap}],
+          "strategies": [{strategy, settings: {Sampling fields}, supported, and when supported the
+                          keys of a sweep entry (no temperature)}],
           "demo_samples": [{"temperature": float, "texts": [one continuation per demo prompt]}],
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
                          generate_chars_per_s_batch<B>, ms_per_char_batch1, peak_memory_bytes,
@@ -58,7 +67,7 @@ from typing import Any
 from benchmarks.files import read_json
 from benchmarks.run.aggregate import aggregate_rows
 from benchmarks.run.comparisons import corpus_comparisons
-from benchmarks.run.judge import QUALITY
+from benchmarks.run.judge import QUALITY, cell_quality, human_quality, quality_fields
 from benchmarks.run.layout import (
     FAILED,
     HUMAN,
@@ -69,6 +78,7 @@ from benchmarks.run.layout import (
     STAGES,
     pseudo_cell_id,
 )
+from benchmarks.run.operating import operating_points, strategy_verdicts
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan, load_plan
 from benchmarks.run.store import RunStore
 
@@ -82,10 +92,22 @@ def cell_status(store: RunStore, cell: str) -> dict[str, Any]:
     return {"status": "ok", "error": None, "failed_stage": None}
 
 
-def with_quality(cells: list[dict[str, Any]], judged: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each sweep cell with the judge's quality_bpc of the same temperature (joined by value)."""
-    by_temperature = {float(j["temperature"]): j["quality_bpc"] for j in judged}
-    return [{**cell, "quality_bpc": by_temperature.get(float(cell["temperature"]))} for cell in cells]
+NO_QUALITY = quality_fields({}, {})  # what a cell no judge scored holds
+
+
+def with_quality(cells: list[dict[str, Any]], judged: dict[float, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each sweep cell with the quality fields of the same temperature (joined by value)."""
+    return [{**cell, **judged.get(float(cell["temperature"]), NO_QUALITY)} for cell in cells]
+
+
+def strategies_with_quality(
+    strategies: list[dict[str, Any]], judged: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each strategy cell with the quality fields of the same strategy (joined by name); a strategy
+    the generator does not support has none."""
+    return [
+        {**s, **judged.get(s["strategy"], NO_QUALITY)} if s.get("supported") else s for s in strategies
+    ]
 
 
 def load_piece(store: RunStore, cell: str, stage: str) -> dict[str, Any]:
@@ -94,6 +116,7 @@ def load_piece(store: RunStore, cell: str, stage: str) -> dict[str, Any]:
 
 
 def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> dict[str, Any]:
+    """One cell's entry of results.json; ``quality`` is its corpus's judge piece."""
     entry: dict[str, Any] = {
         "id": cell.id,
         "row": cell.row,
@@ -110,7 +133,9 @@ def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> di
         entry["likelihood"] = load_piece(store, cell.id, "likelihood")
     if store.has(cell.id, "sweep"):
         sweep = load_piece(store, cell.id, "sweep")
-        entry["sweep"] = with_quality(sweep["cells"], quality.get("cells", {}).get(cell.id, []))
+        judged = cell_quality(quality, cell.id)
+        entry["sweep"] = with_quality(sweep["cells"], judged["temperatures"])
+        entry["strategies"] = strategies_with_quality(sweep.get("strategies", []), judged["strategies"])
         entry["demo_samples"] = sweep["demo_samples"]
     if store.has(cell.id, "throughput"):
         entry["throughput"] = load_piece(store, cell.id, "throughput")
@@ -134,10 +159,11 @@ def corpus_results(store: RunStore, corpus: CorpusPlan, quality: dict[str, Any])
             "test": [{"text": p.text, "human": p.human, "offset": p.offset} for p in corpus.test_prompts],
             "demo": [p.text for p in corpus.demo_prompts],
         },
-        "human": {**human, "quality_bpc": quality.get("human")},
+        "human": {**human, **human_quality(quality)},
         "judge": {
-            "row": quality.get("judge"),
-            "cell": quality.get("judge_cell"),
+            "rule": quality.get("rule"),
+            "judges": {row: j["cell"] for row, j in (quality.get("judges") or {}).items()},
+            "judge_seconds": {row: j.get("seconds") for row, j in (quality.get("judges") or {}).items()},
             "error": error,
             "seconds": quality.get("stage_seconds"),
         },
@@ -165,9 +191,12 @@ def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, An
             plan.config.likelihood.bootstrap_resamples,
         )
         rows = aggregate_rows(of_corpus, plan.rows, (comparisons["bpc"] or {}).get("intervals", {}))
-        corpora.append(
-            {**corpus_results(store, corpus, quality[corpus.name]), "rows": rows, "comparisons": comparisons}
-        )
+        entry = corpus_results(store, corpus, quality[corpus.name])
+        readings = {
+            "operating_points": operating_points(rows, entry["human"]),
+            "strategy_verdicts": strategy_verdicts(rows, entry["human"]),
+        }
+        corpora.append({**entry, "rows": rows, "comparisons": comparisons, **readings})
     return {
         "schema": SCHEMA_VERSION,
         "created": run["created"],
@@ -218,14 +247,15 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
     cells = []
     for cell in plan.cells:
         if store.has(cell.id, SAMPLES):
-            stored = store.load(cell.id, SAMPLES)["samples"]
+            stored = store.load(cell.id, SAMPLES)
             cells.append(
                 {
                     "id": cell.id,
                     "row": cell.row,
                     "corpus": cell.corpus,
                     "seed": cell.seed,
-                    "temperatures": stored,
+                    "temperatures": stored["samples"],
+                    "strategies": stored.get("strategies", []),
                 }
             )
     return {"samples_per_prompt": plan.config.sweep.samples_per_prompt, "corpora": corpora, "cells": cells}

@@ -23,6 +23,7 @@ from generators.options import build_config, did_you_mean, init_options, merged
 CONFIG_DIR = Path(__file__).parents[1] / "configs"
 DEMO_PROMPTS = ("Today ", "On Sunday ", "Moscow, ", "President ", "Little red riding hood ")
 ROW_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # generator and variant names: a folder name too
+STRATEGY_NAME = re.compile(r"[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]{0,38}[^\s\x00-\x1f\x7f])?")  # "top-k 40"
 
 
 @dataclass
@@ -88,7 +89,9 @@ class SweepSection:
     max_chars: int = 300  # L, characters per continuation
     top_k: int = 0  # 0 = off
     top_p: float = 1.0  # 1 = off
-    judge: str = "auto"  # generator whose bpc judges sample quality; auto = lowest test bpc (neural)
+    # named decoding settings (Sampling fields) sampled beside the ladder, e.g. {"top-k 40": {top_k = 40}}
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)  # none: the ladder alone
+    judge: str = "auto"  # auto = every neural row judges the others' samples; or one row judges all others
 
     def __post_init__(self) -> None:
         if not self.temperatures or any(t < 0 or not math.isfinite(t) for t in self.temperatures):
@@ -99,11 +102,34 @@ class SweepSection:
             raise ValueError("sweep: test_prompts >= 2, samples_per_prompt >= 1, max_chars >= 1")
         if self.top_k < 0 or not 0 < self.top_p <= 1 or self.prompt_seed < 0:
             raise ValueError("sweep: top_k >= 0 (0 = off), top_p in (0, 1] (1 = off), prompt_seed >= 0")
+        _ = self.named_strategies  # every strategy checked here, where it is read
 
     @property
     def samplings(self) -> tuple[Sampling, ...]:
         """One Sampling per temperature, in order (checked when the section was built)."""
         return tuple(Sampling(temperature=t, top_k=self.top_k, top_p=self.top_p) for t in self.temperatures)
+
+    @property
+    def named_strategies(self) -> dict[str, Sampling]:
+        """Each strategy's Sampling, in config order; a ConfigError names a wrong one."""
+        if not isinstance(self.strategies, dict):
+            raise ConfigError('sweep.strategies must be a table: "NAME" = { temperature = 0.7, top_k = 40 }')
+        named: dict[str, Sampling] = {}
+        for name, table in self.strategies.items():
+            if not STRATEGY_NAME.fullmatch(name):
+                raise ConfigError(f"sweep.strategies: {name!r} cannot name a strategy: 1-40 printable characters")
+            if not isinstance(table, dict):
+                raise ConfigError(f'sweep.strategies."{name}" must be a table of Sampling settings, got {table!r}')
+            where = f'sweep.strategies."{name}"'
+            try:
+                sampling = build_config(Sampling, table, owner=where)
+            except ConfigError as error:
+                raise ConfigError(str(error) if where in str(error) else f"{where}: {error}") from error
+            twin = next((other for other, s in named.items() if s == sampling), None)
+            if twin is not None:
+                raise ConfigError(f'sweep.strategies: "{twin}" and "{name}" are the same decoding settings')
+            named[name] = sampling
+        return named
 
 
 @dataclass

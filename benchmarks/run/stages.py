@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,8 @@ from benchmarks.run.model_cache import (
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan
 from benchmarks.run.store import Pieces
 from benchmarks.samples import annotate, cell_metrics
-from generators.base import Corpus, Generator
-from generators.options import config_to_dict
+from generators.base import Corpus, Generator, Sampling
+from generators.options import config_to_dict, init_options
 from generators.registry import create_generator, generator_distribution, get_generator_class
 
 
@@ -218,41 +218,89 @@ def likelihood_fields(totals: LikelihoodTotals) -> dict[str, Any]:
 # ---------------------------------------------------------------- sweep
 
 
-def sampling_seed(training_seed: int, temperature: float) -> int:
-    """The seed of one temperature's continuations: from the training seed and the temperature's
-    value (in millionths), so adding a temperature leaves every other temperature's text as it was."""
-    micro = round(temperature * 1_000_000)
-    return int(np.random.SeedSequence([training_seed, micro]).generate_state(1)[0])
+def sampling_seed(training_seed: int, sampling: Sampling) -> int:
+    """The seed of one setting's continuations: from the training seed, the temperature's value (in
+    millionths) and each other setting that is on (its place among Sampling's fields and its value),
+    so adding a temperature or a strategy leaves every other one's text as it was, and a strategy
+    with the settings of a ladder rung samples that rung's text."""
+    entropy = [training_seed, round(sampling.temperature * 1_000_000)]
+    places = {f.name: i for i, f in enumerate(fields(Sampling))}
+    for name in sampling.changed_fields():
+        entropy += [places[name], round(getattr(sampling, name) * 1_000_000)]
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+
+
+def long_horizon_measures(ctx: CellContext, sampling: Sampling, seed: int) -> dict[str, Any]:
+    """Hook: the cycling issue's per-cell long-horizon measures (its looped share and drift) of the
+    cell's generator sampled with ``sampling`` from ``seed``; none yet. Whatever it returns is stored
+    as the ``cycling`` of that temperature's or strategy's cell, and the strategy table and the
+    operating points read ``cycling.looped_share`` and ``cycling.drift`` from there."""
+    return {}
+
+
+@dataclass
+class SweepBatch:
+    """The texts one sampling setting continues: every test prompt's samples, then the demo prompts."""
+
+    prompts: list[str]
+    demos: int  # how many of ``prompts`` (the last ones) are demo prompts
+
+    @property
+    def tests(self) -> int:
+        return len(self.prompts) - self.demos
+
+
+def sample_setting(ctx: CellContext, batch: SweepBatch, sampling: Sampling) -> tuple[dict, dict]:
+    """Generate ``batch`` with ``sampling`` and measure it: (the cell's metrics, its samples)."""
+    generator, sweep = trained_generator(ctx), ctx.plan.config.sweep
+    seed = sampling_seed(ctx.cell.seed, sampling)
+    start = time.perf_counter()
+    texts = contract.generate(generator, batch.prompts, max_chars=sweep.max_chars, sampling=sampling, seed=seed)
+    seconds = time.perf_counter() - start
+    model_texts, demo_texts = texts[: batch.tests], texts[batch.tests :]
+    metrics = cell_metrics(model_texts, ctx.train_indexes, sweep.samples_per_prompt)
+    cell = {"seed": seed, "seconds": seconds, **metrics, "cycling": long_horizon_measures(ctx, sampling, seed)}
+    samples = {
+        "test": model_texts,
+        "demo": demo_texts,
+        "annotations": annotate(model_texts, ctx.train_indexes),
+        "demo_annotations": annotate(demo_texts, ctx.train_indexes),
+    }
+    return cell, samples
 
 
 def stage_sweep(ctx: CellContext) -> dict[str, Any]:
-    """Generate every prompt × sample × temperature in batches; compute the metrics of each temperature.
+    """Generate every prompt × sample × temperature, then × strategy, in batches; compute the metrics
+    of each.
 
     The metrics use the test prompts' continuations only (the demo prompts' are shown in the
-    report); a temperature's ``samples`` and ``pooled_samples`` count the texts they used.
+    report); a cell's ``samples`` and ``pooled_samples`` count the texts they used. A strategy the
+    generator does not support (``Generator.supports``) is recorded as such, never sampled with
+    other settings; one with a ladder rung's settings reuses that rung's texts (the same seed
+    would give the same texts).
     """
     generator = trained_generator(ctx)
     sweep = ctx.plan.config.sweep
     tests, demos = ctx.corpus_plan.test_prompts, ctx.corpus_plan.demo_prompts
-    batch = [p.text for p in tests for _ in range(sweep.samples_per_prompt)] + [p.text for p in demos]
-    cells, samples = [], []
+    batch = SweepBatch(
+        [p.text for p in tests for _ in range(sweep.samples_per_prompt)] + [p.text for p in demos], len(demos)
+    )
+    cells, samples, done = [], [], {}
     for sampling in sweep.samplings:
-        start = time.perf_counter()
-        seed = sampling_seed(ctx.cell.seed, sampling.temperature)
-        texts = contract.generate(generator, batch, max_chars=sweep.max_chars, sampling=sampling, seed=seed)
-        seconds = time.perf_counter() - start
-        model_texts, demo_texts = texts[: len(batch) - len(demos)], texts[len(batch) - len(demos) :]
-        metrics = cell_metrics(model_texts, ctx.train_indexes, sweep.samples_per_prompt)
-        cells.append({"temperature": sampling.temperature, "seed": seed, "seconds": seconds, **metrics})
-        samples.append(
-            {
-                "temperature": sampling.temperature,
-                "test": model_texts,
-                "demo": demo_texts,
-                "annotations": annotate(model_texts, ctx.train_indexes),
-                "demo_annotations": annotate(demo_texts, ctx.train_indexes),
-            }
-        )
-    ctx.pieces.save(SAMPLES, {"prompts": batch, "samples": samples})
+        cell, texts = sample_setting(ctx, batch, sampling)
+        done[sampling] = (cell, texts)
+        cells.append({"temperature": sampling.temperature, **cell})
+        samples.append({"temperature": sampling.temperature, **texts})
+    strategies, strategy_samples = [], []
+    for name, sampling in sweep.named_strategies.items():
+        entry = {"strategy": name, "settings": init_options(sampling)}
+        if not contract.supports(generator, sampling):
+            strategies.append({**entry, "supported": False})
+            continue
+        cell, texts = done[sampling] if sampling in done else sample_setting(ctx, batch, sampling)
+        done[sampling] = (cell, texts)
+        strategies.append({**entry, "supported": True, **cell})
+        strategy_samples.append({"strategy": name, **texts})
+    ctx.pieces.save(SAMPLES, {"prompts": batch.prompts, "samples": samples, "strategies": strategy_samples})
     demo_samples = [{"temperature": s["temperature"], "texts": s["demo"]} for s in samples]
-    return {"cells": cells, "demo_samples": demo_samples}
+    return {"cells": cells, "demo_samples": demo_samples, "strategies": strategies}

@@ -59,7 +59,7 @@ import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 
-from generators.base import Budget, Corpus, FitReport, Generator, Sampling
+from generators.base import SAMPLING_SETTINGS, Budget, Corpus, FitReport, Generator, Sampling
 from generators.devices import decoding_threads, device_name, in_own_memory, resolve_device
 from generators.errors import ConfigError, CorpusError
 from generators.gpt2.config import GPT2GeneratorConfig
@@ -67,7 +67,7 @@ from generators.gpt2.decoding import CachedDecoding
 from generators.gpt2.tokens import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
-from generators.sampling import choose_tokens, seeded_uniforms
+from generators.sampling import TokenHistory, choose_tokens, seeded_uniforms
 from generators.training import seeded, seeded_samples, train
 
 LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
@@ -98,6 +98,8 @@ class GPT2Generator(Generator):
 
     config_class = GPT2GeneratorConfig
     config: GPT2GeneratorConfig
+    family = "neural"  # a judge candidate, as the recurrent models
+    sampling_settings = SAMPLING_SETTINGS  # the history rules read BPE (or byte) ids, no <|endoftext|>
 
     def __init__(self, config: GPT2GeneratorConfig | None = None, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -333,12 +335,16 @@ class GPT2Generator(Generator):
         with torch.inference_mode(), decoding_threads(len(prompts), self.torch_device):
             decoding = CachedDecoding(model, tokens, contexts, wanted, self.torch_device)
             first_tokens = self._first_step_mask(healed)
+            history = TokenHistory.for_sampling([c[1:] for c in contexts], sampling)  # no <|endoftext|>
             for step in range(max_steps):
                 logits = decoding.logits()  # (active, V)
                 if step == 0 and first_tokens is not None:
                     logits = logits.masked_fill(~first_tokens, float("-inf"))
-                picked = choose_tokens(logits, sampling, uniforms[decoding.active, step])
-                if not decoding.advance(picked.tolist()):
+                rows = history.subset(decoding.active) if history is not None else None
+                picked = choose_tokens(logits, sampling, uniforms[decoding.active, step], rows).tolist()
+                if rows is not None:
+                    rows.append(picked)
+                if not decoding.advance(picked):
                     break
         return [text[len(h) : len(h) + max_chars] for text, h in zip(decoding.texts(), healed, strict=True)]
 

@@ -16,9 +16,10 @@ END follows only the last training state.
 
 Generation samples the compiled chain's transition counts with logits = log(count), so
 temperature T gives p ∝ count^(1/T), T = 0 the argmax (first follower on ties, in the chain's
-order), then top-k / top-p exactly as :func:`generators.sampling.next_token_probs` (numpy here).
-Prompt ``i`` draws one uniform per step from ``np.random.default_rng(seed + i)``; plain sampling
-(T = 1, no top-k/top-p) searches ``u · total`` in markovify's cumulative counts directly. The state is the
+order), then top-k, top-p, min-p and typical exactly as :func:`generators.sampling.next_token_probs`
+(numpy here). Prompt ``i`` draws one uniform per step from ``np.random.default_rng(seed + i)``; plain
+sampling (T = 1, every other setting off) searches ``u · total`` in markovify's cumulative counts
+directly. The state is the
 prompt's last ``state_size`` tokens; an unseen state backs off to the longest suffix that some
 state ends with (sampling the summed follower counts of those states), down to the empty suffix
 (all transition counts: unigram frequencies). Slots before the prompt's start and unknown tokens
@@ -26,7 +27,10 @@ hold ``NO_TOKEN``, so a short or empty prompt backs off too. Generation never us
 run it only replays the corpus opening (every empty prompt began with the training text's first
 words). After END the state is emptied the same way. Generation goes on past END and stops at
 exactly ``max_chars`` characters (no end-of-text). The walk runs on flat sampling tables built
-from the chain in ``fit`` and ``load`` (:mod:`generators.markov.walk`).
+from the chain in ``fit`` and ``load`` (:mod:`generators.markov.walk`). The repetition penalty and
+n-gram blocking read each row's stream tokens (the prompt's, then the generated ones; END is not a
+token): such a walk computes every step's distribution from the state's counts, as log(count /
+total), instead of searching a table (:meth:`ChainWalk.walk_remembering`).
 
 Scoring: :class:`generators.openvocab.kneser_ney.KneserNey` over context lengths 0..state_size, built from
 the compiled chain's own transition counts (END transitions dropped: a score never charges an end
@@ -68,6 +72,7 @@ import markovify
 import numpy as np
 
 from generators.base import (
+    SAMPLING_SETTINGS,
     UNICODE_SCALAR_COUNT,
     Budget,
     Corpus,
@@ -84,6 +89,7 @@ from generators.openvocab.spelling import SpellingModel, open_end_logprob
 from generators.openvocab.vocabulary import unseen_char_logprob
 from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
+from generators.sampling import TokenHistory
 
 STREAM_PIECE = re.compile(r"\S+|\s+")
 BEGIN, END = markovify.chain.BEGIN, markovify.chain.END
@@ -107,6 +113,7 @@ class MarkovGenerator(Generator):
 
     config_class = MarkovConfig
     family = "count"
+    sampling_settings = SAMPLING_SETTINGS  # the history rules read stream-token ids (walk_remembering)
 
     def __init__(self, config: MarkovConfig | None = None, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -285,20 +292,35 @@ class MarkovGenerator(Generator):
 
     def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         self._require_fit()
-        return [
-            self.walk.walk(*self._prompt_state(prompt), max_chars, sampling, np.random.default_rng(seed + i))
-            for i, prompt in enumerate(prompts)
-        ]
+        texts = []
+        for i, prompt in enumerate(prompts):
+            tokens, word_before = self._prompt_tokens(prompt)
+            k = self.config.state_size
+            state = tuple([NO_TOKEN] * k + [self.index.get(t, NO_TOKEN) for t in tokens[-k:]])[-k:]
+            rng = np.random.default_rng(seed + i)
+            if sampling.uses_history:
+                history = TokenHistory([self._history_ids(tokens)], sampling.no_repeat_ngram)
+                walked = self.walk.walk_remembering(state, word_before, max_chars, sampling, rng, history)
+                texts.append(walked)
+            else:
+                texts.append(self.walk.walk(state, word_before, max_chars, sampling, rng))
+        return texts
 
-    def _prompt_state(self, prompt: str) -> tuple[tuple[int, ...], bool]:
-        """The chain state after ``prompt`` (its last ``state_size`` tokens) and whether it ends with a word."""
-        k = self.config.state_size
+    def _prompt_tokens(self, prompt: str) -> tuple[list[str], bool]:
+        """The prompt's stream tokens (the chain state is their last ``state_size``) and whether it ends
+        with a word."""
         tokens, _ = split_stream(prompt, self.config.level)
         word_before = bool(prompt) and not prompt[-1].isspace()  # the next word needs a space first
         if not self.char_level and tokens and tokens[-1] == " " and len(tokens) > 1:
             tokens = tokens[:-1]  # a trailing single space is the implicit separator already typed
-        state = tuple([NO_TOKEN] * k + [self.index.get(t, NO_TOKEN) for t in tokens[-k:]])[-k:]
-        return state, word_before
+        return tokens, word_before
+
+    def _history_ids(self, tokens: list[str]) -> list[int]:
+        """Token ids for the history rules: a token outside the vocabulary gets an id of its own
+        below -2 (the same string the same id), so it is never a follower and never END (-1)."""
+        unknown: dict[str, int] = {}
+        ids = [self.index.get(t) for t in tokens]
+        return [unknown.setdefault(t, -3 - len(unknown)) if i is None else i for t, i in zip(tokens, ids, strict=True)]
 
     # ----------------------------------------------------------------- persistence
 

@@ -7,14 +7,16 @@ table and a few array reads; no state tuple is built or hashed, as markovify's `
 every step. The arrays are ``array.array``: contiguous machine values, not Python objects
 scattered over the heap.
 
-The cumulative table depends on the sampling. Plain sampling (T = 1, no top-k/top-p) searches
+The cumulative table depends on the sampling. Plain sampling (T = 1, every other setting off) searches
 markovify's counts themselves (as floats, exact below 2**53). Any other setting searches each
 state's ``cumsum(next_token_probs(log counts))``, computed on the first call with that setting and
 kept for the next ones: once per distinct row of counts (shakespeare: 181 k counts for the 395 k
 slots of states with several followers), rows of equal length as one array, which gives each row
 bit for bit what it gives alone. Greedy is the one-hot table at the argmax. Step ``n`` of a walk
 uses uniform ``n`` of its stream, whatever the setting, so the text is the one that computing each
-step's distribution on its own gave.
+step's distribution on its own gave. A sampling whose rules read the row's earlier tokens
+(repetition penalty, n-gram blocking) has no table: :meth:`ChainWalk.walk_remembering` computes
+each step's distribution from the state's counts.
 
 A state the chain does not hold (a prompt's start, the empty state after END) backs off to its
 longest suffix that some state ends with, and samples the summed follower counts of those states
@@ -36,7 +38,7 @@ import numpy as np
 
 from generators.base import Sampling
 from generators.openvocab.kneser_ney import unique_rows
-from generators.sampling import next_token_probs
+from generators.sampling import TokenHistory, choose_tokens, next_token_probs
 
 NO_TOKEN = -1  # a state slot with no usable token (before the prompt, unknown)
 END_SLOT = -1  # the token of a transition to markovify's END
@@ -48,8 +50,8 @@ Backoff = dict[tuple[int, ...], tuple[list[int], list[int]]]  # suffix -> follow
 
 
 def is_plain(sampling: Sampling) -> bool:
-    """T = 1 without top-k or top-p: the counts themselves are the distribution."""
-    return sampling.temperature == 1 and sampling.top_k == 0 and sampling.top_p == 1
+    """T = 1 and every other setting off: the counts themselves are the distribution."""
+    return sampling.temperature == 1 and not sampling.changed_fields()
 
 
 def choose(cumulative: list[int], sampling: Sampling, u: float) -> int:
@@ -155,15 +157,93 @@ class ChainWalk:
             length += len(piece)
         return "".join(pieces)[:max_chars]
 
+    def walk_remembering(
+        self,
+        state: tuple[int, ...],
+        word_before: bool,
+        max_chars: int,
+        sampling: Sampling,
+        rng: np.random.Generator,
+        history: TokenHistory,
+    ) -> str:
+        """:meth:`walk` for a sampling whose rules read the row's earlier tokens (``history``, one
+        row: the prompt's stream tokens, each generated one appended). Each step's distribution is
+        computed from the state's counts as log-probabilities, log(count / total), so the repetition
+        penalty multiplies them by θ (they are never positive). With n-gram blocking, a state whose
+        every follower would complete an n-gram already written backs off as a state the chain does
+        not hold does, to the longest suffix with a follower that would not. Step ``n`` uses uniform
+        ``n``, as in :meth:`walk`."""
+        uniforms = rng.random(max_chars + 1).tolist()
+        pieces: list[str] = []
+        length = step = 0
+        s = self.state_ids.get(state, NOT_A_STATE)
+        while length < max_chars:
+            followers, counts, slots = self._options(state, s, history, sampling.no_repeat_ngram > 0)
+            pick = _remembered_choice(counts, followers, sampling, uniforms[step], history)
+            token = followers[pick]
+            if token == END_SLOT:
+                state, s = (NO_TOKEN,) * self.state_size, NOT_A_STATE
+                uniforms += rng.random(max_chars + 1).tolist()
+                step += 1
+                continue
+            state = (*state[1:], token)
+            s = self.successors[slots[pick]] if slots is not None else self.state_ids.get(state, NOT_A_STATE)
+            history.append([token])
+            step += 1
+            piece = self.spaced[token] if word_before else self.bare[token]
+            word_before = self.is_word[token]
+            pieces.append(piece)
+            length += len(piece)
+        return "".join(pieces)[:max_chars]
+
+    def _options(
+        self, state: tuple[int, ...], s: int, history: TokenHistory, blocking: bool
+    ) -> tuple[list[int], Sequence[float], range | None]:
+        """The followers a step chooses from, their counts, and their slots (None when backed off):
+        the state's own, else (not held, or every follower blocked) the longest suffix's."""
+        if s != NOT_A_STATE:
+            first, end = self.starts[s], self.starts[s + 1]
+            followers = list(self.tokens[first:end])
+            if not blocking or not _all_banned(followers, history):
+                return followers, self.counts[first:end], range(first, end)
+        k = self.state_size
+        for j in range(k - 1, -1, -1):
+            found = self.backoff[j].get(state[k - j :])
+            if found is not None and (not blocking or j == 0 or not _all_banned(found[0], history)):
+                followers, cumulative = found
+                return followers, np.diff(cumulative, prepend=0), None
+        raise AssertionError("the empty suffix always matches")
+
     def _back_off(self, state: tuple[int, ...], sampling: Sampling, u: float) -> int:
         """A follower of the longest suffix of ``state`` that some chain state ends with."""
+        followers, cumulative = self._backoff_followers(state)
+        return followers[choose(cumulative, sampling, u)]
+
+    def _backoff_followers(self, state: tuple[int, ...]) -> tuple[list[int], list[int]]:
+        """The followers and cumulative counts of the longest suffix of ``state`` that some chain
+        state ends with."""
         k = self.state_size
         for j in range(k - 1, -1, -1):
             found = self.backoff[j].get(state[k - j :])
             if found is not None:
-                followers, cumulative = found
-                return followers[choose(cumulative, sampling, u)]
+                return found
         raise AssertionError("the empty suffix always matches")
+
+
+def _all_banned(followers: Sequence[int], history: TokenHistory) -> bool:
+    """Whether every follower would complete an n-gram already in the row."""
+    return bool(history.banned(np.asarray([followers], dtype=np.int64), len(followers)).all())
+
+
+def _remembered_choice(
+    counts: Sequence[float], followers: Sequence[int], sampling: Sampling, u: float, history: TokenHistory
+) -> int:
+    """The index of the follower chosen from ``counts`` by :func:`generators.sampling.choose_tokens`,
+    the history rules reading the followers' token ids."""
+    counts = np.asarray(counts, dtype=np.float64)
+    logits = np.log(counts / counts.sum())[None]  # (1, n) log-probabilities
+    candidates = np.asarray(followers, dtype=np.int64)[None]  # (1, n) their tokens (END: -1, never seen)
+    return int(choose_tokens(logits, sampling, np.array([u]), history, candidates)[0])
 
 
 def _token_ids(items: Iterable[int | str], count: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_se
 
 from generators.base import Sampling
 from generators.recurrent.model import RecurrentLM, State
-from generators.sampling import choose_tokens, next_token_probs
+from generators.sampling import TokenHistory, choose_tokens, history_rules, next_token_probs
 
 
 @torch.no_grad()
@@ -62,28 +62,34 @@ def stream_tokens(
     *,
     logit_bias: Mapping[int, float] | None = None,
     rank_bias: Mapping[int, float] | None = None,
+    history: TokenHistory | None = None,
     device: torch.device,
     cuda_graph: bool = False,
 ) -> Iterator[torch.Tensor]:
     """Yield (B,) chosen ids, one step at a time, for as many steps as ``uniforms`` (B, S) has.
 
     ``logit_bias`` is added to those ids' logits before temperature (-inf: never chosen). With a
-    ``rank_bias``, greedy, top-k and top-p choose among the logits plus ``rank_bias`` (the tokens
-    they keep), and the token is then drawn from the kept ones with the logits plus ``logit_bias``
-    at the temperature. The caller stops iterating when it has enough text; state is carried, so
-    each step costs one token of computation per row (:mod:`generators.recurrent.decoding`).
+    ``rank_bias``, greedy, top-k, top-p, min-p and typical choose among the logits plus
+    ``rank_bias`` (the tokens they keep), and the token is then drawn from the kept ones with the
+    logits plus ``logit_bias`` at the temperature. The repetition penalty and n-gram blocking act on
+    the biased logits of both, reading ``history`` (each row's tokens, the prompt's included), to
+    which every chosen token is appended. The caller stops iterating when it has enough text; state
+    is carried, so each step costs one token of computation per row.
     """
     model.eval()
     logits, state = feed_prompts(model, prompts, device)  # (B, V)
     step = decoding_step(model, state, device)
-    if cuda_graph and device.type == "cuda" and isinstance(step, FusedLSTMStep) and not rank_bias:
+    graphable = not rank_bias and not sampling.uses_history
+    if cuda_graph and device.type == "cuda" and isinstance(step, FusedLSTMStep) and graphable:
         graph = CudaGraphDecoding(step, logits, sampling, logit_bias or {})
         on_device = uniforms.to(device)  # (B, S)
         for s in range(uniforms.size(1)):
             yield graph.tokens_at(on_device[:, s])
         return
     for s in range(uniforms.size(1)):
-        tokens = _choose(logits, sampling, uniforms[:, s], logit_bias or {}, rank_bias or {})  # (B,)
+        tokens = _choose(logits, sampling, uniforms[:, s], logit_bias or {}, rank_bias or {}, history)  # (B,)
+        if history is not None:
+            history.append(tokens.tolist())
         yield tokens
         logits = step(tokens)
 
@@ -101,14 +107,20 @@ def _choose(
     uniforms: torch.Tensor,
     logit_bias: Mapping[int, float],
     rank_bias: Mapping[int, float],
+    history: TokenHistory | None,
 ) -> torch.Tensor:
     """One token per row (see :func:`stream_tokens`): (B, V) logits -> (B,) ids."""
-    narrowed = sampling.greedy or sampling.top_k > 0 or sampling.top_p < 1
-    if not (rank_bias and narrowed):
-        return choose_tokens(_biased(logits, logit_bias), sampling, uniforms)
-    kept = next_token_probs(_biased(logits, rank_bias), sampling) > 0  # (B, V) greedy, top-k, top-p
-    drawn = _biased(logits, logit_bias).masked_fill(~kept, float("-inf"))
+    if not (rank_bias and narrows(sampling)):
+        return choose_tokens(_biased(logits, logit_bias), sampling, uniforms, history)
+    kept = next_token_probs(_biased(logits, rank_bias), sampling, history) > 0  # (B, V) the kept tokens
+    drawn = history_rules(_biased(logits, logit_bias), sampling, history).masked_fill(~kept, float("-inf"))
     return choose_tokens(drawn, Sampling(sampling.temperature), uniforms)
+
+
+def narrows(sampling: Sampling) -> bool:
+    """Whether the sampling keeps only some tokens by their rank or probability (not the n-gram ban)."""
+    s = sampling
+    return s.greedy or s.top_k > 0 or s.top_p < 1 or s.min_p > 0 or s.typical_p < 1
 
 
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from generators.base import Budget, Corpus, FitReport, Generator, Sampling
+from generators.base import SAMPLING_SETTINGS, Budget, Corpus, FitReport, Generator, Sampling
 from generators.devices import decoding_threads, device_name, resolve_device
 from generators.errors import CorpusError
 from generators.options import config_from_dict, config_to_dict
@@ -31,7 +31,7 @@ from generators.recurrent.model import (
     map_state,
     score_stream,
 )
-from generators.sampling import seeded_uniforms
+from generators.sampling import TokenHistory, seeded_uniforms
 from generators.training import seeded, seeded_samples, train
 
 FORMAT_VERSION = 1
@@ -53,6 +53,7 @@ class RecurrentGenerator(Generator):
 
     config_class: ClassVar[type[RecurrentConfig]]
     family: ClassVar[str] = "neural"
+    sampling_settings = SAMPLING_SETTINGS  # the history rules read each row's token ids (bos left out)
     open_ends: ClassVar[bool] = False  # a text may end in an open end: a token the text after it extends (word runs)
 
     def __init__(self, config: Any = None, *, device: str = "cpu") -> None:
@@ -245,6 +246,8 @@ class RecurrentGenerator(Generator):
         pieces: list[list[str]] = [[] for _ in rows]
         lengths = [0] * len(rows)
         bias, rank = self.logit_bias(sampling), self.rank_bias()
+        history = TokenHistory.for_sampling([row[1:] for row in rows], sampling)  # prompts' tokens, no bos
+        spelled = sampling.history_free()  # a spelled word's characters are not the model's tokens
         device = self.torch_device
         with decoding_threads(len(rows), device):
             for tokens in stream_tokens(
@@ -254,12 +257,13 @@ class RecurrentGenerator(Generator):
                 uniforms,
                 logit_bias=bias,
                 rank_bias=rank,
+                history=history,
                 device=device,
                 cuda_graph=self.config.cuda_graphs,
             ):
                 for row, token in enumerate(tokens.tolist()):
                     if lengths[row] < max_chars:
-                        piece = self.token_text(token, spellers[row], sampling)
+                        piece = self.token_text(token, spellers[row], spelled)
                         pieces[row].append(piece)
                         lengths[row] += len(piece)
                 if min(lengths) >= max_chars:

@@ -44,7 +44,12 @@ Rules the checks apply (tolerances included):
   draws from its own stream seeded ``s + i``); the same seed gives the same text, another seed
   other text at T=1; greedy text does not depend on the seed;
 * sampling: ``top_k = 1`` and ``top_p = 1e-9`` give the greedy text at temperatures 0.5, 1 and 5;
-  on character-level models ``top_k = 2`` lets at most two characters follow any prefix.
+  on character-level models ``top_k = 2`` lets at most two characters follow any prefix;
+* decoding settings (:mod:`generators.testing.strategies`): ``generate`` refuses each setting
+  outside the class's ``sampling_settings``, naming it; each declared min-p, typical, repetition
+  penalty and n-gram blocking, set strongly, changes the text; on character-level models greedy
+  decoding with ``no_repeat_ngram = 4`` writes no 4-gram of characters twice. A check of settings
+  applies when the generator declares one of them.
 """
 from generators.testing import checks
 from generators.testing.checks import CHECKS, checks_for

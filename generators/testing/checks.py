@@ -43,6 +43,12 @@ from generators.testing.kit import (
     generate_checked,
     require_char_level,
 )
+from generators.testing.strategies import (
+    STRONG,
+    check_declared_settings_change_the_text,
+    check_no_repeat_ngram_on_characters,
+    check_unsupported_sampling_is_refused,
+)
 
 
 def check_fit_report(factory: Factory) -> None:
@@ -262,7 +268,15 @@ def check_save_load(factory: Factory) -> None:
 def check_invalid_sampling(factory: Factory) -> None:
     """Invalid sampling parameters raise SamplingError naming them; generate rejects a non-Sampling."""
     generator, _ = fitted(factory)
-    invalid = {"temperature": (-1.0, math.nan, math.inf), "top_k": (-1, 2.5), "top_p": (0.0, 1.5, math.nan)}
+    invalid = {
+        "temperature": (-1.0, math.nan, math.inf),
+        "top_k": (-1, 2.5),
+        "top_p": (0.0, 1.5, math.nan),
+        "typical_p": (0.0, 1.5),
+        "min_p": (-0.1, 1.5),
+        "repetition_penalty": (0.0, math.inf),
+        "no_repeat_ngram": (-1, 2.5),
+    }
     for parameter, values in invalid.items():
         for value in values:
             try:
@@ -321,6 +335,9 @@ CHECKS: tuple[Callable[[Factory], None], ...] = (
     check_batch_equals_single,
     check_top_k_one_and_tiny_top_p_are_greedy,
     check_top_k_two_keeps_two_characters,
+    check_unsupported_sampling_is_refused,
+    check_declared_settings_change_the_text,
+    check_no_repeat_ngram_on_characters,
     check_save_load,
     check_invalid_sampling,
     check_describe,
@@ -332,11 +349,27 @@ CHARACTER_LEVEL_CHECKS = frozenset(
         check_next_char_distribution_matches_score,
         check_score_chain_rule,
         check_top_k_two_keeps_two_characters,
+        check_no_repeat_ngram_on_characters,
     }
 )
 
 
+SETTING_CHECKS: dict[Callable[[Factory], None], frozenset[str]] = {  # apply when any of these is declared
+    check_top_k_one_and_tiny_top_p_are_greedy: frozenset({"top_k", "top_p"}),
+    check_top_k_two_keeps_two_characters: frozenset({"top_k"}),
+    check_declared_settings_change_the_text: frozenset(STRONG),
+    check_no_repeat_ngram_on_characters: frozenset({"no_repeat_ngram"}),
+}
+
+
 def checks_for(generator: Generator) -> tuple[Callable[[Factory], None], ...]:
     """The checks that apply to ``generator`` (an untrained instance will do): all of them for a
-    character-level generator, all but :data:`CHARACTER_LEVEL_CHECKS` for any other."""
-    return tuple(c for c in CHECKS if generator.char_level or c not in CHARACTER_LEVEL_CHECKS)
+    character-level generator, all but :data:`CHARACTER_LEVEL_CHECKS` for any other; a check of
+    sampling settings (:data:`SETTING_CHECKS`) only when the generator declares one of them."""
+    declared = type(generator).sampling_settings
+    return tuple(
+        c
+        for c in CHECKS
+        if (generator.char_level or c not in CHARACTER_LEVEL_CHECKS)
+        and (c not in SETTING_CHECKS or SETTING_CHECKS[c] & declared)
+    )

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from generators import (
+    SAMPLING_SETTINGS,
     UNICODE_SCALAR_COUNT,
     Budget,
     Corpus,
@@ -25,6 +26,7 @@ from generators import (
     Generator,
     NextCharDistribution,
     Sampling,
+    TokenHistory,
     choose_tokens,
     config_from_dict,
     config_to_dict,
@@ -50,6 +52,7 @@ class CharNGramGenerator(Generator):
     config_class = CharNGramConfig
     char_level = True  # next_char_distribution is implemented
     family = "count"
+    sampling_settings = SAMPLING_SETTINGS  # every rule of generators.sampling: it passes its histories
 
     def __init__(self, config: CharNGramConfig | None = None, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -100,15 +103,20 @@ class CharNGramGenerator(Generator):
 
     def _generate(self, prompts: list[str], *, max_chars: int, sampling: Sampling, seed: int) -> list[str]:
         """Sample known characters only (the unseen bucket is dropped) with the shared sampling rule,
-        one seeded stream of uniforms per prompt (row i seeded seed + i)."""
+        one seeded stream of uniforms per prompt (row i seeded seed + i). The repetition penalty and
+        n-gram blocking read each row's characters as ids (a prompt's unseen character: -1)."""
         if not self.vocab:
             raise RuntimeError("fit or load the generator before generating")
         uniforms = seeded_uniforms(seed, len(prompts), max_chars)  # (B, max_chars)
         histories = [self._history(prompt) for prompt in prompts]
+        tokens = TokenHistory.for_sampling([[self.index.get(c, -1) for c in p] for p in prompts], sampling)
         texts: list[list[str]] = [[] for _ in prompts]
         for step in range(max_chars):
             logprobs = np.stack([self._logprobs(history)[:-1] for history in histories])  # (B, V)
-            for row, index in enumerate(choose_tokens(logprobs, sampling, uniforms[:, step]).tolist()):
+            picked = choose_tokens(logprobs, sampling, uniforms[:, step], tokens).tolist()
+            if tokens is not None:
+                tokens.append(picked)
+            for row, index in enumerate(picked):
                 texts[row].append(self.vocab[index])
                 histories[row] = self._history(histories[row] + self.vocab[index])
         return ["".join(chars) for chars in texts]
