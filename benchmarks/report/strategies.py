@@ -207,7 +207,7 @@ def operating_point_lines(run: CorpusRun) -> list[str]:
 
 def describe_settings(settings: dict[str, Any]) -> str:
     """The words for one strategy's Sampling settings, temperature first."""
-    temperature = fmt.finite(settings.get("temperature"))
+    temperature = fmt.finite(settings.get("temperature", 1.0))  # a strategy's settings list what it changes
     parts = ["the most likely token at every step (greedy)" if temperature == 0 else f"T = {temperature:g}"]
     for key, words in SETTING_WORDS.items():
         if key in settings and settings[key] != DEFAULTS[key]:

@@ -94,6 +94,10 @@ class Checked:
 
     def __init__(self, generator: Generator) -> None:
         self.generator, self.char_level = generator, generator.char_level
+        self.sampling_settings = generator.sampling_settings
+
+    def supports(self, sampling: Sampling) -> bool:
+        return supports(self.generator, sampling)
 
     def known_characters(self) -> str | None:
         return _checked_call(self.generator, "known_characters", self.generator.known_characters)

@@ -110,7 +110,7 @@ def normalisation_problem(generator: Model, trained_on: str) -> str | None:
 
 def greedy_problem(generator: Model) -> str | None:
     """Why ``top_k = 1`` or ``top_p = 1e-9`` did not give the greedy text at some temperature, or None."""
-    if not {"top_k", "top_p"} & type(generator).sampling_settings:
+    if not {"top_k", "top_p"} & generator.sampling_settings:
         return None  # it honours neither: generate refuses them (a check of its own)
     greedy = generate_checked(generator, PROMPTS, 40, GREEDY, 0)
     for temperature, seed in ((0.5, 1), (1.0, 2), (5.0, 3)):
@@ -126,7 +126,7 @@ def greedy_problem(generator: Model) -> str | None:
 def top_k_two_problem(generator: Model) -> str | None:
     """Why ``top_k = 2`` let more than two characters follow some prefix (T = 50), or None; None
     for a model that is not character-level (the kit sees no other model's tokens)."""
-    if not generator.char_level or "top_k" not in type(generator).sampling_settings:
+    if not generator.char_level or "top_k" not in generator.sampling_settings:
         return None
     sampling = Sampling(50.0, top_k=2)
     for prompt in ("The ", ""):
