@@ -1,7 +1,7 @@
 """Sample quality: bits per character of generated text under a judge model (Caccia et al. 2018).
 
-One judge per corpus: the row named by ``sweep.judge``, or (``auto``) the neural row with the
-lowest mean test bpc over its seeds; its model of the lowest finished seed scores every
+One judge per corpus: the row named by ``sweep.judge`` (the best of its budgets, when it has a
+budget axis), or (``auto``) the neural row with the lowest mean test bpc over its seeds; its model of the lowest finished seed scores every
 continuation of every cell of that corpus, each given its prompt, and the human continuations the
 same way. A temperature's quality is the corpus-weighted bpc of all its continuations.
 """
@@ -33,7 +33,7 @@ def choose_judge(plan: RunPlan, store: Store, corpus: str) -> CellPlan | None:
     scored = [c for c in plan.cells_of(corpus) if store.has(c.id, "likelihood") and store.has(c.id, "fit")]
     requested = plan.config.sweep.judge
     if requested != "auto":
-        pool = [c for c in scored if c.row == requested]
+        pool = [c for c in scored if requested in (c.row, c.series)]  # a series: its best budget
     else:
         neural = [c for c in scored if store.load(c.id, "fit").get("family") == "neural"]
         pool = neural or scored

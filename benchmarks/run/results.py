@@ -13,14 +13,20 @@ Schema (version 2)::
           "prompts": {"test": [{text, human, offset}], "demo": [text, …]},
           "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}], "quality_bpc": float},
           "judge": {"row": str | null, "cell": cell id | null, "error": str | null, "seconds": float | null},
+          "references": {"compressors": [{name, bpc, bits, chars, train_chars, method, library, seconds}],
+                         "published": [{name, nats, bpc, setup, source, note}]},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
                          {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}]}}
+          "scaling": null | {"alpha", "budgets": [multiples], "series": {SERIES: [rows]}, "rankings": [{multiplier,
+                     "rows": {NAME: row}, "bpc": comparisons table | null}], "crossings": [{passes, passed, after, by}]}
       }],
       "cells": [{
           "id": "char-lstm/shakespeare/seed-0", "row": str, "generator": str, "corpus": str, "seed": int,
+          "budget": {seconds, steps}, "series": str ("" off the budget axis), "multiplier": float | null,
           "status": "ok" | "failed" | "incomplete", "error": str | null, "failed_stage": str | null,
           "family": str, "describe": {name, parameters, tokenizer, config, …}, "cached": bool,
-          "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}]},
+          "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}],
+                  training_flops: float | null},
           "likelihood": {bpc, bpb, word_perplexity, native_token_perplexity, bpc_ci95: [lo, hi], oov_rate,
                          chunks: {nll_nats: [...], chars: [...]}, …},
           "sweep": [{temperature, seed, seconds, samples, pooled_samples, seq_rep_1..4, distinct_1..4,
@@ -64,6 +70,8 @@ from benchmarks.run.layout import (
     pseudo_cell_id,
 )
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan, load_plan
+from benchmarks.run.references import corpus_references
+from benchmarks.run.scaling import corpus_scaling
 from benchmarks.run.store import RunStore
 
 
@@ -95,6 +103,8 @@ def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> di
         "corpus": cell.corpus,
         "seed": cell.seed,
         "budget": {"seconds": cell.budget_seconds, "steps": cell.budget_steps},
+        "series": cell.series,
+        "multiplier": cell.multiplier,
         **cell_status(store, cell.id),
     }
     if store.has(cell.id, "fit"):
@@ -135,6 +145,7 @@ def corpus_results(store: RunStore, corpus: CorpusPlan, quality: dict[str, Any])
             "error": error,
             "seconds": quality.get("stage_seconds"),
         },
+        "references": corpus_references(store, corpus.name),
     }
 
 
@@ -160,7 +171,12 @@ def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, An
         )
         rows = aggregate_rows(of_corpus, plan.rows, (comparisons["bpc"] or {}).get("intervals", {}))
         corpora.append(
-            {**corpus_results(store, corpus, quality[corpus.name]), "rows": rows, "comparisons": comparisons}
+            {
+                **corpus_results(store, corpus, quality[corpus.name]),
+                "rows": rows,
+                "comparisons": comparisons,
+                "scaling": corpus_scaling(of_corpus, plan.rows),
+            }
         )
     return {
         "schema": SCHEMA_VERSION,
