@@ -269,7 +269,9 @@ class RecurrentGenerator(Generator):
         embedding (or one-hot input), recurrent layers and output layer (:mod:`generators.flops`)."""
         model, c = self.require_model(), self.config
         input_size = c.embedding_dim if c.embedding_dim > 0 else model.n_inputs
-        per_token = flops.recurrent_multiply_adds(c.cell, input_size, c.hidden_size, c.layers, model.n_outputs)
+        per_token = flops.recurrent_multiply_adds(
+            c.cell, input_size, c.hidden_size, c.layers, model.n_outputs
+        )
         return flops.training_flops(per_token, report.steps * self.step_tokens)
 
     def native_token_count(self, text: str) -> int:
@@ -302,7 +304,8 @@ class RecurrentGenerator(Generator):
         cls.check_saved(meta, path)
         generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
         generator.vocabulary_from_json(meta["vocabulary"])
-        generator.step_tokens = meta.get("step_tokens", generator.step_tokens)  # absent in saves made before the FLOPs estimate
+        # absent in saves made before the FLOPs estimate: the configured window then
+        generator.step_tokens = meta.get("step_tokens", generator.step_tokens)
         generator.model = generator.new_model()
         weights = load_file(str(path / "model.safetensors"), device=str(generator.torch_device))
         generator.model.load_state_dict(weights)

@@ -30,11 +30,20 @@ def test_the_quick_profile_expands_into_one_row_per_budget():
     assert [rows[f"markov@state_size={s}"].options["state_size"] for s in (1, 2, 3)] == [1, 2, 3]
     assert rows["markov@state_size=1"].multiplier is None and rows["markov@state_size=1"].series == "markov"
     gpt2 = rows["gpt2@0.25x"]  # 750 steps, schedule 5,000, warm-up 200, validation every 200; 900 s cap
-    assert (gpt2.budget_steps, gpt2.budget_seconds, gpt2.multiplier, gpt2.series) == (188, 225.0, 0.25, "gpt2")
+    assert (gpt2.budget_steps, gpt2.budget_seconds, gpt2.multiplier, gpt2.series) == (
+        188,
+        225.0,
+        0.25,
+        "gpt2",
+    )
     optim = gpt2.options["optim"]
     assert (optim["max_steps"], optim["warmup_steps"], optim["eval_every"]) == (1250, 50, 50)
     char = rows["char-lstm@4x"]
-    assert (char.budget_steps, char.budget_seconds, char.options["optim"]["max_steps"]) == (16000, 3600.0, 40000)
+    assert (char.budget_steps, char.budget_seconds, char.options["optim"]["max_steps"]) == (
+        16000,
+        3600.0,
+        40000,
+    )
 
 
 def test_at_one_times_the_budget_a_row_is_the_profile_row():
@@ -117,10 +126,23 @@ def test_a_budget_axis_runs_one_cell_per_budget_and_resumes_by_cell(tmp_path, sc
     assert cells["markov@state_size=1"]["fit"]["training_flops"] is None
     scaling = results["corpora"][0]["scaling"]
     assert scaling["budgets"] == [0.5, 1.0]
-    assert scaling["series"] == {"markov": ["markov@state_size=1", "markov@state_size=2"], "char-lstm": ["char-lstm@0.5x", "char-lstm@1x"]}
+    assert scaling["series"] == {
+        "markov": ["markov@state_size=1", "markov@state_size=2"],
+        "char-lstm": ["char-lstm@0.5x", "char-lstm@1x"],
+    }
     first = scaling["rankings"][0]
-    assert first["rows"] == {"markov@state_size=1": "markov@state_size=1", "markov@state_size=2": "markov@state_size=2", "char-lstm": "char-lstm@0.5x"}
+    assert first["rows"] == {
+        "markov@state_size=1": "markov@state_size=1",
+        "markov@state_size=2": "markov@state_size=2",
+        "char-lstm": "char-lstm@0.5x",
+    }
     assert {g["generator"] for g in first["bpc"]["generators"]} == set(first["rows"])
+
+    report = (run_dir / "report.md").read_text()
+    assert "## Which generator wins at what budget" in report
+    assert "| char-lstm " in report and "0.5× budget" in report
+    assert (run_dir / "plots" / "scaling.png").read_bytes().startswith(b"\x89PNG")
+    assert "id='budgets'" in (run_dir / "report.html").read_text() or 'id="budgets"' in (run_dir / "report.html").read_text()
 
     store = RunStore(run_dir)
     pieces = {p: p.read_bytes() for p in sorted(store.pieces_dir.rglob("*.json"))}

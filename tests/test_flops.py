@@ -37,7 +37,9 @@ def test_training_flops_are_six_per_multiply_add_and_token():
 
 def matrix_weights(model, skip: tuple[str, ...]) -> int:
     """Elements of the 2-D weights of ``model`` (matrix products), those named in ``skip`` left out."""
-    return sum(p.numel() for name, p in model.named_parameters() if p.dim() == 2 and not name.startswith(skip))
+    return sum(
+        p.numel() for name, p in model.named_parameters() if p.dim() == 2 and not name.startswith(skip)
+    )
 
 
 def tiny_corpus() -> Corpus:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report import significance, tables
+from benchmarks.report import references, scaling, significance, tables
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
 
@@ -48,7 +48,8 @@ def how_to_read(run: CorpusRun) -> list[str]:
         "**human** row is the true test-split continuation of the same prompts, measured the same way: "
         "the value a generator should come close to, not a score to beat."
     )
-    return ["## How to read this", "", text, "", sample_counts_text(run), ""]
+    guide = ["## How to read this", "", text, "", sample_counts_text(run), ""]
+    return guide + references.reading_guide(run.run)
 
 
 def continuations(count: int | None) -> str:
@@ -207,7 +208,7 @@ def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> 
         f"characters, {resamples} resamples (Owen 2007's pigeonhole bootstrap)."
     )
     table = fmt.markdown_table(tables.likelihood_table(run, earlier))
-    return [f"{depth} Likelihood", "", table, "", FOOTNOTE, "", note, ""]
+    return [f"{depth} Likelihood", "", table, "", FOOTNOTE, "", note, "", *references.published_notes(run)]
 
 
 def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
@@ -343,6 +344,7 @@ def corpus_sections(
         summary(view, earlier, depth),
         likelihood(view, earlier, depth),
         significance.comparisons(view, depth),
+        scaling.section(view, depth),
         sweep(view, depth),
         samples(view, depth),
         plots(drawn, folder, depth),

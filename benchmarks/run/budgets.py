@@ -52,7 +52,9 @@ def scaled_schedule(options: dict[str, Any], multiplier: float) -> dict[str, Any
     optim = options.get("optim")
     if not isinstance(optim, dict):
         return options
-    steps = {key: scaled(optim[key], multiplier, least) for key, least in SCHEDULE_STEPS.items() if key in optim}
+    steps = {
+        key: scaled(optim[key], multiplier, least) for key, least in SCHEDULE_STEPS.items() if key in optim
+    }
     return {**options, "optim": {**optim, **steps}}
 
 

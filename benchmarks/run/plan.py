@@ -147,7 +147,9 @@ def resolved_options(row: Row) -> dict[str, Any]:
 
 def plan_rows(config: RunConfig) -> list[PlannedRow]:
     """Every table row of the run: each of run.generators, expanded along its budget axis."""
-    return [planned for row in config.rows for planned in axis_rows(row, config.run.budgets, resolved_options)]
+    return [
+        planned for row in config.rows for planned in axis_rows(row, config.run.budgets, resolved_options)
+    ]
 
 
 def check_config(config: RunConfig) -> None:

@@ -42,7 +42,10 @@ def ranking_at(cells: list[dict[str, Any]], rows: list[str], multiplier: float) 
     table = None
     if arrays and chars is not None and len(chars) >= 2:
         renamed = {names[row]: nll for row, nll in arrays.items()}
-        table = {**bpc_comparisons(renamed, chars, alpha=ALPHA, seed=SEED), "left_out": [names[r] for r in left_out]}
+        table = {
+            **bpc_comparisons(renamed, chars, alpha=ALPHA, seed=SEED),
+            "left_out": [names[r] for r in left_out],
+        }
     return {"multiplier": multiplier, "rows": at, "bpc": table}
 
 
@@ -67,7 +70,9 @@ def crossings(rankings: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     continue
                 if last is not None and winner != last[1]:
                     loser = b if winner == a else a
-                    found.append({"passes": winner, "passed": loser, "after": last[0], "by": ranking["multiplier"]})
+                    found.append(
+                        {"passes": winner, "passed": loser, "after": last[0], "by": ranking["multiplier"]}
+                    )
                 last = (ranking["multiplier"], winner)
     return found
 
@@ -83,4 +88,10 @@ def corpus_scaling(cells: list[dict[str, Any]], rows: list[str]) -> dict[str, An
         if cell is not None and cell.get("series"):
             series.setdefault(cell["series"], []).append(row)
     rankings = [ranking_at(cells, rows, m) for m in budgets]
-    return {"alpha": ALPHA, "budgets": budgets, "series": series, "rankings": rankings, "crossings": crossings(rankings)}
+    return {
+        "alpha": ALPHA,
+        "budgets": budgets,
+        "series": series,
+        "rankings": rankings,
+        "crossings": crossings(rankings),
+    }

@@ -144,8 +144,10 @@ class GeneratorSection:
 def check_budget_axis(axis: Any) -> None:
     """One option name and a list of its distinct values."""
     if not isinstance(axis, dict) or len(axis) != 1:
-        raise ValueError(f"budget_axis must name one option and its values, e.g. {{state_size = [1, 2]}}, got {axis!r}")
-    (key, values), = axis.items()
+        raise ValueError(
+            f"budget_axis must name one option and its values, e.g. {{state_size = [1, 2]}}, got {axis!r}"
+        )
+    ((key, values),) = axis.items()
     if not isinstance(values, list) or not values or len({repr(v) for v in values}) < len(values):
         raise ValueError(f"budget_axis.{key} must be a list of distinct values, got {values!r}")
 
