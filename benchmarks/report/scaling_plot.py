@@ -16,7 +16,7 @@ from matplotlib import colormaps
 from benchmarks.report import references
 from benchmarks.report.data import CorpusRun
 from benchmarks.report.formatting import finite
-from benchmarks.report.plots import legend_below, new_figure, save
+from benchmarks.report.plots import new_figure, save
 from benchmarks.report.scaling import scaling
 
 REFERENCE_COLOR = "0.45"
@@ -62,7 +62,7 @@ def plot_scaling(run: CorpusRun, path: Path) -> bool:
     entry = scaling(run)
     if not entry:
         return False
-    figure, (ax,) = new_figure(8.0, 5.2)
+    figure, (ax,) = new_figure(10.0, 5.2)
     drawn = False
     for index, (series, members) in enumerate((entry.get("series") or {}).items()):
         colour = colormaps["tab10"](index % 10)
@@ -81,7 +81,7 @@ def plot_scaling(run: CorpusRun, path: Path) -> bool:
     ax.set_xlabel("estimated training FLOPs (log scale)")
     ax.set_ylabel("test bits per character (lower is better)")
     ax.set_title(f"Test bpc against training compute on {run.name}", fontsize=10)
-    legend_below(figure, [ax])
+    figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7)
     return save(figure, path)
 
 

@@ -10,7 +10,18 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE_VERSION = importlib.metadata.version("textgen-bench")
-LIBRARIES = ("torch", "transformers", "tokenizers", "markovify", "numpy", "scipy", "pandas", "matplotlib")
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "markovify",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "zstandard",
+    "pyppmd",
+)
 
 
 def git_commit(cwd: Path | None = None) -> str | None:

@@ -32,9 +32,7 @@ class RunSection:
     corpora: tuple[str, ...] = ()  # several corpora, one report section each; replaces `corpus` when given
     generators: tuple[str, ...] = ("markov", "char-lstm", "word-lstm", "gpt2")  # generators or variants
     seeds: tuple[int, ...] = (0,)  # training seeds: every generator is trained and evaluated once per seed
-    # multiples of each neural row's budget, one row each (a row's budget_axis instead, where it has one);
-    # () = every row's budget as set
-    budgets: tuple[float, ...] = ()
+    budgets: tuple[float, ...] = ()  # multiples of each neural row's budget, a row each; () = budgets as set
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     out: str = "reports/runs"  # where run folders are created
     # how cells run on Ray (--engine ray); not part of what is measured, so not of the run's digest
@@ -128,9 +126,7 @@ class GeneratorSection:
     budget_seconds: float | None = None  # wall-clock training limit
     budget_steps: int | None = None  # optimiser-step limit
     options: dict[str, Any] = field(default_factory=dict)  # the generator's own config keys
-    # one option and its values, e.g. {state_size = [1, 2, 3]}: with run.budgets, one row per value
-    # instead of one per budget (for a generator with no training budget to scale, such as markov)
-    budget_axis: dict[str, Any] = field(default_factory=dict)
+    budget_axis: dict[str, Any] = field(default_factory=dict)  # {option = [values]}: a row each, with budgets
 
     def __post_init__(self) -> None:
         if self.budget_axis:
