@@ -164,7 +164,9 @@ def command_corpora(args: argparse.Namespace) -> int:
 def add_run_command(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="train, score, sample and report every configured generator")
     run.add_argument(
-        "--config", default="quick", help="a TOML file or a profile name (quick, full); default quick"
+        "--config",
+        default="quick",
+        help="a TOML file or a profile name (quick, full, scaling); default quick",
     )
     run.add_argument("--generators", help="comma-separated generator or variant names (sets run.generators)")
     run.add_argument(

@@ -29,6 +29,9 @@ The harness talks to generators through this class only. A generator:
 * ``describe()`` returns name, parameter count, tokenizer and config, also before ``fit``;
 * ``known_characters()`` names the characters the model has probabilities of its own for (the kit's
   normalisation check counts every other one at the unseen-character rate); None: it does not say.
+* ``training_flops(report)`` (optional) estimates the floating-point operations of the training a
+  FitReport describes, by the rule of :mod:`generators.flops`; None: not estimated (a count model
+  such as markov does no multiply-adds).
 
 ``score`` and ``generate`` are template methods: they check their arguments (the types of the
 texts, ``sampling``, ``max_chars``, ``seed``) and handle empty input once, for every generator, and
@@ -338,6 +341,11 @@ class Generator(ABC):
         this: the keys of ``next_char_distribution("")`` are used.
         """
         return "".join(self.next_char_distribution("").logprobs) if self.char_level else None
+
+    def training_flops(self, report: FitReport) -> float | None:
+        """Estimated FLOPs of the training ``report`` describes (forward + backward, from this
+        model's layer shapes: the rule is :mod:`generators.flops`'s), or None when not estimated."""
+        return None
 
     def native_token_count(self, text: str) -> int | None:
         """How many of the model's own tokens ``text`` is, for native token perplexity."""

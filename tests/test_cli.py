@@ -177,7 +177,7 @@ def test_console_script_exit_status(tmp_path):
     assert done.returncode == 2 and done.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("profile", ["quick", "full"])
+@pytest.mark.parametrize("profile", ["quick", "full", "scaling"])
 def test_every_shipped_profile_builds_each_generators_config(profile):
     config, _ = load_config(profile)
     built = {
@@ -188,6 +188,11 @@ def test_every_shipped_profile_builds_each_generators_config(profile):
     assert (config.sweep.test_prompts, config.sweep.samples_per_prompt) == (64, 1)
     if profile == "full":  # bigger than the CPU defaults
         assert built["char-lstm"].hidden_size == 512 and built["gpt2"].n_layer == 6
+    if profile == "scaling":  # the quick profile at three budgets, markov at three state sizes
+        quick, _ = load_config("quick")
+        assert config.generators == {**quick.generators, "markov": config.generators["markov"]}
+        assert config.run.budgets == (0.25, 1.0, 4.0) and len(config.run.seeds) == 3
+        assert config.generators["markov"].budget_axis == {"state_size": [1, 2, 3]}
 
 
 def test_a_structural_error_in_a_config_file_names_the_file_and_the_key(tmp_path, capsys):

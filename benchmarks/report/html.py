@@ -16,7 +16,7 @@ from html import escape
 from itertools import takewhile
 from pathlib import Path
 
-from benchmarks.report import markdown, significance, strategies, tables
+from benchmarks.report import markdown, scaling, significance, strategies, tables
 from benchmarks.report.browser import browser_data, encoded
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.html_blocks import figure, prose, section, table
@@ -109,6 +109,20 @@ def strategies_block(view: CorpusRun) -> str:
     return prose(intro) + table(strategies.strategy_table(view), "Decoding strategies") + prose(
         after_last_table(lines)
     )
+def scaling_part(view: CorpusRun) -> list[tuple[str, str, str]]:
+    """The budget section, as in the Markdown report (nothing without a budget axis)."""
+    lines = scaling.section(view)
+    if not lines:
+        return []
+    tables_at = [i for i, line in enumerate(lines) if line.startswith("|")]
+    between = [line for line in lines[tables_at[0] :] if not line.startswith("|")]
+    body = [
+        prose(lines[2 : tables_at[0]]),
+        table(scaling.ranking_table(view), "Ranking at each budget"),
+        prose(between),
+        table(scaling.compute_table(view), "Training compute"),
+    ]
+    return [("budgets", lines[0].lstrip("# "), "\n".join(body))]
 
 
 def plots_block(drawn: dict[str, tuple[str, bool]], folder: Path) -> str:
@@ -135,6 +149,7 @@ def corpus_details(
     parts = [
         ("likelihood", "Likelihood", likelihood_block(view, earlier)),
         ("comparisons", "Comparisons", comparisons_block(view)),
+        *scaling_part(view),
         ("sweep", "Repetition and diversity across temperatures", sweep_block(view)),
         ("strategies", "Decoding strategies", strategies_block(view)),
         ("plots", "Plots", plots_block(drawn, folder)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report import provenance, significance, strategies, tables
+from benchmarks.report import provenance, references, scaling, significance, strategies, tables
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
 
@@ -49,7 +49,8 @@ def how_to_read(run: CorpusRun) -> list[str]:
         "the value a generator should come close to, not a score to beat."
     )
     guide = significance.p_floor_guide(run)
-    return ["## How to read this", "", text, "", sample_counts_text(run), "", *([guide, ""] if guide else [])]
+    lines = ["## How to read this", "", text, "", sample_counts_text(run), "", *([guide, ""] if guide else [])]
+    return lines + references.reading_guide(run.run)
 
 
 def continuations(count: int | None) -> str:
@@ -192,7 +193,7 @@ def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> 
         "resamples (Owen 2007's pigeonhole bootstrap)."
     )
     table = fmt.markdown_table(tables.likelihood_table(run, earlier))
-    return [f"{depth} Likelihood", "", table, "", FOOTNOTE, "", note, ""]
+    return [f"{depth} Likelihood", "", table, "", FOOTNOTE, "", note, "", *references.published_notes(run)]
 
 
 def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
@@ -333,6 +334,7 @@ def corpus_sections(
         strategies.operating_points_section(view, depth),
         likelihood(view, earlier, depth),
         significance.comparisons(view, depth),
+        scaling.section(view, depth),
         sweep(view, depth),
         strategies.strategies_section(view, depth),
         samples(view, depth),

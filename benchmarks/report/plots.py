@@ -14,6 +14,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from benchmarks.report import references
 from benchmarks.report.data import CorpusRun, dig
 from benchmarks.report.formatting import finite, temperature
 
@@ -61,27 +62,26 @@ def bpc_points(run: CorpusRun) -> list[tuple[str, float, float, float, list[floa
 
 
 def plot_bpc(run: CorpusRun, path: Path) -> bool:
-    """Test bpc per row with its interval (bootstrap with one seed, ± sd with several, and each seed)."""
+    """Test bpc per row with its interval (bootstrap with one seed, ± sd with several, and each seed);
+    below them the reference rows (compressors, published figures) as grey diamonds."""
     points = bpc_points(run)
     if not points:
         return False
-    figure, (ax,) = new_figure(7.0, 0.9 + 0.55 * len(points))
+    fixed = references.lines(run)
+    figure, (ax,) = new_figure(7.0, 0.9 + 0.55 * (len(points) + len(fixed)))
     for row, (name, value, low, high, seeds) in enumerate(points):
         # a percentile bootstrap interval may miss its point estimate by a rounding error
         below, above = max(value - low, 0.0), max(high - value, 0.0)
         ax.errorbar([value], [row], xerr=[[below], [above]], fmt="o", capsize=5, color=color(run, name))
         if len(seeds) > 1:
             ax.plot(seeds, [row] * len(seeds), "|", color=color(run, name), markersize=12, alpha=0.7)
-        ax.annotate(
-            f"{value:.3f}",
-            (value + above, row),
-            xytext=(6, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-        )
-    ax.set_yticks(range(len(points)), [p[0] for p in points])
-    ax.set_ylim(-0.6, len(points) - 0.4)
+        value_label(ax, value + above, row, value)
+    for row, (_, value, _) in enumerate(fixed, start=len(points)):
+        ax.plot([value], [row], "D", color="0.45", markersize=6)
+        value_label(ax, value, row, value)
+    labels = [p[0] for p in points] + [text for text, _, _ in fixed]
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.invert_yaxis()
     ax.margins(x=0.15)
     ax.set_xlabel("bits per character on the test split (lower is better)")
@@ -91,6 +91,11 @@ def plot_bpc(run: CorpusRun, path: Path) -> bool:
     )
     ax.set_title(f"Likelihood on {run.name}, {what}", fontsize=10)
     return save(figure, path)
+
+
+def value_label(ax, x: float, row: int, value: float) -> None:
+    """The bpc written just right of ``x`` on ``row``."""
+    ax.annotate(f"{value:.3f}", (x, row), xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
 
 
 def sweep_series(run: CorpusRun, name: str, key: str) -> tuple[list[float], list[float], list[float]]:
@@ -389,9 +394,14 @@ PLOTS: dict[str, tuple[str, Callable[[CorpusRun, Path], bool]]] = {  # file name
 
 
 def draw_plots(run: CorpusRun, folder: Path) -> dict[str, tuple[str, bool]]:
-    """Draw every plot into ``folder``: {file name: (caption, drawn)}. Stale files of undrawn plots go."""
+    """Draw every plot into ``folder``: {file name: (caption, drawn)}. Stale files of undrawn plots go.
+    The budget plot is among them only when the run has a budget axis."""
+    from benchmarks.report.scaling import scaling
+    from benchmarks.report.scaling_plot import SCALING_PLOTS  # it draws with this module's helpers
+
+    (folder / "scaling.png").unlink(missing_ok=True)
     drawn = {}
-    for file, (caption, plot) in PLOTS.items():
+    for file, (caption, plot) in {**PLOTS, **(SCALING_PLOTS if scaling(run) else {})}.items():
         (folder / file).unlink(missing_ok=True)
         drawn[file] = (caption, plot(run, folder / file))
     return drawn

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from benchmarks.report import formatting as fmt
+from benchmarks.report import references
 from benchmarks.report.data import CorpusRun, Run
 
 HUMAN_LABEL = "human (test split)"
@@ -182,6 +183,8 @@ def likelihood_table(run: CorpusRun, earlier: CorpusRun | None = None) -> pd.Dat
             row["bpc vs earlier run"] = earlier_cell(BPC, run, earlier, name)
             row["word perplexity vs earlier run"] = earlier_cell(WORD_PPL, run, earlier, name)
         rows.append(row)
+    titles = list(rows[0]) if rows else ["generator", "tokenizer", *(c.title for c in columns)]
+    rows += references.likelihood_rows(run, titles, bpc_column(run).title)
     return pd.DataFrame(rows)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -186,3 +187,15 @@ def oov_rate(generator: Generator, text: str) -> float | None:
     if rate is not None and not (isinstance(rate, int | float) and 0 <= rate <= 1):
         raise _violation(generator, "oov_rate", f"returned {rate!r}, not a fraction or None")
     return None if rate is None else float(rate)
+
+
+def training_flops(generator: Generator, report: dict[str, Any]) -> float | None:
+    """The generator's estimate of its training FLOPs, for the fit ``report`` (a FitReport's dict)."""
+    known = {f.name for f in fields(FitReport)}
+    fit = FitReport(**{k: v for k, v in report.items() if k in known})
+    flops = _checked_call(generator, "training_flops", lambda: generator.training_flops(fit))
+    if flops is None:
+        return None
+    if isinstance(flops, bool) or not isinstance(flops, int | float) or not 0 <= flops < math.inf:
+        raise _violation(generator, "training_flops", f"returned {flops!r}, not a number >= 0 or None")
+    return float(flops)

@@ -16,7 +16,18 @@ from typing import Any
 
 PACKAGE_VERSION = importlib.metadata.version("textgen-bench")
 LOCK_FILE = Path(__file__).parents[2] / "requirements.lock"  # in a checkout, beside pyproject.toml
-LIBRARIES = ("torch", "transformers", "tokenizers", "markovify", "numpy", "scipy", "pandas", "matplotlib")
+LIBRARIES = (
+    "torch",
+    "transformers",
+    "tokenizers",
+    "markovify",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "zstandard",
+    "pyppmd",
+)
 
 
 def git_commit(cwd: Path | None = None) -> str | None:

@@ -36,6 +36,7 @@ from benchmarks.run.layout import (
 )
 from benchmarks.run.lock import run_folder_lock
 from benchmarks.run.plan import RunPlan, config_digest, load_plan
+from benchmarks.run.references import ensure_references
 from benchmarks.run.results import assemble_results, collect_samples
 from benchmarks.run.settings import RunConfig
 from benchmarks.run.store import RunStore
@@ -201,6 +202,7 @@ def run_benchmark(
             clear_run_folder(run_dir, FRESH_REFUSAL.format(run_dir))
         start_run(plan, corpora, run_dir, executor, log)
         store = RunStore(run_dir)
+        ensure_references(plan, corpora, store, log)
         if retrain:
             forget_cells(plan, store)
         clear_stale_failures(plan, store)

@@ -9,7 +9,8 @@ its prompt. The quality of a set of continuations is the mean, over the judges t
 their corpus-weighted bpc of it, so a row's own model is never among them; its distance from human
 text is that quality minus the mean of the same judges' bpc of the human continuations, so both
 sides are judged by the same models. With a named judge, that row's own samples have no quality.
-Each judge's own value is kept (``quality_judges``).
+Each judge's own value is kept (``quality_judges``). With a budget axis (``run.budgets``) the
+judges are each series' row at its profile budget (1×), so judging costs what it costs without one.
 
 Cost: each judge scores every other row's texts, so with J neural rows the work is about J − 1
 times that of one judge scoring every row.
@@ -44,10 +45,10 @@ def judge_cells(plan: RunPlan, store: Store, corpus: str) -> list[CellPlan]:
     scored = [c for c in plan.cells_of(corpus) if store.has(c.id, "likelihood") and store.has(c.id, "fit")]
     requested = plan.config.sweep.judge
     if requested != "auto":
-        pool = [c for c in scored if c.row == requested]
+        pool = [c for c in scored if requested in (c.row, c.series)]  # a series: its best budget
     else:
         neural = [c for c in scored if store.load(c.id, "fit").get("family") == "neural"]
-        pool = neural or scored
+        pool = [c for c in neural or scored if c.multiplier in (None, 1)]  # a series judges at 1×
     by_row: dict[str, CellPlan] = {}
     for cell in pool:
         if cell.row not in by_row or cell.seed < by_row[cell.row].seed:

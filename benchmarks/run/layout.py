@@ -6,6 +6,7 @@ A run folder holds::
     run.json           when and where it ran: created, commit, libraries, lock, CPU, device
     pieces/<cell id>/<stage>.json     one finished stage of one cell, written atomically
     pieces/_human/<corpus key>/sweep.json, pieces/_judge/<corpus key>/quality.json
+    pieces/_reference/<corpus key>/compressors.json
     results.json, samples.json.gz, results.csv, report.md, plots/     assembled and rendered from the pieces
     .lock              held by the run using the folder
 
@@ -50,6 +51,7 @@ FAILED = "failed"  # why a cell (or a judge) did not finish
 
 HUMAN = "_human"  # pseudo-cell of the true test-split continuations, one per corpus
 JUDGE = "_judge"  # pseudo-cell of the sample-quality scores, one per corpus
+REFERENCE = "_reference"  # pseudo-cell of the compressor reference rows, one per corpus
 
 EXIT_OK = 0
 EXIT_CRASH = 1  # a bug in textgen-bench itself

@@ -18,6 +18,7 @@ from typing import Any
 
 from benchmarks.corpora import check_corpus_name
 from benchmarks.files import read_json
+from benchmarks.run.budgets import PlannedRow, axis_rows
 from benchmarks.run.layout import MEASUREMENT_REVISION, PLAN_FILE, cell_id, corpus_key
 from benchmarks.run.prompts import Prompt, choose_test_prompts, demo_prompts
 from benchmarks.run.settings import ENGINE_SETTINGS, Row, RunConfig, check_row_names, parse_config
@@ -38,6 +39,8 @@ class CellPlan:
     options: dict[str, Any]  # the generator's config, every default resolved (JSON-ready)
     budget_seconds: float | None  # wall-clock training limit
     budget_steps: int | None  # optimiser-step limit
+    series: str = ""  # the run.generators entry whose budget axis this row is a point of; "" = none
+    multiplier: float | None = None  # the budget as a multiple of the series' own (None: not scaled)
 
     @property
     def id(self) -> str:
@@ -84,7 +87,8 @@ class RunPlan:
 
     @property
     def rows(self) -> list[str]:
-        return list(self.config.run.generators)
+        """Every table row, in order: run.generators, each expanded along its budget axis."""
+        return list(dict.fromkeys(cell.row for cell in self.cells))
 
     def cell(self, cell: str) -> CellPlan:
         for planned in self.cells:
@@ -141,6 +145,13 @@ def resolved_options(row: Row) -> dict[str, Any]:
     return json.loads(json.dumps(init_options(config), default=str))
 
 
+def plan_rows(config: RunConfig) -> list[PlannedRow]:
+    """Every table row of the run: each of run.generators, expanded along its budget axis."""
+    return [
+        planned for row in config.rows for planned in axis_rows(row, config.run.budgets, resolved_options)
+    ]
+
+
 def check_config(config: RunConfig) -> None:
     """Fail before any work (and before torch is imported) on a wrong name or option anywhere."""
     check_row_names(config)
@@ -162,6 +173,7 @@ def check_config(config: RunConfig) -> None:
     names = dict.fromkeys([*config.run.generators, *config.generators, *config.variants])
     for name in names:  # a [generators.NAME] or [variants.NAME] table that is not run is checked too
         resolved_options(config.row(name))
+    plan_rows(config)  # every point of every budget axis
     judge = config.sweep.judge
     if judge != "auto" and judge not in config.run.generators:
         raise ConfigError(
@@ -171,13 +183,23 @@ def check_config(config: RunConfig) -> None:
         check_corpus_name(corpus)
 
 
+def without_unset_later_keys(settings: dict[str, Any]) -> dict[str, Any]:
+    """``settings`` without the keys added after runs were made (the budget axis) where they are
+    unset, so those runs' folders keep their names and resume."""
+    settings["run"] = {k: v for k, v in settings["run"].items() if k != "budgets" or v}
+    for kind in ("generators", "variants"):
+        for name, section in settings[kind].items():
+            settings[kind][name] = {k: v for k, v in section.items() if k != "budget_axis" or v}
+    return settings
+
+
 def config_digest(config: RunConfig) -> str:
     """Names the run folder: the settings, every row's resolved generator config (defaults included)
     and MEASUREMENT_REVISION, so a changed default or measurement starts a new folder instead of
     resuming results of the old one. How cells are run (ENGINE_SETTINGS) is left out: a run started
     on one engine or cluster resumes on another."""
     resolved = {row.name: resolved_options(row) for row in config.rows}
-    settings = config.to_dict()
+    settings = without_unset_later_keys(config.to_dict())
     settings["run"] = {k: v for k, v in settings["run"].items() if k not in ENGINE_SETTINGS}
     data = {"run": settings, "generators": resolved, "measurements": MEASUREMENT_REVISION}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:10]
@@ -195,24 +217,23 @@ def plan_corpus(corpus: Corpus, config: RunConfig) -> CorpusPlan:
 
 
 def plan_cells(config: RunConfig) -> tuple[CellPlan, ...]:
-    cells = []
-    for corpus in config.run.corpus_names:
-        for row in config.rows:
-            options = resolved_options(row)
-            for seed in config.run.seeds:
-                section = row.section
-                cells.append(
-                    CellPlan(
-                        row.name,
-                        row.generator,
-                        corpus,
-                        seed,
-                        options,
-                        section.budget_seconds,
-                        section.budget_steps,
-                    )
-                )
-    return tuple(cells)
+    rows = plan_rows(config)
+    return tuple(
+        CellPlan(
+            row.name,
+            row.generator,
+            corpus,
+            seed,
+            row.options,
+            row.budget_seconds,
+            row.budget_steps,
+            row.series,
+            row.multiplier,
+        )
+        for corpus in config.run.corpus_names
+        for row in rows
+        for seed in config.run.seeds
+    )
 
 
 def build_plan(

@@ -17,19 +17,25 @@ Schema (version 2)::
                     "intervals": {distinct_2: [lo, hi], self_bleu_4: [lo, hi], …}},
           "judge": {"rule": str, "judges": {row: its judging cell id}, "judge_seconds": {row: float},
                     "error": str | null, "seconds": float | null},
+          "references": {"compressors": [{name, bpc, bits, chars, train_chars, method, library, seconds}],
+                         "published": [{name, nats, bpc, setup, source, note}]},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
                          {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}],
                          "strategies": [{strategy, supported, settings, KEY: {mean, sd, n, values}}]}},
           "comparisons": {"alpha": float, "bpc": TABLE + {intervals, resamples} | null,
                           "sweep": [{temperature, loop_rate | seq_rep_4 | self_bleu_4: TABLE | null}]},
           "operating_points": {ROW: {temperature, bracket, gap, matched, KEY: interpolated value, …}},
-          "strategy_verdicts": {ROW: {strategy, loop_rate, quality_gap, …} | null}
+          "strategy_verdicts": {ROW: {strategy, loop_rate, quality_gap, …} | null},
+          "scaling": null | {"alpha", "budgets": [multiples], "series": {SERIES: [rows]}, "rankings": [{multiplier,
+                     "rows": {NAME: row}, "bpc": comparisons table | null}], "crossings": [{passes, passed, after, by}]}
       }],
       "cells": [{
           "id": "char-lstm/shakespeare/seed-0", "row": str, "generator": str, "corpus": str, "seed": int,
+          "budget": {seconds, steps}, "series": str ("" off the budget axis), "multiplier": float | null,
           "status": "ok" | "failed" | "incomplete", "error": str | null, "failed_stage": str | null,
           "family": str, "describe": {name, parameters, tokenizer, config, …}, "cached": bool,
-          "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}]},
+          "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}],
+                  training_flops: float | null},
           "likelihood": {bpc, bpb, word_perplexity, native_token_perplexity, bpc_ci95: [lo, hi], oov_rate,
                          chunks: {nll_nats: [...], chars: [...]}, …},
           "sweep": [{temperature, seed, seconds, samples, pooled_samples, seq_rep_1..4, distinct_1..4,
@@ -80,6 +86,8 @@ from benchmarks.run.layout import (
 )
 from benchmarks.run.operating import operating_points, strategy_verdicts
 from benchmarks.run.plan import CellPlan, CorpusPlan, RunPlan, load_plan
+from benchmarks.run.references import corpus_references
+from benchmarks.run.scaling import corpus_scaling
 from benchmarks.run.store import RunStore
 
 
@@ -124,6 +132,8 @@ def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> di
         "corpus": cell.corpus,
         "seed": cell.seed,
         "budget": {"seconds": cell.budget_seconds, "steps": cell.budget_steps},
+        "series": cell.series,
+        "multiplier": cell.multiplier,
         **cell_status(store, cell.id),
     }
     if store.has(cell.id, "fit"):
@@ -167,6 +177,7 @@ def corpus_results(store: RunStore, corpus: CorpusPlan, quality: dict[str, Any])
             "error": error,
             "seconds": quality.get("stage_seconds"),
         },
+        "references": corpus_references(store, corpus.name),
     }
 
 
@@ -195,6 +206,7 @@ def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, An
         readings = {
             "operating_points": operating_points(rows, entry["human"]),
             "strategy_verdicts": strategy_verdicts(rows, entry["human"]),
+            "scaling": corpus_scaling(of_corpus, plan.rows),
         }
         corpora.append({**entry, "rows": rows, "comparisons": comparisons, **readings})
     return {

@@ -33,6 +33,7 @@ class RunSection:
     corpora: tuple[str, ...] = ()  # several corpora, one report section each; replaces `corpus` when given
     generators: tuple[str, ...] = ("markov", "char-lstm", "word-lstm", "gpt2")  # generators or variants
     seeds: tuple[int, ...] = (0,)  # training seeds: every generator is trained and evaluated once per seed
+    budgets: tuple[float, ...] = ()  # multiples of each neural row's budget, a row each; () = budgets as set
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     out: str = "reports/runs"  # where run folders are created
     # how cells run on Ray (--engine ray); not part of what is measured, so not of the run's digest
@@ -47,6 +48,8 @@ class RunSection:
             raise ValueError(f"run.generators names a generator twice: {', '.join(self.generators)}")
         if not self.seeds or any(seed < 0 for seed in self.seeds) or len(set(self.seeds)) < len(self.seeds):
             raise ValueError(f"run.seeds must be distinct integers >= 0, got {list(self.seeds)}")
+        if any(not 0 < b < math.inf for b in self.budgets) or len(set(self.budgets)) < len(self.budgets):
+            raise ValueError(f"run.budgets must be distinct numbers > 0, got {list(self.budgets)}")
         if len(set(self.corpora)) < len(self.corpora):
             raise ValueError(f"run.corpora names a corpus twice: {', '.join(self.corpora)}")
         self.corpora = self.corpora or (self.corpus,)  # one list of corpora from here on
@@ -149,12 +152,26 @@ class GeneratorSection:
     budget_seconds: float | None = None  # wall-clock training limit
     budget_steps: int | None = None  # optimiser-step limit
     options: dict[str, Any] = field(default_factory=dict)  # the generator's own config keys
+    budget_axis: dict[str, Any] = field(default_factory=dict)  # {option = [values]}: a row each, with budgets
 
     def __post_init__(self) -> None:
+        if self.budget_axis:
+            check_budget_axis(self.budget_axis)
         if self.budget_seconds is not None and not 0 < self.budget_seconds < math.inf:
             raise ValueError("budget_seconds must be a finite number > 0 (leave it out for no limit)")
         if self.budget_steps is not None and self.budget_steps < 1:
             raise ValueError("budget_steps must be >= 1 (leave it out for no limit)")
+
+
+def check_budget_axis(axis: Any) -> None:
+    """One option name and a list of its distinct values."""
+    if not isinstance(axis, dict) or len(axis) != 1:
+        raise ValueError(
+            f"budget_axis must name one option and its values, e.g. {{state_size = [1, 2]}}, got {axis!r}"
+        )
+    ((key, values),) = axis.items()
+    if not isinstance(values, list) or not values or len({repr(v) for v in values}) < len(values):
+        raise ValueError(f"budget_axis.{key} must be a list of distinct values, got {values!r}")
 
 
 @dataclass
@@ -205,6 +222,7 @@ class RunConfig:
             else base.budget_seconds,
             budget_steps=variant.budget_steps if variant.budget_steps is not None else base.budget_steps,
             options=merged(base.options, variant.options),
+            budget_axis=variant.budget_axis or base.budget_axis,
         )
         return Row(name, variant.generator, section)
 

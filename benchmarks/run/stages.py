@@ -145,9 +145,10 @@ def load_model(ctx: CellContext, folder: Path) -> Generator:
 
 
 def fit_piece(ctx: CellContext, report: dict[str, Any], folder: Path, *, cached: bool) -> dict[str, Any]:
-    """What the fit stage records; ``node`` is the machine whose model cache holds ``model_dir``."""
+    """What the fit stage records; ``node`` is the machine whose model cache holds ``model_dir``.
+    ``fit.training_flops`` is the generator's estimate (None: it gives none)."""
     return {
-        "fit": report,
+        "fit": {**report, "training_flops": contract.training_flops(ctx.generator, report)},
         "describe": contract.describe(ctx.generator),
         "family": ctx.generator.family,
         "model_dir": str(folder),

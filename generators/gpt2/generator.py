@@ -59,6 +59,7 @@ import torch.nn.functional as F
 from transformers import GPT2Config, GPT2LMHeadModel
 from transformers.utils import logging as hf_logging
 
+from generators import flops
 from generators.base import SAMPLING_SETTINGS, Budget, Corpus, FitReport, Generator, Sampling
 from generators.devices import decoding_threads, device_name, in_own_memory, resolve_device
 from generators.errors import ConfigError, CorpusError
@@ -107,6 +108,7 @@ class GPT2Generator(Generator):
         self.model: GPT2LMHeadModel | None = None
         self.tokens: ByteLevelTokens | None = None
         self.fit_report: FitReport | None = None  # what the last fit did
+        self.step_tokens = self.config.batch_size * self.config.context  # tokens per training step
 
     # ----------------------------------------------------------------- building
 
@@ -197,6 +199,7 @@ class GPT2Generator(Generator):
         length = min(self.config.context, self.window, len(stream) - 1)  # T
         chars_per_token = len(train_text) / len(stream)
         batch = self.config.batch_size
+        self.step_tokens = batch * length
         rng = np.random.default_rng(seed)
         steps = torch.arange(length + 1, device=self.torch_device)  # (T+1,)
 
@@ -385,6 +388,7 @@ class GPT2Generator(Generator):
             "generator": self.name,
             "config": config_to_dict(self.config),
             "end_of_text": tokens.end_of_text,
+            "step_tokens": self.step_tokens,
         }
         (directory / "generator.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
 
@@ -395,7 +399,18 @@ class GPT2Generator(Generator):
         generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
         generator.tokens = ByteLevelTokens.load(directory / "tokenizer.json", meta["end_of_text"])
         generator.model = _read_model(directory / "model", generator.torch_device)
+        fallback = generator.config.batch_size * min(generator.config.context, generator.window)
+        generator.step_tokens = meta.get("step_tokens", fallback)  # absent in saves made before FLOPs
         return generator
+
+    def training_flops(self, report: FitReport) -> float:
+        """``report.steps`` × tokens per step × 6 × the multiply-adds per token of this model's
+        blocks, attention over the training sequence and output layer (:mod:`generators.flops`)."""
+        model, _ = self._ready()
+        hf = model.config
+        sequence = self.step_tokens // self.config.batch_size
+        per_token = flops.transformer_multiply_adds(hf.n_layer, hf.n_embd, sequence, hf.vocab_size)
+        return flops.training_flops(per_token, report.steps * self.step_tokens)
 
     def describe(self) -> dict[str, Any]:
         info = {

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from generators import flops
 from generators.base import SAMPLING_SETTINGS, Budget, Corpus, FitReport, Generator, Sampling
 from generators.devices import decoding_threads, device_name, resolve_device
 from generators.errors import CorpusError
@@ -60,6 +61,8 @@ class RecurrentGenerator(Generator):
         super().__init__(config, device=device)
         self.model: RecurrentLM | None = None
         self.fit_report: FitReport | None = None
+        c = self.config
+        self.step_tokens = c.batch_size * c.bptt  # tokens per training step (fewer on a tiny text)
 
     # ---- vocabulary hooks ---------------------------------------------------------------------
 
@@ -146,6 +149,7 @@ class RecurrentGenerator(Generator):
                 device=device,
                 char_lengths=np.diff(encoded.ends, prepend=-1) if not self.char_level else None,
             )
+            self.step_tokens = c.batch_size * streams.bptt
             valid = self.validation_text(corpus)
             self.fit_report = train(
                 model,
@@ -270,6 +274,16 @@ class RecurrentGenerator(Generator):
                     break
         return ["".join(p)[:max_chars] for p in pieces]
 
+    def training_flops(self, report: FitReport) -> float:
+        """``report.steps`` × tokens per step × 6 × the multiply-adds per token of this model's
+        embedding (or one-hot input), recurrent layers and output layer (:mod:`generators.flops`)."""
+        model, c = self.require_model(), self.config
+        input_size = c.embedding_dim if c.embedding_dim > 0 else model.n_inputs
+        per_token = flops.recurrent_multiply_adds(
+            c.cell, input_size, c.hidden_size, c.layers, model.n_outputs
+        )
+        return flops.training_flops(per_token, report.steps * self.step_tokens)
+
     def native_token_count(self, text: str) -> int:
         return len(self.encode(text).ids)
 
@@ -289,6 +303,7 @@ class RecurrentGenerator(Generator):
             "config": config_to_dict(self.config),
             "vocabulary": self.vocabulary_to_json(),
             "fit_report": self.fit_report.to_dict() if self.fit_report else None,
+            "step_tokens": self.step_tokens,
         }
         (path / "generator.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
@@ -299,6 +314,8 @@ class RecurrentGenerator(Generator):
         cls.check_saved(meta, path)
         generator = cls(config_from_dict(cls.config_class, meta["config"]), device=device)
         generator.vocabulary_from_json(meta["vocabulary"])
+        # absent in saves made before the FLOPs estimate: the configured window then
+        generator.step_tokens = meta.get("step_tokens", generator.step_tokens)
         generator.model = generator.new_model()
         weights = load_file(str(path / "model.safetensors"), device=str(generator.torch_device))
         generator.model.load_state_dict(weights)
