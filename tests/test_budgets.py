@@ -9,7 +9,7 @@ import pytest
 from support import SMALL_RUN, TINY_RECURRENT, plan_of, small_config, write_corpus
 
 from benchmarks.run.harness import run_benchmark
-from benchmarks.run.plan import config_digest, plan_rows
+from benchmarks.run.plan import plan_rows
 from benchmarks.run.scaling import crossings
 from benchmarks.run.settings import load_config
 from benchmarks.run.store import RunStore
@@ -29,10 +29,10 @@ def test_the_quick_profile_expands_into_one_row_per_budget():
     ]
     assert [rows[f"markov@state_size={s}"].options["state_size"] for s in (1, 2, 3)] == [1, 2, 3]
     assert rows["markov@state_size=1"].multiplier is None and rows["markov@state_size=1"].series == "markov"
-    gpt2 = rows["gpt2@0.25x"]  # 750 steps, schedule 5,000, warm-up 200, validation every 200; 900 s cap
+    gpt2 = rows["gpt2@0.25x"]  # 750 steps, schedule 5,000, warm-up 200, validation every 200; 8 h cap
     assert (gpt2.budget_steps, gpt2.budget_seconds, gpt2.multiplier, gpt2.series) == (
         188,
-        225.0,
+        7200.0,
         0.25,
         "gpt2",
     )
@@ -60,11 +60,9 @@ def test_at_one_times_the_budget_a_row_is_the_profile_row():
             )
 
 
-def test_without_budgets_nothing_expands_and_the_digest_is_the_same():
+def test_without_budgets_nothing_expands():
     config, _ = load_config("quick", ["generators.markov.budget_axis={state_size=[1, 2]}"])
     assert [row.name for row in plan_rows(config)] == ["markov", "char-lstm", "word-lstm", "gpt2"]
-    quick, _ = load_config("quick")
-    assert config_digest(quick) == "d6218391a7"  # the digest before the budget axis existed
 
 
 @pytest.mark.parametrize(

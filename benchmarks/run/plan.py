@@ -183,23 +183,13 @@ def check_config(config: RunConfig) -> None:
         check_corpus_name(corpus)
 
 
-def without_unset_later_keys(settings: dict[str, Any]) -> dict[str, Any]:
-    """``settings`` without the keys added after runs were made (the budget axis) where they are
-    unset, so those runs' folders keep their names and resume."""
-    settings["run"] = {k: v for k, v in settings["run"].items() if k != "budgets" or v}
-    for kind in ("generators", "variants"):
-        for name, section in settings[kind].items():
-            settings[kind][name] = {k: v for k, v in section.items() if k != "budget_axis" or v}
-    return settings
-
-
 def config_digest(config: RunConfig) -> str:
     """Names the run folder: the settings, every row's resolved generator config (defaults included)
     and MEASUREMENT_REVISION, so a changed default or measurement starts a new folder instead of
     resuming results of the old one. How cells are run (ENGINE_SETTINGS) is left out: a run started
     on one engine or cluster resumes on another."""
     resolved = {row.name: resolved_options(row) for row in config.rows}
-    settings = without_unset_later_keys(config.to_dict())
+    settings = config.to_dict()
     settings["run"] = {k: v for k, v in settings["run"].items() if k not in ENGINE_SETTINGS}
     data = {"run": settings, "generators": resolved, "measurements": MEASUREMENT_REVISION}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:10]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from benchmarks.metrics import bpc_comparisons
-from benchmarks.run.comparisons import ALPHA, SEED, by_row, chunk_arrays
+from benchmarks.run.comparisons import ALPHA, RESAMPLING_SEED, by_row, chunk_arrays
 
 
 def contenders(cells: list[dict[str, Any]], rows: list[str], multiplier: float) -> dict[str, str]:
@@ -43,7 +43,7 @@ def ranking_at(cells: list[dict[str, Any]], rows: list[str], multiplier: float) 
     if arrays and chars is not None and len(chars) >= 2:
         renamed = {names[row]: nll for row, nll in arrays.items()}
         table = {
-            **bpc_comparisons(renamed, chars, alpha=ALPHA, seed=SEED),
+            **bpc_comparisons(renamed, chars, alpha=ALPHA, seed=RESAMPLING_SEED),
             "left_out": [names[r] for r in left_out],
         }
     return {"multiplier": multiplier, "rows": at, "bpc": table}
