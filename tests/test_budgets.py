@@ -41,7 +41,7 @@ def test_the_quick_profile_expands_into_one_row_per_budget():
     char = rows["char-lstm@4x"]
     assert (char.budget_steps, char.budget_seconds, char.options["optim"]["max_steps"]) == (
         16000,
-        3600.0,
+        115200.0,
         40000,
     )
 
