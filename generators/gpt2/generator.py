@@ -27,10 +27,8 @@ two or more whitespace characters are tokenized as they are once something follo
 (:meth:`ByteLevelTokens.encode_open`), so a blank line at the end of a prompt is "\\n", "\\n", not
 one "\\n\\n" token the running text never has. With byte tokens no token is an open end
 and none of this changes a score. Sequences longer than the window (n_positions) are scored with
-the sliding windows of the whole sequence: the first window scores its targets with all their
-context, each later one the next ``score_stride`` tokens (the last one cut short, not moved back), so
-every token is scored once, sees at least ``window - score_stride`` earlier tokens (right padding
-is causal, so it changes nothing), and gets the same score whatever the split.
+the sliding windows of :mod:`generators.gpt2.scoring` (stride ``score_stride``): every token once,
+with the same score whatever the split.
 
 Generation: token healing first: when the prompt's last token may go on, it is backed off, the
 first generated token is restricted to the tokens whose bytes start with it, and those bytes are not
@@ -65,13 +63,12 @@ from generators.devices import decoding_threads, device_name, in_own_memory, res
 from generators.errors import ConfigError, CorpusError
 from generators.gpt2.config import GPT2GeneratorConfig
 from generators.gpt2.decoding import CachedDecoding
+from generators.gpt2.scoring import token_logprobs, window_plan
 from generators.gpt2.tokens import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
 from generators.sampling import TokenHistory, choose_tokens, seeded_uniforms
 from generators.training import seeded, seeded_samples, train
-
-LOGIT_ROWS = 1024  # hidden states per lm_head call when scoring (bounds the (rows, vocab) logits)
 
 
 @contextlib.contextmanager
@@ -257,67 +254,16 @@ class GPT2Generator(Generator):
         return int(np.searchsorted(ends, len(context.encode("utf-8")), side="right")), None
 
     def window_plan(self, n: int, first: int) -> list[tuple[int, int, int]]:
-        """(begin, score_from, end) windows scoring each target in [first, n) once.
+        """The sliding windows that score targets [first, n) (:func:`~generators.gpt2.scoring.window_plan`)."""
+        return window_plan(n, first, self.window, self.stride)
 
-        The windows of the whole sequence: window k would end at ``window + k · stride`` and begin
-        ``window`` tokens before; it feeds ``ids[begin:end]`` (the last one cut at n, not moved) and
-        scores the targets its predecessor did not. Windows ending at or before ``first`` are left
-        out, so a target's window, and its score, depend neither on where the scored part begins
-        nor on how long the sequence is.
-        """
-        window, stride = self.window, self.stride
-        plan, score_from, reach = [], 1, window
-        while score_from < n:
-            end = min(n, reach)
-            if end > first:
-                plan.append((max(0, reach - window), max(score_from, first), end))
-            score_from, reach = end, reach + stride
-        return plan
-
-    @torch.inference_mode()
     def token_logprobs(
         self, ids: np.ndarray, first: int, prefixes: Sequence[tuple[int, bytes]] = ()
     ) -> tuple[np.ndarray, list[float]]:
-        """(len(ids) - first,) float64 log P(ids[j] | earlier ids in its window), j >= first; and, for
-        each (scored position i, bytes) of ``prefixes``, log P(a token starting with the bytes) at i."""
-        model, _ = self._ready()
-        model.eval()
+        """:func:`~generators.gpt2.scoring.token_logprobs` with this model's windows."""
+        model, tokens = self._ready()
         plan = self.window_plan(len(ids), first)
-        out: list[np.ndarray] = []
-        masses = [math.nan] * len(prefixes)
-        for i in range(0, len(plan), self.config.score_batch):
-            chunk = plan[i : i + self.config.score_batch]
-            width = max(e - b for b, _, e in chunk)  # the last window may be shorter: right-padded
-            windows = np.stack([np.pad(ids[b:e], (0, width - e + b)) for b, _, e in chunk])  # (B, L)
-            inputs = torch.from_numpy(windows).to(self.torch_device)
-            hidden = model.transformer(input_ids=inputs, use_cache=False).last_hidden_state  # (B, L, D)
-            # the hidden state before each target predicts it: (n, D) rows, (n,) targets
-            rows = torch.cat([hidden[k, s - 1 - b : e - 1 - b] for k, (b, s, e) in enumerate(chunk)])
-            targets = torch.from_numpy(np.concatenate([ids[s:e] for _, s, e in chunk])).to(self.torch_device)
-            done = sum(len(part) for part in out)  # scored positions before this chunk
-            for index, (position, prefix) in enumerate(prefixes):
-                if done <= position < done + len(rows):
-                    masses[index] = self._open_end_logprob(model, rows[position - done], prefix)
-            out.append(self._gather_logprobs(model, rows, targets))
-        return np.concatenate(out), masses
-
-    def _open_end_logprob(self, model: GPT2LMHeadModel, row: torch.Tensor, prefix: bytes) -> float:
-        """log P(a token whose bytes start with ``prefix``) from one hidden state (D,)."""
-        _, tokens = self._ready()
-        logprobs = torch.log_softmax(model.lm_head(row).float(), dim=-1)  # (V,)
-        allowed = torch.from_numpy(tokens.starting_with(prefix)).to(self.torch_device)
-        return float(torch.logsumexp(logprobs[allowed], 0))
-
-    def _gather_logprobs(
-        self, model: GPT2LMHeadModel, rows: torch.Tensor, targets: torch.Tensor
-    ) -> np.ndarray:
-        """log-softmax of lm_head(rows) at ``targets``, LOGIT_ROWS rows at a time: (n,) float64."""
-        parts = []
-        for i in range(0, len(rows), LOGIT_ROWS):
-            logits = model.lm_head(rows[i : i + LOGIT_ROWS]).float()  # (r, V)
-            logprobs = torch.log_softmax(logits, dim=-1)
-            parts.append(logprobs.gather(1, targets[i : i + LOGIT_ROWS, None]).squeeze(1))
-        return torch.cat(parts).double().cpu().numpy()
+        return token_logprobs(model, tokens, ids, plan, prefixes, batch=self.config.score_batch)
 
     def native_token_count(self, text: str) -> int:
         return len(self._ready()[1].encode(text))
