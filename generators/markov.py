@@ -62,6 +62,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -122,6 +123,15 @@ def split_stream(text: str, level: str) -> tuple[list[str], list[int]]:
     last = len(pieces) - 1
     kept = [i for i, piece in enumerate(pieces) if piece != " " or i in (0, last)]  # not implicit spaces
     return [pieces[i] for i in kept], [ends[i] for i in kept]
+
+
+def periodic_from(text: str, entered: int, period: int) -> int:
+    """The first offset from which ``text`` repeats every ``period`` characters, given that it does
+    from ``entered`` on (and holds at least ``entered + period`` characters)."""
+    start = entered
+    while start > 0 and text[start - 1] == text[start - 1 + period]:
+        start -= 1
+    return start
 
 
 @register_generator("markov")
@@ -306,6 +316,18 @@ class MarkovGenerator(Generator):
             self.walk.walk(*self._prompt_state(prompt), max_chars, sampling, np.random.default_rng(seed + i))
             for i, prompt in enumerate(prompts)
         ]
+
+    def greedy_cycles(self, prompts: Sequence[str], *, max_chars: int) -> list[tuple[int, int] | None]:
+        """The cycle greedy decoding of each prompt falls into, from the walk's own states (a state
+        seen twice repeats forever; :meth:`ChainWalk.greedy_cycle`): (onset, period) in characters
+        of the continuation, the onset being the first character from which the text repeats every
+        period characters; None where no state repeats within ``max_chars`` characters."""
+        self._require_fit()
+        cycles: list[tuple[int, int] | None] = []
+        for prompt in prompts:
+            found = self.walk.greedy_cycle(*self._prompt_state(prompt), max_chars)
+            cycles.append(None if found is None else (periodic_from(*found), found[2]))
+        return cycles
 
     def _prompt_state(self, prompt: str) -> tuple[tuple[int, ...], bool]:
         """The chain state after ``prompt`` (its last ``state_size`` tokens) and whether it ends with a word."""
