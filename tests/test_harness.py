@@ -140,7 +140,9 @@ def test_sampling_seeds_follow_the_temperature_not_its_position(tmp_path, corpus
     assert sampling_seed(3, 1.0) == sampling_seed(3, 1.0) != sampling_seed(3, 0.5) != sampling_seed(4, 0.5)
 
 
-WHOLE_RUN = "peak RSS of the whole worker process, which ran: fit (training), likelihood, sweep, throughput"
+WHOLE_RUN = (
+    "peak RSS of the whole worker process, which ran: fit (training), likelihood, sweep, cycles, throughput"
+)
 
 
 def test_peak_memory_covers_the_whole_worker_process(tmp_path, corpus):

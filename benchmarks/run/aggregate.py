@@ -2,7 +2,7 @@
 
 A row (generator or variant) has one cell per seed on a corpus. For every number of the cells'
 ``likelihood``, ``fit``, ``throughput`` and ``describe`` sections, and of each temperature of their
-sweep, the row gets ``{"mean", "sd", "n", "values"}`` over the seeds that have it (``sd`` is the
+sweep and of the cycling probe, the row gets ``{"mean", "sd", "n", "values"}`` over the seeds that have it (``sd`` is the
 sample standard deviation, null with fewer than two). The report shows these; it computes nothing.
 """
 
@@ -42,19 +42,36 @@ def section_summary(sections: list[dict[str, Any]]) -> dict[str, Any]:
     return {key: summary([s.get(key) for s in sections]) for key in numeric_keys(sections)}
 
 
-def sweep_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per temperature any seed swept (in first-seen order), each number summarised."""
+def sweep_summary(cells: list[dict[str, Any]], section: str = "sweep") -> list[dict[str, Any]]:
+    """One entry per temperature any seed has in ``section`` (the sweep, or the cycling probe's
+    ``cycles``; in first-seen order), each number summarised."""
     temperatures: dict[float, None] = {}
     for cell in cells:
-        temperatures.update({float(t["temperature"]): None for t in cell.get("sweep") or []})
+        temperatures.update({float(t["temperature"]): None for t in cell.get(section) or []})
     out = []
     for temperature in temperatures:
         at = [
-            next((t for t in c.get("sweep") or [] if float(t["temperature"]) == temperature), {})
+            next((t for t in c.get(section) or [] if float(t["temperature"]) == temperature), {})
             for c in cells
         ]
         keys = [k for k in numeric_keys(at) if k not in ("temperature", "seed")]
         out.append({"temperature": temperature, **{k: summary([t.get(k) for t in at]) for k in keys}})
+    return out
+
+
+def cycles_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cycling probe's numbers per temperature over the seeds, with the seeds' mean cycling curve
+    (share cycling at each point, over the seeds that have the curve)."""
+    out = sweep_summary(cells, "cycles")
+    for entry in out:
+        at = [
+            next((t for t in c.get("cycles") or [] if float(t["temperature"]) == entry["temperature"]), {})
+            for c in cells
+        ]
+        curves = [t["curve"] for t in at if t.get("curve")]
+        if curves:
+            shares = np.mean([curve["share"] for curve in curves], axis=0)
+            entry["curve"] = {"chars": curves[0]["chars"], "share": shares.tolist()}
     return out
 
 
@@ -88,6 +105,7 @@ def aggregate_row(cells: list[dict[str, Any]], interval: list[float] | None = No
         row[name] = section_summary([c.get(name) or {} for c in cells])
     row["likelihood"]["bpc_interval"] = interval
     row["sweep"] = sweep_summary(cells)
+    row["cycles"] = cycles_summary(cells)
     return row
 
 

@@ -8,7 +8,8 @@ From the cells of one corpus (a row has one cell per training seed), for the rep
   (:func:`benchmarks.metrics.bpc_comparisons`: a two-level paired t-test with a sign-flip guard,
   Holm-adjusted over the pairs, with tie-aware ranks);
 * the same for per-continuation metrics at each temperature (greedy loop rate, seq-rep-4,
-  Self-BLEU-4), paired over the same prompts and seeds (:func:`benchmarks.metrics.metric_comparisons`).
+  Self-BLEU-4), paired over the same prompts and seeds (:func:`benchmarks.metrics.metric_comparisons`),
+  and for the cycling probe's looped and degenerate shares at each of its temperatures.
 
 A row enters a comparison only when every one of its seeds finished the stage compared, so every
 compared array has the same [seed, unit] shape; the others are listed as ``left_out``.
@@ -26,6 +27,8 @@ ALPHA = 0.05
 SEED = 0  # of every resampling here: the numbers are a function of the cells alone
 PER_TEXT_METRICS = {"loop_rate": "looped", "seq_rep_4": "seq_rep_4", "self_bleu_4": "self_bleu_4"}
 # table metric -> its per-prompt values in a sweep cell's ``per_prompt``
+CYCLE_METRICS = {"looped_share": "looped", "degenerate_share": "degenerate"}
+# table metric -> its per-prompt values in a cycling-probe cell's ``per_prompt``
 
 
 def by_row(cells: list[dict[str, Any]], rows: list[str]) -> dict[str, list[dict[str, Any]]]:
@@ -88,14 +91,15 @@ def shared_units(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def prompt_arrays(
-    rows: dict[str, list[dict[str, Any]]], temperature: float, key: str
+    rows: dict[str, list[dict[str, Any]]], temperature: float, key: str, section: str = "sweep"
 ) -> tuple[dict[str, np.ndarray], list[str]]:
-    """values[seed, prompt] of one per-prompt metric at one temperature, for each row that has it."""
+    """values[seed, prompt] of one per-prompt metric at one temperature of ``section`` (the sweep, or
+    the cycling probe's ``cycles``), for each row that has it."""
     arrays, left_out = {}, []
     for row, cells in rows.items():
         per_seed = []
         for cell in cells:
-            at = next((t for t in cell.get("sweep") or [] if float(t["temperature"]) == temperature), {})
+            at = next((t for t in cell.get(section) or [] if float(t["temperature"]) == temperature), {})
             values = (at.get("per_prompt") or {}).get(key)
             per_seed.append([np.nan if v is None else v for v in values] if values is not None else None)
         if any(v is None for v in per_seed):
@@ -105,13 +109,19 @@ def prompt_arrays(
     return shared_units(keep_one_shape(arrays, left_out)), left_out
 
 
-def compare_sweep(rows: dict[str, list[dict[str, Any]]], temperatures: list[float]) -> list[dict[str, Any]]:
-    """One entry per temperature: each per-prompt metric's comparisons table (None when no row has it)."""
+def compare_sweep(
+    rows: dict[str, list[dict[str, Any]]],
+    temperatures: list[float],
+    metrics: dict[str, str] = PER_TEXT_METRICS,
+    section: str = "sweep",
+) -> list[dict[str, Any]]:
+    """One entry per temperature: each per-prompt metric's comparisons table (None when no row has
+    it), from the sweep's cells or (``section="cycles"``) the cycling probe's."""
     out = []
     for temperature in temperatures:
         entry: dict[str, Any] = {"temperature": temperature}
-        for metric, key in PER_TEXT_METRICS.items():
-            arrays, left_out = prompt_arrays(rows, temperature, key)
+        for metric, key in metrics.items():
+            arrays, left_out = prompt_arrays(rows, temperature, key, section)
             table = metric_comparisons(arrays, alpha=ALPHA, seed=SEED) if arrays else None
             entry[metric] = {**table, "left_out": left_out} if table else None
         out.append(entry)
@@ -119,7 +129,11 @@ def compare_sweep(rows: dict[str, list[dict[str, Any]]], temperatures: list[floa
 
 
 def corpus_comparisons(
-    cells: list[dict[str, Any]], rows: list[str], temperatures: list[float], resamples: int
+    cells: list[dict[str, Any]],
+    rows: list[str],
+    temperatures: list[float],
+    resamples: int,
+    cycle_temperatures: list[float] | None = None,
 ) -> dict[str, Any]:
     """The comparisons of one corpus; ``resamples`` of the bootstrap behind each row's bpc interval."""
     grouped = by_row(cells, rows)
@@ -127,4 +141,5 @@ def corpus_comparisons(
         "alpha": ALPHA,
         "bpc": compare_bpc(grouped, resamples),
         "sweep": compare_sweep(grouped, temperatures),
+        "cycles": compare_sweep(grouped, cycle_temperatures or [], CYCLE_METRICS, "cycles"),
     }

@@ -11,10 +11,12 @@ Schema (version 2)::
       "corpora": [{
           "name": str, "key": str, "summary": {name, sha256, split_rule, chars: {train, valid, test}},
           "prompts": {"test": [{text, human, offset}], "demo": [text, …]},
-          "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}], "quality_bpc": float},
+          "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}], "quality_bpc": float,
+                    "cycles": [{temperature: null, chars, the cycling probe's numbers of the same passages read on}]},
           "judge": {"row": str | null, "cell": cell id | null, "error": str | null, "seconds": float | null},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
-                         {KEY: {mean, sd, n, values}}, "sweep": [{temperature, KEY: {mean, sd, n, values}}]}}
+                         {KEY: {mean, sd, n, values}}, "sweep" | "cycles": [{temperature, KEY: {mean, sd, n,
+                         values}}] (and, for cycles, "curve": the seeds' mean cycling curve)}}
       }],
       "cells": [{
           "id": "char-lstm/shakespeare/seed-0", "row": str, "generator": str, "corpus": str, "seed": int,
@@ -27,10 +29,15 @@ Schema (version 2)::
                      loop_rate, loop_onset_median, loop_period_median, self_bleu_4, zipf, copy_rate_8,
                      valid_word_rate, mean_chars, quality_bpc}],
           "demo_samples": [{"temperature": float, "texts": [one continuation per demo prompt]}],
+          "cycles": [{temperature, seed, seconds, chars, samples, looped_share, degenerate_share, looped_count, degenerate_threshold,
+                      tail_rep_4, onset_p25/median/p75, period_p25/median/p75, attractors,
+                      largest_attractor_share, attractor_sizes, [exact_cycles, exact_agree,]
+                      curve: {chars, share}, per_prompt: {looped, degenerate, onset, period, attractor,
+                      tail_rep_4[, exact]}}]   (benchmarks.metrics.cycles; one entry per cycle temperature),
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
                          generate_chars_per_s_batch<B>, ms_per_char_batch1, peak_memory_bytes,
                          peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …},
-          "stage_seconds": {fit, likelihood, sweep, throughput: wall-clock seconds of each stage}
+          "stage_seconds": {fit, likelihood, sweep, cycles, throughput: wall-clock seconds of each stage}
       }]
     }
 
@@ -54,6 +61,7 @@ from benchmarks.run.aggregate import aggregate_rows
 from benchmarks.run.comparisons import corpus_comparisons
 from benchmarks.run.judge import QUALITY
 from benchmarks.run.layout import (
+    CYCLE_SAMPLES,
     FAILED,
     HUMAN,
     JUDGE,
@@ -106,6 +114,8 @@ def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> di
         sweep = load_piece(store, cell.id, "sweep")
         entry["sweep"] = with_quality(sweep["cells"], quality.get("cells", {}).get(cell.id, []))
         entry["demo_samples"] = sweep["demo_samples"]
+    if store.has(cell.id, "cycles"):
+        entry["cycles"] = load_piece(store, cell.id, "cycles")["cells"]
     if store.has(cell.id, "throughput"):
         entry["throughput"] = load_piece(store, cell.id, "throughput")
     entry["stage_seconds"] = {
@@ -157,6 +167,7 @@ def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, An
             plan.rows,
             list(plan.config.sweep.temperatures),
             plan.config.likelihood.bootstrap_resamples,
+            list(plan.config.sweep.cycle_temperatures),
         )
         rows = aggregate_rows(of_corpus, plan.rows, (comparisons["bpc"] or {}).get("intervals", {}))
         corpora.append(
@@ -194,8 +205,9 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
     """Every continuation of every cell, for ``samples.json.gz``: the prompts of each corpus, and
     each cell's texts at each temperature (test prompts prompt-major, ``samples_per_prompt`` each;
     then one per demo prompt), each text with its annotation for the sample browser (the keys are
-    in :mod:`benchmarks.report.browser`). The repetition and diversity metrics can be recomputed
-    from it."""
+    in :mod:`benchmarks.report.browser`), and the cycling probe's long continuations of the test
+    prompts at each cycle temperature (``cycles``: [{temperature, test}]). The repetition,
+    diversity and cycling metrics can be recomputed from it."""
     plan = plan or load_plan(run_dir)
     store = RunStore(run_dir)
     corpora = [
@@ -213,6 +225,7 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
     for cell in plan.cells:
         if store.has(cell.id, SAMPLES):
             stored = store.load(cell.id, SAMPLES)["samples"]
+            long = store.load(cell.id, CYCLE_SAMPLES)["samples"] if store.has(cell.id, CYCLE_SAMPLES) else []
             cells.append(
                 {
                     "id": cell.id,
@@ -220,6 +233,7 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
                     "corpus": cell.corpus,
                     "seed": cell.seed,
                     "temperatures": stored,
+                    "cycles": long,
                 }
             )
     return {"samples_per_prompt": plan.config.sweep.samples_per_prompt, "corpora": corpora, "cells": cells}

@@ -1,4 +1,4 @@
-"""The stages one cell goes through: fit, likelihood, sweep (throughput is in its own module).
+"""The stages one cell goes through: fit, likelihood, sweep, cycles (throughput is in its own module).
 
 Each stage is a function of a :class:`CellContext` returning a JSON-ready dict, the piece. Stages
 know generators only through the interface, and every call into one goes through
@@ -17,10 +17,16 @@ import numpy as np
 
 from benchmarks.console import Log, log
 from benchmarks.files import read_json
-from benchmarks.metrics import LikelihoodTotals, bootstrap_ci, chunk_scores, totals_from_scores
+from benchmarks.metrics import (
+    LikelihoodTotals,
+    bootstrap_ci,
+    chunk_scores,
+    cycle_statistics,
+    totals_from_scores,
+)
 from benchmarks.run import contract
 from benchmarks.run.environment import node_identity
-from benchmarks.run.layout import SAMPLES
+from benchmarks.run.layout import CYCLE_SAMPLES, SAMPLES
 from benchmarks.run.model_cache import (
     cache_directory,
     model_cache_key,
@@ -217,17 +223,58 @@ def stage_sweep(ctx: CellContext) -> dict[str, Any]:
         texts = contract.generate(generator, batch, max_chars=sweep.max_chars, sampling=sampling, seed=seed)
         seconds = time.perf_counter() - start
         model_texts, demo_texts = texts[: len(batch) - len(demos)], texts[len(batch) - len(demos) :]
-        metrics = cell_metrics(model_texts, ctx.train_indexes, sweep.samples_per_prompt)
+        metrics = cell_metrics(model_texts, ctx.train_indexes, sweep.samples_per_prompt, sweep.max_chars)
         cells.append({"temperature": sampling.temperature, "seed": seed, "seconds": seconds, **metrics})
         samples.append(
             {
                 "temperature": sampling.temperature,
                 "test": model_texts,
                 "demo": demo_texts,
-                "annotations": annotate(model_texts, ctx.train_indexes),
-                "demo_annotations": annotate(demo_texts, ctx.train_indexes),
+                "annotations": annotate(model_texts, ctx.train_indexes, sweep.max_chars),
+                "demo_annotations": annotate(demo_texts, ctx.train_indexes, sweep.max_chars),
             }
         )
     ctx.pieces.save(SAMPLES, {"prompts": batch, "samples": samples})
     demo_samples = [{"temperature": s["temperature"], "texts": s["demo"]} for s in samples]
     return {"cells": cells, "demo_samples": demo_samples}
+
+
+# ---------------------------------------------------------------- cycles
+
+
+def stage_cycles(ctx: CellContext) -> dict[str, Any]:
+    """The cycling probe: one ``sweep.cycle_chars``-character continuation of each test prompt at
+    each of ``sweep.cycle_temperatures``, one batched generate call per temperature (seeded as the
+    sweep seeds that temperature), and the metrics of :mod:`benchmarks.metrics.cycles`. Greedy texts
+    are also held against the cycles a generator finds from its own state
+    (``Generator.greedy_cycles``), when it can. The texts go to their own piece, beside the stages."""
+    generator = trained_generator(ctx)
+    sweep = ctx.plan.config.sweep
+    prompts = [p.text for p in ctx.corpus_plan.test_prompts]
+    cells, samples = [], []
+    for temperature in sweep.cycle_temperatures:
+        sampling = sweep.sampling(temperature)
+        seed = sampling_seed(ctx.cell.seed, temperature)
+        start = time.perf_counter()
+        texts = contract.generate(
+            generator, prompts, max_chars=sweep.cycle_chars, sampling=sampling, seed=seed
+        )
+        seconds = time.perf_counter() - start
+        exact = (
+            contract.greedy_cycles(generator, prompts, max_chars=sweep.cycle_chars)
+            if sampling.greedy
+            else None
+        )
+        metrics = cycle_statistics(texts, sweep.cycle_chars, exact)
+        cells.append(
+            {
+                "temperature": temperature,
+                "seed": seed,
+                "seconds": seconds,
+                "chars": sweep.cycle_chars,
+                **metrics,
+            }
+        )
+        samples.append({"temperature": temperature, "test": texts})
+    ctx.pieces.save(CYCLE_SAMPLES, {"prompts": prompts, "samples": samples})
+    return {"cells": cells}
