@@ -17,8 +17,8 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
+from benchmarks.report import cycling, markdown, significance, tables
 from benchmarks.report import formatting as fmt
-from benchmarks.report import markdown, significance, tables
 from benchmarks.report.browser import browser_data, encoded
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.html_blocks import figure, prose, section, table
@@ -75,18 +75,15 @@ def pairs(table_data: dict[str, Any], title: str, show: Callable[[Any], str]) ->
 
 
 def comparisons_block(view: CorpusRun) -> str:
-    """bpc and the greedy loop rate, then every sweep metric at every temperature (folded)."""
+    """bpc and greedy cycling, then every other table (folded), as the Markdown report has them."""
     intro = takewhile(lambda line: not line.startswith("**"), significance.comparisons(view))
-    greedy = view.greedy_temperature
     parts = [prose(list(intro))]
     parts += pairs(view.comparisons("bpc"), "Test bpc", fmt.bpc)
-    parts += pairs(view.comparisons("loop_rate", greedy), f"Loop rate, {fmt.temperature(greedy)}", fmt.rate)
-    details = []
-    for temperature in view.temperatures:
-        for metric, title in significance.SWEEP_METRICS.items():
-            if not (metric == "loop_rate" and temperature == greedy):
-                at = view.comparisons(metric, temperature)
-                details += pairs(at, f"{title}, {fmt.temperature(temperature)}", fmt.rate)
+    for table_data, title in significance.headline_tables(view):
+        parts += pairs(table_data, title, fmt.rate)
+    details = [
+        part for data, title in significance.detail_tables(view) for part in pairs(data, title, fmt.rate)
+    ]
     if details:
         parts.append(f"<details><summary>Every temperature</summary>{''.join(details)}</details>")
     return "\n".join(parts)
@@ -99,6 +96,13 @@ def sweep_block(view: CorpusRun) -> str:
         if group == tables.QUALITY_GROUP and view.judge:
             parts.append(prose([markdown.JUDGE_FOOTNOTE]))
     return "\n".join(parts)
+
+
+def cycling_block(view: CorpusRun) -> str:
+    lines = cycling.cycling_lines(view)
+    if not lines:
+        return "<p class='note'>This run has no cycling probe.</p>"
+    return prose(before_first_table(lines)) + table(cycling.cycles_table(view), "Cycling")
 
 
 def plots_block(drawn: dict[str, tuple[str, bool]], folder: Path) -> str:
@@ -126,6 +130,7 @@ def corpus_details(
         ("likelihood", "Likelihood", likelihood_block(view, earlier)),
         ("comparisons", "Comparisons", comparisons_block(view)),
         ("sweep", "Repetition and diversity across temperatures", sweep_block(view)),
+        ("cycling", f"Cycling at {cycling.horizon(view)}", cycling_block(view)),
         ("plots", "Plots", plots_block(drawn, folder)),
         ("throughput", f"Throughput on {device_name(view)}", throughput_block(view)),
     ]

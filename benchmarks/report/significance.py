@@ -17,6 +17,7 @@ from benchmarks.report import formatting as fmt
 from benchmarks.report.data import CorpusRun
 
 SWEEP_METRICS = {"loop_rate": "loop rate", "seq_rep_4": "seq-rep-4", "self_bleu_4": "Self-BLEU-4"}
+CYCLE_METRICS = {"looped_share": "cycling share", "degenerate_share": "degenerate share"}
 
 
 def separable(table: dict[str, Any], a: str, b: str) -> bool:
@@ -60,7 +61,33 @@ def bpc_verdict(run: CorpusRun) -> str | None:
     return sentence
 
 
+def cycling_verdict(run: CorpusRun) -> str | None:
+    """Which generator's greedy continuations cycle most at the probe's horizon, into how many
+    attractors; None without a probe (results from before it)."""
+    greedy = run.greedy_cycle_temperature
+    table = run.comparisons("looped_share", greedy, "cycles")
+    ranked = [g["generator"] for g in table.get("generators") or []]
+    if greedy is None or not ranked:
+        return None
+    worst = ranked[-1]
+    share = run.cycle_value(worst, greedy, "looped_share")
+    chars = fmt.count(run.cycle_chars)
+    if not share:
+        return f"No generator's greedy continuations cycle within {chars} characters."
+    attractors = run.cycle_value(worst, greedy, "attractors")
+    into = f", into {fmt.fixed(attractors, 1).removesuffix('.0')} attractor{'' if attractors == 1 else 's'}"
+    sentence = (
+        f"**Greedy decoding cycles most in {worst}** ({fmt.rate(share)} of continuations by {chars} "
+        f"characters{into if attractors else ''})"
+    )
+    tied = [g for g in ranked[:-1] if not separable(table, worst, g)]
+    if tied:
+        sentence += f"; {names(tied)} cannot be told apart from it ({tested_over(run, 'prompts')})"
+    return sentence + "."
+
+
 def loop_verdict(run: CorpusRun) -> str | None:
+    """The sweep's greedy loop rate, for results written before the cycling probe."""
     greedy = run.greedy_temperature
     table = run.comparisons("loop_rate", greedy)
     ranked = [g["generator"] for g in table.get("generators") or []]
@@ -93,7 +120,8 @@ def seeds_note(run: CorpusRun) -> str:
 
 
 def verdict(run: CorpusRun) -> list[str]:
-    sentences = [s for s in (bpc_verdict(run), loop_verdict(run)) if s]
+    repetition = cycling_verdict(run) if run.greedy_cycle_temperature is not None else loop_verdict(run)
+    sentences = [s for s in (bpc_verdict(run), repetition) if s]
     return [" ".join(sentences), "", seeds_note(run), ""] if sentences else [seeds_note(run), ""]
 
 
@@ -120,8 +148,45 @@ def comparison_lines(table: dict[str, Any], title: str, show: Callable[[Any], st
     return [f"**{title}**{note}", "", fmt.markdown_table(pairs_table(table, show)), ""]
 
 
+def headline_tables(run: CorpusRun) -> list[tuple[dict[str, Any], str]]:
+    """The repetition tables shown before the fold: the probe's greedy cycling and degenerate shares
+    (the sweep's greedy loop rate for results from before the probe), with their titles."""
+    greedy = run.greedy_cycle_temperature
+    if greedy is None:
+        greedy = run.greedy_temperature
+        return [(run.comparisons("loop_rate", greedy), f"Loop rate, {fmt.temperature(greedy)}")]
+    at = f"{fmt.temperature(greedy)}, {fmt.count(run.cycle_chars)} characters"
+    return [
+        (run.comparisons(metric, greedy, "cycles"), f"{title.capitalize()}, {at}")
+        for metric, title in CYCLE_METRICS.items()
+    ]
+
+
+def detail_tables(run: CorpusRun) -> list[tuple[dict[str, Any], str]]:
+    """Every other table, folded: the probe's at its other temperatures, then each sweep metric at
+    each temperature (the loop rate named for the sweep's length)."""
+    greedy_cycles = run.greedy_cycle_temperature
+    tables = [
+        (
+            run.comparisons(metric, t, "cycles"),
+            f"{title.capitalize()}, {fmt.temperature(t)}, {fmt.count(run.cycle_chars)} characters",
+        )
+        for t in run.cycle_temperatures
+        if t != greedy_cycles
+        for metric, title in CYCLE_METRICS.items()
+    ]
+    chars = fmt.count(run.section("config", "sweep").get("max_chars"))
+    for temperature in run.temperatures:
+        for metric, title in SWEEP_METRICS.items():
+            if metric == "loop_rate" and greedy_cycles is None and temperature == run.greedy_temperature:
+                continue  # shown before the fold
+            named = f"{title} ({chars} characters)" if metric == "loop_rate" else title
+            tables.append((run.comparisons(metric, temperature), f"{named}, {fmt.temperature(temperature)}"))
+    return tables
+
+
 def comparisons(run: CorpusRun, depth: str = "##") -> list[str]:
-    """The comparisons section: bpc, then the greedy loop rate, then each metric at each temperature."""
+    """The comparisons section: bpc, then greedy cycling (or the loop rate), then the rest folded."""
     lines = [
         f"{depth} Comparisons",
         "",
@@ -132,18 +197,11 @@ def comparisons(run: CorpusRun, depth: str = "##") -> list[str]:
         "",
     ]
     lines += comparison_lines(run.comparisons("bpc"), "Test bpc", fmt.bpc)
-    greedy = run.greedy_temperature
-    lines += comparison_lines(
-        run.comparisons("loop_rate", greedy), f"Loop rate, {fmt.temperature(greedy)}", fmt.rate
-    )
-    details = []
-    for temperature in run.temperatures:
-        for metric, title in SWEEP_METRICS.items():
-            if metric == "loop_rate" and temperature == greedy:
-                continue
-            details += comparison_lines(
-                run.comparisons(metric, temperature), f"{title}, {fmt.temperature(temperature)}", fmt.rate
-            )
+    for table, title in headline_tables(run):
+        lines += comparison_lines(table, title, fmt.rate)
+    details = [
+        line for table, title in detail_tables(run) for line in comparison_lines(table, title, fmt.rate)
+    ]
     if details:
         lines += ["<details><summary>Every temperature</summary>", "", *details, "</details>", ""]
     return lines
