@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -139,6 +141,7 @@ def test_exact_cycles_agree_from_the_first_word_after_the_exact_onset():
     assert (stats["exact_cycles"], stats["exact_agree"]) == (1, 2)
 
 
+@functools.cache
 def shakespeare_test_split() -> str | None:
     """The shakespeare corpus's test split when the data directory already holds it (no fetch)."""
     from benchmarks.corpora import load_corpus

@@ -141,7 +141,8 @@ def human_piece(plan: RunPlan, corpus: CorpusPlan, loaded: Corpus) -> dict[str, 
     humans = [p.human for p in corpus.test_prompts]
     indexes = train_indexes(loaded.train)
     human = {"temperature": None, **cell_metrics(humans, indexes, max_chars=sweep.max_chars)}
-    long = [loaded.test[p.offset + len(p.text) :][: sweep.cycle_chars] for p in corpus.test_prompts]
+    starts = [p.offset + len(p.text) for p in corpus.test_prompts]
+    long = [loaded.test[start : start + sweep.cycle_chars] for start in starts]
     cycles = {"temperature": None, "chars": sweep.cycle_chars, **cycle_statistics(long, sweep.cycle_chars)}
     return {"cells": [human], "annotations": annotate(humans, indexes, sweep.max_chars), "cycles": [cycles]}
 
