@@ -113,7 +113,7 @@ def unknown_keys(text: str) -> list[str]:
     for match in KEY.finditer(text):
         section, rest = match.groups()
         parts = rest.split(".")
-        if FILE_NAME.search(match.group(0)) or (section == "generators" and is_module(["generators", parts[0]])):
+        if FILE_NAME.search(match.group(0)) or (not is_config_key(match.group(0)) and section == "generators"):
             continue  # run.json, or a module: generators.sampling
         problem = key_problem(section, parts)
         if problem:
@@ -161,13 +161,19 @@ def unknown_code(text: str) -> list[str]:
     """Repository paths and dotted module names in inline code that do not exist."""
     problems = []
     for span in code_spans(text):
-        if DOTTED.fullmatch(span):
+        if DOTTED.fullmatch(span) and not is_config_key(span):
             problem = dotted_problem(span)
             if problem:
                 problems.append(problem)
         elif is_repo_path(span) and not (ROOT / span).exists():
             problems.append(f"{span}: no such file")
     return problems
+
+
+def is_config_key(span: str) -> bool:
+    """``generators.NAME.key`` is a setting (checked by :func:`unknown_keys`), not a module path."""
+    parts = span.split(".")
+    return parts[0] == "generators" and not is_module(parts[:2])
 
 
 def is_repo_path(span: str) -> bool:
