@@ -20,7 +20,7 @@ TORCH_WANTED := $(VENV)/.torch-wanted
 TORCH_INSTALLED := $(VENV)/.torch-installed
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: setup lock bench test lint perf report clean FORCE
+.PHONY: setup lock bench test lint perf report docs clean FORCE
 
 setup: $(STAMP)
 
@@ -75,6 +75,10 @@ perf: setup
 
 report: setup
 	$(BIN)/textgen-bench report reports/latest $(ARGS)
+
+# docs/metrics.md from the metric modules' docstrings (tests/test_docs.py checks it is up to date).
+docs: setup
+	$(BIN)/python -m benchmarks.docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .benchmarks
