@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from support import TINY_NEURAL_OPTIONS, make_text
+from support import TINY_NEURAL_OPTIONS
 
 from generators.base import Budget, Corpus, Sampling
 from generators.gpt2.decoding import CachedDecoding
 from generators.gpt2.generator import GPT2Generator
+from generators.testing.texts import make_text
 
 TINY = {  # the kit's tiny gpt2, with a schedule of its own
     **TINY_NEURAL_OPTIONS["gpt2"],

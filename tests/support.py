@@ -6,7 +6,7 @@ import re
 import textwrap
 from pathlib import Path
 
-import numpy as np
+from generators.testing.texts import make_text
 
 TINY_OPTIM = {
     "lr": 1e-2,
@@ -52,76 +52,6 @@ TINY_NEURAL_OPTIONS = {  # each fits the conformance kit's corpus in a few secon
         "optim": TINY_OPTIM,
     },
 }
-
-WORDS = [
-    "the",
-    "king",
-    "and",
-    "queen",
-    "of",
-    "a",
-    "small",
-    "country",
-    "went",
-    "to",
-    "the",
-    "sea",
-    "where",
-    "the",
-    "wind",
-    "was",
-    "cold",
-    "and",
-    "the",
-    "night",
-    "was",
-    "long",
-    "so",
-    "they",
-    "spoke",
-    "of",
-    "old",
-    "friends",
-    "who",
-    "had",
-    "gone",
-    "away",
-    "to",
-    "war",
-    "and",
-    "never",
-    "came",
-    "back",
-    "but",
-    "the",
-    "children",
-    "played",
-    "by",
-    "the",
-    "fire",
-    "while",
-    "their",
-    "mother",
-    "sang",
-    "a",
-    "song",
-    "about",
-    "the",
-    "moon",
-]
-
-
-def make_text(n_chars: int, seed: int = 0) -> str:
-    """Pseudo-English lines of seeded random words, at least ``n_chars`` long."""
-    rng = np.random.default_rng(seed)
-    lines, total = [], 0
-    while total < n_chars:
-        words = rng.choice(WORDS, size=int(rng.integers(4, 12))).tolist()
-        line = " ".join(words).capitalize() + rng.choice([".", ",", "!", "?", ";"])
-        lines.append(line)
-        total += len(line) + 1
-    return "\n".join(lines) + "\n"
-
 
 def install_plugin(
     root: Path,

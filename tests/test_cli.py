@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from support import make_text
 
 from benchmarks.cli import main
 from benchmarks.run.settings import SweepSection, load_config
 from generators.registry import create_generator
+from generators.testing.texts import make_text
 
 
 @pytest.fixture

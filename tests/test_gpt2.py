@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 from gpt2_support import GREEDY, PROMPTS, RANDOM, TINY, UNICODE_LINE, corpus, fitted
-from support import make_text, record_generate_seeds
+from support import record_generate_seeds
 from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
 from transformers.utils import logging as hf_logging
 
@@ -23,6 +23,7 @@ from generators.gpt2 import tokens as bytelevel
 from generators.gpt2.generator import GPT2Generator
 from generators.gpt2.tokens import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.registry import get_generator_class
+from generators.testing.texts import make_text
 
 STRANGE = [
     "😀👍🏽",  # 4-byte characters, a skin-tone modifier

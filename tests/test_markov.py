@@ -11,7 +11,6 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import make_text
 
 from generators.base import UNICODE_SCALAR_COUNT, Corpus, Sampling
 from generators.errors import ConfigError, CorpusError
@@ -19,6 +18,7 @@ from generators.markov.generator import MarkovGenerator, split_stream
 from generators.markov.walk import choose
 from generators.registry import get_generator_class
 from generators.sampling import next_token_probs
+from generators.testing.texts import make_text
 
 D = 0.75
 

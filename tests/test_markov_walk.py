@@ -7,11 +7,11 @@ import functools
 import markovify
 import numpy as np
 import pytest
-from support import make_text
 
 from generators.base import Corpus, Sampling
 from generators.markov.generator import MarkovGenerator
 from generators.sampling import next_token_probs
+from generators.testing.texts import make_text
 
 SAMPLINGS = {
     "greedy": Sampling(0.0),

@@ -12,7 +12,9 @@ import venv
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN_TOML, make_text
+from support import SMALL_RUN_TOML
+
+from generators.testing.texts import make_text
 
 pytestmark = pytest.mark.integration
 

@@ -14,11 +14,12 @@ import statistics
 
 import pytest
 from html_support import MISSING_BROWSER, browser_available, chromium, stored_samples
-from support import SMALL_RUN, changed, make_text, run_config, small_config
+from support import SMALL_RUN, changed, run_config, small_config
 
 from benchmarks.corpora import load_corpus
 from benchmarks.metrics import NgramIndex, loop_onset_period
 from benchmarks.metrics.spans import copied_spans, merge_spans
+from generators.testing.texts import make_text
 
 pytestmark = [
     pytest.mark.slow,
