@@ -238,11 +238,13 @@ def test_a_run_folder_resumes_only_with_its_own_settings_and_corpus(tmp_path, co
 def test_an_older_run_folder_is_refused_and_a_start_cut_short_begins_again(tmp_path, corpus):
     old = tmp_path / "old"
     old.mkdir()
-    (old / "run.json").write_text("{}")
-    (old / "prompts.json").write_text("{}")  # what a run of results schema 1 wrote
-    with pytest.raises(ConfigError, match=r"written by an older textgen-bench .*use --fresh"):
-        run_config(small_config(corpus), old)
-    assert results_of(run_config(small_config(corpus), old, fresh=True))["schema"] == layout.SCHEMA_VERSION
+    for name, text in [("run.json", "{}"), ("prompts.json", "{}"), ("results.json", '{"schema": 1}')]:
+        (old / name).write_text(text)  # what the first textgen-bench wrote: no plan.json
+    for fresh, refusal in [(False, "{} is not empty and holds no plan.json"), (True, "--fresh: {} holds files")]:
+        with pytest.raises(ConfigError, match="^" + re.escape(refusal.format(old))):
+            run_config(small_config(corpus), old, fresh=fresh)
+    assert sorted(p.name for p in old.iterdir()) == [".lock", "prompts.json", "results.json", "run.json"]
+    assert (old / "results.json").read_text() == '{"schema": 1}'  # nothing of it removed or rewritten
     cut = tmp_path / "cut"  # plan.json is written last: a start stopped before it left only these
     (cut / "pieces" / "_human").mkdir(parents=True)
     (cut / "run.json").write_text("{}")

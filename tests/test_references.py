@@ -14,7 +14,6 @@ from test_report import fixture_results, make_run, table_rows
 
 from benchmarks.metrics.compressors import COMPRESSORS, conditional_bpc
 from benchmarks.report import render_report
-from benchmarks.report.data import upgrade_schema_1
 from benchmarks.run.references import compressor_rows, published_rows
 
 
@@ -57,15 +56,14 @@ def test_nanogpt_figures_are_in_bits_per_character_on_tinyshakespeare_only():
 
 def with_references(results: dict) -> dict:
     """The report fixture (tinyshakespeare) with hand-typed compressor rows and the published ones."""
-    upgraded = upgrade_schema_1(results)
-    upgraded["corpora"][0]["references"] = {
+    results["corpora"][0]["references"] = {
         "compressors": [
             {"name": "bz2", "bpc": 2.306, "method": "bzip2, level 9", "library": "bz2 (Python 3.11.7)"},
             {"name": "ppmd", "bpc": 1.868, "method": "PPMd variant I, order 8", "library": "pyppmd 1.3.1"},
         ],
         "published": published_rows("tinyshakespeare"),
     }
-    return upgraded
+    return results
 
 
 def test_reference_rows_appear_in_the_likelihood_table_plot_and_reading_guide(tmp_path):
