@@ -14,6 +14,7 @@ from benchmarks.run.scaling import crossings
 from benchmarks.run.settings import load_config
 from benchmarks.run.store import RunStore
 from generators.errors import ConfigError
+from generators.options import merged
 
 AXIS = ["run.budgets=[4, 0.25, 1]", "generators.markov.budget_axis={state_size=[1, 2, 3]}"]
 
@@ -103,9 +104,11 @@ def test_a_crossing_needs_a_separable_order_on_both_sides():
 @pytest.fixture
 def scaling_config(tmp_path, monkeypatch):
     monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
-    data = json.loads(json.dumps(SMALL_RUN))
-    data["generators"]["char-lstm"] = {"budget_steps": 20, "options": TINY_RECURRENT}
-    data["generators"]["markov"]["budget_axis"] = {"state_size": [1, 2]}
+    generators = {
+        "char-lstm": {"budget_steps": 20, "options": TINY_RECURRENT},
+        "markov": {"budget_axis": {"state_size": [1, 2]}},
+    }
+    data = merged(SMALL_RUN, {"generators": generators})
     corpus = write_corpus(tmp_path / "corpus.txt")
     return small_config(corpus, data=data, generators=["markov", "char-lstm"], budgets=[1, 0.5])
 
