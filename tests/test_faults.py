@@ -28,7 +28,10 @@ RUN = merged(
     {
         "run": {"generators": ["markov", "slow-sampler"]},
         "sweep": {"temperatures": [0.0, 0.5, 1.0, 1.5]},  # a slow sampler's sweep of seconds
-        "generators": {"slow-sampler": {"options": {"state_size": 1}}, "slow-fit": {"options": {"state_size": 1}}},
+        "generators": {
+            "slow-sampler": {"options": {"state_size": 1}},
+            "slow-fit": {"options": {"state_size": 1}},
+        },
     },
 )
 PLUGINS = {"slow-sampler": "SlowSampler", "slow-fit": "SlowFit", "diverging": "Diverging"}

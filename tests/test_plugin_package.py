@@ -24,7 +24,10 @@ PLUGIN = ROOT / "tests" / "plugins" / "textgen-bench-char-ngram"
 
 RUN = merged(
     SMALL_RUN,
-    {"run": {"generators": ["markov", "char-ngram"]}, "generators": {"char-ngram": {"options": {"order": 3}}}},
+    {
+        "run": {"generators": ["markov", "char-ngram"]},
+        "generators": {"char-ngram": {"options": {"order": 3}}},
+    },
 )
 
 

@@ -50,7 +50,9 @@ WHERE = re.compile(r"^node$")  # the machine (and Ray node) a piece was computed
 def instance(tmp_path_factory):
     """A local Ray instance (2 CPUs) whose workers see the slow plugin and their own model cache."""
     root = tmp_path_factory.mktemp("ray")
-    plugins = write_plugin(root / "plugins", "markov-variants", {"slow-sampler": "markov_variants:SlowSampler"})
+    plugins = write_plugin(
+        root / "plugins", "markov-variants", {"slow-sampler": "markov_variants:SlowSampler"}
+    )
     worker_env = {
         "PYTHONPATH": os.pathsep.join([str(plugins), str(Path(__file__).parents[1])]),
         "TEXTGEN_BENCH_CACHE": str(root / "node-cache"),

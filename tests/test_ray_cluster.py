@@ -27,7 +27,6 @@ from generators.options import merged  # noqa: E402
 pytestmark = pytest.mark.integration
 
 
-
 class Nodes:
     """The cluster, and worker nodes added to it with their own model caches."""
 
