@@ -59,3 +59,22 @@ def installed_plugin(tmp_path, monkeypatch) -> Iterator[Callable[..., Path]]:
     yield install
     for module in modules:
         sys.modules.pop(module, None)
+
+
+@pytest.fixture
+def recorded_seeds(monkeypatch) -> Callable[[type], list[int]]:
+    """A function that patches a generator class's ``generate`` to append each call's seed to the
+    list it returns (for this test only)."""
+
+    def record(generator_class: type) -> list[int]:
+        seeds: list[int] = []
+        generate = generator_class.generate
+
+        def recording(self, prompts, *, max_chars, sampling=None, seed=0):
+            seeds.append(seed)
+            return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
+
+        monkeypatch.setattr(generator_class, "generate", recording)
+        return seeds
+
+    return record

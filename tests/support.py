@@ -189,19 +189,6 @@ def plugin_modules(package: str) -> list[str]:
     return [module.stem for module in (PLUGINS / package).glob("*.py")]
 
 
-def record_generate_seeds(monkeypatch, generator_class: type) -> list[int]:
-    """Patch ``generator_class.generate`` to append each call's seed to the returned list."""
-    seeds: list[int] = []
-    generate = generator_class.generate
-
-    def recording(self, prompts, *, max_chars, sampling=None, seed=0):
-        seeds.append(seed)
-        return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-
-    monkeypatch.setattr(generator_class, "generate", recording)
-    return seeds
-
-
 def start_interruptible(command: list[str], env: dict[str, str]):
     """Run ``command`` in its own process group, with Ctrl-C's default action even when this test
     run was started in the background by a shell without job control (which ignores SIGINT)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import SMALL_RUN, TINY_RECURRENT, plan_of, small_config, write_corpus
+from support import SMALL_RUN, TINY_RECURRENT, plan_of, small_config
 
 from benchmarks.run.harness import run_benchmark
 from benchmarks.run.plan import plan_rows
@@ -102,15 +102,13 @@ def test_a_crossing_needs_a_separable_order_on_both_sides():
 
 
 @pytest.fixture
-def scaling_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+def scaling_config(corpus_file, model_cache):
     generators = {
         "char-lstm": {"budget_steps": 20, "options": TINY_RECURRENT},
         "markov": {"budget_axis": {"state_size": [1, 2]}},
     }
     data = merged(SMALL_RUN, {"generators": generators})
-    corpus = write_corpus(tmp_path / "corpus.txt")
-    return small_config(corpus, data=data, generators=["markov", "char-lstm"], budgets=[1, 0.5])
+    return small_config(corpus_file, data=data, generators=["markov", "char-lstm"], budgets=[1, 0.5])
 
 
 def test_a_budget_axis_runs_one_cell_per_budget_and_resumes_by_cell(tmp_path, scaling_config):

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN, TIMING, TINY_RECURRENT, run_config, small_config, strip_timing, write_corpus
+from support import SMALL_RUN, TIMING, TINY_RECURRENT, run_config, small_config, strip_timing
 
 from benchmarks.run.model_cache import CUT_SHORT
 from benchmarks.run.plan import load_plan
@@ -24,10 +24,9 @@ NOT_CACHED = re.compile(f"{TIMING.pattern}|cached")  # also whether the model ca
 
 
 @pytest.fixture
-def corpus(tmp_path, monkeypatch):
+def corpus(corpus_file, model_cache):
     """A small file corpus and a private model cache."""
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
-    return write_corpus(tmp_path / "corpus.txt")
+    return corpus_file
 
 
 def char_lstm_config(corpus: Path, cap: float | None):

@@ -23,7 +23,6 @@ from gpt2_support import (
     fitted,
     prefix_mass,
 )
-from support import record_generate_seeds
 from transformers.utils import logging as hf_logging
 
 from generators.base import Budget, Corpus
@@ -290,8 +289,8 @@ def test_long_context_is_cut_to_the_window(model):
 # ---------------------------------------------------------------- generation
 
 
-def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
-    seeds = record_generate_seeds(monkeypatch, GPT2Generator)
+def test_each_validation_sample_draws_with_the_next_seed(recorded_seeds):
+    seeds = recorded_seeds(GPT2Generator)
     fitted(steps=30, seed=3)  # validations at steps 10, 20 and 30
     assert seeds == [3, 4, 5]
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from support import plan_of, small_config, write_corpus
+from support import plan_of, run_config, small_config, write_corpus
 from test_report import fixture_results, make_run, table_rows
 
 from benchmarks.metrics.compressors import COMPRESSORS, conditional_bpc
@@ -18,8 +18,7 @@ from benchmarks.run.references import compressor_rows, published_rows
 
 
 @pytest.fixture
-def small_plan(tmp_path, monkeypatch):
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+def small_plan(tmp_path, model_cache):
     config = small_config(write_corpus(tmp_path / "corpus.txt", chars=8_000))
     plan, corpora = plan_of(config)
     return plan, next(iter(corpora.values()))
@@ -92,10 +91,7 @@ def test_a_run_without_reference_rows_shows_none(tmp_path):
     assert not re.search(r"Compressor rows", report)
 
 
-def test_results_record_each_corpus_reference_rows(tmp_path, monkeypatch):
-    from support import run_config
-
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+def test_results_record_each_corpus_reference_rows(tmp_path, model_cache):
     corpus = write_corpus(tmp_path / "corpus.txt", chars=8_000)
     run_dir = run_config(small_config(corpus), tmp_path / "run")
     results = json.loads((Path(run_dir) / "results.json").read_text())
