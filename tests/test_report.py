@@ -20,9 +20,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.cli import main
-from benchmarks.report import formatting as fmt
 from benchmarks.report import markdown, render_report
-from benchmarks.report.data import load_run
 from benchmarks.run.aggregate import aggregate_rows
 from generators.errors import TextgenBenchError
 
@@ -294,7 +292,15 @@ def test_plots_are_pngs_linked_by_relative_path(rendered):
 def test_results_csv_is_long_form_with_human_rows(rendered):
     run_dir, _ = rendered
     frame = pd.read_csv(run_dir / "results.csv")
-    assert list(frame.columns) == ["corpus", "generator", "seed", "temperature", "metric", "value", "strategy"]
+    assert list(frame.columns) == [
+        "corpus",
+        "generator",
+        "seed",
+        "temperature",
+        "metric",
+        "value",
+        "strategy",
+    ]
     assert frame.strategy.isna().all()  # the fixture has no strategies
     assert set(frame.corpus) == {"tinyshakespeare"} and set(frame[frame.generator != "human"].seed) == {0}
     bpc = frame[frame.metric == "bpc"].set_index("generator")["value"]
@@ -311,42 +317,6 @@ def test_results_csv_is_long_form_with_human_rows(rendered):
     assert frame[(frame.generator == "human") & (frame.metric == "quality_bpc")].value.item() == 2.184
     onset = frame[(frame.generator == "markov") & (frame.metric == "loop_onset_median")]
     assert onset.set_index("temperature")["value"].isna().to_dict() == {0.0: False, 0.5: False, 1.0: True}
-
-
-def test_compare_shows_value_earlier_value_and_difference(tmp_path):
-    earlier = fixture_results()
-    cell_of(earlier, "markov")["likelihood"]["bpc"] = 3.5
-    cell_of(earlier, "char-lstm")["likelihood"]["word_perplexity"] = 2000.0
-    make_run(tmp_path / "earlier", regrouped(earlier))
-    run_dir = make_run(tmp_path / "now")
-    report = render_report(run_dir, compare=tmp_path / "earlier").read_text(encoding="utf-8")
-    # 3.412 - 3.5 = -0.088 = -2.51 % of 3.5;  2128.7 - 2000 = +128.7 = +6.4 %
-    assert table_rows(report, "markov")[0][9] == "was 3.500; Δ -0.088 (-2.5%)"
-    assert ["markov", "bpc", "3.412", "3.500", "-0.088", "-2.5%"] in table_rows(report, "markov")
-    assert ["char-lstm", "word perplexity", "2,128.7", "2,000.0", "+128.7", "+6.4%"] in table_rows(
-        report, "char-lstm"
-    )
-    assert "was 2,000.0; Δ +128.7 (+6.4%)" in report
-    assert "\n### Changes since the earlier run\n" in report
-    assert "Not like for like" not in report
-    assert load_run(tmp_path / "earlier" / "results.json") == load_run(tmp_path / "earlier")
-
-
-def test_compare_warns_when_corpus_or_settings_differ(tmp_path):
-    earlier = fixture_results()
-    earlier["corpora"][0]["summary"].update(name="shakespeare", sha256="f" * 64)
-    earlier["config"]["sweep"]["max_chars"] = 100
-    earlier["config"]["sweep"]["test_prompts"] = 8
-    earlier["seeds"] = [7]
-    del earlier["config"]["sweep"]["top_p"]  # a key an older run did not record is no difference
-    make_run(tmp_path / "earlier", earlier)
-    report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
-    corpus = fixture_results()["corpora"][0]["summary"]["name"]
-    assert (
-        f"**Not like for like:** the runs differ in the corpus (shakespeare then {corpus}); the seeds "
-        f"(7 then {fixture_results()['seeds'][0]}); sweep settings (max_chars, test_prompts), "
-        "so Δ mixes those in." in report
-    )
 
 
 def test_rendering_twice_gives_the_same_report(rendered):
@@ -419,57 +389,3 @@ def test_a_run_folder_of_an_older_schema_is_one_line_and_exit_2(tmp_path, capsys
         "run it again, or report it with the version that wrote it\n"
     )
     assert sorted(p.name for p in old.iterdir()) == ["results.json"]  # nothing written
-
-
-@pytest.mark.parametrize(
-    ("show", "value", "expected"),
-    [
-        (fmt.bpc, 2.1234, "2.123"),
-        (fmt.bpc, float("nan"), "—"),
-        (fmt.bpc, None, "—"),
-        (fmt.bpc, -0.0001, "0.000"),
-        (fmt.perplexity, 12345.67, "12,345.7"),
-        (fmt.perplexity, float("inf"), "—"),
-        (fmt.perplexity, 3.2e9, "3.20e+09"),
-        (fmt.speed, 12345.6, "12,346"),
-        (fmt.speed, 41.26, "41.3"),
-        (fmt.count, 1234567, "1,234,567"),
-        (fmt.tally, 56.0, "56"),
-        (fmt.tally, 9.666, "9.7"),
-        (fmt.tally, 1234.25, "1,234.2"),
-        (fmt.tally, None, "—"),
-        (fmt.mebibytes, 905969664, "864"),
-        (fmt.temperature, 0.0, "T=0 (greedy)"),
-        (fmt.temperature, 1.0, "T=1"),
-        (fmt.rate, True, "—"),
-    ],
-)
-def test_formatters(show, value, expected):
-    assert show(value) == expected
-
-
-def test_delta_signs_and_percentages():
-    assert fmt.delta(3.412, 3.5, fmt.bpc) == ("-0.088", "-2.5%")
-    assert fmt.delta(2.0, 2.0, fmt.bpc) == ("±0.000", "±0.0%")
-    assert fmt.delta(0.1, 0.0, fmt.rate) == ("+0.100", "—")
-    assert fmt.delta(None, 1.0, fmt.rate) == ("—", "—")
-
-
-def test_code_block_and_span_survive_backticks():
-    assert fmt.code_block("a ``` b") == "````text\na ``` b\n````"
-    assert fmt.code_span("x`y") == "``x`y``"
-    assert fmt.code_span("`x") == "`` `x ``"
-    assert fmt.table_cell("a | b\nc") == "a \\| b c"
-
-
-def test_compare_warns_when_the_machine_or_the_training_work_differ(tmp_path):
-    earlier = fixture_results()
-    earlier["environment"]["device"] = {"type": "cpu", "name": "AMD EPYC", "cores": 4, "torch_threads": 2}
-    cell_of(earlier, "char-lstm")["fit"]["steps"] = 946
-    make_run(tmp_path / "earlier", regrouped(earlier))
-    report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
-    now = fixture_results()["environment"]["device"]
-    steps = cell_of(fixture_results(), "char-lstm")["fit"]["steps"]
-    assert "the machine (AMD EPYC (cpu, 4 cores) then " + f"{now['name']} ({now['type']}, 2 cores)" in report
-    assert f"the CPU model (AMD EPYC then {now['name']})" in report
-    assert f"char-lstm's training work (946 then {steps:,} steps)" in report
