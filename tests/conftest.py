@@ -1,4 +1,5 @@
-"""Settings shared by the whole test suite."""
+"""Fixtures shared by the whole test suite: one torch thread, a temporary working folder, a private
+model cache, a small corpus file, test plugins installed for one test, recorded generate seeds."""
 
 from __future__ import annotations
 
