@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from support import TINY_NEURAL_OPTIONS, make_text
+import numpy as np
+import torch
+from support import TINY_NEURAL_OPTIONS
 
 from generators.base import Budget, Corpus, Sampling
 from generators.gpt2.decoding import CachedDecoding
 from generators.gpt2.generator import GPT2Generator
+from generators.testing.texts import make_text
 
 TINY = {  # the kit's tiny gpt2, with a schedule of its own
     **TINY_NEURAL_OPTIONS["gpt2"],
@@ -38,3 +41,25 @@ def no_end_of_text(monkeypatch) -> None:
         return values
 
     monkeypatch.setattr(CachedDecoding, "logits", logits)
+
+
+def direct_logprobs(generator: GPT2Generator, ids: list[int]) -> np.ndarray:
+    """log P(ids[j] | ids[:j]) for j >= 1 from one plain forward pass of the whole sequence."""
+    with torch.no_grad():
+        logits = generator.model(input_ids=torch.tensor([ids])).logits[0]  # (n, V)
+    logprobs = torch.log_softmax(logits.float(), dim=-1)[:-1]  # (n - 1, V)
+    return logprobs.gather(1, torch.tensor(ids[1:])[:, None]).squeeze(1).double().numpy()
+
+
+def direct_distributions(generator: GPT2Generator, ids: list[int]) -> torch.Tensor:
+    """(n - 1, V) log P(next token | ids[:j + 1]) from one plain forward pass."""
+    with torch.no_grad():
+        logits = generator.model(input_ids=torch.tensor([ids])).logits[0, :-1]  # (n - 1, V)
+    return torch.log_softmax(logits.float(), dim=-1).double()
+
+
+def prefix_mass(generator: GPT2Generator, distribution: torch.Tensor, token: int) -> float:
+    """log P(a token whose bytes start with ``token``'s), by brute force over the vocabulary."""
+    data = generator.tokens.token_bytes(token)
+    allowed = [i for i, b in enumerate(generator.tokens.table) if b.startswith(data)]
+    return float(torch.logsumexp(distribution[allowed], 0))

@@ -1,12 +1,20 @@
-"""Helpers shared by the tests: small synthetic corpora and throw-away plugin distributions."""
+"""Constants and plain helpers shared by the tests: tiny model options, the small run, its TOML
+text, synthetic corpora and throw-away plugin distributions. Fixtures built on them are in
+conftest.py."""
 
 from __future__ import annotations
 
+import json
 import re
-import textwrap
+import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+from generators.registry import ENTRY_POINT_GROUP
+from generators.testing.texts import make_text
+
+PLUGINS = Path(__file__).parent / "plugins"  # the plugin packages write_plugin installs
 
 TINY_OPTIM = {
     "lr": 1e-2,
@@ -53,114 +61,6 @@ TINY_NEURAL_OPTIONS = {  # each fits the conformance kit's corpus in a few secon
     },
 }
 
-WORDS = [
-    "the",
-    "king",
-    "and",
-    "queen",
-    "of",
-    "a",
-    "small",
-    "country",
-    "went",
-    "to",
-    "the",
-    "sea",
-    "where",
-    "the",
-    "wind",
-    "was",
-    "cold",
-    "and",
-    "the",
-    "night",
-    "was",
-    "long",
-    "so",
-    "they",
-    "spoke",
-    "of",
-    "old",
-    "friends",
-    "who",
-    "had",
-    "gone",
-    "away",
-    "to",
-    "war",
-    "and",
-    "never",
-    "came",
-    "back",
-    "but",
-    "the",
-    "children",
-    "played",
-    "by",
-    "the",
-    "fire",
-    "while",
-    "their",
-    "mother",
-    "sang",
-    "a",
-    "song",
-    "about",
-    "the",
-    "moon",
-]
-
-
-def make_text(n_chars: int, seed: int = 0) -> str:
-    """Pseudo-English lines of seeded random words, at least ``n_chars`` long."""
-    rng = np.random.default_rng(seed)
-    lines, total = [], 0
-    while total < n_chars:
-        words = rng.choice(WORDS, size=int(rng.integers(4, 12))).tolist()
-        line = " ".join(words).capitalize() + rng.choice([".", ",", "!", "?", ";"])
-        lines.append(line)
-        total += len(line) + 1
-    return "\n".join(lines) + "\n"
-
-
-def install_plugin(
-    root: Path,
-    dist: str,
-    module: str,
-    source: str,
-    entry_points: dict[str, str],
-    *,
-    group: str = "textgen_bench.generators",
-    version: str = "0.1",
-) -> Path:
-    """Write ``module.py`` and a ``<dist>-<version>.dist-info`` with entry points in ``group`` under ``root``.
-
-    Putting ``root`` on sys.path (or PYTHONPATH, for subprocesses) makes importlib.metadata see the
-    distribution as installed, without pip.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    (root / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir(exist_ok=True)
-    metadata = f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
-    (info / "METADATA").write_text(metadata, encoding="utf-8")
-    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
-    (info / "entry_points.txt").write_text(f"[{group}]\n{lines}\n", encoding="utf-8")
-    return root
-
-
-def record_generate_seeds(monkeypatch, generator_class: type) -> list[int]:
-    """Patch ``generator_class.generate`` to append each call's seed to the returned list."""
-    seeds: list[int] = []
-    generate = generator_class.generate
-
-    def recording(self, prompts, *, max_chars, sampling=None, seed=0):
-        seeds.append(seed)
-        return generate(self, prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-
-    monkeypatch.setattr(generator_class, "generate", recording)
-    return seeds
-
 
 # ---------------------------------------------------------------- small runs
 
@@ -180,56 +80,41 @@ SMALL_RUN = {  # a run of seconds: markov (state 1) on a small file corpus, one 
     "throughput": {"repeats": 1, "generate_chars": 8, "batch": 4, "score_chars": 1000},
     "generators": {"markov": {"options": {"state_size": 1}}},
 }
-
-SMALL_RUN_TOML = """
-[run]
-name = "small"
-generators = ["markov"]
-seeds = [1]
-device = "cpu"
-[likelihood]
-ci_chunk_chars = 500
-bootstrap_resamples = 20
-[sweep]
-temperatures = [0.0, 0.5, 1.0, 1.5]
-test_prompts = 3
-prompt_chars = 30
-samples_per_prompt = 1
-max_chars = 40
-cycle_chars = 160
-cycle_temperatures = [0.0]
-demo_prompts = ["Today "]
-[throughput]
-repeats = 1
-generate_chars = 4
-batch = 2
-score_chars = 500
-[generators.markov.options]
-state_size = 1
-"""
+BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
-def write_corpus(path: Path, chars: int = 30_000, seed: int = 1) -> Path:
-    path.write_text(make_text(chars, seed=seed), encoding="utf-8")
-    return path
+def toml_text(data: Mapping[str, Any]) -> str:
+    """``data`` (tables of strings, numbers, booleans and lists of them) as the text of a TOML
+    file, for tests that hand the CLI a config file; ``tomllib.loads`` gives ``data`` back."""
+    return "\n".join(toml_lines(data, ())) + "\n"
 
 
-def changed(base: dict, changes: dict) -> dict:
-    """``base`` with ``changes`` merged in, table by table (neither is modified)."""
-    merged = dict(base)
-    for key, value in changes.items():
-        merged[key] = (
-            changed(base[key], value)
-            if isinstance(value, dict) and isinstance(base.get(key), dict)
-            else value
-        )
-    return merged
+def toml_lines(table: Mapping[str, Any], path: tuple[str, ...]) -> list[str]:
+    values = [f"{toml_key(k)} = {toml_value(v)}" for k, v in table.items() if not isinstance(v, Mapping)]
+    tables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
+    header = path and (values or not tables)  # an empty table is written too
+    lines = [f"[{'.'.join(map(toml_key, path))}]", *values] if header else values
+    for key, value in tables.items():
+        lines += toml_lines(value, (*path, key))
+    return lines
+
+
+def toml_key(key: str) -> str:
+    return key if BARE_KEY.match(key) else json.dumps(key)
+
+
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return json.dumps(value)  # a JSON string, int or finite float is the same in TOML
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(toml_value, value)) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
 
 
 def small_config(corpus: Path | list[Path], *, data: dict | None = None, **run):
     """SMALL_RUN (or ``data``) on the file corpus (or corpora) given, with [run] fields changed."""
-    import json
-
     from benchmarks.run.settings import parse_config
 
     data = json.loads(json.dumps(data or SMALL_RUN))
@@ -268,29 +153,42 @@ def strip_timing(value, drop: re.Pattern = TIMING):
     return value
 
 
-SLOW_SAMPLER = '''
-import os, time
-{imports}
-from generators.markov.generator import MarkovGenerator
-
-class SlowSampler(MarkovGenerator):
-    """Markov, but each generate call takes 1 s; the first of a process appends {what} to a file."""
-    started = False
-
-    def _generate(self, prompts, *, max_chars, sampling, seed):
-        if not SlowSampler.started:
-            SlowSampler.started = True
-            with open(os.environ["SLOW_MARKER"], "a") as marker:
-                marker.write({mark} + "\\n")
-        time.sleep(1)
-        return super()._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-'''
+def write_corpus(path: Path, chars: int = 30_000, seed: int = 1) -> Path:
+    path.write_text(make_text(chars, seed=seed), encoding="utf-8")
+    return path
 
 
-def slow_sampler_source(mark: str, what: str, imports: str = "") -> str:
-    """A plugin module whose ``SlowSampler`` (markov) takes 1 s per generate call; the first call of
-    each process appends ``mark`` (a Python expression: ``what``) to the file ``$SLOW_MARKER``."""
-    return SLOW_SAMPLER.format(mark=mark, what=what, imports=imports)
+def write_plugin(
+    root: Path,
+    package: str,
+    entry_points: dict[str, str],
+    *,
+    dist: str | None = None,
+    group: str = ENTRY_POINT_GROUP,
+    version: str = "0.1",
+) -> Path:
+    """Copy the modules of ``tests/plugins/<package>/`` into ``root`` beside a
+    ``<dist>-<version>.dist-info`` whose entry points (name -> "module:attr") are in ``group``.
+
+    Putting ``root`` on sys.path (or PYTHONPATH, for subprocesses) makes importlib.metadata see the
+    distribution ``dist`` (``package`` by default) as installed, without pip.
+    """
+    dist = dist or package
+    root.mkdir(parents=True, exist_ok=True)
+    for module in (PLUGINS / package).glob("*.py"):
+        shutil.copy(module, root / module.name)
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir(exist_ok=True)
+    metadata = f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n"
+    (info / "METADATA").write_text(metadata, encoding="utf-8")
+    lines = "\n".join(f"{name} = {target}" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[{group}]\n{lines}\n", encoding="utf-8")
+    return root
+
+
+def plugin_modules(package: str) -> list[str]:
+    """The module names ``write_plugin`` installs for ``package``."""
+    return [module.stem for module in (PLUGINS / package).glob("*.py")]
 
 
 def start_interruptible(command: list[str], env: dict[str, str]):

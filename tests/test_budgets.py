@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support import SMALL_RUN, TINY_RECURRENT, plan_of, small_config, write_corpus
+from support import SMALL_RUN, TINY_RECURRENT, plan_of, small_config
 
 from benchmarks.run.harness import run_benchmark
 from benchmarks.run.plan import plan_rows
@@ -14,6 +14,7 @@ from benchmarks.run.scaling import crossings
 from benchmarks.run.settings import load_config
 from benchmarks.run.store import RunStore
 from generators.errors import ConfigError
+from generators.options import merged
 
 AXIS = ["run.budgets=[4, 0.25, 1]", "generators.markov.budget_axis={state_size=[1, 2, 3]}"]
 
@@ -101,13 +102,13 @@ def test_a_crossing_needs_a_separable_order_on_both_sides():
 
 
 @pytest.fixture
-def scaling_config(tmp_path, monkeypatch):
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
-    data = json.loads(json.dumps(SMALL_RUN))
-    data["generators"]["char-lstm"] = {"budget_steps": 20, "options": TINY_RECURRENT}
-    data["generators"]["markov"]["budget_axis"] = {"state_size": [1, 2]}
-    corpus = write_corpus(tmp_path / "corpus.txt")
-    return small_config(corpus, data=data, generators=["markov", "char-lstm"], budgets=[1, 0.5])
+def scaling_config(corpus_file, model_cache):
+    generators = {
+        "char-lstm": {"budget_steps": 20, "options": TINY_RECURRENT},
+        "markov": {"budget_axis": {"state_size": [1, 2]}},
+    }
+    data = merged(SMALL_RUN, {"generators": generators})
+    return small_config(corpus_file, data=data, generators=["markov", "char-lstm"], budgets=[1, 0.5])
 
 
 def test_a_budget_axis_runs_one_cell_per_budget_and_resumes_by_cell(tmp_path, scaling_config):

@@ -11,7 +11,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import TINY_CHAR_LSTM, VERSE, record_generate_seeds
+from support import TINY_CHAR_LSTM, VERSE
 
 from generators.base import UNICODE_SCALAR_COUNT, Budget, Corpus, Sampling
 from generators.errors import ConfigError, TrainingError
@@ -254,8 +254,8 @@ def test_one_optim_option_keeps_the_other_char_lstm_optim_defaults():
     assert {**vars(changed), "grad_clip": default.grad_clip} == vars(default)
 
 
-def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
-    seeds = record_generate_seeds(monkeypatch, CharLSTMGenerator)
+def test_each_validation_sample_draws_with_the_next_seed(recorded_seeds):
+    seeds = recorded_seeds(CharLSTMGenerator)
     fitted(steps=60, seed=7)  # validations at steps 20, 40 and 60
     assert seeds == [7, 8, 9]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from support import make_text
 
 from benchmarks.cli import main
 from benchmarks.run.settings import SweepSection, load_config
 from generators.registry import create_generator
+from generators.testing.texts import make_text
 
 
 @pytest.fixture
@@ -264,10 +264,9 @@ def test_an_unusable_corpus_file_is_reported_before_torch_is_imported(tmp_path, 
 
 
 @pytest.mark.parametrize("name", ["a\\b.txt", 'quoted "name".txt', "it's.txt"])
-def test_corpus_flags_reach_the_plan_as_given(tmp_path, capsys, name, monkeypatch):
+def test_corpus_flags_reach_the_plan_as_given(tmp_path, capsys, name, model_cache):
     path = tmp_path / name
     path.write_text(make_text(30_000), encoding="utf-8")
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "run"
     args = ["run", "--generators", "markov", "--corpus", f"file:{path}", "--out", str(out)]
     args += [

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from support import install_plugin
+from support import plugin_modules
 
 from benchmarks import corpora
 from benchmarks.cli import main
@@ -25,68 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 BUILTINS = ["ag_news", "ag_news:PATH", "file:PATH", "shakespeare", "tinyshakespeare"]
 SOURCE = "plugin fake-corpora 0.1"
 
-# A plugin module: loaders that keep the contract, and loaders that break it in each way.
-PLUGIN_SOURCE = '''
-import hashlib
-from generators.base import Corpus
-from generators.errors import CorpusError
-
-CALLS = []
-NOT_CALLABLE = 3
-
-
-def letters(name, sha256=None):
-    text = "".join(f"Dear friend, this is letter {i:04d} of the family archive.\\n" for i in range(60))
-    cut, end = len(text) * 8 // 10, len(text) * 9 // 10
-    digest = hashlib.sha256(text.encode()).hexdigest() if sha256 is None else sha256
-    return Corpus(name, train=text[:cut], valid=text[cut:end], test=text[end:], sha256=digest,
-                  split_rule="contiguous 80/10/10")
-
-
-def load(data_dir, *, progress):
-    """Letters of a made-up family archive,
-    cut 80/10/10.
-
-    Not part of the description.
-    """
-    CALLS.append((data_dir, progress))
-    return letters("fake_letters")
-
-
-def undocumented(data_dir, *, progress):
-    return letters("fake_undocumented")
-
-
-class Archive:
-    @staticmethod
-    def load(data_dir, *, progress):
-        """A static method is a loader too."""
-        return letters("fake_method")
-
-
-def not_a_corpus(data_dir, *, progress):
-    return "Dear friend, ..."
-
-
-def breaks_contract(data_dir, *, progress):
-    return letters("someone_else", sha256="")
-
-
-def too_small(data_dir, *, progress):
-    return Corpus("fake_small", train="a" * 10, valid="b", test="c", sha256="0" * 64)
-
-
-def buggy(data_dir, *, progress):
-    return {}["letters"]
-
-
-def old_signature(data_dir):
-    return letters("fake_old")
-
-
-def refusing(data_dir, *, progress):
-    raise CorpusError(f"put letters.csv in {data_dir}")
-'''
 PLUGIN_ENTRY_POINTS = {
     "fake_letters": "load",
     "fake_undocumented": "undocumented",
@@ -102,19 +40,19 @@ PLUGIN_ENTRY_POINTS = {
 }
 
 
-def plugin(tmp_path: Path, monkeypatch, dist: str, source: str, entry_points: dict[str, str]) -> str:
-    """Install distribution ``dist`` 0.1 with one module of ``source`` on sys.path; its module name."""
-    module = f"{dist.replace('-', '_')}_{abs(hash(str(tmp_path)))}"
+def plugin(install, package: str, dist: str, entry_points: dict[str, str]) -> str:
+    """Install ``tests/plugins/<package>`` as distribution ``dist`` 0.1 whose corpora are
+    ``entry_points`` (name -> attribute of its module), with ``install`` (the installed_plugin
+    fixture); its module's name."""
+    (module,) = plugin_modules(package)
     targets = {name: f"{module}:{attr}" for name, attr in entry_points.items()}
-    root = install_plugin(tmp_path / dist, dist, module, source, targets, group=registry.ENTRY_POINT_GROUP)
-    monkeypatch.syspath_prepend(str(root))
-    monkeypatch.delitem(sys.modules, module, raising=False)  # removed again after the test
+    install(package, targets, dist=dist, group=registry.ENTRY_POINT_GROUP)
     return module
 
 
 @pytest.fixture
-def fake_plugin(tmp_path, monkeypatch) -> str:
-    return plugin(tmp_path, monkeypatch, "fake-corpora", PLUGIN_SOURCE, PLUGIN_ENTRY_POINTS)
+def fake_plugin(installed_plugin) -> str:
+    return plugin(installed_plugin, "fake-corpora", "fake-corpora", PLUGIN_ENTRY_POINTS)
 
 
 # ---- names, patterns and the cheap check ---------------------------------------------------
@@ -295,12 +233,14 @@ def test_a_plugins_own_corpus_error_is_passed_on_as_it_is(fake_plugin, tmp_path)
     assert str(caught.value) == f"put letters.csv in {tmp_path}"
 
 
-def test_a_plugin_failing_while_imported_is_one_line_naming_it(tmp_path, monkeypatch, capsys):
-    source = "raise RuntimeError('set LETTERS_TOKEN\\nfirst')\n"
-    module = plugin(tmp_path, monkeypatch, "failing-corpora", source, {"fake_failing": "load"})
+def test_a_plugin_failing_while_imported_is_one_line_naming_it(
+    installed_plugin, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("FAILING_PLUGIN_MESSAGE", "set PLUGIN_KEY\nfirst")
+    module = plugin(installed_plugin, "failing", "failing-corpora", {"fake_failing": "load"})
     expected = (
         f"corpus 'fake_failing' (plugin failing-corpora 0.1) cannot be loaded from {module}:load: "
-        "RuntimeError: set LETTERS_TOKEN first"
+        "RuntimeError: set PLUGIN_KEY first"
     )
     corpora.check_corpus_name("fake_failing")  # the check imports nothing, so it passes
     with pytest.raises(CorpusError) as caught:
@@ -311,9 +251,9 @@ def test_a_plugin_failing_while_imported_is_one_line_naming_it(tmp_path, monkeyp
     assert f"fake_failing        {expected}\n" in capsys.readouterr().out
 
 
-def test_a_plugin_named_like_a_builtin_is_hidden_and_the_cli_says_so(tmp_path, monkeypatch, capsys):
+def test_a_plugin_named_like_a_builtin_is_hidden_and_the_cli_says_so(installed_plugin, capsys):
     names = {"shakespeare": "load", "file": "load", "odd:name": "load"}
-    module = plugin(tmp_path, monkeypatch, "clash-corpora", PLUGIN_SOURCE, names)
+    module = plugin(installed_plugin, "fake-corpora", "clash-corpora", names)
     assert list(registry.corpus_entries()) == BUILTINS
     assert [(entry.name, why) for entry, why in corpora.hidden_plugins()] == [
         ("shakespeare", "the name is taken; rename its entry point"),
@@ -334,9 +274,9 @@ def test_a_plugin_named_like_a_builtin_is_hidden_and_the_cli_says_so(tmp_path, m
     assert module not in sys.modules  # a hidden plugin is never imported
 
 
-def test_of_two_plugins_with_one_name_the_loser_is_hidden(tmp_path, monkeypatch):
+def test_of_two_plugins_with_one_name_the_loser_is_hidden(installed_plugin):
     for dist in ("first-corpora", "second-corpora"):
-        plugin(tmp_path, monkeypatch, dist, PLUGIN_SOURCE, {"twin": "load"})
+        plugin(installed_plugin, "fake-corpora", dist, {"twin": "load"})
     winner = registry.corpus_entries()["twin"]
     assert [(entry.name, entry.source) for entry, _ in corpora.hidden_plugins()] == [
         ("twin", source)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 import torch
-from support import TINY_NEURAL_OPTIONS, make_text
+from support import TINY_NEURAL_OPTIONS
 
 from benchmarks.cli import main
 from generators import training
@@ -21,6 +21,7 @@ from generators.base import Budget, Corpus, Sampling
 from generators.recurrent.model import RecurrentLM, exact_float32_rnns
 from generators.registry import create_generator, get_generator_class
 from generators.testing import Factory, parametrize_with_checks
+from generators.testing.texts import make_text
 from generators.training import OptimConfig, train
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -7,7 +7,7 @@ import json
 
 import pandas as pd
 import pytest
-from support import SMALL_RUN, changed, run_config, small_config, strip_timing, write_corpus
+from support import SMALL_RUN, run_config, small_config, strip_timing, write_corpus
 
 from benchmarks.metrics.cycles import HEADLINE_CYCLING
 from benchmarks.run import contract
@@ -15,8 +15,9 @@ from benchmarks.run.contract import ContractViolation
 from benchmarks.run.plan import load_plan
 from benchmarks.run.store import RunStore
 from generators.markov.generator import MarkovGenerator
+from generators.options import merged
 
-TWO_ROWS = changed(  # markov (state 1) cycles when greedy; markov-3 (state 3) copies training lines
+TWO_ROWS = merged(  # markov (state 1) cycles when greedy; markov-3 (state 3) copies training lines
     SMALL_RUN,
     {
         "run": {"name": "cycles", "generators": ["markov", "markov-3"]},

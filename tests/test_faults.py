@@ -12,59 +12,38 @@ import time
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN_TOML, install_plugin, start_interruptible, write_corpus
+from support import SMALL_RUN, start_interruptible, toml_text, write_corpus, write_plugin
 
 from benchmarks.run import contract
 from benchmarks.run.model_cache import cache_directory
 from benchmarks.run.plan import load_plan
 from benchmarks.run.store import RunStore
 from generators.errors import TrainingError
+from generators.options import merged
 
 pytestmark = pytest.mark.integration
 
-SLOW_PLUGIN = '''
-import time
-from generators.errors import TrainingError
-from generators.markov.generator import MarkovGenerator
-
-class SlowSampler(MarkovGenerator):
-    """Markov, but generation takes long enough to be interrupted."""
-    def _generate(self, prompts, *, max_chars, sampling, seed):
-        time.sleep(0.5)
-        return super()._generate(prompts, max_chars=max_chars, sampling=sampling, seed=seed)
-
-class SlowFit(MarkovGenerator):
-    """Markov, but training takes a few seconds."""
-    def fit(self, corpus, *, seed=0, budget=None):
-        time.sleep(3)
-        return super().fit(corpus, seed=seed, budget=budget)
-
-class Diverging(MarkovGenerator):
-    def fit(self, corpus, *, seed=0, budget=None):
-        raise TrainingError("diverging: the loss became nan at step 3; lower optim.lr")
-'''
-
-CONFIG = SMALL_RUN_TOML.replace('generators = ["markov"]', 'generators = ["markov", "slow-sampler"]') + (
-    "[generators.slow-sampler.options]\nstate_size = 1\n[generators.slow-fit.options]\nstate_size = 1\n"
+RUN = merged(
+    SMALL_RUN,
+    {
+        "run": {"generators": ["markov", "slow-sampler"]},
+        "sweep": {"temperatures": [0.0, 0.5, 1.0, 1.5]},  # a slow sampler's sweep of seconds
+        "generators": {
+            "slow-sampler": {"options": {"state_size": 1}},
+            "slow-fit": {"options": {"state_size": 1}},
+        },
+    },
 )
+PLUGINS = {"slow-sampler": "SlowSampler", "slow-fit": "SlowFit", "diverging": "Diverging"}
 
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch):
     corpus = write_corpus(tmp_path / "corpus.txt", 20_000, seed=2)
     config = tmp_path / "faults.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    plugins = install_plugin(
-        tmp_path / "plugins",
-        "fault-plugins",
-        "fault_plugins",
-        SLOW_PLUGIN,
-        {
-            "slow-sampler": "fault_plugins:SlowSampler",
-            "slow-fit": "fault_plugins:SlowFit",
-            "diverging": "fault_plugins:Diverging",
-        },
-    )
+    config.write_text(toml_text(RUN), encoding="utf-8")
+    targets = {name: f"markov_variants:{cls}" for name, cls in PLUGINS.items()}
+    plugins = write_plugin(tmp_path / "plugins", "markov-variants", targets)
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(plugins), str(Path(__file__).parents[1])]),

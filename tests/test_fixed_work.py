@@ -11,11 +11,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN, TIMING, TINY_RECURRENT, run_config, small_config, strip_timing, write_corpus
+from support import SMALL_RUN, TIMING, TINY_RECURRENT, run_config, small_config, strip_timing
 
 from benchmarks.run.model_cache import CUT_SHORT
 from benchmarks.run.plan import load_plan
 from benchmarks.run.store import RunStore
+from generators.options import merged
 
 STEPS = 20  # TINY_RECURRENT's schedule is 40 steps: the budget, not max_steps, ends the training
 SAFETY_NET = 60.0  # seconds: like the profiles' cap, far beyond what the fixed work takes (under 1 s)
@@ -23,18 +24,16 @@ NOT_CACHED = re.compile(f"{TIMING.pattern}|cached")  # also whether the model ca
 
 
 @pytest.fixture
-def corpus(tmp_path, monkeypatch):
+def corpus(corpus_file, model_cache):
     """A small file corpus and a private model cache."""
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
-    return write_corpus(tmp_path / "corpus.txt")
+    return corpus_file
 
 
 def char_lstm_config(corpus: Path, cap: float | None):
     """A tiny char-lstm run like the quick profile's: fixed work (STEPS), ``cap`` seconds beside it."""
-    data = json.loads(json.dumps(SMALL_RUN))
     section = {"budget_steps": STEPS, "options": TINY_RECURRENT}
-    data["generators"]["char-lstm"] = section if cap is None else {**section, "budget_seconds": cap}
-    data["sweep"].update(temperatures=[0.0, 1.0], samples_per_prompt=1)
+    section = section if cap is None else {**section, "budget_seconds": cap}
+    data = merged(SMALL_RUN, {"generators": {"char-lstm": section}, "sweep": {"samples_per_prompt": 1}})
     return small_config(corpus, data=data, generators=["char-lstm"])
 
 

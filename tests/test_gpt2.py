@@ -1,5 +1,5 @@
-"""gpt2: byte-level tokens, exact per-character scores, sliding windows, training, save/load,
-pretrained weights. Generation is in test_gpt2_generation.py."""
+"""gpt2: byte-level tokens, exact per-character scores, sliding windows, training, save/load.
+Generation is in test_gpt2_generation.py, pretrained weights in test_gpt2_pretrained.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from gpt2_support import GREEDY, PROMPTS, RANDOM, TINY, UNICODE_LINE, corpus, fitted
-from support import make_text, record_generate_seeds
-from transformers import GPT2Config, GPT2LMHeadModel, GPT2TokenizerFast
+from gpt2_support import (
+    GREEDY,
+    PROMPTS,
+    RANDOM,
+    TINY,
+    UNICODE_LINE,
+    direct_distributions,
+    direct_logprobs,
+    fitted,
+    prefix_mass,
+)
 from transformers.utils import logging as hf_logging
 
 from generators.base import Budget, Corpus
@@ -23,6 +31,7 @@ from generators.gpt2 import tokens as bytelevel
 from generators.gpt2.generator import GPT2Generator
 from generators.gpt2.tokens import END_OF_TEXT, ByteLevelTokens, raw_byte_tokenizer, train_byte_bpe
 from generators.registry import get_generator_class
+from generators.testing.texts import make_text
 
 STRANGE = [
     "😀👍🏽",  # 4-byte characters, a skin-tone modifier
@@ -42,14 +51,6 @@ def model() -> GPT2Generator:
 @pytest.fixture(scope="module")
 def byte_model() -> GPT2Generator:
     return fitted({"tokenizer": "byte"}, steps=5)
-
-
-def direct_logprobs(generator: GPT2Generator, ids: list[int]) -> np.ndarray:
-    """log P(ids[j] | ids[:j]) for j >= 1 from one plain forward pass of the whole sequence."""
-    with torch.no_grad():
-        logits = generator.model(input_ids=torch.tensor([ids])).logits[0]  # (n, V)
-    logprobs = torch.log_softmax(logits.float(), dim=-1)[:-1]  # (n - 1, V)
-    return logprobs.gather(1, torch.tensor(ids[1:])[:, None]).squeeze(1).double().numpy()
 
 
 # ---------------------------------------------------------------- tokens
@@ -119,20 +120,6 @@ def test_score_sum_equals_the_models_log_likelihood(model, text):
     ids = [model.tokens.end_of_text, *model.tokens.encode(text).tolist()]
     assert len(ids) <= model.window
     assert model.score(text).sum() == pytest.approx(direct_logprobs(model, ids).sum(), abs=1e-5)
-
-
-def direct_distributions(generator: GPT2Generator, ids: list[int]) -> torch.Tensor:
-    """(n - 1, V) log P(next token | ids[:j + 1]) from one plain forward pass."""
-    with torch.no_grad():
-        logits = generator.model(input_ids=torch.tensor([ids])).logits[0, :-1]  # (n - 1, V)
-    return torch.log_softmax(logits.float(), dim=-1).double()
-
-
-def prefix_mass(generator: GPT2Generator, distribution: torch.Tensor, token: int) -> float:
-    """log P(a token whose bytes start with ``token``'s), by brute force over the vocabulary."""
-    data = generator.tokens.token_bytes(token)
-    allowed = [i for i, b in enumerate(generator.tokens.table) if b.startswith(data)]
-    return float(torch.logsumexp(distribution[allowed], 0))
 
 
 def test_context_and_text_are_tokenized_together(model):
@@ -302,8 +289,8 @@ def test_long_context_is_cut_to_the_window(model):
 # ---------------------------------------------------------------- generation
 
 
-def test_each_validation_sample_draws_with_the_next_seed(monkeypatch):
-    seeds = record_generate_seeds(monkeypatch, GPT2Generator)
+def test_each_validation_sample_draws_with_the_next_seed(recorded_seeds):
+    seeds = recorded_seeds(GPT2Generator)
     fitted(steps=30, seed=3)  # validations at steps 10, 20 and 30
     assert seeds == [3, 4, 5]
 
@@ -357,7 +344,10 @@ def test_save_load_identical_with_the_kernels_of_a_cpu_without_avx512():
     test = f"{Path(__file__)}::test_save_load_identical"
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", test],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "1 passed" in done.stdout
@@ -369,55 +359,3 @@ def test_save_and_load_print_no_progress_bar_and_leave_the_setting_alone(model, 
     printed = capfd.readouterr().err
     assert "Writing model shards" not in printed and "Loading weights" not in printed
     assert hf_logging.is_progress_bar_enabled()
-
-
-# ---------------------------------------------------------------- a pretrained model from a folder
-
-
-@pytest.fixture(scope="module")
-def pretrained_folder(tmp_path_factory):
-    """A tiny random GPT-2 and its byte-level BPE, written by save_pretrained (no network)."""
-    folder = tmp_path_factory.mktemp("tiny-gpt2")
-    backend = train_byte_bpe(make_text(3000, seed=9), 300)
-    tokenizer = GPT2TokenizerFast(
-        tokenizer_object=backend, eos_token=END_OF_TEXT, bos_token=END_OF_TEXT, unk_token=END_OF_TEXT
-    )
-    tokenizer.save_pretrained(folder)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=48, n_embd=32, n_layer=2, n_head=2)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        GPT2LMHeadModel(config).save_pretrained(folder)
-    return folder
-
-
-def test_pretrained_zero_shot(pretrained_folder):
-    generator = GPT2Generator.from_options({"pretrained": str(pretrained_folder), "finetune": False})
-    text = "the king and the queen"
-    before_fit = generator.score(text)  # loaded on first use
-    report = generator.fit(corpus(), budget=Budget(steps=10))
-    assert report.steps == 0 and report.stopped_by == "zero-shot" and len(report.curve) == 1
-    assert np.array_equal(generator.score(text), before_fit)
-    ids = [generator.tokens.end_of_text, *generator.tokens.encode(text).tolist()]
-    distributions = direct_distributions(generator, ids)
-    open_end = prefix_mass(generator, distributions[-1], ids[-1]) - float(distributions[-1, ids[-1]])
-    assert before_fit.sum() == pytest.approx(direct_logprobs(generator, ids).sum() + open_end, abs=1e-5)
-    assert generator.window == 48 and generator.stride == 24
-    texts = generator.generate(PROMPTS, max_chars=30, sampling=RANDOM, seed=0)
-    assert all(len(t) <= 30 for t in texts) and any(len(t) == 30 for t in texts)
-
-
-def test_pretrained_finetune_two_steps(pretrained_folder):
-    options = {
-        "pretrained": str(pretrained_folder),
-        "batch_size": 4,
-        "context": 16,
-        "optim": {"eval_chars": 200},
-    }
-    generator = GPT2Generator.from_options(options)
-    zero_shot = generator.score(UNICODE_LINE)
-    report = generator.fit(corpus(), budget=Budget(steps=2))
-    assert report.steps == 2 and report.stopped_by == "steps"
-    assert not np.array_equal(generator.score(UNICODE_LINE), zero_shot)
-
-
-# ---------------------------------------------------------------- the shared conformance kit

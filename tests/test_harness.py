@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from support import SMALL_RUN, install_plugin, plan_of, run_config, small_config, strip_timing, write_corpus
+from support import SMALL_RUN, plan_of, run_config, small_config, strip_timing, write_corpus
 
 from benchmarks.run import layout
 from benchmarks.run.executors import LocalExecutor
@@ -26,43 +26,15 @@ from benchmarks.run.throughput import train_speed
 from generators.base import Sampling
 from generators.errors import ConfigError
 from generators.markov.generator import MarkovGenerator
-
-BROKEN_PLUGIN = """
-import numpy as np
-from generators.markov.generator import MarkovGenerator
-
-class BrokenScore(MarkovGenerator):
-    def _score(self, text, context):
-        raise RuntimeError("the scorer fell over")
-
-class NanScore(MarkovGenerator):
-    def _score(self, text, context):
-        return np.full(len(text), np.nan)
-
-class ShortGenerate(MarkovGenerator):
-    def _generate(self, prompts, *, max_chars, sampling, seed):
-        return super()._generate(prompts[:-1], max_chars=max_chars, sampling=sampling, seed=seed)
-"""
+from generators.options import merged
 
 
 @pytest.fixture
-def corpus(tmp_path, monkeypatch):
-    """A small file corpus, a private model cache, and a plugin distribution on PYTHONPATH."""
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
-    plugins = install_plugin(
-        tmp_path / "plugins",
-        "broken-plugins",
-        "broken_plugins",
-        BROKEN_PLUGIN,
-        {
-            "broken-score": "broken_plugins:BrokenScore",
-            "nan-score": "broken_plugins:NanScore",
-            "short-generate": "broken_plugins:ShortGenerate",
-        },
-    )
-    monkeypatch.syspath_prepend(str(plugins))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(plugins), os.environ.get("PYTHONPATH", "")]))
-    return write_corpus(tmp_path / "corpus.txt")
+def corpus(corpus_file, model_cache, installed_plugin) -> Path:
+    """The small file corpus, a private model cache, and markov variants that break the contract."""
+    broken = ("BrokenScore", "broken-score"), ("NanScore", "nan-score"), ("ShortGenerate", "short-generate")
+    installed_plugin("markov-variants", {name: f"markov_variants:{cls}" for cls, name in broken})
+    return corpus_file
 
 
 def run_small(tmp_path: Path, corpus: Path, name: str = "run", **run) -> Path:
@@ -114,8 +86,7 @@ def test_cells_count_only_the_texts_their_metrics_used(tmp_path, corpus):
 
 def test_a_grid_of_variants_corpora_and_seeds_is_one_cell_each(tmp_path, corpus):
     other = write_corpus(tmp_path / "other.txt", seed=7)
-    data = json.loads(json.dumps(SMALL_RUN))
-    data["variants"] = {"markov-2": {"generator": "markov", "options": {"state_size": 2}}}
+    data = merged(SMALL_RUN, {"variants": {"markov-2": {"generator": "markov", "options": {"state_size": 2}}}})
     config = small_config([corpus, other], data=data, generators=["markov", "markov-2"], seeds=[0, 1])
     results = results_of(run_config(config, tmp_path / "grid"))
     keys = [layout.corpus_key(f"file:{p}") for p in (corpus, other)]
@@ -140,8 +111,7 @@ def test_a_grid_of_variants_corpora_and_seeds_is_one_cell_each(tmp_path, corpus)
 
 def test_sampling_seeds_follow_the_temperature_not_its_position(tmp_path, corpus):
     before = results_of(run_small(tmp_path, corpus))
-    data = json.loads(json.dumps(SMALL_RUN))
-    data["sweep"]["temperatures"] = [0.5, 1.0]  # another temperature before T = 1
+    data = merged(SMALL_RUN, {"sweep": {"temperatures": [0.5, 1.0]}})  # another temperature before T = 1
     after = results_of(run_config(small_config(corpus, data=data), tmp_path / "more"))
     at_one = [
         next(t for t in only_cell(r)["demo_samples"] if t["temperature"] == 1.0) for r in (before, after)
@@ -240,11 +210,13 @@ def test_a_run_folder_resumes_only_with_its_own_settings_and_corpus(tmp_path, co
 def test_an_older_run_folder_is_refused_and_a_start_cut_short_begins_again(tmp_path, corpus):
     old = tmp_path / "old"
     old.mkdir()
-    (old / "run.json").write_text("{}")
-    (old / "prompts.json").write_text("{}")  # what a run of results schema 1 wrote
-    with pytest.raises(ConfigError, match=r"written by an older textgen-bench .*use --fresh"):
-        run_config(small_config(corpus), old)
-    assert results_of(run_config(small_config(corpus), old, fresh=True))["schema"] == layout.SCHEMA_VERSION
+    for name, text in [("run.json", "{}"), ("prompts.json", "{}"), ("results.json", '{"schema": 1}')]:
+        (old / name).write_text(text)  # what the first textgen-bench wrote: no plan.json
+    for fresh, refusal in [(False, "{} is not empty and holds no plan.json"), (True, "--fresh: {} holds files")]:
+        with pytest.raises(ConfigError, match="^" + re.escape(refusal.format(old))):
+            run_config(small_config(corpus), old, fresh=fresh)
+    assert sorted(p.name for p in old.iterdir()) == [".lock", "prompts.json", "results.json", "run.json"]
+    assert (old / "results.json").read_text() == '{"schema": 1}'  # nothing of it removed or rewritten
     cut = tmp_path / "cut"  # plan.json is written last: a start stopped before it left only these
     (cut / "pieces" / "_human").mkdir(parents=True)
     (cut / "run.json").write_text("{}")

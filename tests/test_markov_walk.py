@@ -7,12 +7,12 @@ import functools
 import markovify
 import numpy as np
 import pytest
-from support import make_text
 
 from benchmarks.metrics import agrees_with_exact, find_loop
 from generators.base import Corpus, Sampling
 from generators.markov.generator import MarkovGenerator
 from generators.sampling import next_token_probs
+from generators.testing.texts import make_text
 
 SAMPLINGS = {
     "greedy": Sampling(0.0),

@@ -8,10 +8,10 @@ import lzma
 import pyppmd
 import pytest
 import zstandard
-from support import make_text
 
 from benchmarks.metrics import compressors
 from benchmarks.metrics.compressors import COMPRESSORS, conditional_bpc, conditional_code_bits
+from generators.testing.texts import make_text
 
 TRAIN, TEST = make_text(20_000, seed=0), make_text(3_000, seed=1) + " café ☃\n"
 

@@ -8,31 +8,23 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import install_plugin, run_config, small_config, write_corpus
+from support import run_config, small_config, write_corpus, write_plugin
 
 from generators import registry
 
-PLUGIN = """
-from generators.markov.generator import MarkovGenerator
-
-class VersionedMarkov(MarkovGenerator):
-    pass
-"""
-
 
 @pytest.fixture
-def use_plugin_version(tmp_path, monkeypatch):
+def use_plugin_version(tmp_path, monkeypatch, model_cache):
     """A function that installs version ``v`` of the distribution versioned-plugin (the same code),
     in place of any other version, for this process and its workers."""
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(registry, "_loaded", dict(registry._loaded))
     monkeypatch.setattr(sys, "path", list(sys.path))
     outer = os.environ.get("PYTHONPATH", "")
 
     def install(version: str) -> None:
-        targets = {"versioned-markov": "versioned_plugin:VersionedMarkov"}
-        root = install_plugin(
-            tmp_path / version, "versioned-plugin", "versioned_plugin", PLUGIN, targets, version=version
+        targets = {"versioned-markov": "markov_variants:VersionedMarkov"}
+        root = write_plugin(
+            tmp_path / version, "markov-variants", targets, dist="versioned-plugin", version=version
         )
         sys.path[:] = [p for p in sys.path if not p.startswith(str(tmp_path))]
         monkeypatch.syspath_prepend(str(root))

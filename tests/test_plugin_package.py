@@ -12,15 +12,22 @@ import venv
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN_TOML, make_text
+from support import SMALL_RUN, toml_text
+
+from generators.options import merged
+from generators.testing.texts import make_text
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).parents[1]
 PLUGIN = ROOT / "tests" / "plugins" / "textgen-bench-char-ngram"
 
-CONFIG = SMALL_RUN_TOML.replace('generators = ["markov"]', 'generators = ["markov", "char-ngram"]') + (
-    "[generators.char-ngram.options]\norder = 3\n"
+RUN = merged(
+    SMALL_RUN,
+    {
+        "run": {"generators": ["markov", "char-ngram"]},
+        "generators": {"char-ngram": {"options": {"order": 3}}},
+    },
 )
 
 
@@ -80,7 +87,7 @@ def test_plugin_installed_by_pip_is_listed_run_and_reported(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(make_text(20_000, seed=4), encoding="utf-8")
     config = tmp_path / "plugin.toml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(toml_text(RUN), encoding="utf-8")
     run_dir = tmp_path / "run"
     done = subprocess.run(
         [command, "run", "--config", config, "--corpus", f"file:{corpus}", "--out", run_dir],

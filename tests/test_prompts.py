@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import make_text
 
 from benchmarks.run.prompts import choose_test_prompts, disjoint_starts
 from benchmarks.run.settings import SweepSection
 from generators.errors import CorpusError
+from generators.testing.texts import make_text
 
 TINYSHAKESPEARE = Path(__file__).resolve().parents[2] / "shared" / "data" / "tinyshakespeare.txt"
 

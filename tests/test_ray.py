@@ -19,15 +19,14 @@ from pathlib import Path
 import pytest
 from support import (
     SMALL_RUN,
-    SMALL_RUN_TOML,
     TINY_RECURRENT,
-    install_plugin,
     plan_of,
     run_config,
-    slow_sampler_source,
     small_config,
     start_interruptible,
+    toml_text,
     write_corpus,
+    write_plugin,
 )
 from support import strip_timing as strip_timing_keys
 
@@ -40,10 +39,10 @@ from benchmarks.run.plan import load_plan  # noqa: E402
 from benchmarks.run.ray_executor import RayExecutor  # noqa: E402
 from benchmarks.run.store import RunStore  # noqa: E402
 from generators.errors import ConfigError  # noqa: E402
+from generators.options import merged  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
-SLOW_PLUGIN = slow_sampler_source("str(os.getpid())", "its pid", "")
 WHERE = re.compile(r"^node$")  # the machine (and Ray node) a piece was computed on
 
 
@@ -51,17 +50,14 @@ WHERE = re.compile(r"^node$")  # the machine (and Ray node) a piece was computed
 def instance(tmp_path_factory):
     """A local Ray instance (2 CPUs) whose workers see the slow plugin and their own model cache."""
     root = tmp_path_factory.mktemp("ray")
-    plugins = install_plugin(
-        root / "plugins",
-        "ray-plugins",
-        "ray_plugins",
-        SLOW_PLUGIN,
-        {"slow-sampler": "ray_plugins:SlowSampler"},
+    plugins = write_plugin(
+        root / "plugins", "markov-variants", {"slow-sampler": "markov_variants:SlowSampler"}
     )
     worker_env = {
         "PYTHONPATH": os.pathsep.join([str(plugins), str(Path(__file__).parents[1])]),
         "TEXTGEN_BENCH_CACHE": str(root / "node-cache"),
-        "SLOW_MARKER": str(root / "slow-marker"),
+        "SLOW_SAMPLER_SECONDS": "1",
+        "SLOW_MARKER": str(root / "slow-marker"),  # each worker's pid, once
     }
     saved = {name: os.environ.get(name) for name in worker_env}
     os.environ.update(worker_env)  # the instance's processes, and so its workers, inherit them
@@ -94,8 +90,7 @@ def strip_timing(results: dict) -> dict:
 
 def grid(corpus: Path, **run):
     """markov and a tiny char-lstm (fixed work), two seeds: four cells."""
-    data = json.loads(json.dumps(SMALL_RUN))
-    data["generators"]["char-lstm"] = {"budget_steps": 20, "options": TINY_RECURRENT}
+    data = merged(SMALL_RUN, {"generators": {"char-lstm": {"budget_steps": 20, "options": TINY_RECURRENT}}})
     return small_config(corpus, data=data, generators=["markov", "char-lstm"], seeds=[0, 1], **run)
 
 
@@ -178,13 +173,11 @@ def command(instance, cache, tmp_path):
     """textgen-bench run --engine ray on the shared instance: markov, then the slow sampler."""
     corpus = write_corpus(tmp_path / "corpus.txt", 20_000, seed=13)
     config = tmp_path / "run.toml"
-    config.write_text(
-        SMALL_RUN_TOML.replace('generators = ["markov"]', 'generators = ["markov", "slow-sampler"]')
-        .replace("temperatures = [0.0, 0.5, 1.0, 1.5]", "temperatures = [0.0, 1.0]")
-        .replace("seeds = [1]", "seeds = [0]")
-        + "[generators.slow-sampler.options]\nstate_size = 1\n",
-        encoding="utf-8",
-    )
+    run = {
+        "run": {"generators": ["markov", "slow-sampler"], "seeds": [0]},
+        "generators": {"slow-sampler": {"options": {"state_size": 1}}},
+    }
+    config.write_text(toml_text(merged(SMALL_RUN, run)), encoding="utf-8")
     args = [
         sys.executable,
         "-m",

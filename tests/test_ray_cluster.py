@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import SMALL_RUN, install_plugin, plan_of, slow_sampler_source, small_config, write_corpus
+from support import SMALL_RUN, plan_of, small_config, write_corpus, write_plugin
 
 ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'textgen-bench[ray]'")
 
@@ -22,10 +22,9 @@ from benchmarks.run.harness import run_benchmark  # noqa: E402
 from benchmarks.run.model_cache import verify_model_dir  # noqa: E402
 from benchmarks.run.ray_executor import RayExecutor  # noqa: E402
 from benchmarks.run.store import RunStore  # noqa: E402
+from generators.options import merged  # noqa: E402
 
 pytestmark = pytest.mark.integration
-
-SLOW_PLUGIN = slow_sampler_source("ray.get_runtime_context().get_node_id()", "its node", "import ray")
 
 
 class Nodes:
@@ -33,12 +32,8 @@ class Nodes:
 
     def __init__(self, root: Path) -> None:
         self.root, self.count = root, 0
-        plugins = install_plugin(
-            root / "plugins",
-            "cluster-plugins",
-            "cluster_plugins",
-            SLOW_PLUGIN,
-            {"slow-sampler": "cluster_plugins:SlowSampler"},
+        plugins = write_plugin(
+            root / "plugins", "markov-variants", {"slow-sampler": "markov_variants:SlowSampler"}
         )
         self.plugins, self.marker = plugins, root / "slow-marker"
         self.pythonpath = os.pathsep.join([str(plugins), str(Path(__file__).parents[1])])
@@ -51,7 +46,9 @@ class Nodes:
         env = {
             "TEXTGEN_BENCH_CACHE": str(self.root / f"cache-of-node-{self.count}"),
             "PYTHONPATH": self.pythonpath,
-            "SLOW_MARKER": str(self.marker),
+            "SLOW_SAMPLER_SECONDS": "1",
+            "SLOW_MARKER": str(self.marker),  # each worker's node, once
+            "SLOW_MARK": "node",
         }
         self.cluster.add_node(num_cpus=1, env_vars=env)
 
@@ -100,8 +97,7 @@ def test_a_cell_whose_node_dies_is_failed_or_retried_and_nothing_else_is_lost(no
     monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "driver-cache"))
     monkeypatch.syspath_prepend(str(nodes.plugins))  # the driver sees the plugin too
     corpus = write_corpus(tmp_path / "corpus.txt", 20_000, seed=21)
-    data = json.loads(json.dumps(SMALL_RUN))
-    data["generators"]["slow-sampler"] = data["generators"]["markov"]
+    data = merged(SMALL_RUN, {"generators": {"slow-sampler": SMALL_RUN["generators"]["markov"]}})
     plan, corpora = plan_of(small_config(corpus, data=data, generators=["markov", "slow-sampler"], seeds=[0]))
     markov, slow = (c.id for c in plan.cells)
     run_dir, store = tmp_path / "run", RunStore(tmp_path / "run")

@@ -9,18 +9,16 @@ import re
 from pathlib import Path
 
 import pytest
-from support import plan_of, small_config, write_corpus
+from support import plan_of, run_config, small_config, write_corpus
 from test_report import fixture_results, make_run, table_rows
 
 from benchmarks.metrics.compressors import COMPRESSORS, conditional_bpc
 from benchmarks.report import render_report
-from benchmarks.report.data import upgrade_schema_1
 from benchmarks.run.references import compressor_rows, published_rows
 
 
 @pytest.fixture
-def small_plan(tmp_path, monkeypatch):
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+def small_plan(tmp_path, model_cache):
     config = small_config(write_corpus(tmp_path / "corpus.txt", chars=8_000))
     plan, corpora = plan_of(config)
     return plan, next(iter(corpora.values()))
@@ -57,15 +55,14 @@ def test_nanogpt_figures_are_in_bits_per_character_on_tinyshakespeare_only():
 
 def with_references(results: dict) -> dict:
     """The report fixture (tinyshakespeare) with hand-typed compressor rows and the published ones."""
-    upgraded = upgrade_schema_1(results)
-    upgraded["corpora"][0]["references"] = {
+    results["corpora"][0]["references"] = {
         "compressors": [
             {"name": "bz2", "bpc": 2.306, "method": "bzip2, level 9", "library": "bz2 (Python 3.11.7)"},
             {"name": "ppmd", "bpc": 1.868, "method": "PPMd variant I, order 8", "library": "pyppmd 1.3.1"},
         ],
         "published": published_rows("tinyshakespeare"),
     }
-    return upgraded
+    return results
 
 
 def test_reference_rows_appear_in_the_likelihood_table_plot_and_reading_guide(tmp_path):
@@ -94,10 +91,7 @@ def test_a_run_without_reference_rows_shows_none(tmp_path):
     assert not re.search(r"Compressor rows", report)
 
 
-def test_results_record_each_corpus_reference_rows(tmp_path, monkeypatch):
-    from support import run_config
-
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
+def test_results_record_each_corpus_reference_rows(tmp_path, model_cache):
     corpus = write_corpus(tmp_path / "corpus.txt", chars=8_000)
     run_dir = run_config(small_config(corpus), tmp_path / "run")
     results = json.loads((Path(run_dir) / "results.json").read_text())

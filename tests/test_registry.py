@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import install_plugin
 
 from benchmarks.cli import main
 from generators import Generator, available_generators, create_generator, get_generator_class, registry
@@ -20,31 +19,6 @@ from generators.errors import ConfigError, UnknownGeneratorError
 from generators.registry import GeneratorEntry, generator_distribution, hidden_plugins, register_generator
 
 PLUGIN_DIR = Path(__file__).parent / "plugins" / "textgen-bench-char-ngram"
-
-# A plugin module: complete (if useless) generators, and a target that is not one.
-PLUGIN_SOURCE = """
-from dataclasses import dataclass
-from generators import Generator, register_generator
-
-@dataclass
-class Config:
-    size: int = 1  # how big
-
-class Plain(Generator):  # no decorator: its name comes from the entry point
-    config_class = Config
-    fit = _score = _generate = save = describe = lambda self, *a, **k: None
-    load = classmethod(lambda cls, *a, **k: cls())
-
-@register_generator("fake-decorated")  # a plugin may use the decorator too
-class Decorated(Plain):
-    pass
-
-class Child(Decorated):  # inherits the name "fake-decorated"; listed as "fake-child"
-    pass
-
-def not_a_generator():
-    pass
-"""
 
 
 @dataclass
@@ -68,9 +42,10 @@ def isolated_registry(monkeypatch):
 
 
 @pytest.fixture
-def fake_plugin(tmp_path, monkeypatch):
-    """Distribution fake-dist 0.1 on sys.path (a dist-info folder, no pip) with six entry points."""
-    module = f"fake_plugin_{abs(hash(str(tmp_path)))}"
+def fake_plugin(installed_plugin) -> str:
+    """Distribution fake-dist 0.1 on sys.path (a dist-info folder, no pip) with six entry points;
+    its module's name."""
+    module = "fake_generators"
     targets = {
         "fake-gen": f"{module}:Plain",
         "fake-decorated": f"{module}:Decorated",
@@ -79,9 +54,7 @@ def fake_plugin(tmp_path, monkeypatch):
         "fake-nomodule": "no_such_module_for_textgen_bench:Thing",
         "fake-function": f"{module}:not_a_generator",
     }
-    root = install_plugin(tmp_path / "site", "fake-dist", module, PLUGIN_SOURCE, targets)
-    monkeypatch.syspath_prepend(str(root))
-    monkeypatch.delitem(sys.modules, module, raising=False)  # removed again after the test
+    installed_plugin("fake-generators", targets, dist="fake-dist")
     return module
 
 
@@ -204,13 +177,13 @@ def test_unknown_name_suggests_the_closest(fake_plugin):
     [
         (
             "fake-missing",
-            r"cannot be loaded from fake_plugin_\d+:Missing: AttributeError: module .* has no attribute 'Missing'",
+            r"cannot be loaded from fake_generators:Missing: AttributeError: module .* has no attribute 'Missing'",
         ),
         (
             "fake-nomodule",
             r"loaded from no_such_module_for_textgen_bench:Thing: ModuleNotFoundError: No module named",
         ),
-        ("fake-function", r"fake_plugin_\d+:not_a_generator is not a Generator subclass"),
+        ("fake-function", r"fake_generators:not_a_generator is not a Generator subclass"),
     ],
     ids=["missing-class", "missing-module", "not-a-generator"],
 )
@@ -220,28 +193,19 @@ def test_a_broken_entry_point_is_a_config_error_naming_it(fake_plugin, name, pro
     assert raised.match(problem)
 
 
-def test_a_plugin_failing_while_imported_is_a_config_error_naming_it(tmp_path, monkeypatch):
-    module = f"failing_plugin_{abs(hash(str(tmp_path)))}"
-    source = "raise RuntimeError('set MY_PLUGIN_KEY first')\n"
-    root = install_plugin(
-        tmp_path / "site", "failing-dist", module, source, {"fake-failing": f"{module}:Thing"}
-    )
-    monkeypatch.syspath_prepend(str(root))
-    monkeypatch.delitem(sys.modules, module, raising=False)
+def test_a_plugin_failing_while_imported_is_a_config_error_naming_it(installed_plugin):
+    installed_plugin("failing", {"fake-failing": "failing_plugin:Thing"}, dist="failing-dist")
     with pytest.raises(ConfigError) as raised:
         get_generator_class("fake-failing")
     assert str(raised.value) == (
-        f"generator 'fake-failing' (plugin failing-dist 0.1) cannot be loaded from {module}:Thing: "
-        "RuntimeError: set MY_PLUGIN_KEY first"
+        "generator 'fake-failing' (plugin failing-dist 0.1) cannot be loaded from failing_plugin:Thing: "
+        "RuntimeError: set PLUGIN_KEY first"
     )
 
 
-def test_a_plugin_named_like_a_builtin_is_hidden_and_listed_as_such(tmp_path, monkeypatch, capsys):
-    module = f"clashing_plugin_{abs(hash(str(tmp_path)))}"
-    root = install_plugin(
-        tmp_path / "site", "clash-dist", module, PLUGIN_SOURCE, {"markov": f"{module}:Plain"}
-    )
-    monkeypatch.syspath_prepend(str(root))
+def test_a_plugin_named_like_a_builtin_is_hidden_and_listed_as_such(installed_plugin, capsys):
+    module = "fake_generators"
+    installed_plugin("fake-generators", {"markov": f"{module}:Plain"}, dist="clash-dist")
     assert available_generators()["markov"].source == "built-in"
     assert [(e.name, e.source) for e in hidden_plugins()] == [("markov", "plugin clash-dist 0.1")]
     assert main(["list"]) == 0
@@ -250,15 +214,9 @@ def test_a_plugin_named_like_a_builtin_is_hidden_and_listed_as_such(tmp_path, mo
     )
 
 
-def test_of_two_plugins_with_one_name_the_loser_is_listed_as_hidden(tmp_path, monkeypatch):
-    roots = []
+def test_of_two_plugins_with_one_name_the_loser_is_listed_as_hidden(installed_plugin):
     for dist in ("first-dist", "second-dist"):
-        module = f"{dist.replace('-', '_')}_{abs(hash(str(tmp_path)))}"
-        roots.append(
-            install_plugin(tmp_path / dist, dist, module, PLUGIN_SOURCE, {"twin": f"{module}:Plain"})
-        )
-    for root in roots:
-        monkeypatch.syspath_prepend(str(root))
+        installed_plugin("fake-generators", {"twin": "fake_generators:Plain"}, dist=dist)
     winner = available_generators()["twin"]
     assert [(e.name, e.source) for e in hidden_plugins()] == [
         ("twin", source)

@@ -1,8 +1,10 @@
 """The report renders from results.json alone: every section, failures, plots, CSV, --compare, determinism.
 
-``tests/data/results_small.json`` is a hand-written run (values typed in, not measured): markov and
-char-lstm finished, word-lstm failed in its sweep (fit and likelihood kept), three temperatures, a
-human row, greedy loops among the demo samples and nulls where a metric is undefined.
+``tests/data/results_small.json`` is a hand-written run (values typed in, not measured) of the
+current schema: one corpus, one seed; markov and char-lstm finished, word-lstm failed in its sweep
+(fit and likelihood kept), three temperatures, a human row, greedy loops among the demo samples and
+nulls where a metric is undefined. Its row summaries are its cells' (:func:`regrouped`); it holds no
+comparisons, so no row is ranked.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmarks.report import formatting as fmt
+from benchmarks.cli import main
 from benchmarks.report import markdown, render_report
-from benchmarks.report.data import load_run
+from benchmarks.run.aggregate import aggregate_rows
 from generators.errors import TextgenBenchError
 
 FIXTURE = Path(__file__).parent / "data" / "results_small.json"
@@ -51,6 +53,21 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def fixture_results() -> dict:
     return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def cell_of(results: dict, row: str) -> dict:
+    """The fixture's one cell of ``row``."""
+    return next(c for c in results["cells"] if c["row"] == row)
+
+
+def regrouped(results: dict) -> dict:
+    """``results`` with each corpus's row summaries made again from its cells, as the harness makes
+    them (one seed: a row's bpc interval is its cell's), after a test changed a cell."""
+    for corpus in results["corpora"]:
+        cells = [c for c in results["cells"] if c["corpus"] == corpus["name"]]
+        intervals = {c["row"]: c.get("likelihood", {}).get("bpc_ci95") for c in cells}
+        corpus["rows"] = aggregate_rows(cells, results["rows"], intervals)
+    return results
 
 
 def make_run(folder: Path, results: dict | None = None) -> Path:
@@ -93,21 +110,26 @@ def table_rows(report: str, first_column: str) -> list[list[str]]:
 
 def test_the_fixture_follows_the_harness_schema():
     from benchmarks.metrics import totals_from_scores
+    from benchmarks.run.layout import SCHEMA_VERSION, cell_id
     from benchmarks.run.stages import likelihood_fields
     from benchmarks.samples import cell_metrics, train_indexes
 
     results = fixture_results()
+    assert results["schema"] == SCHEMA_VERSION
     cell_keys = set(cell_metrics(["a b c d e f", "a b a b a b"], train_indexes("a b c d e f g h i j")))
     cell_keys -= {"per_prompt"}  # the values the harness compares; the report reads the comparisons
     assert {"samples", "pooled_samples"} <= cell_keys
-    assert set(results["human"]["cells"][0]) == cell_keys | {"temperature"}
+    (corpus,) = results["corpora"]
+    assert set(corpus["human"]["cells"][0]) == cell_keys | {"temperature"}
     for name in ("markov", "char-lstm"):
-        for cell in results["generators"][name]["sweep"]:  # schema 1: sweep cells without their seed
+        for cell in cell_of(results, name)["sweep"]:  # the hand-written cells omit the seed of each
             assert set(cell) == cell_keys | {"temperature", "seconds", "quality_bpc"}
     likelihood_keys = set(likelihood_fields(totals_from_scores("ab", [-1.0, -1.0])))
-    for entry in results["generators"].values():
-        assert likelihood_keys <= set(entry["likelihood"])
-    assert FIXTURE.stat().st_size < 30_000
+    for cell in results["cells"]:
+        assert likelihood_keys <= set(cell["likelihood"])
+    assert [c["id"] for c in results["cells"]] == [cell_id(r, corpus["name"], 0) for r in results["rows"]]
+    assert corpus["rows"] == regrouped(fixture_results())["corpora"][0]["rows"]
+    assert FIXTURE.stat().st_size < 50_000  # each value twice: in its cell and in its row's summary
 
 
 def test_report_has_every_section_in_order(rendered):
@@ -155,7 +177,7 @@ def test_summary_holds_hand_checked_values(rendered):
     assert header[1:5] == ["rank", "bpc [95% CI]", "word perplexity", "loop rate, T=0 (greedy)"]
     assert header[8] == "generation chars/s, batch 16"
     markov = table_rows(report, "markov")[0]
-    assert markov[1] == "—"  # results of schema 1 hold no chunks to compare
+    assert markov[1] == "—"  # the fixture holds no comparisons to rank by
     assert markov[2:9] == ["3.412 [3.351, 3.474]", "565,627.7", "1.000", "0.004", "0.861", "0.121", "21,378"]
     human = table_rows(report, "human (test split)")[0]
     assert human[1:9] == ["—", "—", "—", "0.000", "0.000", "0.952", "0.051", "—"]
@@ -193,10 +215,10 @@ def test_one_sample_per_prompt_reads_in_the_singular():
 
 def test_results_without_pooled_counts_say_so(tmp_path):
     results = fixture_results()
-    for entry in results["generators"].values():
-        for cell in entry.get("sweep", []):
-            del cell["pooled_samples"]
-    report = render_report(make_run(tmp_path / "old", results)).read_text(encoding="utf-8")
+    for cell in results["cells"]:
+        for entry in cell.get("sweep", []):
+            del entry["pooled_samples"]
+    report = render_report(make_run(tmp_path / "old", regrouped(results))).read_text(encoding="utf-8")
     assert (
         "use all 4 continuations of a cell; distinct-n, Self-BLEU-4 and Zipf were pooled over all of them."
         in report
@@ -229,12 +251,12 @@ def test_throughput_notes_say_what_training_speed_and_peak_memory_cover(rendered
 def test_gpu_peak_memory_gets_its_own_column_only_when_measured(tmp_path, rendered):
     assert "peak GPU memory (MiB)" not in rendered[1]
     results = fixture_results()
-    throughput = results["generators"]["char-lstm"]["throughput"]
+    throughput = cell_of(results, "char-lstm")["throughput"]
     throughput["peak_gpu_memory_bytes"] = 300 * 2**20
     throughput["peak_memory_kind"] = throughput["peak_memory_kind"].replace(
         "peak RSS", "peak RSS and torch.cuda.max_memory_allocated"
     )
-    report = render_report(make_run(tmp_path / "gpu", results)).read_text(encoding="utf-8")
+    report = render_report(make_run(tmp_path / "gpu", regrouped(results))).read_text(encoding="utf-8")
     speed = report[report.index("## Throughput") :]
     header = table_rows(speed, "generator")[0]
     column = header.index("peak GPU memory (MiB)")
@@ -244,7 +266,9 @@ def test_gpu_peak_memory_gets_its_own_column_only_when_measured(tmp_path, render
 
 def test_greedy_loop_is_shown_verbatim_in_a_code_block(rendered):
     _, report = rendered
-    loop = fixture_results()["generators"]["char-lstm"]["demo_samples"]["0.0"][0]
+    greedy_demo = cell_of(fixture_results(), "char-lstm")["demo_samples"][0]
+    assert greedy_demo["temperature"] == 0.0
+    loop = greedy_demo["texts"][0]
     assert f"```text\n{loop}\n```" in report
     greedy = report.index("#### T=0 (greedy)")
     assert greedy < report.index(loop) < report.index("#### T=0.5")
@@ -268,7 +292,15 @@ def test_plots_are_pngs_linked_by_relative_path(rendered):
 def test_results_csv_is_long_form_with_human_rows(rendered):
     run_dir, _ = rendered
     frame = pd.read_csv(run_dir / "results.csv")
-    assert list(frame.columns) == ["corpus", "generator", "seed", "temperature", "metric", "value", "strategy"]
+    assert list(frame.columns) == [
+        "corpus",
+        "generator",
+        "seed",
+        "temperature",
+        "metric",
+        "value",
+        "strategy",
+    ]
     assert frame.strategy.isna().all()  # the fixture has no strategies
     assert set(frame.corpus) == {"tinyshakespeare"} and set(frame[frame.generator != "human"].seed) == {0}
     bpc = frame[frame.metric == "bpc"].set_index("generator")["value"]
@@ -287,42 +319,6 @@ def test_results_csv_is_long_form_with_human_rows(rendered):
     assert onset.set_index("temperature")["value"].isna().to_dict() == {0.0: False, 0.5: False, 1.0: True}
 
 
-def test_compare_shows_value_earlier_value_and_difference(tmp_path):
-    earlier = fixture_results()
-    earlier["generators"]["markov"]["likelihood"]["bpc"] = 3.5
-    earlier["generators"]["char-lstm"]["likelihood"]["word_perplexity"] = 2000.0
-    make_run(tmp_path / "earlier", earlier)
-    run_dir = make_run(tmp_path / "now")
-    report = render_report(run_dir, compare=tmp_path / "earlier").read_text(encoding="utf-8")
-    # 3.412 - 3.5 = -0.088 = -2.51 % of 3.5;  2128.7 - 2000 = +128.7 = +6.4 %
-    assert table_rows(report, "markov")[0][9] == "was 3.500; Δ -0.088 (-2.5%)"
-    assert ["markov", "bpc", "3.412", "3.500", "-0.088", "-2.5%"] in table_rows(report, "markov")
-    assert ["char-lstm", "word perplexity", "2,128.7", "2,000.0", "+128.7", "+6.4%"] in table_rows(
-        report, "char-lstm"
-    )
-    assert "was 2,000.0; Δ +128.7 (+6.4%)" in report
-    assert "\n### Changes since the earlier run\n" in report
-    assert "Not like for like" not in report
-    assert load_run(tmp_path / "earlier" / "results.json") == load_run(tmp_path / "earlier")
-
-
-def test_compare_warns_when_corpus_or_settings_differ(tmp_path):
-    earlier = fixture_results()
-    earlier["corpus"].update(name="shakespeare", sha256="f" * 64)
-    earlier["config"]["sweep"]["max_chars"] = 100
-    earlier["config"]["sweep"]["test_prompts"] = 8
-    earlier["config"]["run"]["seed"] = 7
-    del earlier["config"]["sweep"]["top_p"]  # a key an older run did not record is no difference
-    make_run(tmp_path / "earlier", earlier)
-    report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
-    corpus = fixture_results()["corpus"]["name"]
-    assert (
-        f"**Not like for like:** the runs differ in the corpus (shakespeare then {corpus}); the seeds "
-        f"(7 then {fixture_results()['config']['run']['seed']}); sweep settings (max_chars, test_prompts), "
-        "so Δ mixes those in." in report
-    )
-
-
 def test_rendering_twice_gives_the_same_report(rendered):
     run_dir, report = rendered
     csv = (run_dir / "results.csv").read_bytes()
@@ -333,15 +329,21 @@ def test_rendering_twice_gives_the_same_report(rendered):
 def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
     """A generator failed before any stage, no judge, no learning curves."""
     results = fixture_results()
+    (corpus,) = results["corpora"]
     results["config"]["run"]["generators"].append("gpt2")
-    results["generators"]["gpt2"] = {"status": "failed", "error": "out of memory", "failed_stage": "fit"}
-    results["judge"], results["judge_error"] = None, "no judge available (requested 'auto')"
-    results["human"]["quality_bpc"] = None
-    for entry in results["generators"].values():
-        entry.get("fit", {})["curve"] = []
-        for cell in entry.get("sweep", []):
-            cell["quality_bpc"] = None
-    run_dir = make_run(tmp_path / "run", results)
+    results["rows"].append("gpt2")
+    failed = {"status": "failed", "error": "out of memory", "failed_stage": "fit"}
+    results["cells"].append(
+        {"id": "gpt2/tinyshakespeare/seed-0", "row": "gpt2", "generator": "gpt2", **failed}
+        | {"corpus": corpus["name"], "seed": 0}
+    )
+    corpus["judge"] = {"row": None, "cell": None, "error": "no judge available (requested 'auto')"}
+    corpus["human"]["quality_bpc"] = None
+    for cell in results["cells"]:
+        cell.get("fit", {})["curve"] = []
+        for entry in cell.get("sweep", []):
+            entry["quality_bpc"] = None
+    run_dir = make_run(tmp_path / "run", regrouped(results))
     (run_dir / "plots").mkdir()
     (run_dir / "plots" / "learning_curves.png").write_bytes(PNG_MAGIC)  # left by an earlier render
     report = render_report(run_dir).read_text(encoding="utf-8")
@@ -362,9 +364,9 @@ def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
 def test_an_interval_that_misses_its_point_estimate_still_plots(tmp_path):
     """A percentile bootstrap over one chunk can land a rounding error above the point estimate."""
     results = fixture_results()
-    likelihood = results["generators"]["markov"]["likelihood"]
+    likelihood = cell_of(results, "markov")["likelihood"]
     likelihood["bpc_ci95"] = [likelihood["bpc"] + 1e-12, likelihood["bpc"] + 1e-12]
-    run_dir = make_run(tmp_path / "run", results)
+    run_dir = make_run(tmp_path / "run", regrouped(results))
     render_report(run_dir)
     assert (run_dir / "plots" / "bpc.png").read_bytes().startswith(PNG_MAGIC)
 
@@ -378,55 +380,12 @@ def test_wrong_schema_or_missing_results_is_a_clear_error(tmp_path):
         render_report(tmp_path / "absent")
 
 
-@pytest.mark.parametrize(
-    ("show", "value", "expected"),
-    [
-        (fmt.bpc, 2.1234, "2.123"),
-        (fmt.bpc, float("nan"), "—"),
-        (fmt.bpc, None, "—"),
-        (fmt.bpc, -0.0001, "0.000"),
-        (fmt.perplexity, 12345.67, "12,345.7"),
-        (fmt.perplexity, float("inf"), "—"),
-        (fmt.perplexity, 3.2e9, "3.20e+09"),
-        (fmt.speed, 12345.6, "12,346"),
-        (fmt.speed, 41.26, "41.3"),
-        (fmt.count, 1234567, "1,234,567"),
-        (fmt.tally, 56.0, "56"),
-        (fmt.tally, 9.666, "9.7"),
-        (fmt.tally, 1234.25, "1,234.2"),
-        (fmt.tally, None, "—"),
-        (fmt.mebibytes, 905969664, "864"),
-        (fmt.temperature, 0.0, "T=0 (greedy)"),
-        (fmt.temperature, 1.0, "T=1"),
-        (fmt.rate, True, "—"),
-    ],
-)
-def test_formatters(show, value, expected):
-    assert show(value) == expected
-
-
-def test_delta_signs_and_percentages():
-    assert fmt.delta(3.412, 3.5, fmt.bpc) == ("-0.088", "-2.5%")
-    assert fmt.delta(2.0, 2.0, fmt.bpc) == ("±0.000", "±0.0%")
-    assert fmt.delta(0.1, 0.0, fmt.rate) == ("+0.100", "—")
-    assert fmt.delta(None, 1.0, fmt.rate) == ("—", "—")
-
-
-def test_code_block_and_span_survive_backticks():
-    assert fmt.code_block("a ``` b") == "````text\na ``` b\n````"
-    assert fmt.code_span("x`y") == "``x`y``"
-    assert fmt.code_span("`x") == "`` `x ``"
-    assert fmt.table_cell("a | b\nc") == "a \\| b c"
-
-
-def test_compare_warns_when_the_machine_or_the_training_work_differ(tmp_path):
-    earlier = fixture_results()
-    earlier["environment"]["device"] = {"type": "cpu", "name": "AMD EPYC", "cores": 4, "torch_threads": 2}
-    earlier["generators"]["char-lstm"]["fit"]["steps"] = 946
-    make_run(tmp_path / "earlier", earlier)
-    report = render_report(make_run(tmp_path / "now"), compare=tmp_path / "earlier").read_text("utf-8")
-    now = fixture_results()["environment"]["device"]
-    steps = fixture_results()["generators"]["char-lstm"]["fit"]["steps"]
-    assert "the machine (AMD EPYC (cpu, 4 cores) then " + f"{now['name']} ({now['type']}, 2 cores)" in report
-    assert f"the CPU model (AMD EPYC then {now['name']})" in report
-    assert f"char-lstm's training work (946 then {steps:,} steps)" in report
+def test_a_run_folder_of_an_older_schema_is_one_line_and_exit_2(tmp_path, capsys):
+    """What the first textgen-bench wrote: results by generator name, one corpus, no cells."""
+    old = make_run(tmp_path / "old", {"schema": 1, "corpus": {"name": "tinyshakespeare"}, "generators": {}})
+    assert main(["report", str(old)]) == 2
+    assert capsys.readouterr().err == (
+        f"textgen-bench: error: {old / 'results.json'} has results schema 1; this textgen-bench reads schema 2 only: "
+        "run it again, or report it with the version that wrote it\n"
+    )
+    assert sorted(p.name for p in old.iterdir()) == ["results.json"]  # nothing written

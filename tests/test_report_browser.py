@@ -14,18 +14,20 @@ import statistics
 
 import pytest
 from html_support import MISSING_BROWSER, browser_available, chromium, stored_samples
-from support import SMALL_RUN, changed, make_text, run_config, small_config
+from support import SMALL_RUN, run_config, small_config
 
 from benchmarks.corpora import load_corpus
 from benchmarks.metrics import NgramIndex, loop_onset_period
 from benchmarks.metrics.spans import copied_spans, merge_spans
+from generators.options import merged
+from generators.testing.texts import make_text
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not browser_available(), reason=MISSING_BROWSER),
 ]
 
-BROWSER_RUN = changed(  # markov (state 3) copies whole training lines; markov-1 (state 1) loops when greedy
+BROWSER_RUN = merged(  # markov (state 3) copies whole training lines; markov-1 (state 1) loops when greedy
     SMALL_RUN,
     {
         "run": {"name": "browser", "generators": ["markov", "markov-1"], "seeds": [0, 1]},

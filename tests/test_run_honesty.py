@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
-from support import install_plugin, run_config, small_config, write_corpus
-
-CHEATS = """
-import numpy as np
-from generators.base import Sampling
-from generators.markov.generator import MarkovGenerator
-
-class ClippedCheat(MarkovGenerator):
-    '''Adds log 4 to every character's score, then caps it at 0: no score is positive.'''
-    def _score(self, text, context):
-        return np.minimum(super()._score(text, context) + np.log(4.0), 0.0)
-
-class IgnoresTopK(MarkovGenerator):
-    '''Samples from the whole distribution whatever top_k and top_p say.'''
-    def _generate(self, prompts, *, max_chars, sampling, seed):
-        plain = Sampling(sampling.temperature)
-        return super()._generate(prompts, max_chars=max_chars, sampling=plain, seed=seed)
-"""
+from support import run_config, small_config
 
 
 @pytest.fixture
-def corpus(tmp_path, monkeypatch):
-    """A small file corpus, a private model cache, and the cheating plugins on PYTHONPATH."""
-    monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
-    entry_points = {"clipped-cheat": "cheats:ClippedCheat", "ignores-top-k": "cheats:IgnoresTopK"}
-    plugins = install_plugin(tmp_path / "plugins", "cheats", "cheats", CHEATS, entry_points)
-    monkeypatch.syspath_prepend(str(plugins))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(plugins), os.environ.get("PYTHONPATH", "")]))
-    return write_corpus(tmp_path / "corpus.txt")
+def corpus(corpus_file, model_cache, installed_plugin):
+    """The small file corpus, a private model cache, and the cheating markov variants installed."""
+    cheats = {"clipped-cheat": "markov_variants:ClippedCheat", "ignores-top-k": "markov_variants:IgnoresTopK"}
+    installed_plugin("markov-variants", cheats)
+    return corpus_file
 
 
 @pytest.mark.parametrize(

@@ -14,20 +14,14 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from support import SMALL_RUN, changed, install_plugin, run_config, small_config, write_corpus
+from support import SMALL_RUN, run_config, small_config, write_corpus, write_plugin
 
 from benchmarks.run.aggregate import strategies_summary
 from benchmarks.run.judge import cell_quality, human_quality, quality_fields
 from benchmarks.run.stages import sampling_seed
 from generators.base import Sampling
+from generators.options import merged
 
-PLUGIN = """
-from generators.markov.generator import MarkovGenerator
-
-class NeuralMarkov(MarkovGenerator):
-    family = "neural"  # a judge candidate
-    sampling_settings = frozenset({"top_k", "top_p"})
-"""
 STRATEGIES = {
     "greedy": {"temperature": 0.0},
     "top-k 3": {"top_k": 3},
@@ -35,7 +29,7 @@ STRATEGIES = {
     "no-repeat 2-gram": {"temperature": 0.0, "no_repeat_ngram": 2},
     "rep. penalty 1.5": {"temperature": 0.0, "repetition_penalty": 1.5},
 }
-RUN = changed(
+RUN = merged(
     SMALL_RUN,
     {
         "run": {"generators": ["markov", "nmarkov", "nmarkov-2"]},
@@ -52,9 +46,7 @@ REPORTS: dict[str, str] = {}  # the run's report.md and report.html, filled by t
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict:
     root = tmp_path_factory.mktemp("strategies")
-    plugins = install_plugin(
-        root / "plugins", "nmarkov", "nmarkov", PLUGIN, {"nmarkov": "nmarkov:NeuralMarkov"}
-    )
+    plugins = write_plugin(root / "plugins", "markov-variants", {"nmarkov": "markov_variants:NeuralMarkov"})
     saved = {key: os.environ.get(key) for key in ("PYTHONPATH", "TEXTGEN_BENCH_CACHE")}
     os.environ["PYTHONPATH"] = os.pathsep.join([str(plugins), saved["PYTHONPATH"] or ""])
     os.environ["TEXTGEN_BENCH_CACHE"] = str(root / "cache")

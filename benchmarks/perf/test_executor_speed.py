@@ -14,7 +14,6 @@ import statistics
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from benchmarks.corpora import load_corpus
@@ -22,27 +21,9 @@ from benchmarks.run.executors import LocalExecutor, available_cores
 from benchmarks.run.harness import run_benchmark
 from benchmarks.run.plan import build_plan
 from benchmarks.run.settings import parse_config
+from generators.testing.texts import make_text
 
 ROUNDS = 3
-WORDS = [
-    "the",
-    "king",
-    "and",
-    "queen",
-    "of",
-    "a",
-    "small",
-    "country",
-    "went",
-    "to",
-    "sea",
-    "where",
-    "wind",
-    "was",
-    "cold",
-    "night",
-    "long",
-]
 GRID = {
     "run": {"name": "jobs", "generators": ["char-lstm"], "seeds": [0, 1], "device": "cpu"},
     "likelihood": {"ci_chunk_chars": 1000, "bootstrap_resamples": 20},
@@ -65,9 +46,7 @@ GRID = {
 
 
 def write_text(path: Path, seed: int, chars: int = 60_000) -> Path:
-    rng = np.random.default_rng(seed)
-    lines = [" ".join(rng.choice(WORDS, size=8)) + "." for _ in range(chars // 50)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(make_text(chars, seed), encoding="utf-8")
     return path
 
 

@@ -24,7 +24,6 @@ import contextlib
 import statistics
 import time
 
-import numpy as np
 import pytest
 import torch
 from transformers import StaticCache
@@ -35,41 +34,15 @@ from generators.gpt2 import generator as gpt2
 from generators.gpt2.decoding import CachedDecoding
 from generators.gpt2.generator import GPT2Generator
 from generators.sampling import choose_tokens
+from generators.testing.texts import make_text
 
 NEW_TOKENS = 512
 ROUNDS = 5
 QUICK = {"n_layer": 4, "n_head": 4, "n_embd": 128, "context": 128, "tokenizer": "bpe", "vocab_size": 2048}
 AGREE_AT_LEAST = 16  # leading tokens both must pick alike (later ones may split on float rounding)
-WORDS = [
-    "the",
-    "king",
-    "queen",
-    "lord",
-    "sweet",
-    "night",
-    "day",
-    "love",
-    "death",
-    "sword",
-    "crown",
-    "heart",
-    "blood",
-    "fair",
-    "good",
-    "my",
-    "thy",
-]
-
-
-def pseudo_text(n_words: int = 60_000, seed: int = 0) -> str:
-    rng = np.random.default_rng(seed)
-    words = rng.choice(WORDS, size=n_words)
-    return " ".join(w + (".\n" if i % 11 == 10 else "") for i, w in enumerate(words))
-
-
 @pytest.fixture(scope="module")
 def generator() -> GPT2Generator:
-    text = pseudo_text()
+    text = make_text(300_000)
     model = GPT2Generator.from_options(QUICK)
     model.fit(Corpus("speed", text, text[:5000], text[:5000], "0" * 64), seed=0, budget=Budget(steps=0))
     return model
@@ -177,7 +150,7 @@ def test_static_cache_compiled_against_dynamic_cache(benchmark, print_ratio, gen
 
 
 def test_batch1_generate_one_thread_against_default_threads(benchmark, print_ratio, generator, monkeypatch):
-    prompt, chars, sampling = pseudo_text(30, seed=1), 500, Sampling(temperature=1.0)
+    prompt, chars, sampling = make_text(150, seed=1), 500, Sampling(temperature=1.0)
     # the untrained model may draw <|endoftext|> early: take the first seed whose text runs to the end
     seed = next(
         s for s in range(50) if len(generator.generate([prompt], max_chars=chars, seed=s)[0]) == chars

@@ -17,7 +17,7 @@ SAMPLE_CHARS = 300
 NLTK_SUBSET = 50  # NLTK's loop on 1,000 samples takes minutes: time this many and extrapolate
 BUDGET_SECONDS = 10.0  # the target for 1,000 samples of 300 characters on one core
 
-WORDS_TEXT = (
+COMMON_WORDS_TEXT = (
     "the of and to a in that is was he for it with as his on be at by i this had not are but from or have an "
     "they which one you were her all she there would their we him been has when who will more no if out so "
     "said what up its about into than them can only other new some could time these two may then do first "
@@ -25,21 +25,21 @@ WORDS_TEXT = (
     "where much your way well down should because each just those people how too little state good very make "
     "world still own see men work long get here between both life being under never day same another know"
 )
-WORDS = WORDS_TEXT.split()
+COMMON_WORDS = COMMON_WORDS_TEXT.split()
 PUNCTUATION = [",", ".", ";", "!", "?"]
 
 
 def pseudo_random_samples(count: int, chars: int, seed: int = 0) -> list[str]:
     """``count`` texts of exactly ``chars`` characters: Zipf-weighted words with some punctuation."""
     rng = np.random.default_rng(seed)
-    weights = 1.0 / np.arange(1, len(WORDS) + 1)
+    weights = 1.0 / np.arange(1, len(COMMON_WORDS) + 1)
     weights /= weights.sum()
     samples = []
     for _ in range(count):
         pieces: list[str] = []
         length = 0
         while length < chars:
-            word = str(WORDS[rng.choice(len(WORDS), p=weights)])
+            word = str(COMMON_WORDS[rng.choice(len(COMMON_WORDS), p=weights)])
             if rng.random() < 0.08:
                 word += PUNCTUATION[rng.integers(len(PUNCTUATION))]
             pieces.append(word)

@@ -36,7 +36,7 @@ from matplotlib.colors import to_hex
 
 from benchmarks.report import formatting as fmt
 from benchmarks.report.data import CorpusRun, Run, cycle_cells
-from benchmarks.report.plots import color
+from benchmarks.report.figures import color
 from benchmarks.run.layout import SAMPLES_FILE
 
 

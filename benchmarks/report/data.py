@@ -3,8 +3,8 @@
 :class:`Run` is the whole run; :class:`CorpusRun` is one corpus of it, with one row per generator
 or variant and each value the mean over that row's training seeds. A failed cell has only some
 sections and many values may be null: every accessor returns None for what is missing instead of
-raising, so the report renders whatever is there. Results of schema 1 (one corpus, one seed, no
-cells) are read too, upgraded on load.
+raising, so the report renders whatever is there. Results of another schema are refused with a
+one-line error.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.report.formatting import finite, one_line
-from benchmarks.run.aggregate import aggregate_rows
-from benchmarks.run.layout import SCHEMA_VERSION, cell_id, corpus_key
+from benchmarks.run.layout import SCHEMA_VERSION, corpus_key
 from generators.errors import TextgenBenchError
 
 HUMAN_ROW = "human"  # the generator column of the human text's rows in results.csv
@@ -38,59 +37,12 @@ def load_run(path: Path) -> Run:
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise TextgenBenchError(f"{file} is not valid JSON: {error}") from None
     schema = data.get("schema") if isinstance(data, dict) else None
-    if schema == 1:
-        data = upgrade_schema_1(data)
-    elif schema != SCHEMA_VERSION:
+    if schema != SCHEMA_VERSION:
         raise TextgenBenchError(
-            f"{file} has results schema {schema!r}; this report reads schemas 1 and {SCHEMA_VERSION}"
+            f"{file} has results schema {schema!r}; this textgen-bench reads schema {SCHEMA_VERSION} only: "
+            "run it again, or report it with the version that wrote it"
         )
     return Run(data)
-
-
-def upgrade_schema_1(data: dict[str, Any]) -> dict[str, Any]:
-    """Schema 1 (``generators`` by name, one corpus, one seed) as schema 2."""
-    corpus = data.get("corpus") or {}
-    name = corpus.get("name") or "corpus"
-    seed = (data.get("config") or {}).get("run", {}).get("seed", 0)
-    cells = []
-    for row, entry in (data.get("generators") or {}).items():
-        demo = entry.get("demo_samples") or {}
-        cells.append(
-            {
-                **entry,
-                "id": cell_id(row, name, seed),
-                "row": row,
-                "generator": row,
-                "corpus": name,
-                "seed": seed,
-                "demo_samples": [{"temperature": float(t), "texts": texts} for t, texts in demo.items()],
-            }
-        )
-    judge = {"row": data.get("judge"), "cell": None, "error": data.get("judge_error")}
-    rows = list(data.get("generators") or {})
-    upgraded = {
-        key: value for key, value in data.items() if key not in ("generators", "corpus", "prompts", "human")
-    }
-    return {
-        **upgraded,
-        "schema": SCHEMA_VERSION,
-        "rows": rows,
-        "seeds": [seed],
-        "corpora": [
-            {
-                "name": name,
-                "key": corpus_key(name),
-                "summary": corpus,
-                "prompts": data.get("prompts") or {},
-                "human": data.get("human") or {},
-                "judge": judge,
-                "rows": aggregate_rows(
-                    cells, rows, {c["row"]: c.get("likelihood", {}).get("bpc_ci95") for c in cells}
-                ),
-            }
-        ],
-        "cells": cells,
-    }
 
 
 def nearest(values: list[float], target: float) -> float | None:

@@ -15,8 +15,8 @@ from matplotlib import colormaps
 
 from benchmarks.report import references
 from benchmarks.report.data import CorpusRun
+from benchmarks.report.figures import new_figure, save
 from benchmarks.report.formatting import finite
-from benchmarks.report.plots import new_figure, save
 from benchmarks.report.scaling import scaling
 
 REFERENCE_COLOR = "0.45"

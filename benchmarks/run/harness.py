@@ -46,8 +46,6 @@ from benchmarks.samples import annotate, cell_metrics, human_intervals, train_in
 from generators.base import Corpus
 from generators.errors import ConfigError
 
-LEGACY_ENTRIES = {"prompts.json"}  # written by run folders of schema 1; --fresh may remove them
-
 
 def default_run_dir(config: RunConfig) -> Path:
     """reports/runs/<profile>-<corpora>-<config digest>: the same settings, the same folder."""
@@ -61,7 +59,7 @@ def holds_only_run_files(run_dir: Path) -> bool:
     """Whether everything in ``run_dir`` is something a run writes (a start cut short included)."""
     if run_dir.exists() and not run_dir.is_dir():
         raise ConfigError(f"{run_dir} is a file, not a run folder")
-    return not run_dir.exists() or all(c.name in RUN_ENTRIES | LEGACY_ENTRIES for c in run_dir.iterdir())
+    return not run_dir.exists() or all(c.name in RUN_ENTRIES for c in run_dir.iterdir())
 
 
 def clear_run_folder(run_dir: Path, refusal: str) -> None:
@@ -116,11 +114,6 @@ def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, executor
     if (run_dir / PLAN_FILE).exists():
         log(f"resuming {run_dir}")
         return
-    if any((run_dir / name).exists() for name in LEGACY_ENTRIES):
-        raise ConfigError(
-            f"{run_dir} was written by an older textgen-bench (it has no {PLAN_FILE}); use --fresh to "
-            "start it over, or another --out"
-        )
     # a start cut short (plan.json is written last) begins again
     clear_run_folder(run_dir, NOT_A_RUN.format(run_dir))
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
