@@ -85,7 +85,7 @@ from generators.errors import CorpusError
 from generators.markov.config import MarkovConfig
 from generators.markov.walk import NO_TOKEN, ChainWalk
 from generators.openvocab.kneser_ney import KneserNey
-from generators.openvocab.spelling import SpellingModel, open_end_logprob
+from generators.openvocab.spelling import SpellingModel, open_end_logprob, spelling_name, spelling_note
 from generators.openvocab.vocabulary import unseen_char_logprob
 from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
@@ -357,9 +357,23 @@ class MarkovGenerator(Generator):
             "tokenizer": (
                 "characters"
                 if self.char_level
-                else "whitespace-separated words; non-single-space whitespace runs are tokens"
+                else "whitespace-separated words; non-single-space whitespace runs are tokens; unknown "
+                f"words spelled by a {spelling_name(self.config.spelling_order)}"
             ),
             "config": config_to_dict(self.config),
+        }
+
+    def card(self) -> dict[str, Any]:
+        c = self.config
+        states = len(self.chain.model) if self.chain is not None else 0
+        ngrams = self.spelling.ngram_count if self.spelling else 0
+        spelling = "" if self.char_level else spelling_note(c.spelling_order, ngrams)
+        return {
+            **super().card(),
+            "architecture": f"{c.level} Markov chain, state size {c.state_size} ({states:,} states)",
+            "tokenizer": "characters" if self.char_level else "whitespace-separated words",
+            "valid_chars": c.valid_chars or None,
+            "notes": spelling,
         }
 
     def _require_fit(self) -> None:
