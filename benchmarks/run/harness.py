@@ -36,6 +36,7 @@ from benchmarks.run.layout import (
 )
 from benchmarks.run.lock import run_folder_lock
 from benchmarks.run.plan import RunPlan, config_digest, load_plan
+from benchmarks.run.progress import Progress, progress_lines
 from benchmarks.run.references import ensure_references
 from benchmarks.run.results import assemble_results, collect_samples
 from benchmarks.run.settings import RunConfig
@@ -151,13 +152,23 @@ def clear_stale_failures(plan: RunPlan, store: RunStore) -> None:
             store.discard(cell.id, FAILED)
 
 
-def run_cells(plan: RunPlan, store: RunStore, executor: Executor, retrain: bool, log: Log) -> bool:
-    """Run every unfinished cell; True when any was run."""
+def run_cells(
+    plan: RunPlan, store: RunStore, executor: Executor, retrain: bool, log: Log, every: float
+) -> bool:
+    """Run every unfinished cell, with a progress line every ``every`` seconds when nobody watches
+    stderr; True when any was run."""
     tasks = [Task(cell.id, retrain) for cell in plan.cells if store.missing_stages(cell.id)]
     for cell in plan.cells:
         if not store.missing_stages(cell.id):
             log(f"{cell.id}: all stages kept from before")
-    executor.run(store.run_dir, tasks, lambda task, code: record_exit(store, task, code))
+    progress = Progress("cells", len(plan.cells), len(plan.cells) - len(tasks), every=every, log=log)
+
+    def done(task: Task, code: int) -> None:
+        record_exit(store, task, code)
+        progress.finished()
+
+    with progress_lines(progress):
+        executor.run(store.run_dir, tasks, done)
     return bool(tasks)
 
 
@@ -195,6 +206,7 @@ def run_benchmark(
     """Run (or resume) ``plan`` and write results.json and the report; returns the run folder."""
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(plan.config)
     executor = executor or LocalExecutor(1, log=log)
+    every = plan.config.run.progress_every  # this command's, also when it resumes a folder
     with run_folder_lock(run_dir, log):
         plan = plan_to_follow(plan, run_dir, fresh)
         executor.prepare(plan, corpora)  # can it run these cells? Before anything is written or emptied
@@ -206,7 +218,7 @@ def run_benchmark(
         if retrain:
             forget_cells(plan, store)
         clear_stale_failures(plan, store)
-        cells_ran = run_cells(plan, store, executor, retrain, log)
+        cells_ran = run_cells(plan, store, executor, retrain, log, every)
         run_judges(plan, store, executor, cells_ran)
         clear_stale_failures(plan, store)
         write_results(run_dir, plan)
