@@ -104,6 +104,7 @@ def test_markov_end_to_end(tmp_path, corpus):
     assert card["architecture"].startswith("word Markov chain") and card["parameters"] == markov["describe"]["parameters"]
     assert card["epochs"] == 1.0 and card["train_chars"] == chars["train"] and card["end_verdict"].startswith("no trend")
     assert corpus_entry["rows"]["markov"]["card"]["epochs"]["mean"] == 1.0
+    assert {"load_1min_before", "load_1min_after", "busy"} <= set(markov["throughput"]["load"])
     assert (run_dir / "report.md").exists()
 
 

@@ -50,7 +50,8 @@ Schema (version 2)::
           "demo_samples": [{"temperature": float, "texts": [one continuation per demo prompt]}],
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
                          generate_chars_per_s_batch<B>, ms_per_char_batch1, peak_memory_bytes,
-                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …},
+                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …,
+                         load: {load_1min_before, load_1min_after, cores, others_busy_cores, busy}},
           "stage_seconds": {fit, likelihood, sweep, throughput: wall-clock seconds of each stage}
       }]
     }
@@ -64,7 +65,7 @@ sample of every test prompt; demo prompts excluded), ``pooled_samples`` the text
 Self-BLEU-4 and Zipf used (the first sample of each prompt).
 
 Timing fields (everything named *seconds*, *_per_s*, *ms_per_*, *memory*, ``created``,
-``environment``) vary between identical runs; everything else is determined by the plan on one
+``environment``, and throughput's ``load``) vary between identical runs; everything else is determined by the plan on one
 kind of CPU (another kind, with other vector instructions, rounds float sums otherwise).
 """
 
