@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import TINY_NEURAL_OPTIONS, VERSE
 
 from benchmarks.run import contract
 from benchmarks.run.aggregate import row_card
@@ -10,7 +11,6 @@ from benchmarks.run.cards import cell_card, row_verdict, training_end
 from generators.base import CARD_KEYS, Budget, Corpus
 from generators.errors import TextgenBenchError
 from generators.registry import create_generator
-from tests.support import TINY_NEURAL_OPTIONS, VERSE
 
 
 def curve(*points: tuple[float, float]) -> list[dict[str, float]]:

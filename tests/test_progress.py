@@ -70,8 +70,9 @@ def test_progress_every_is_checked_where_it_is_read():
 
 
 def test_a_run_logged_to_a_file_prints_progress_lines(tmp_path, monkeypatch):
+    from support import plan_of, small_config, write_corpus
+
     from benchmarks.run.harness import run_benchmark
-    from tests.support import plan_of, small_config, write_corpus
 
     monkeypatch.setenv("TEXTGEN_BENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr("sys.stderr", Stream(False))
