@@ -30,3 +30,30 @@ def test_a_watch_records_both_load_averages_and_the_others_share():
     readings = LoadWatch().start().stop()
     assert set(readings) == {"load_1min_before", "load_1min_after", "cores", "others_busy_cores", "busy"}
     assert readings["cores"] == os.cpu_count() and isinstance(readings["busy"], bool)
+
+
+def run_with_loads(*readings: dict) -> object:
+    from benchmarks.report.data import Run
+
+    cells = [
+        {"row": f"g{i}", "corpus": "c", "seed": 0, "throughput": {"load": r}} for i, r in enumerate(readings)
+    ]
+    rows = [c["row"] for c in cells]
+    return Run({"schema": 2, "rows": rows, "corpora": [{"name": "c", "rows": {}}], "cells": cells}).views[0]
+
+
+def reading(before: float, after: float, others: float | None, busy: bool) -> dict:
+    return {"load_1min_before": before, "load_1min_after": after, "cores": 2, "others_busy_cores": others, "busy": busy}
+
+
+def test_the_report_names_the_rows_measured_on_a_busy_machine():
+    from benchmarks.report.load import load_note
+
+    note = load_note(run_with_loads(reading(1.0, 1.2, 0.1, False), reading(2.5, 3.0, 1.6, True)))
+    assert note.startswith(
+        "Load: 1-minute load average 1.00 to 3.00 before and after the timings; other processes kept "
+        "0.10 to 1.60 of the 2 cores busy meanwhile. **Not an idle machine's figures** for g1 (busy: "
+    )
+    idle = load_note(run_with_loads(reading(0.5, 0.5, 0.0, False)))
+    assert "average 0.50 before" in idle and "An idle machine's figures for every row" in idle
+    assert load_note(run_with_loads()) == "The load on the machine while measuring was not recorded."
