@@ -70,10 +70,10 @@ def prose(lines: list[str]) -> str:
 
 
 def number_cell(value: str) -> str:
-    """A number's cell: "2.157 ± 0.009" never breaks, and its interval "[2.14, 2.21]" may go to a
-    line of its own, so a wide table narrows to fit the page (the cell's text is unchanged)."""
-    parts = value.split(" [", 1)
-    pieces = [parts[0], f"[{parts[1]}"] if len(parts) == 2 else parts
+    """A number's cell: "2.157", "± 0.009" and "[2.14, 2.21]" never break inside, but the spread
+    and the interval may each go to a line of their own, so a wide table narrows to fit the page
+    (800 px for the summary; the cell's text is unchanged)."""
+    pieces = re.split(r" (?=± |\[)", value)
     return " ".join(f"<span class=nb>{escape(piece)}</span>" for piece in pieces)
 
 
