@@ -50,15 +50,16 @@ def train_indexes(train: str) -> dict[str, Any]:
     return {"ngrams": NgramIndex.from_text(train, COPY_NGRAM), "vocabulary": training_vocabulary(train)}
 
 
-def loop_statistics(texts: list[str]) -> dict[str, Any]:
+def loop_statistics(texts: list[str], max_chars: int | None = None) -> dict[str, Any]:
     """Both loop rates, and the median character onset and period of the looped continuations.
 
-    The medians are over the ``loop_span_count`` continuations the headline rule calls looped.
+    The medians are over the ``loop_span_count`` continuations the headline rule calls looped;
+    ``max_chars`` is the limit the texts were generated (or cut) under.
     """
-    loops = [loop for loop in map(find_loop, texts) if loop is not None]
+    loops = [loop for loop in (find_loop(text, max_chars) for text in texts) if loop is not None]
     return {
         "loop_rate": len(loops) / len(texts) if texts else None,
-        "loop_rate_holtzman": loop_rate_holtzman(texts) if texts else None,
+        "loop_rate_holtzman": loop_rate_holtzman(texts, max_chars) if texts else None,
         "loop_onset_median": float(np.median([loop.onset for loop in loops])) if loops else None,
         "loop_period_median": float(np.median([loop.period for loop in loops])) if loops else None,
         "loop_span_count": len(loops),
@@ -72,10 +73,10 @@ def first_sample_per_prompt(texts: list[str], samples_per_prompt: int) -> list[s
     return texts[::samples_per_prompt]
 
 
-def continuation_metrics(texts: list[str], indexes: dict[str, Any]) -> dict[str, Any]:
+def continuation_metrics(texts: list[str], indexes: dict[str, Any], max_chars: int | None) -> dict[str, Any]:
     """Metrics that are means or rates over continuations: every sample counts."""
     metrics: dict[str, Any] = {f"seq_rep_{n}": seq_rep_n(texts, n) for n in range(1, 5)}
-    metrics.update(loop_statistics(texts))
+    metrics.update(loop_statistics(texts, max_chars))
     metrics["copy_rate_8"] = copy_rate_of(texts, indexes["ngrams"])
     metrics["valid_word_rate"] = valid_word_rate(texts, indexes["vocabulary"])
     metrics["mean_chars"] = float(np.mean([len(t) for t in texts])) if texts else 0.0
@@ -90,12 +91,14 @@ def pooled_metrics(texts: list[str]) -> dict[str, Any]:
     return metrics
 
 
-def per_prompt_values(texts: list[str], samples_per_prompt: int) -> dict[str, list[float | None]]:
+def per_prompt_values(
+    texts: list[str], samples_per_prompt: int, max_chars: int | None = None
+) -> dict[str, list[float | None]]:
     """Each prompt's own value of the metrics the paired tests compare (benchmarks.run.comparisons):
     the share of its continuations that loop, their mean seq-rep-4 (None when none has 4 tokens),
     and its first continuation's Self-BLEU-4 against the other prompts' first continuations."""
     groups = [texts[i : i + samples_per_prompt] for i in range(0, len(texts), samples_per_prompt)]
-    looped = [float(np.mean([find_loop(text) is not None for text in group])) for group in groups]
+    looped = [float(np.mean([find_loop(text, max_chars) is not None for text in group])) for group in groups]
     reps = [[v for v in (seq_rep_of(text, 4) for text in group) if v is not None] for group in groups]
     bleu = self_bleu_scores(first_sample_per_prompt(texts, samples_per_prompt))
     return {
@@ -114,26 +117,29 @@ def human_intervals(texts: list[str]) -> dict[str, list[float] | None]:
     return {key: list(interval) if interval else None for key, interval in intervals.items()}
 
 
-def annotate(texts: list[str], indexes: dict[str, Any]) -> list[dict[str, Any]]:
+def annotate(texts: list[str], indexes: dict[str, Any], max_chars: int | None = None) -> list[dict[str, Any]]:
     """Each text's loop span, copied spans and own metrics, for the HTML report's sample browser
     (:func:`benchmarks.metrics.spans.text_annotation`)."""
-    return [text_annotation(text, indexes["ngrams"], indexes["vocabulary"]) for text in texts]
+    return [text_annotation(text, indexes["ngrams"], indexes["vocabulary"], max_chars) for text in texts]
 
 
-def cell_metrics(texts: list[str], indexes: dict[str, Any], samples_per_prompt: int = 1) -> dict[str, Any]:
+def cell_metrics(
+    texts: list[str], indexes: dict[str, Any], samples_per_prompt: int = 1, max_chars: int | None = None
+) -> dict[str, Any]:
     """Repetition, diversity and overlap metrics of one cell's continuations (prompt-major).
 
     ``samples`` counts the continuations the per-continuation metrics used, ``pooled_samples`` the
-    texts (one per prompt) the pooled metrics used.
+    texts (one per prompt) the pooled metrics used; ``max_chars`` is the limit the texts were
+    generated (or, for the human text, cut) under.
     """
     pooled = first_sample_per_prompt(texts, samples_per_prompt)
     metrics = {
         "samples": len(texts),
         "pooled_samples": len(pooled),
-        **continuation_metrics(texts, indexes),
+        **continuation_metrics(texts, indexes, max_chars),
         **pooled_metrics(pooled),
     }
     metrics = {
         key: finite_or_none(value) if isinstance(value, float) else value for key, value in metrics.items()
     }
-    return {**metrics, "per_prompt": per_prompt_values(texts, samples_per_prompt)}
+    return {**metrics, "per_prompt": per_prompt_values(texts, samples_per_prompt, max_chars)}

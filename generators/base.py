@@ -376,6 +376,14 @@ class Generator(ABC):
         model's layer shapes: the rule is :mod:`generators.flops`'s), or None when not estimated."""
         return None
 
+    def greedy_cycles(self, prompts: Sequence[str], *, max_chars: int) -> list[tuple[int, int] | None] | None:
+        """Where greedy decoding of each prompt enters a cycle it never leaves, found from the model's
+        own state rather than its text (a deterministic decoder whose state repeats repeats forever):
+        (onset, period) in characters of the continuation, the onset being the first character from
+        which the text repeats every ``period`` characters; None for a prompt whose state does not
+        repeat within ``max_chars`` characters. None (the default): the model cannot tell."""
+        return None
+
     def native_token_count(self, text: str) -> int | None:
         """How many of the model's own tokens ``text`` is, for native token perplexity."""
         return None

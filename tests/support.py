@@ -173,6 +173,8 @@ SMALL_RUN = {  # a run of seconds: markov (state 1) on a small file corpus, one 
         "prompt_chars": 30,
         "samples_per_prompt": 2,
         "max_chars": 60,
+        "cycle_chars": 240,
+        "cycle_temperatures": [0.0, 0.5],
         "demo_prompts": ["Today ", "The king "],
     },
     "throughput": {"repeats": 1, "generate_chars": 8, "batch": 4, "score_chars": 1000},
@@ -194,6 +196,8 @@ test_prompts = 3
 prompt_chars = 30
 samples_per_prompt = 1
 max_chars = 40
+cycle_chars = 160
+cycle_temperatures = [0.0]
 demo_prompts = ["Today "]
 [throughput]
 repeats = 1

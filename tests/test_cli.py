@@ -68,6 +68,16 @@ def run_cli(capsys, *args):
             r"^textgen-bench: error: --set sweep.top_p=0: sweep: top_k >= 0 \(0 = off\), top_p in",
         ),
         (["--set", "sweep.top_k=-1"], r"top_k >= 0"),
+        (
+            ["--set", "sweep.cycle_chars=200"],
+            r"sweep.cycle_chars \(200\) must be at least sweep.max_chars \(300\): the cycling probe",
+        ),
+        (
+            ["--set", "sweep.cycle_temperatures=[]"],
+            r"cycle_temperatures must be distinct finite numbers >= 0",
+        ),
+        (["--set", "sweep.cycle_temperatures=[0.0, 0.0]"], r"cycle_temperatures must be distinct"),
+        (["--set", "sweep.cycle_temperatures=[-0.5]"], r"cycle_temperatures must be distinct finite numbers"),
         (["--set", "sweep.judge=gpt2"], r"sweep.judge 'gpt2' is not among the run's generators \(markov\)"),
         (["--set", "generators.markov.budget_steps=0"], r"generators.markov: budget_steps must be >= 1"),
         (["--set", "generators.markov.budget_seconds=-3"], r"budget_seconds must be a finite number > 0"),

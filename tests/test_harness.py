@@ -160,7 +160,9 @@ def test_sampling_seeds_follow_the_temperature_not_its_position(tmp_path, corpus
     assert len({sampling_seed(3, sampling) for sampling in others}) == 4
 
 
-WHOLE_RUN = "peak RSS of the whole worker process, which ran: fit (training), likelihood, sweep, throughput"
+WHOLE_RUN = (
+    "peak RSS of the whole worker process, which ran: fit (training), likelihood, cycles, sweep, throughput"
+)
 
 
 def test_peak_memory_covers_the_whole_worker_process(tmp_path, corpus):

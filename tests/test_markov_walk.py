@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from support import make_text
 
+from benchmarks.metrics import agrees_with_exact, find_loop
 from generators.base import Corpus, Sampling
 from generators.markov.generator import MarkovGenerator
 from generators.sampling import next_token_probs
@@ -136,3 +137,28 @@ def summed_followers(chain: markovify.Chain) -> list[dict]:
 def test_back_off_tables_sum_the_states_ending_in_each_suffix(name):
     generator = model(name)
     assert generator.walk.backoff == summed_followers(generator.chain)
+
+
+@pytest.mark.parametrize("name", ["word", "char", "end"])
+def test_the_exact_greedy_cycle_is_the_one_the_loop_rule_finds(name):
+    generator = model(name)
+    prompts = ["The king", "", "zzz ", "the sea\n", "a ", "went to the ", "Night cold"]
+    texts = generator.generate(prompts, max_chars=2000, sampling=SAMPLINGS["greedy"], seed=3)
+    exact = generator.greedy_cycles(prompts, max_chars=2000)
+    assert all(cycle is not None for cycle in exact)  # a greedy chain ends in a cycle
+    for text, (onset, period) in zip(texts, exact, strict=True):
+        assert text[onset:-period] == text[onset + period :]  # it repeats from the onset on
+        assert onset == 0 or text[onset - 1] != text[onset - 1 + period]  # and not from before
+        assert agrees_with_exact(text, find_loop(text, 2000), (onset, period)), (text[:80], onset, period)
+    tokens, word_before = generator._prompt_tokens(prompts[0])
+    walked, _, _ = generator.walk.greedy_cycle(generator._state_of(tokens), word_before, 2000)
+    assert texts[0].startswith(walked)  # the steps are generate's
+
+
+def test_a_greedy_cycle_longer_than_the_search_is_not_reported():
+    generator = model("word")
+    cycles = generator.greedy_cycles(["The king"], max_chars=2000)
+    assert cycles[0] is not None
+    onset, period = cycles[0]
+    assert generator.greedy_cycles(["The king"], max_chars=period - 1) == [None]  # a repeat takes a period
+    assert generator.greedy_cycles(["The king"], max_chars=onset + 2 * period) == cycles

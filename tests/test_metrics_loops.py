@@ -36,7 +36,7 @@ def looping_text(unit: str, length: int) -> tuple[str, int]:
 def test_loops_of_any_phrase_length_count_at_any_text_length(tokens, length):
     unit = UNITS[tokens]
     text, onset = looping_text(unit, length)
-    loop = find_loop(text)
+    loop = find_loop(text, length)
     if len(text) - onset < 2 * len(unit):  # 40 tokens (60 characters) do not repeat twice in 100 characters
         assert (tokens, length) == (40, 100)
         assert loop is None
@@ -49,13 +49,13 @@ def test_loops_of_any_phrase_length_count_at_any_text_length(tokens, length):
 @pytest.mark.parametrize("length", [100, 300, 1000])
 @pytest.mark.parametrize("start", [0, 700, 1500])
 def test_human_like_text_does_not_loop(start, length):
-    assert find_loop(PROSE[start : start + length]) is None
+    assert find_loop(PROSE[start : start + length], length) is None
 
 
 def test_two_word_loop_in_300_characters_counts_where_holtzman_cannot():
     text, _ = looping_text("the come ", 300)
-    assert is_looped(text)
-    assert not is_looped_holtzman(loop_tokens(text))  # 2 tokens need more than 50 copies there
+    assert is_looped(text, 300)
+    assert not is_looped_holtzman(loop_tokens(text, 300))  # 2 tokens need more than 50 copies there
 
 
 def test_the_whole_cycle_not_a_run_of_dots():
@@ -101,3 +101,21 @@ def test_three_repetitions_are_a_loop_however_short():
     assert loop is not None and (loop.phrase_tokens, loop.repeats) == (3, 3.0)
     assert loop.onset == len(PROSE[:250] + ". The son ")
     assert find_loop(text.replace("of the King ", "", 1)) is None  # two copies in 24 of 284 characters
+
+
+def test_a_whole_last_word_that_breaks_the_phrase_is_no_loop():
+    # the case: "cousin" ends the text; only a character limit could have cut it
+    assert find_loop("Go, after, after, cousin") is None
+    assert find_loop("Go, after, after, cousin.") is None
+    assert find_loop("Go, after, after, cousin", max_chars=300) is None  # the model ended it early
+
+
+def test_a_cut_last_word_counts_only_when_the_phrase_agrees_with_it():
+    broken = "the King's the King's the King's famb"  # cut, but "famb" is not the "the" the loop predicts
+    assert find_loop(broken, max_chars=len(broken)) is None
+    cut = "the King's the King's the Ki"  # "Ki" may be "King's": the loop goes on
+    loop = find_loop(cut, max_chars=len(cut))
+    assert loop is not None and (loop.onset, loop.period, loop.phrase_tokens) == (0, 11, 4)
+    assert find_loop(cut) is None  # whole, "Ki" breaks it
+    state = ("the state of " * 30)[:300]  # ends "of t": "t" may be "the"
+    assert find_loop(state, 300) is not None and find_loop(state) is None

@@ -71,3 +71,15 @@ def test_the_strategy_verdict():
     assert stubborn["strategy"] == "penalty" and not stubborn["removes"]
     assert strategy_verdict([], 0.0, 0.9) is None
     assert not strategy_verdict(strategies, 0.0, 0.0)["greedy_loops"]
+
+
+def test_the_strategy_verdict_reads_the_named_loop_measure():
+    # at 300 characters top-k and n-gram blocking look loop-free; at the probe's horizon only top-k is
+    strategies = [
+        {"strategy": "top-k 40", "loop_rate": 0.0, "cycling.looped_share": 0.0, "quality_gap": 0.30},
+        {"strategy": "no-repeat 4-gram", "loop_rate": 0.0, "cycling.looped_share": 0.6, "quality_gap": -0.05},
+    ]
+    verdict = strategy_verdict(strategies, 0.0, 1.0, "cycling.looped_share")
+    assert verdict["strategy"] == "top-k 40" and verdict["measure"] == "cycling.looped_share"
+    assert verdict["rate"] == 0.0 and verdict["greedy_rate"] == 1.0 and verdict["removes"]
+    assert strategy_verdict(strategies, 0.0, 1.0)["strategy"] == "no-repeat 4-gram"  # the loop rate's choice

@@ -89,15 +89,18 @@ def test_loop_rate_sees_loops_cut_inside_a_word():
     servant = ("[Enter a Servant.]\n\n" * 16)[:290]
     assert servant.endswith("[Enter a S")
     assert not is_looped_holtzman(word_tokens(servant))  # the cut word breaks the match on all tokens
-    assert loop_repeats(loop_tokens(servant)) == (8, 14)
+    assert loop_repeats(loop_tokens(servant, 290)) == (8, 14)
     # 13-character unit cut at 300 = 23 units + "t": "t" is dropped, 23 whole copies remain
     state = ("the state of " * 30)[:300]
     assert state.endswith("of t")
     assert not is_looped_holtzman(word_tokens(state))
-    assert loop_repeats(loop_tokens(state)) == (3, 23)
-    assert loop_rate_holtzman([servant, state]) == 1.0
-    # "one two three one two three" may end in a cut word: "three" is dropped, so no loop is left
-    assert loop_rate_holtzman(["one two three one two three"]) == 0.0
+    assert loop_repeats(loop_tokens(state, 300)) == (3, 23)
+    assert loop_rate_holtzman([servant], 290) == loop_rate_holtzman([state], 300) == 1.0
+    assert loop_rate_holtzman([servant, state]) == 0.0  # whole texts: the last words break the match
+    # at the limit, "three" of "one two three one two three" may be cut: dropped, no loop is left
+    whole = "one two three one two three"
+    assert loop_rate_holtzman([whole], len(whole)) == 0.0
+    assert loop_rate_holtzman([whole], len(whole) + 1) == loop_rate_holtzman([whole]) == 1.0
 
 
 def test_newlines_are_tokens_as_in_welleck_et_al():

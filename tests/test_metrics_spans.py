@@ -33,7 +33,7 @@ def test_token_spans_match_word_tokens_on_any_text(text):
 def test_loop_span_is_the_character_loop_of_a_looped_text():
     text = "So it begins: the end of it, the end of it, the end of it, the end of it, the en"
     # periodic from the first "the" (":" and "," differ) to the end, the cut word included
-    assert loop_span(text) == (len("So it begins: "), len(text), len("the end of it, "))
+    assert loop_span(text, len(text)) == (len("So it begins: "), len(text), len("the end of it, "))
     assert text[len("So it begins: ") :] == "the end of it, " * 4 + "the en"
 
 
@@ -105,9 +105,11 @@ def test_annotations_of_a_cell_give_its_loop_rate_and_medians():
         "nothing repeats here at all",
         "a b c\na  b c ",  # the words repeat once, not twice: no loop
     ]
+    limit = len(texts[0])  # the first text alone reaches the limit: its "nig" was cut
     index = NgramIndex.from_text(TRAIN)
-    annotations = [text_annotation(text, index, set()) for text in texts]
-    cell = loop_statistics(texts)
+    annotations = [text_annotation(text, index, set(), limit) for text in texts]
+    cell = loop_statistics(texts, limit)
+    assert loop_statistics(texts)["loop_rate"] == 0.25  # whole texts: "the nig" breaks the first loop
     assert np.mean([a["looped"] for a in annotations]) == cell["loop_rate"] == 0.5
     spans = [a["loop"] for a in annotations if a["loop"]]
     assert len(spans) == 2

@@ -51,16 +51,17 @@ def test_nfd_accents_do_not_split_a_word():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("the state of the sta", ["the", "state", "of", "the"]),  # "sta" reaches the end: may be cut
-        ("the state of the", ["the", "state", "of"]),  # a whole last word looks the same: dropped too
+        ("the state of the sta", ["the", "state", "of", "the"]),  # "sta" reaches the limit: cut
+        ("the state of the", ["the", "state", "of"]),  # a whole last word at the limit looks the same
         ("the state of ", ["the", "state", "of"]),  # ends in a space: every token kept
         ("Servant.]\n\n[Ente", ["Servant", ".", "]", "\n", "\n", "["]),
         ("a b.", ["a", "b", "."]),  # ends in punctuation: kept
         ("a b\n", ["a", "b", "\n"]),  # ends in a newline: kept
-        ("café", []),  # one (non-ASCII) word reaching the end
+        ("café", []),  # one (non-ASCII) word reaching the limit
         ("我爱你", ["我", "爱", "你"]),  # one ideograph is whole: never cut
         ("", []),
     ],
 )
-def test_loop_tokens_leave_out_a_last_word_reaching_the_end(text, expected):
-    assert loop_tokens(text) == expected
+def test_loop_tokens_leave_out_a_last_word_the_limit_cut(text, expected):
+    assert loop_tokens(text, max_chars=len(text)) == expected
+    assert loop_tokens(text) == loop_tokens(text, max_chars=len(text) + 1) == word_tokens(text)  # not cut

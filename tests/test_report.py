@@ -181,7 +181,7 @@ def test_how_to_read_states_which_texts_each_kind_of_metric_used(rendered):
         "values depend on how many texts they pool, use the first sample of each prompt only: 2 texts "
         "per cell. The human row has one text per prompt (2)."
     ) in report
-    assert "a last word cut off by the character limit is left out" in report
+    assert "a last word the character limit cut is left out, and must agree with the phrase" in report
     assert "The sweep samples 2 continuations of " in report
 
 

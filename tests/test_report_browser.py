@@ -207,7 +207,7 @@ def test_a_shaded_loop_covers_the_characters_the_loop_metrics_report(driver, run
             text, pieces, words = shown_loop(driver, card)
             if words != "none":
                 looped += 1
-                onset, period = loop_onset_period(text)
+                onset, period = loop_onset_period(text, BROWSER_RUN["sweep"]["max_chars"])
                 assert pieces[0][0] == onset and pieces[-1][1] == len(text)
                 assert all(a[1] == b[0] for a, b in itertools.pairwise(pieces))  # no gap
                 assert all((start - onset) % period == 0 for start, _, _ in pieces)  # a piece per period
@@ -221,6 +221,30 @@ def test_a_shaded_loop_covers_the_characters_the_loop_metrics_report(driver, run
     assert looped == cell["loop_rate"] * cell["samples"] > 1
     assert statistics.median(onsets) == cell["loop_onset_median"]
     assert statistics.median(periods) == cell["loop_period_median"]
+
+
+def test_the_long_continuation_is_folded_with_its_cycle_shaded_and_its_attractor_named(driver, run):
+    open_report(driver, run)
+    choose(driver, "pick-temperature", 1)  # T=0, where markov-1 cycles
+    name = run["samples"]["corpora"][0]["name"]
+    cell = next(
+        c for c in run["results"]["cells"] if (c["row"], c["corpus"], c["seed"]) == ("markov-1", name, 0)
+    )
+    probe = next(t for t in cell["cycles"] if t["temperature"] == 0.0)
+    sizes, per_prompt = probe["attractor_sizes"], probe["per_prompt"]
+    for prompt in range(4):  # the test prompts
+        choose(driver, "pick-prompt", prompt)
+        card = driver.find_element("css selector", "article.card[data-row='markov-1']")
+        folded = card.find_element("css selector", "details.long")
+        assert folded.get_attribute("open") is None  # collapsed by default
+        number = per_prompt["attractor"][prompt]
+        words = f"attractor {number} of {len(sizes)}, {sizes[number - 1]} prompt"
+        assert words in folded.find_element("css selector", "summary").get_attribute("textContent")
+        pre = folded.find_element("css selector", "pre.text")
+        pieces = [p for p in driver.execute_script(PIECES_JS, pre) if "loop" in p[2].split()]
+        onset, period = per_prompt["onset"][prompt], per_prompt["period"][prompt]
+        assert pieces[0][0] == onset and pieces[-1][1] == len(pre.get_attribute("textContent"))
+        assert all((start - onset) % period == 0 for start, _, _ in pieces)
 
 
 def test_underlines_cover_the_copied_eight_grams(driver, run):

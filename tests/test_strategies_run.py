@@ -243,7 +243,7 @@ def test_strategies_are_summarised_over_seeds():
                     "settings": {"top_k": 3},
                     "seed": 9,
                     "distinct_2": 0.4,
-                    "cycling": {"drift": 0.1},
+                    "cycling": {"degenerate_share": 0.1},
                 }
             ]
         },
@@ -255,7 +255,7 @@ def test_strategies_are_summarised_over_seeds():
                     "settings": {"top_k": 3},
                     "seed": 8,
                     "distinct_2": 0.6,
-                    "cycling": {"drift": 0.3},
+                    "cycling": {"degenerate_share": 0.3},
                 }
             ]
         },
@@ -263,6 +263,6 @@ def test_strategies_are_summarised_over_seeds():
     (summary,) = strategies_summary(cells)
     assert summary["strategy"] == "s" and summary["supported"] and summary["settings"] == {"top_k": 3}
     assert summary["distinct_2"]["mean"] == pytest.approx(0.5) and summary["distinct_2"]["n"] == 2
-    assert summary["cycling"]["drift"]["mean"] == pytest.approx(0.2) and "seed" not in summary
+    assert summary["cycling"]["degenerate_share"]["mean"] == pytest.approx(0.2) and "seed" not in summary
     cells[1]["strategies"][0] = {"strategy": "s", "supported": False, "settings": {"top_k": 3}}
     assert not strategies_summary(cells)[0]["supported"]

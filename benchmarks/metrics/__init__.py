@@ -5,10 +5,18 @@ Each module's docstring states its definitions and names their published sources
 :mod:`~benchmarks.metrics.tokens` (the word tokens every text metric uses),
 :mod:`~benchmarks.metrics.repetition` (seq-rep-n, Holtzman et al.'s loop rule),
 :mod:`~benchmarks.metrics.loops` (the headline loop rate, onset and period),
+:mod:`~benchmarks.metrics.cycles` (cycling at a long horizon: attractors, drifting loops),
 :mod:`~benchmarks.metrics.diversity` (distinct-n, Zipf), :mod:`~benchmarks.metrics.self_bleu`
 (Self-BLEU-4) and :mod:`~benchmarks.metrics.overlap` (copy rate, valid-word rate).
 """
 
+from benchmarks.metrics.cycles import (
+    DEGENERATE_TAIL_REP,
+    agrees_with_exact,
+    cycle_key,
+    cycle_statistics,
+    tail_rep,
+)
 from benchmarks.metrics.diversity import distinct_n, zipf_coefficient
 from benchmarks.metrics.likelihood import (
     LikelihoodTotals,
@@ -55,11 +63,13 @@ from benchmarks.metrics.significance import (
 from benchmarks.metrics.tokens import loop_tokens, ngrams, normalised, token_spans, word_tokens
 
 __all__ = [
+    "DEGENERATE_TAIL_REP",
     "LikelihoodTotals",
     "Loop",
     "NgramIndex",
     "PairedDifference",
     "ScoreChunks",
+    "agrees_with_exact",
     "alphabetic_words",
     "bootstrap_ci",
     "bpc_comparisons",
@@ -67,6 +77,8 @@ __all__ = [
     "chunk_scores",
     "comparisons",
     "copy_rate",
+    "cycle_key",
+    "cycle_statistics",
     "distinct_n",
     "find_loop",
     "holm_adjust",
@@ -91,6 +103,7 @@ __all__ = [
     "seq_rep_n",
     "seq_rep_of",
     "sign_flip_test",
+    "tail_rep",
     "tie_aware_ranks",
     "token_spans",
     "totals_from_scores",

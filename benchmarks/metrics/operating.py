@@ -16,7 +16,8 @@ is read at that temperature by the same interpolation between the two rungs arou
 values are interpolated, not measured.
 
 **Strategy verdicts** (:func:`strategy_verdict`): of a generator's supported strategies that
-remove greedy loops (loop rate at most the human text's), the one whose judged quality is closest
+remove greedy loops (a loop measure at most the human text's: the cycling share at the probe's
+horizon when the run has the probe, else the loop rate), the one whose judged quality is closest
 to the human text's (smallest |quality gap|).
 """
 
@@ -102,30 +103,36 @@ def operating_point(
 
 
 def strategy_verdict(
-    strategies: Sequence[Mapping[str, Any]], human_loop_rate: float | None, greedy_loop_rate: float | None
+    strategies: Sequence[Mapping[str, Any]],
+    human_rate: float | None,
+    greedy_rate: float | None,
+    measure: str = "loop_rate",
 ) -> dict[str, Any] | None:
     """Which supported strategy removes greedy loops at the smallest cost in judged quality.
 
-    ``strategies``: {strategy, loop_rate, quality_gap} per supported strategy (row means). The loops
-    count as removed at a loop rate at most the human text's (0 when unknown). Returns the chosen
-    strategy with its values and ``removes`` (False: none removes the loops, the lowest loop rate is
-    named), or None when there is nothing to choose from.
+    ``strategies``: {strategy, ``measure``, quality_gap} per supported strategy (row means), where
+    ``measure`` names the loop measure read (the probe's long-horizon ``cycling.looped_share``, or
+    the sweep's ``loop_rate``). The loops count as removed at a value at most the human text's (0
+    when unknown). Returns the chosen strategy with its ``rate`` and ``quality_gap``, the greedy
+    ``greedy_rate``, and ``removes`` (False: none removes the loops, the lowest is named), or None
+    when there is nothing to choose from.
     """
-    limit = human_loop_rate if human_loop_rate is not None else 0.0
-    measured = [s for s in strategies if s.get("loop_rate") is not None]
+    limit = human_rate if human_rate is not None else 0.0
+    measured = [s for s in strategies if s.get(measure) is not None]
     if not measured:
         return None
-    removing = [s for s in measured if s["loop_rate"] <= limit + 1e-12]
+    removing = [s for s in measured if s[measure] <= limit + 1e-12]
     if removing:
         judged = [s for s in removing if s.get("quality_gap") is not None]
         chosen = min(judged, key=lambda s: abs(s["quality_gap"])) if judged else removing[0]
     else:
-        chosen = min(measured, key=lambda s: s["loop_rate"])
+        chosen = min(measured, key=lambda s: s[measure])
     return {
         "strategy": chosen["strategy"],
-        "loop_rate": chosen["loop_rate"],
+        "measure": measure,
+        "rate": chosen[measure],
         "quality_gap": chosen.get("quality_gap"),
         "removes": bool(removing),
-        "greedy_loop_rate": greedy_loop_rate,
-        "greedy_loops": greedy_loop_rate is not None and greedy_loop_rate > limit + 1e-12,
+        "greedy_rate": greedy_rate,
+        "greedy_loops": greedy_rate is not None and greedy_rate > limit + 1e-12,
     }

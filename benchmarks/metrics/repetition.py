@@ -14,8 +14,9 @@ Both on word tokens (:mod:`benchmarks.metrics.tokens`: Welleck et al.'s split, n
   counts within 300 characters, and the phrase length with the most copies wins even when a
   longer cycle covers the text. The headline loop rate is :mod:`benchmarks.metrics.loops`.
 
-The loop rule runs on ``loop_tokens``: a continuation is cut at ``max_chars`` characters, usually
-inside a word ("Ser" of "Servant"), and a cut last word would break the repeat match.
+The loop rule runs on ``loop_tokens``: a continuation cut at ``max_chars`` characters usually ends
+inside a word ("Ser" of "Servant"), and a cut last word would break the repeat match, so it is
+left out (only where the limit cut it).
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ def is_looped_holtzman(tokens: Sequence[str], max_n: int = MAX_LOOP_NGRAM) -> bo
     return repeats > 1 and (n >= MIN_LOOP_NGRAM or repeats > LONG_LOOP_REPEATS)
 
 
-def loop_rate_holtzman(continuations: Sequence[str]) -> float:
-    """Fraction of continuations Holtzman et al.'s rule calls looped (on ``loop_tokens``); NaN for none."""
+def loop_rate_holtzman(continuations: Sequence[str], max_chars: int | None = None) -> float:
+    """Fraction of continuations Holtzman et al.'s rule calls looped (on ``loop_tokens``, a last word
+    the limit ``max_chars`` cut left out); NaN for none."""
     if not continuations:
         return math.nan
-    return sum(is_looped_holtzman(loop_tokens(text)) for text in continuations) / len(continuations)
+    looped = (is_looped_holtzman(loop_tokens(text, max_chars)) for text in continuations)
+    return sum(looped) / len(continuations)

@@ -40,10 +40,10 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     return [(start, start + len(token)) for token, start in token_starts(text)]
 
 
-def loop_span(text: str) -> tuple[int, int, int] | None:
+def loop_span(text: str, max_chars: int | None = None) -> tuple[int, int, int] | None:
     """``(onset, end, period)`` of the loop the headline rule found, in characters; None when the
-    text does not loop."""
-    loop = find_loop(text)
+    text does not loop (``max_chars``: the limit it was generated under, as ``find_loop`` takes it)."""
+    loop = find_loop(text, max_chars)
     return None if loop is None else (loop.onset, len(normalised(text)), loop.period)
 
 
@@ -76,13 +76,16 @@ def defined(value: float) -> float | None:
     return None if math.isnan(value) else value
 
 
-def text_annotation(text: str, index: NgramIndex, vocabulary: Iterable[str]) -> dict[str, Any]:
+def text_annotation(
+    text: str, index: NgramIndex, vocabulary: Iterable[str], max_chars: int | None = None
+) -> dict[str, Any]:
     """What the sample browser shows of one text (keys in the module docstring); JSON-ready.
 
     ``index`` and ``vocabulary`` are the training split's, as the sweep metrics use them
-    (``benchmarks.samples.train_indexes``: ``"ngrams"`` and ``"vocabulary"``).
+    (``benchmarks.samples.train_indexes``: ``"ngrams"`` and ``"vocabulary"``); ``max_chars`` is the
+    limit the text was generated under (the loop rule leaves out a last word it cut).
     """
-    loop = loop_span(text)
+    loop = loop_span(text, max_chars)
     return {
         "loop": list(loop) if loop is not None else None,
         "looped": loop is not None,

@@ -84,27 +84,28 @@ def is_word(token: str) -> bool:
     return _word_start().match(token) is not None
 
 
-def may_be_cut(tokens: Sequence[str], text: str) -> bool:
-    """True when the last token is a run of word characters reaching the end of the (NFC) text.
+def last_word_cut(tokens: Sequence[str], text: str, max_chars: int | None) -> bool:
+    """True when the character limit cut the last word: ``text`` is exactly ``max_chars`` long and
+    its last token is a run of word characters reaching its end (no separator follows it).
 
-    Such a word may have been cut by the character limit ("sta" of "state"); one CJK character is
-    whole.
+    "the state of the sta" at ``max_chars=20`` ends in "sta" of "state"; a text shorter than the
+    limit (the model ended it), or ``max_chars=None`` (a whole text), keeps its last word, and so
+    does one CJK character (whole by itself).
     """
-    if not tokens:
+    if not tokens or max_chars is None or len(text) != max_chars:
         return False
     last = tokens[-1]
     return is_word(last) and not _CHARACTER_TOKEN.fullmatch(last) and normalised(text).endswith(last)
 
 
-def loop_tokens(text: str) -> list[str]:
-    """``word_tokens(text)`` without a last word that reaches the end of the text (it may be cut).
+def loop_tokens(text: str, max_chars: int | None = None) -> list[str]:
+    """``word_tokens(text)`` without a last word the character limit ``max_chars`` cut.
 
-    "the state of the sta" gives ["the", "state", "of", "the"]. A text ending in whitespace,
-    punctuation or a CJK character keeps every token. A continuation the model ended itself loses a
-    complete last word too; one token less rarely changes a loop rule.
+    "the state of the sta" at ``max_chars=20`` gives ["the", "state", "of", "the"]; at
+    ``max_chars=None`` (a whole text) or 300 (the model ended it early) every token is kept.
     """
     tokens = word_tokens(text)
-    return tokens[:-1] if may_be_cut(tokens, text) else tokens
+    return tokens[:-1] if last_word_cut(tokens, text, max_chars) else tokens
 
 
 def ngrams(tokens: Sequence[str], n: int) -> Iterator[tuple[str, ...]]:

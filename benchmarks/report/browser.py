@@ -13,10 +13,13 @@ Texts without annotations are shown plainly ("not stored"). Without a samples fi
 before it existed) the browser falls back to the demo prompts' continuations in results.json.
 
 The page gets, per corpus: ``rows`` [{name, color}], ``seeds``, ``temperatures`` [{value, label}],
-``prompts`` [{kind, label, text, human}] (test prompts, then demo prompts), and ``cells``
-[{row, seed, texts}], where ``texts[t][p][s]`` is sample ``s`` of prompt ``p`` at temperature
-``t`` (null where the cell has no such temperature). A text is {text, loop, copied, metrics}:
-``metrics`` is a list of [label, formatted value]. The whole is compact JSON, gzip-compressed and
+``cycleTemperatures`` and ``cycleChars`` (the cycling probe's), ``prompts`` [{kind, label, text,
+human}] (test prompts, then demo prompts), and ``cells`` [{row, seed, texts, long}], where
+``texts[t][p][s]`` is sample ``s`` of prompt ``p`` at temperature ``t`` (null where the cell has no
+such temperature) and ``long[c][p]`` the probe's continuation of test prompt ``p`` at cycle
+temperature ``c``. A text is {text, loop, copied, metrics}: ``metrics`` is a list of [label,
+formatted value]. A long continuation is {text, loop, copied, attractor}: its cycle span and
+attractor ("attractor 1 of 3, 41 prompts") come from results.json's ``cycles`` of that cell. The whole is compact JSON, gzip-compressed and
 base64-encoded (:func:`encoded`), unpacked in the page by ``DecompressionStream``.
 """
 
@@ -32,7 +35,7 @@ from typing import Any
 from matplotlib.colors import to_hex
 
 from benchmarks.report import formatting as fmt
-from benchmarks.report.data import CorpusRun, Run
+from benchmarks.report.data import CorpusRun, Run, cycle_cells
 from benchmarks.report.plots import color
 from benchmarks.run.layout import SAMPLES_FILE
 
@@ -124,8 +127,48 @@ def demo_prompts(prompts: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def attractor_words(number: Any, sizes: list[Any]) -> str | None:
+    """'attractor 1 of 3, 41 prompts' for a continuation's attractor number (1 = the largest)."""
+    if not isinstance(number, int) or not 0 < number <= len(sizes):
+        return None
+    size = sizes[number - 1]
+    return f"attractor {number} of {len(sizes)}, {size} prompt{'' if size == 1 else 's'}"
+
+
+def long_entry(text: Any, measured: dict[str, Any], index: int) -> dict[str, Any]:
+    """One long continuation for the page: its cycle span and attractor as results.json stores them."""
+    text = unicodedata.normalize("NFC", str(text))
+    per_prompt = measured.get("per_prompt") or {}
+    onsets, periods = per_prompt.get("onset") or [], per_prompt.get("period") or []
+    loop = None
+    if index < len(onsets) and index < len(periods) and onsets[index] is not None and periods[index]:
+        loop = [onsets[index], len(text), periods[index]]
+    numbers = per_prompt.get("attractor") or []
+    attractor = (
+        attractor_words(numbers[index], measured.get("attractor_sizes") or [])
+        if index < len(numbers)
+        else None
+    )
+    return {"text": text, "loop": loop, "copied": [], "attractor": attractor}
+
+
+def long_texts(view: CorpusRun, cell: dict[str, Any]) -> list[list[dict[str, Any]] | None]:
+    """A cell's cycling-probe continuations at each probe temperature ([t][prompt]; None where none)."""
+    measured = next(
+        (c for c in view.seed_cells(str(cell.get("row"))) if c.get("seed") == cell.get("seed")), {}
+    )
+    by_value = {fmt.finite(m.get("temperature")): m for m in cycle_cells(measured)}
+    stored = {fmt.finite(e.get("temperature")): e for e in cell.get("cycles") or [] if isinstance(e, dict)}
+    return [
+        [long_entry(text, by_value.get(t, {}), i) for i, text in enumerate(stored[t].get("test") or [])]
+        if t in stored
+        else None
+        for t in view.cycle_temperatures
+    ]
+
+
 def from_samples(view: CorpusRun, samples: dict[str, Any]) -> dict[str, Any]:
-    """The corpus's prompts and every cell's texts, from samples.json.gz."""
+    """The corpus's prompts and every cell's texts (and long continuations), from samples.json.gz."""
     corpus = stored_corpus(samples, view.name)
     tests = test_prompts(corpus)
     demos = demo_prompts((corpus.get("prompts") or {}).get("demo") or [])
@@ -137,6 +180,7 @@ def from_samples(view: CorpusRun, samples: dict[str, Any]) -> dict[str, Any]:
             "texts": cell_texts(
                 view.temperatures, cell.get("temperatures") or [], len(tests), per_prompt, len(demos)
             ),
+            "long": long_texts(view, cell),
         }
         for cell in samples.get("cells") or []
         if cell.get("corpus") == view.name
@@ -172,6 +216,8 @@ def corpus_data(view: CorpusRun, samples: dict[str, Any] | None) -> dict[str, An
         "rows": [{"name": name, "color": to_hex(color(view, name))} for name in view.names],
         "seeds": view.run.seeds,
         "temperatures": [{"value": t, "label": fmt.temperature(t)} for t in view.temperatures],
+        "cycleTemperatures": view.cycle_temperatures,
+        "cycleChars": view.cycle_chars,
         **texts,
     }
 

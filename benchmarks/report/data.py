@@ -226,12 +226,15 @@ class CorpusRun:
         """How the row's training was bounded: budget, load_dependent, cut_short_seeds."""
         return dig(self.corpus, "rows", name)
 
-    def comparisons(self, metric: str = "bpc", temperature: float | None = None) -> dict[str, Any]:
-        """The comparisons table of bpc, or of a per-continuation metric at one temperature; {} if none."""
+    def comparisons(
+        self, metric: str = "bpc", temperature: float | None = None, section: str = "sweep"
+    ) -> dict[str, Any]:
+        """The comparisons table of bpc, or of a per-continuation metric at one temperature of the
+        sweep (or, ``section="cycles"``, of the cycling probe); {} if none."""
         tables = dig(self.corpus, "comparisons")
         if metric == "bpc":
             return dig(tables, "bpc")
-        sweep = tables.get("sweep") or []
+        sweep = tables.get(section) or []
         at = next(
             (t for t in sweep if isinstance(t, dict) and finite(t.get("temperature")) == temperature), {}
         )
@@ -263,10 +266,14 @@ class CorpusRun:
     def has_cell(self, name: str, temperature: float) -> bool:
         return any(temperature_cell(cell, temperature) for cell in self.seed_cells(name))
 
-    def sweep_summary(self, name: str, temperature: float | None, key: str) -> dict[str, Any]:
+    def sweep_summary(
+        self, name: str, temperature: float | None, key: str, section: str = "sweep"
+    ) -> dict[str, Any]:
+        """The row's summary over seeds of one number at one temperature of the sweep (or, with
+        ``section="cycles"``, of the cycling probe)."""
         if temperature is None:
             return {}
-        sweep = dig(self.corpus, "rows", name).get("sweep") or []
+        sweep = dig(self.corpus, "rows", name).get(section) or []
         at = next(
             (t for t in sweep if isinstance(t, dict) and finite(t.get("temperature")) == temperature), {}
         )
@@ -275,6 +282,39 @@ class CorpusRun:
     def sweep_value(self, name: str, temperature: float | None, key: str) -> float | None:
         """The mean over the row's seeds of one sweep metric at one temperature."""
         return finite(self.sweep_summary(name, temperature, key).get("mean"))
+
+    def cycle_value(self, name: str, temperature: float | None, key: str) -> float | None:
+        """The mean over the row's seeds of one cycling-probe number at one temperature."""
+        return finite(self.sweep_summary(name, temperature, key, "cycles").get("mean"))
+
+    def cycle_curve(self, name: str, temperature: float | None) -> dict[str, Any]:
+        """The row's cycling curve at one temperature (the seeds' mean), {} where there is none."""
+        return dig(self.sweep_summary(name, temperature, "curve", "cycles"))
+
+    @property
+    def cycle_temperatures(self) -> list[float]:
+        """The cycling probe's temperatures (config order, then any a cell holds besides)."""
+        found = list(self.section("config", "sweep").get("cycle_temperatures") or [])
+        for name in self.names:
+            for cell in self.seed_cells(name):
+                found += [t.get("temperature") for t in cycle_cells(cell)]
+        return list(dict.fromkeys(t for t in map(finite, found) if t is not None))
+
+    @property
+    def greedy_cycle_temperature(self) -> float | None:
+        """The probe's T=0 when it has it, else its lowest temperature; None without a probe."""
+        return nearest(self.cycle_temperatures, 0.0)
+
+    @property
+    def cycle_chars(self) -> int | None:
+        """The probe's horizon in characters."""
+        chars = self.section("config", "sweep").get("cycle_chars")
+        return chars if isinstance(chars, int) else None
+
+    def human_cycles(self) -> dict[str, Any]:
+        """The cycling probe's numbers of the human passages (the same at every temperature)."""
+        cycles = dig(self.corpus, "human").get("cycles") or [{}]
+        return cycles[0] if isinstance(cycles[0], dict) else {}
 
     @property
     def human(self) -> dict[str, Any]:
@@ -364,6 +404,11 @@ class CorpusRun:
 def sweep_cells(cell: dict[str, Any]) -> list[dict[str, Any]]:
     sweep = cell.get("sweep")
     return [t for t in sweep if isinstance(t, dict)] if isinstance(sweep, list) else []
+
+
+def cycle_cells(cell: dict[str, Any]) -> list[dict[str, Any]]:
+    cycles = cell.get("cycles")
+    return [t for t in cycles if isinstance(t, dict)] if isinstance(cycles, list) else []
 
 
 def temperature_cell(cell: dict[str, Any], temperature: float) -> dict[str, Any]:

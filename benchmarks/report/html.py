@@ -16,7 +16,7 @@ from html import escape
 from itertools import takewhile
 from pathlib import Path
 
-from benchmarks.report import markdown, scaling, significance, strategies, tables
+from benchmarks.report import cycling, markdown, scaling, significance, strategies, tables
 from benchmarks.report.browser import browser_data, encoded
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.html_blocks import figure, prose, section, table
@@ -80,7 +80,7 @@ def pairs(view: CorpusRun, entry: significance.ComparisonTable) -> list[str]:
 
 
 def comparisons_block(view: CorpusRun) -> str:
-    """bpc and the greedy loop rate, then every sweep metric at every temperature (folded)."""
+    """bpc and greedy cycling, then every other table (folded), as the Markdown report has them."""
     intro = takewhile(lambda line: not line.startswith("**"), significance.comparisons(view))
     entries = significance.comparison_tables(view)
     parts = [prose(list(intro))]
@@ -109,6 +109,15 @@ def strategies_block(view: CorpusRun) -> str:
     return prose(intro) + table(strategies.strategy_table(view), "Decoding strategies") + prose(
         after_last_table(lines)
     )
+
+
+def cycling_block(view: CorpusRun) -> str:
+    lines = cycling.cycling_lines(view)
+    if not lines:
+        return "<p class='note'>This run has no cycling probe.</p>"
+    return prose(before_first_table(lines)) + table(cycling.cycles_table(view), "Cycling")
+
+
 def scaling_part(view: CorpusRun) -> list[tuple[str, str, str]]:
     """The budget section, as in the Markdown report (nothing without a budget axis)."""
     lines = scaling.section(view)
@@ -151,6 +160,7 @@ def corpus_details(
         ("comparisons", "Comparisons", comparisons_block(view)),
         *scaling_part(view),
         ("sweep", "Repetition and diversity across temperatures", sweep_block(view)),
+        ("cycling", f"Cycling at {cycling.horizon(view)}", cycling_block(view)),
         ("strategies", "Decoding strategies", strategies_block(view)),
         ("plots", "Plots", plots_block(drawn, folder)),
         ("throughput", f"Throughput on {device_name(view)}", throughput_block(view)),

@@ -4,7 +4,8 @@ value, strategy).
 One row per number of each cell (a generator or variant, on a corpus, with a training seed).
 Metric names are the results.json keys: likelihood keys as they are (``bpc``, ``bpc_ci95_low``, …),
 sweep-cell keys with their temperature, a strategy's keys with its name in ``strategy`` and its
-temperature (a strategy a generator does not support has no rows), ``fit_*`` and ``throughput_*``,
+temperature (a strategy a generator does not support has no rows), the cycling probe's as
+``cycles_*`` with their temperature, ``fit_*`` and ``throughput_*``,
 ``parameters`` from describe(). The human text's rows have generator "human" and no seed or
 temperature. Null values are kept as empty cells, so every cell has the same rows.
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from benchmarks.report.data import HUMAN_ROW, Run, sweep_cells
+from benchmarks.report.data import HUMAN_ROW, Run, cycle_cells, sweep_cells
 
 COLUMNS = ["corpus", "generator", "seed", "temperature", "metric", "value", "strategy"]
 
@@ -45,10 +46,12 @@ def row(where: dict[str, Any], temperature: float | None, metric: str, value: An
 
 
 def temperature_rows(
-    where: dict[str, Any], cell: dict[str, Any], temperature: float | None
+    where: dict[str, Any], cell: dict[str, Any], temperature: float | None, prefix: str = ""
 ) -> list[dict[str, Any]]:
     skipped = ("temperature", "seed")
-    return [row(where, temperature, k, v) for k, v in cell.items() if k not in skipped and is_number(v)]
+    return [
+        row(where, temperature, prefix + k, v) for k, v in cell.items() if k not in skipped and is_number(v)
+    ]
 
 
 def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
@@ -65,15 +68,17 @@ def cell_rows(cell: dict[str, Any]) -> list[dict[str, Any]]:
         if isinstance(strategy, dict) and strategy.get("supported"):
             at = {**where, "strategy": strategy.get("strategy")}
             rows += temperature_rows(at, strategy, (strategy.get("settings") or {}).get("temperature"))
+    for temperature in cycle_cells(cell):
+        rows += temperature_rows(where, temperature, temperature.get("temperature"), "cycles_")
     return rows + scalar_rows(where, cell.get("throughput") or {}, "throughput_")
 
 
 def long_frame(run: Run) -> pd.DataFrame:
     rows = [r for cell in run.data.get("cells") or [] if isinstance(cell, dict) for r in cell_rows(cell)]
     for view in run.views:
-        rows += temperature_rows(
-            {"corpus": view.name, "generator": HUMAN_ROW, "seed": None}, view.human, None
-        )
+        where = {"corpus": view.name, "generator": HUMAN_ROW, "seed": None}
+        rows += temperature_rows(where, view.human, None)
+        rows += temperature_rows(where, view.human_cycles(), None, "cycles_")
     frame = pd.DataFrame(rows, columns=COLUMNS, dtype=object)  # integers stay integers in the CSV
     frame["temperature"] = frame["temperature"].astype("float64")
     return frame

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from benchmarks.report import cycling, provenance, references, scaling, significance, strategies, tables
 from benchmarks.report import formatting as fmt
-from benchmarks.report import provenance, references, scaling, significance, strategies, tables
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
 
@@ -76,8 +76,8 @@ def sample_counts_text(run: CorpusRun) -> str:
         f"rate, mean length, judge bpc) use {every} continuations of a cell; {pooled_text}. The human "
         f"row has one text per prompt ({fmt.count(run.test_prompt_count)}). A continuation is "
         "**looped** when it ends in at least three repetitions of a phrase holding a word, or two "
-        "that cover a fifth of its characters (a last word cut off by the character limit is left "
-        "out); the loop onset and period are medians over the looped texts. **Loop rate (Holtzman)** "
+        "that cover a fifth of its characters (a last word the character limit cut is left out, and "
+        "must agree with the phrase); the loop onset and period are medians over the looped texts. **Loop rate (Holtzman)** "
         "is Holtzman et al.'s rule, which needs more than 50 copies of a phrase under 3 tokens, so it "
         "misses short loops in 300 characters. Distinct-n, Self-BLEU-4 and the Zipf coefficient "
         "change with how many texts they pool and how long those are: compare them within one run, "
@@ -336,6 +336,7 @@ def corpus_sections(
         significance.comparisons(view, depth),
         scaling.section(view, depth),
         sweep(view, depth),
+        cycling.cycling_lines(view, depth),
         strategies.strategies_section(view, depth),
         samples(view, depth),
         plots(drawn, folder, depth),

@@ -380,6 +380,30 @@ def plot_diversity(run: CorpusRun, path: Path) -> bool:
     return plot_vs_temperature(run, path, metrics, "Diversity against temperature")
 
 
+def plot_cycling(run: CorpusRun, path: Path) -> bool:
+    """Share of the probe's continuations already cycling against characters generated, one line per
+    generator (the seeds' mean curve) and the human passages, one panel per probe temperature."""
+    shown = [t for t in run.cycle_temperatures if any(run.cycle_curve(n, t).get("share") for n in run.names)]
+    if not shown:
+        return False
+    figure, axes = new_figure(3.2 * len(shown) + 1.0, 3.6, len(shown))
+    human = run.human_cycles().get("curve") or {}
+    for ax, t in zip(axes, shown, strict=True):
+        for name in run.names:
+            curve = run.cycle_curve(name, t)
+            if curve.get("share"):
+                ax.plot([0, *curve["chars"]], [0, *curve["share"]], color=color(run, name), label=name)
+        if human.get("share"):
+            ax.plot([0, *human["chars"]], [0, *human["share"]], "--", color=HUMAN_COLOR, label="human text")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("characters generated")
+        ax.set_title(temperature(t), fontsize=10)
+    axes[0].set_ylabel("share of continuations cycling")
+    figure.suptitle("When does each generator fall into its cycle? (onset reached)", fontsize=10)
+    legend_below(figure, list(axes))
+    return save(figure, path)
+
+
 PLOTS: dict[str, tuple[str, Callable[[CorpusRun, Path], bool]]] = {  # file name: (caption, drawing function)
     "bpc.png": ("Test bits per character with 95% confidence intervals", plot_bpc),
     "repetition.png": ("seq-rep-4 and loop rate against temperature", plot_repetition),
@@ -388,6 +412,7 @@ PLOTS: dict[str, tuple[str, Callable[[CorpusRun, Path], bool]]] = {  # file name
         "Quality against diversity: judged bpc against Self-BLEU-4, as distances from the human text",
         plot_quality_diversity,
     ),
+    "cycling.png": ("Share of long continuations already cycling against characters generated", plot_cycling),
     "learning_curves.png": ("Validation bpc against training characters and seconds", plot_learning_curves),
     "throughput.png": ("Throughput in characters per second", plot_throughput),
 }

@@ -21,6 +21,7 @@ from benchmarks.report.data import CorpusRun
 
 SWEEP_METRICS = {"loop_rate": "loop rate", "seq_rep_4": "seq-rep-4", "self_bleu_4": "Self-BLEU-4"}
 CHUNKS, PROMPTS = "test chunks", "prompts"  # the units a table pairs over
+CYCLE_METRICS = {"looped_share": "cycling share", "degenerate_share": "degenerate share"}
 
 
 @dataclass(frozen=True)
@@ -35,25 +36,25 @@ class ComparisonTable:
 
 
 def comparison_tables(run: CorpusRun) -> list[ComparisonTable]:
-    """bpc and the greedy loop rate, then every sweep metric at every temperature (folded)."""
-    greedy = run.greedy_temperature
-    found = [
-        ComparisonTable("Test bpc", run.comparisons("bpc"), fmt.bpc, CHUNKS, False),
-        ComparisonTable(
-            f"Loop rate, {fmt.temperature(greedy)}",
-            run.comparisons("loop_rate", greedy),
-            fmt.rate,
-            PROMPTS,
-            False,
-        ),
-    ]
+    """bpc and the probe's greedy cycling and degenerate shares (the sweep's greedy loop rate for
+    results without the probe), then every other probe and sweep table (folded)."""
+    greedy, greedy_cycles = run.greedy_temperature, run.greedy_cycle_temperature
+    found = [ComparisonTable("Test bpc", run.comparisons("bpc"), fmt.bpc, CHUNKS, False)]
+    for t in run.cycle_temperatures:
+        at = f"{fmt.temperature(t)}, {fmt.count(run.cycle_chars)} characters"
+        for metric, title in CYCLE_METRICS.items():
+            table = run.comparisons(metric, t, "cycles")
+            found.append(ComparisonTable(f"{title.capitalize()}, {at}", table, fmt.rate, PROMPTS, t != greedy_cycles))
+    chars = run.section("config", "sweep").get("max_chars")
     for temperature in run.temperatures:
         for metric, title in SWEEP_METRICS.items():
-            if not (metric == "loop_rate" and temperature == greedy):
-                at = run.comparisons(metric, temperature)
-                found.append(
-                    ComparisonTable(f"{title}, {fmt.temperature(temperature)}", at, fmt.rate, PROMPTS, True)
-                )
+            named = f"{title} ({fmt.count(chars)} characters)" if metric == "loop_rate" and chars else title
+            headline = metric == "loop_rate" and greedy_cycles is None and temperature == greedy
+            named = named[0].upper() + named[1:] if headline else named
+            table = run.comparisons(metric, temperature)
+            found.append(
+                ComparisonTable(f"{named}, {fmt.temperature(temperature)}", table, fmt.rate, PROMPTS, not headline)
+            )
     return [entry for entry in found if entry.table.get("pairs")]
 
 
@@ -112,7 +113,35 @@ def bpc_verdict(run: CorpusRun) -> str | None:
     return sentence
 
 
+def cycling_verdict(run: CorpusRun) -> str | None:
+    """Which generator's greedy continuations cycle most at the probe's horizon, into how many
+    attractors; None without a probe (results from before it)."""
+    greedy = run.greedy_cycle_temperature
+    table = run.comparisons("looped_share", greedy, "cycles")
+    ranked = [g["generator"] for g in table.get("generators") or []]
+    if greedy is None or not ranked:
+        return None
+    worst = ranked[-1]
+    share = run.cycle_value(worst, greedy, "looped_share")
+    chars = fmt.count(run.cycle_chars)
+    if not share:
+        return f"No generator's greedy continuations cycle within {chars} characters."
+    attractors = run.cycle_value(worst, greedy, "attractors")
+    into = f", into {fmt.fixed(attractors, 1).removesuffix('.0')} attractor{'' if attractors == 1 else 's'}"
+    sentence = (
+        f"**Greedy decoding cycles most in {worst}** ({fmt.rate(share)} of continuations by {chars} "
+        f"characters{into if attractors else ''})"
+    )
+    tied = [g for g in ranked[:-1] if not separable(table, worst, g)]
+    if tied and table.get("can_separate") is False:
+        return f"{sentence}. {cannot_separate(run, table, PROMPTS)}"
+    if tied:
+        sentence += f"; {names(tied)} cannot be told apart from it ({tested_over(run, 'prompts')})"
+    return sentence + "."
+
+
 def loop_verdict(run: CorpusRun) -> str | None:
+    """The sweep's greedy loop rate, for results written before the cycling probe."""
     greedy = run.greedy_temperature
     table = run.comparisons("loop_rate", greedy)
     ranked = [g["generator"] for g in table.get("generators") or []]
@@ -148,7 +177,8 @@ def seeds_note(run: CorpusRun) -> str:
 
 
 def verdict(run: CorpusRun) -> list[str]:
-    sentences = [s for s in (bpc_verdict(run), loop_verdict(run)) if s]
+    repetition = cycling_verdict(run) if run.greedy_cycle_temperature is not None else loop_verdict(run)
+    sentences = [s for s in (bpc_verdict(run), repetition) if s]
     return [" ".join(sentences), "", seeds_note(run), ""] if sentences else [seeds_note(run), ""]
 
 
@@ -283,7 +313,7 @@ def p_floor_guide(run: CorpusRun) -> str:
 
 
 def comparisons(run: CorpusRun, depth: str = "##") -> list[str]:
-    """The comparisons section: bpc, then the greedy loop rate, then each metric at each temperature."""
+    """The comparisons section: bpc, then greedy cycling (or the loop rate), then the rest folded."""
     lines = [
         f"{depth} Comparisons",
         "",

@@ -24,7 +24,7 @@ GAP_TITLE = "judged bpc − human's"
 # key, title, format; "cycling.KEY" reads the long-horizon hook's measures (benchmarks.run.stages)
 STRATEGY_COLUMNS: list[tuple[str, str, Callable[[Any], str]]] = [
     ("cycling.looped_share", "cycling share", fmt.rate),
-    ("cycling.drift", "drift", fmt.rate),
+    ("cycling.degenerate_share", "degenerate share", fmt.rate),
     ("loop_rate", "loop rate", fmt.rate),
     ("seq_rep_4", "seq-rep-4", fmt.rate),
     ("distinct_2", "distinct-2", fmt.rate),
@@ -263,6 +263,9 @@ def judge_note(run: CorpusRun) -> str:
     )
 
 
+MEASURE_WORDS = {"cycling.looped_share": "cycling share", "loop_rate": "loop rate"}  # a verdict's loop measure
+
+
 def verdict_lines(run: CorpusRun) -> list[str]:
     """For each generator: which strategy removes greedy loops closest to human quality."""
     lines = []
@@ -270,20 +273,19 @@ def verdict_lines(run: CorpusRun) -> list[str]:
         verdict = dig(run.corpus, "strategy_verdicts", name)
         if not verdict:
             continue
+        measure = MEASURE_WORDS.get(verdict.get("measure", "loop_rate"), "loop rate")
+        greedy, rate = fmt.rate(verdict.get("greedy_rate")), fmt.rate(verdict.get("rate"))
         if not verdict.get("greedy_loops"):
-            lines.append(
-                f"- **{name}**: greedy decoding does not loop (loop rate {fmt.rate(verdict.get('greedy_loop_rate'))})."
-            )
+            lines.append(f"- **{name}**: greedy decoding does not loop ({measure} {greedy}).")
         elif verdict.get("removes"):
             lines.append(
-                f"- **{name}**: *{verdict['strategy']}* removes the greedy loops (loop rate "
-                f"{fmt.rate(verdict.get('greedy_loop_rate'))} → {fmt.rate(verdict.get('loop_rate'))}) with judged "
-                f"quality closest to human text's ({fmt.signed(verdict.get('quality_gap'))} bpc)."
+                f"- **{name}**: *{verdict['strategy']}* removes the greedy loops ({measure} {greedy} → {rate}) "
+                f"with judged quality closest to human text's ({fmt.signed(verdict.get('quality_gap'))} bpc)."
             )
         else:
             lines.append(
                 f"- **{name}**: no strategy removes the greedy loops; the fewest are left by "
-                f"*{verdict['strategy']}* (loop rate {fmt.rate(verdict.get('loop_rate'))})."
+                f"*{verdict['strategy']}* ({measure} {rate})."
             )
     return [*lines, ""] if lines else []
 
@@ -295,7 +297,7 @@ def strategies_section(run: CorpusRun, depth: str = "##") -> list[str]:
     cycling = any(
         entry_value(e, "cycling.looped_share") is not None for n in run.names for e in row_strategies(run, n)
     )
-    note = "" if cycling else " The long-horizon cycling share and drift are not measured in this run (—)."
+    note = "" if cycling else " The long-horizon cycling and degenerate shares are not measured in this run (—)."
     return [
         f"{depth} Decoding strategies",
         "",

@@ -90,12 +90,49 @@ def sweep_column(title: str, key: str, temperature: float | None, show) -> Colum
     )
 
 
+def cycle_column(title: str, key: str, temperature: float | None, show) -> Column:
+    """A number of the cycling probe at one temperature: its mean over seeds, ± its sd."""
+    return Column(
+        title,
+        lambda run, name: run.cycle_value(name, temperature, key),
+        show,
+        human=lambda run: fmt.finite(run.human_cycles().get(key)),
+        spread=lambda run, name: fmt.finite(run.sweep_summary(name, temperature, key, "cycles").get("sd")),
+    )
+
+
+def attractors_cell(run: CorpusRun, name: str) -> str:
+    """'1 (1.000)': the attractors greedy continuations end in, and the largest one's share of prompts."""
+    greedy = run.greedy_cycle_temperature
+    count = run.sweep_summary(name, greedy, "attractors", "cycles")
+    largest = run.cycle_value(name, greedy, "largest_attractor_share")
+    shown = fmt.with_spread(lambda v: fmt.fixed(v, 1), count.get("mean"), count.get("sd"))
+    return f"{shown} ({fmt.rate(largest)})" if shown != fmt.DASH else shown
+
+
+def cycling_columns(run: CorpusRun) -> list[Column]:
+    """The summary's cycling columns: the probe's greedy cycling and degenerate shares and its
+    attractors; the sweep's greedy loop rate for results written before the probe."""
+    greedy = run.greedy_cycle_temperature
+    if greedy is None:
+        return [sweep_column("loop rate", "loop_rate", run.greedy_temperature, fmt.rate)]
+    at = f"{fmt.temperature(greedy)}, {fmt.count(run.cycle_chars)} chars"
+    attractors = cycle_column(f"attractors (largest's share), {at}", "attractors", greedy, fmt.rate)
+    return [
+        cycle_column(f"cycling, {at}", "looped_share", greedy, fmt.rate),
+        cycle_column(f"degenerate, {at}", "degenerate_share", greedy, fmt.rate),
+        Column(
+            attractors.title, attractors.value, lambda v: fmt.fixed(v, 1), attractors.human, attractors_cell
+        ),
+    ]
+
+
 def summary_columns(run: CorpusRun) -> list[Column]:
-    greedy, sampled = run.greedy_temperature, run.sampling_temperature
+    sampled = run.sampling_temperature
     return [
         bpc_column(run),
         WORD_PPL,
-        sweep_column("loop rate", "loop_rate", greedy, fmt.rate),
+        *cycling_columns(run),
         sweep_column("seq-rep-4", "seq_rep_4", sampled, fmt.rate),
         sweep_column("distinct-2", "distinct_2", sampled, fmt.rate),
         sweep_column("Self-BLEU-4", "self_bleu_4", sampled, fmt.rate),
@@ -214,8 +251,8 @@ def comparison_table(run: CorpusRun, earlier: CorpusRun) -> pd.DataFrame:
 SWEEP_GROUPS: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {
     "Repetition": [
         *[(f"seq_rep_{n}", f"seq-rep-{n}", fmt.rate) for n in range(1, 5)],
-        ("loop_rate", "loop rate", fmt.rate),
-        ("loop_rate_holtzman", "loop rate (Holtzman)", fmt.rate),
+        ("loop_rate", "loop rate, {chars} chars", fmt.rate),
+        ("loop_rate_holtzman", "loop rate (Holtzman), {chars} chars", fmt.rate),
         ("loop_span_count", "looped texts", fmt.tally),
         ("loop_onset_median", "loop onset, median (chars)", lambda v: fmt.fixed(v, 1)),
         ("loop_period_median", "loop period, median (chars)", lambda v: fmt.fixed(v, 1)),
@@ -237,6 +274,8 @@ SWEEP_GROUPS: dict[str, list[tuple[str, str, Callable[[Any], str]]]] = {
 
 def sweep_table(run: CorpusRun, metrics: list[tuple[str, str, Callable[[Any], str]]]) -> pd.DataFrame:
     """Rows: each swept generator at each temperature, then the human text; columns: ``metrics``."""
+    chars = fmt.count(run.section("config", "sweep").get("max_chars"))
+    metrics = [(key, title.format(chars=chars), show) for key, title, show in metrics]
     rows = []
     for name in run.names:
         for temperature in [t for t in run.temperatures if run.has_cell(name, t)]:
@@ -321,7 +360,7 @@ def cross_corpus_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-STAGE_COLUMNS = ("fit", "likelihood", "sweep", "throughput")
+STAGE_COLUMNS = ("fit", "likelihood", "sweep", "cycles", "throughput")
 
 
 def time_table(run: Run) -> pd.DataFrame:

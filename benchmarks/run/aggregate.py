@@ -2,9 +2,9 @@
 
 A row (generator or variant) has one cell per seed on a corpus. For every number of the cells'
 ``likelihood``, ``fit``, ``throughput`` and ``describe`` sections, and of each temperature of their
-sweep, the row gets ``{"mean", "sd", "n", "values"}`` over the seeds that have it (``sd`` is the
-sample standard deviation, null with fewer than two), and likewise of each strategy. The report
-shows these; it computes nothing.
+sweep and of the cycling probe, the row gets ``{"mean", "sd", "n", "values"}`` over the seeds that
+have it (``sd`` is the sample standard deviation, null with fewer than two), and likewise of each
+strategy. The report shows these; it computes nothing.
 """
 
 from __future__ import annotations
@@ -57,15 +57,16 @@ def entry_summary(at: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def sweep_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per temperature any seed swept (in first-seen order), each number summarised."""
+def sweep_summary(cells: list[dict[str, Any]], section: str = "sweep") -> list[dict[str, Any]]:
+    """One entry per temperature any seed has in ``section`` (the sweep, or the cycling probe's
+    ``cycles``; in first-seen order), each number summarised."""
     temperatures: dict[float, None] = {}
     for cell in cells:
-        temperatures.update({float(t["temperature"]): None for t in cell.get("sweep") or []})
+        temperatures.update({float(t["temperature"]): None for t in cell.get(section) or []})
     out = []
     for temperature in temperatures:
         at = [
-            next((t for t in c.get("sweep") or [] if float(t["temperature"]) == temperature), {})
+            next((t for t in c.get(section) or [] if float(t["temperature"]) == temperature), {})
             for c in cells
         ]
         out.append({"temperature": temperature, **entry_summary(at)})
@@ -83,6 +84,22 @@ def strategies_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
         supported = all(s.get("supported") for s in present)
         settings = present[0].get("settings") or {}
         out.append({"strategy": name, "supported": supported, "settings": settings, **entry_summary(at)})
+    return out
+
+
+def cycles_summary(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cycling probe's numbers per temperature over the seeds, with the seeds' mean cycling curve
+    (share cycling at each point, over the seeds that have the curve)."""
+    out = sweep_summary(cells, "cycles")
+    for entry in out:
+        at = [
+            next((t for t in c.get("cycles") or [] if float(t["temperature"]) == entry["temperature"]), {})
+            for c in cells
+        ]
+        curves = [t["curve"] for t in at if t.get("curve")]
+        if curves:
+            shares = np.mean([curve["share"] for curve in curves], axis=0)
+            entry["curve"] = {"chars": curves[0]["chars"], "share": shares.tolist()}
     return out
 
 
@@ -125,6 +142,7 @@ def aggregate_row(cells: list[dict[str, Any]], interval: list[float] | None = No
     row["card"] = row_card(cells)
     row["sweep"] = sweep_summary(cells)
     row["strategies"] = strategies_summary(cells)
+    row["cycles"] = cycles_summary(cells)
     return row
 
 

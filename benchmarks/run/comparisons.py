@@ -8,8 +8,9 @@ From the cells of one corpus (a row has one cell per training seed), for the rep
   (:func:`benchmarks.metrics.bpc_comparisons`: a two-level paired t-test with a sign-flip guard,
   Holm-adjusted over the pairs, with tie-aware ranks);
 * the same for per-continuation metrics at each temperature (greedy loop rate, seq-rep-4,
-  Self-BLEU-4), paired over the same prompts and seeds (:func:`benchmarks.metrics.metric_comparisons`);
-  every one of them lies in [0, 1], so their differences' intervals stay within [−1, 1].
+  Self-BLEU-4), paired over the same prompts and seeds (:func:`benchmarks.metrics.metric_comparisons`),
+  and for the cycling probe's looped and degenerate shares at each of its temperatures; every one
+  of them lies in [0, 1], so their differences' intervals stay within [−1, 1].
 
 ``prompt_comparisons`` is the one way in for any per-prompt value: give it how to read a cell's
 values (a list per prompt, or None when the cell lacks them) and the range they lie in.
@@ -32,6 +33,8 @@ ALPHA = 0.05
 RESAMPLING_SEED = 0  # of every resampling of a run's results: the numbers are a function of the data alone
 PER_TEXT_METRICS = {"loop_rate": "looped", "seq_rep_4": "seq_rep_4", "self_bleu_4": "self_bleu_4"}
 # table metric -> its per-prompt values in a sweep cell's ``per_prompt``; each lies in RATE_RANGE
+CYCLE_METRICS = {"looped_share": "looped", "degenerate_share": "degenerate"}
+# table metric -> its per-prompt values in a cycling-probe cell's ``per_prompt``; each lies in RATE_RANGE
 
 CellValues = Callable[[dict[str, Any]], list[float | None] | None]
 
@@ -125,24 +128,31 @@ def prompt_comparisons(
     return {**table, "left_out": left_out}
 
 
-def sweep_values(temperature: float, key: str) -> CellValues:
-    """How to read one per-prompt metric of a cell's sweep at one temperature."""
+def sweep_values(temperature: float, key: str, section: str = "sweep") -> CellValues:
+    """How to read one per-prompt metric of a cell's ``section`` (the sweep, or the cycling probe's
+    ``cycles``) at one temperature."""
 
     def values_of(cell: dict[str, Any]) -> list[float | None] | None:
-        at = next((t for t in cell.get("sweep") or [] if float(t["temperature"]) == temperature), {})
+        at = next((t for t in cell.get(section) or [] if float(t["temperature"]) == temperature), {})
         return (at.get("per_prompt") or {}).get(key)
 
     return values_of
 
 
-def compare_sweep(rows: dict[str, list[dict[str, Any]]], temperatures: list[float]) -> list[dict[str, Any]]:
-    """One entry per temperature: each per-prompt metric's comparisons table (None when no row has it)."""
+def compare_sweep(
+    rows: dict[str, list[dict[str, Any]]],
+    temperatures: list[float],
+    metrics: dict[str, str] = PER_TEXT_METRICS,
+    section: str = "sweep",
+) -> list[dict[str, Any]]:
+    """One entry per temperature: each per-prompt metric's comparisons table (None when no row has
+    it), from the sweep's cells or (``section="cycles"``) the cycling probe's."""
     return [
         {
             "temperature": temperature,
             **{
-                metric: prompt_comparisons(rows, sweep_values(temperature, key))
-                for metric, key in PER_TEXT_METRICS.items()
+                metric: prompt_comparisons(rows, sweep_values(temperature, key, section))
+                for metric, key in metrics.items()
             },
         }
         for temperature in temperatures
@@ -150,7 +160,11 @@ def compare_sweep(rows: dict[str, list[dict[str, Any]]], temperatures: list[floa
 
 
 def corpus_comparisons(
-    cells: list[dict[str, Any]], rows: list[str], temperatures: list[float], resamples: int
+    cells: list[dict[str, Any]],
+    rows: list[str],
+    temperatures: list[float],
+    resamples: int,
+    cycle_temperatures: list[float] | None = None,
 ) -> dict[str, Any]:
     """The comparisons of one corpus; ``resamples`` of the bootstrap behind each row's bpc interval."""
     grouped = by_row(cells, rows)
@@ -158,4 +172,5 @@ def corpus_comparisons(
         "alpha": ALPHA,
         "bpc": compare_bpc(grouped, resamples),
         "sweep": compare_sweep(grouped, temperatures),
+        "cycles": compare_sweep(grouped, cycle_temperatures or [], CYCLE_METRICS, "cycles"),
     }

@@ -213,3 +213,33 @@ def training_flops(generator: Generator, report: dict[str, Any]) -> float | None
     if isinstance(flops, bool) or not isinstance(flops, int | float) or not 0 <= flops < math.inf:
         raise _violation(generator, "training_flops", f"returned {flops!r}, not a number >= 0 or None")
     return float(flops)
+
+
+def greedy_cycles(
+    generator: Generator, prompts: Sequence[str], *, max_chars: int
+) -> list[tuple[int, int] | None] | None:
+    """The optional ``greedy_cycles``: None, or one (onset, period) of characters or None per prompt."""
+    prompts = list(prompts)
+    found = _checked_call(
+        generator, "greedy_cycles", lambda: generator.greedy_cycles(prompts, max_chars=max_chars)
+    )
+    if found is None:
+        return None
+    if not isinstance(found, list) or len(found) != len(prompts):
+        raise _violation(
+            generator, "greedy_cycles", f"returned {type(found).__name__}, not one entry per prompt"
+        )
+    for i, cycle in enumerate(found):
+        if cycle is None:
+            continue
+        if not (
+            isinstance(cycle, tuple | list)
+            and len(cycle) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in cycle)
+            and 0 <= cycle[0] <= max_chars
+            and cycle[1] >= 1
+        ):
+            raise _violation(
+                generator, "greedy_cycles", f"entry {i} is {cycle!r}, not (onset, period) in characters"
+            )
+    return [None if cycle is None else (cycle[0], cycle[1]) for cycle in found]

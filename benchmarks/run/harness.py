@@ -12,9 +12,11 @@ import datetime as dt
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from benchmarks.console import Log, log
 from benchmarks.files import read_json, write_json_atomic, write_json_gz_atomic
+from benchmarks.metrics import cycle_statistics
 from benchmarks.run.environment import environment
 from benchmarks.run.executors import Executor, LocalExecutor, Task
 from benchmarks.run.judge import QUALITY
@@ -28,14 +30,14 @@ from benchmarks.run.layout import (
     RESULTS_FILE,
     RUN_ENTRIES,
     RUN_FILE,
-    SAMPLES,
     SAMPLES_FILE,
     STAGES,
+    TEXT_PIECES,
     corpus_key,
     pseudo_cell_id,
 )
 from benchmarks.run.lock import run_folder_lock
-from benchmarks.run.plan import RunPlan, config_digest, load_plan
+from benchmarks.run.plan import CorpusPlan, RunPlan, config_digest, load_plan
 from benchmarks.run.progress import Progress, progress_lines
 from benchmarks.run.references import ensure_references
 from benchmarks.run.results import assemble_results, collect_samples
@@ -127,21 +129,35 @@ def start_run(plan: RunPlan, corpora: dict[str, Corpus], run_dir: Path, executor
     write_json_atomic(run_dir / RUN_FILE, run)
     store = RunStore(run_dir)
     for corpus in plan.corpora:
-        humans = [p.human for p in corpus.test_prompts]
-        indexes = train_indexes(corpora[corpus.name].train)
-        human = {"temperature": None, **cell_metrics(humans, indexes)}
         store.save(
-            pseudo_cell_id(HUMAN, corpus.name),
-            "sweep",
-            {"cells": [human], "annotations": annotate(humans, indexes), "intervals": human_intervals(humans)},
+            pseudo_cell_id(HUMAN, corpus.name), "sweep", human_piece(plan, corpus, corpora[corpus.name])
         )
     write_json_atomic(run_dir / PLAN_FILE, plan.to_dict())
+
+
+def human_piece(plan: RunPlan, corpus: CorpusPlan, loaded: Corpus) -> dict[str, Any]:
+    """The human row: the sweep's metrics of the test split's true continuations (cut at
+    ``max_chars``, as the prompts hold them), and the cycling probe's of the same passages read on to
+    ``cycle_chars`` (shorter where the test split ends first)."""
+    sweep = plan.config.sweep
+    humans = [p.human for p in corpus.test_prompts]
+    indexes = train_indexes(loaded.train)
+    human = {"temperature": None, **cell_metrics(humans, indexes, max_chars=sweep.max_chars)}
+    starts = [p.offset + len(p.text) for p in corpus.test_prompts]
+    long = [loaded.test[start : start + sweep.cycle_chars] for start in starts]
+    cycles = {"temperature": None, "chars": sweep.cycle_chars, **cycle_statistics(long, sweep.cycle_chars)}
+    return {
+        "cells": [human],
+        "annotations": annotate(humans, indexes, sweep.max_chars),
+        "intervals": human_intervals(humans),
+        "cycles": [cycles],
+    }
 
 
 def forget_cells(plan: RunPlan, store: RunStore) -> None:
     """--retrain: every cell starts over (its model is trained again)."""
     for cell in plan.cells:
-        for stage in (*STAGES, SAMPLES, FAILED):
+        for stage in (*STAGES, *TEXT_PIECES, FAILED):
             store.discard(cell.id, stage)
 
 

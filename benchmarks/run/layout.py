@@ -20,11 +20,12 @@ import hashlib
 import re
 
 SCHEMA_VERSION = 2  # of results.json (benchmarks.run.results documents it)
-MEASUREMENT_REVISION = 5  # bump when a change alters measured values: older run folders are not resumed
+MEASUREMENT_REVISION = 6  # bump when a change alters measured values: older run folders are not resumed
 # 2: spelling model, loop rule on whole words, pooled metrics on one sample per prompt, disjoint prompts
 # 3: a run is a plan of cells; sampling seeds come from the temperature's value
 # 4: a cell's bpc interval draws its chunks with one seed for every cell, not with the training seed
 # 5: strategies; every neural judge but the sample's own generator; human diversity intervals
+# 6: the loop rule drops a last word only where the limit cut it; the cycling probe
 
 PLAN_FILE = "plan.json"
 RUN_FILE = "run.json"
@@ -45,8 +46,10 @@ RUN_ENTRIES = {
     LOCK_FILE,
 }
 
-STAGES = ("fit", "likelihood", "sweep", "throughput")  # a cell is finished when each has its piece
+STAGES = ("fit", "likelihood", "cycles", "sweep", "throughput")  # a cell is finished when each has its piece
 SAMPLES = "samples"  # every continuation of the sweep, beside the stages
+CYCLE_SAMPLES = "cycle_samples"  # every long continuation of the cycling probe, beside the stages
+TEXT_PIECES = (SAMPLES, CYCLE_SAMPLES)  # the texts of a cell, kept out of results.json
 FAILED = "failed"  # why a cell (or a judge) did not finish
 
 HUMAN = "_human"  # pseudo-cell of the true test-split continuations, one per corpus

@@ -55,8 +55,12 @@ def operating_points(rows: dict[str, Any], human: dict[str, Any]) -> dict[str, A
 
 
 def strategy_verdicts(rows: dict[str, Any], human: dict[str, Any]) -> dict[str, Any]:
-    """{row: which supported strategy removes greedy loops closest to human quality, or None}."""
-    human_loops = (human.get("cells") or [{}])[0].get("loop_rate")
+    """{row: which supported strategy removes greedy loops closest to human quality, or None}: loops
+    read at the cycling probe's horizon when the human row has the probe's numbers, else the
+    sweep's loop rate."""
+    probe = (human.get("cycles") or [{}])[0]
+    measure = "cycling.looped_share" if probe.get("looped_share") is not None else "loop_rate"
+    human_rate = probe.get("looped_share") if measure != "loop_rate" else (human.get("cells") or [{}])[0].get("loop_rate")
     verdicts = {}
     for row, summary in rows.items():
         strategies = [
@@ -65,5 +69,5 @@ def strategy_verdicts(rows: dict[str, Any], human: dict[str, Any]) -> dict[str, 
             if s.get("supported")
         ]
         greedy = next((e for e in summary.get("sweep") or [] if float(e["temperature"]) == 0.0), {})
-        verdicts[row] = strategy_verdict(strategies, human_loops, row_means(greedy).get("loop_rate"))
+        verdicts[row] = strategy_verdict(strategies, human_rate, row_means(greedy).get(measure), measure)
     return verdicts

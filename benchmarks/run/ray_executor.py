@@ -38,7 +38,7 @@ from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 from benchmarks.console import Log, log
 from benchmarks.run.executors import Done, Executor, Task
 from benchmarks.run.judge import judge_cells
-from benchmarks.run.layout import EXIT_CRASH, FAILED, JUDGE, SAMPLES, STAGES, pseudo_cell_id
+from benchmarks.run.layout import EXIT_CRASH, FAILED, JUDGE, SAMPLES, STAGES, TEXT_PIECES, pseudo_cell_id
 from benchmarks.run.model_cache import cache_directory, install_model, model_files, verify_model_dir
 from benchmarks.run.plan import RunPlan
 from benchmarks.run.ray_tasks import Model, run_cell_task, run_judge_task
@@ -210,7 +210,7 @@ class RayExecutor(Executor):
         assert self.plan is not None, "prepare() first"
         if task.id.startswith(f"{JUDGE}/"):
             return self.submit_judge(store, task)
-        kept = {s: store.load(task.id, s) for s in (*STAGES, SAMPLES) if store.has(task.id, s)}
+        kept = {s: store.load(task.id, s) for s in (*STAGES, *TEXT_PIECES) if store.has(task.id, s)}
         corpus = self.corpus_refs[self.plan.cell(task.id).corpus]
         model = driver_model(kept.get("fit"))
         return cell_task.options(**self.options(task)).remote(

@@ -14,19 +14,23 @@ Schema (version 2)::
           "prompts": {"test": [{text, human, offset}], "demo": [text, …]},
           "human": {"cells": [{temperature: null, samples, pooled_samples, seq_rep_1..4, …}],
                     "quality_bpc": float, "quality_judges": {judge row: bpc},
-                    "intervals": {distinct_2: [lo, hi], self_bleu_4: [lo, hi], …}},
+                    "intervals": {distinct_2: [lo, hi], self_bleu_4: [lo, hi], …},
+                    "cycles": [{temperature: null, chars, the cycling probe's numbers of the same passages read on}]},
           "judge": {"rule": str, "judges": {row: its judging cell id}, "judge_seconds": {row: float},
                     "error": str | null, "seconds": float | null},
           "references": {"compressors": [{name, bpc, bits, chars, train_chars, method, library, seconds}],
                          "published": [{name, nats, bpc, setup, source, note}]},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
                          {KEY: {mean, sd, n, values}}, "card": {the first seed's card, its TRAINING_NUMBERS as
-                         {mean, sd, n, values}, end_verdict over the seeds} | null, "sweep": [{temperature, KEY: {mean, sd, n, values}}],
+                         {mean, sd, n, values}, end_verdict over the seeds} | null, "sweep" | "cycles":
+                         [{temperature, KEY: {mean, sd, n, values}}] (and, for cycles, "curve": the seeds'
+                         mean cycling curve),
                          "strategies": [{strategy, supported, settings, KEY: {mean, sd, n, values}}]}},
           "comparisons": {"alpha": float, "bpc": TABLE + {intervals, resamples} | null,
-                          "sweep": [{temperature, loop_rate | seq_rep_4 | self_bleu_4: TABLE | null}]},
+                          "sweep": [{temperature, loop_rate | seq_rep_4 | self_bleu_4: TABLE | null}],
+                          "cycles": [{temperature, looped_share | degenerate_share: TABLE | null}]},
           "operating_points": {ROW: {temperature, bracket, gap, matched, KEY: interpolated value, …}},
-          "strategy_verdicts": {ROW: {strategy, loop_rate, quality_gap, …} | null},
+          "strategy_verdicts": {ROW: {strategy, loop_measure, loop_rate, quality_gap, …} | null},
           "scaling": null | {"alpha", "budgets": [multiples], "series": {SERIES: [rows]}, "rankings": [{multiplier,
                      "rows": {NAME: row}, "bpc": comparisons table | null}], "crossings": [{passes, passed, after, by}]}
       }],
@@ -48,11 +52,16 @@ Schema (version 2)::
           "strategies": [{strategy, settings: {Sampling fields}, supported, and when supported the
                           keys of a sweep entry (no temperature)}],
           "demo_samples": [{"temperature": float, "texts": [one continuation per demo prompt]}],
+          "cycles": [{temperature, seed, seconds, chars, samples, looped_share, degenerate_share, looped_count, degenerate_threshold,
+                      tail_rep_4, onset_p25/median/p75, period_p25/median/p75, attractors,
+                      largest_attractor_share, attractor_sizes, [exact_cycles, exact_agree,]
+                      curve: {chars, share}, per_prompt: {looped, degenerate, onset, period, attractor,
+                      tail_rep_4[, exact]}}]   (benchmarks.metrics.cycles; one entry per cycle temperature),
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
                          generate_chars_per_s_batch<B>, ms_per_char_batch1, peak_memory_bytes,
                          peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …,
                          load: {load_1min_before, load_1min_after, cores, others_busy_cores, busy}},
-          "stage_seconds": {fit, likelihood, sweep, throughput: wall-clock seconds of each stage}
+          "stage_seconds": {fit, likelihood, sweep, cycles, throughput: wall-clock seconds of each stage}
       }]
     }
 
@@ -80,6 +89,7 @@ from benchmarks.run.cards import cell_card
 from benchmarks.run.comparisons import corpus_comparisons
 from benchmarks.run.judge import QUALITY, cell_quality, human_quality, quality_fields
 from benchmarks.run.layout import (
+    CYCLE_SAMPLES,
     FAILED,
     HUMAN,
     JUDGE,
@@ -156,6 +166,9 @@ def cell_results(
         entry["sweep"] = with_quality(sweep["cells"], judged["temperatures"])
         entry["strategies"] = strategies_with_quality(sweep.get("strategies", []), judged["strategies"])
         entry["demo_samples"] = sweep["demo_samples"]
+    if store.has(cell.id, "cycles"):
+        probe = load_piece(store, cell.id, "cycles")
+        entry["cycles"], entry["cycle_strategies"] = probe["cells"], probe.get("strategies", [])
     if store.has(cell.id, "throughput"):
         entry["throughput"] = load_piece(store, cell.id, "throughput")
     entry["stage_seconds"] = {
@@ -211,6 +224,7 @@ def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, An
             plan.rows,
             list(plan.config.sweep.temperatures),
             plan.config.likelihood.bootstrap_resamples,
+            list(plan.config.sweep.cycle_temperatures),
         )
         rows = aggregate_rows(of_corpus, plan.rows, (comparisons["bpc"] or {}).get("intervals", {}))
         entry = corpus_results(store, corpus, quality[corpus.name])
@@ -252,8 +266,9 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
     """Every continuation of every cell, for ``samples.json.gz``: the prompts of each corpus, and
     each cell's texts at each temperature (test prompts prompt-major, ``samples_per_prompt`` each;
     then one per demo prompt), each text with its annotation for the sample browser (the keys are
-    in :mod:`benchmarks.report.browser`). The repetition and diversity metrics can be recomputed
-    from it."""
+    in :mod:`benchmarks.report.browser`), and the cycling probe's long continuations of the test
+    prompts at each cycle temperature (``cycles``: [{temperature, test}]). The repetition,
+    diversity and cycling metrics can be recomputed from it."""
     plan = plan or load_plan(run_dir)
     store = RunStore(run_dir)
     corpora = [
@@ -271,6 +286,7 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
     for cell in plan.cells:
         if store.has(cell.id, SAMPLES):
             stored = store.load(cell.id, SAMPLES)
+            long = store.load(cell.id, CYCLE_SAMPLES) if store.has(cell.id, CYCLE_SAMPLES) else {}
             cells.append(
                 {
                     "id": cell.id,
@@ -279,6 +295,8 @@ def collect_samples(run_dir: Path, plan: RunPlan | None = None) -> dict[str, Any
                     "seed": cell.seed,
                     "temperatures": stored["samples"],
                     "strategies": stored.get("strategies", []),
+                    "cycles": long.get("samples", []),
+                    "cycle_strategies": long.get("strategies", []),
                 }
             )
     return {"samples_per_prompt": plan.config.sweep.samples_per_prompt, "corpora": corpora, "cells": cells}

@@ -94,6 +94,8 @@ class SweepSection:
     demo_prompts: tuple[str, ...] = DEMO_PROMPTS  # the char-RNN tutorials' prompts, shown in the report
     samples_per_prompt: int = 1  # S samples per test prompt and temperature (pooled metrics use the first)
     max_chars: int = 300  # L, characters per continuation
+    cycle_chars: int = 2000  # the cycling probe's continuations: a 228-character cycle repeats 8 times
+    cycle_temperatures: tuple[float, ...] = (0.0, 0.3, 0.5)  # the probe's: greedy and low, where cycles form
     top_k: int = 0  # 0 = off
     top_p: float = 1.0  # 1 = off
     # named decoding settings (Sampling fields) sampled beside the ladder, e.g. {"top-k 40": {top_k = 40}}
@@ -110,11 +112,23 @@ class SweepSection:
         if self.top_k < 0 or not 0 < self.top_p <= 1 or self.prompt_seed < 0:
             raise ValueError("sweep: top_k >= 0 (0 = off), top_p in (0, 1] (1 = off), prompt_seed >= 0")
         _ = self.named_strategies  # every strategy checked here, where it is read
+        cycles = self.cycle_temperatures
+        if not cycles or any(t < 0 or not math.isfinite(t) for t in cycles) or len(set(cycles)) < len(cycles):
+            raise ValueError("sweep.cycle_temperatures must be distinct finite numbers >= 0, at least one")
+        if self.cycle_chars < self.max_chars:
+            raise ValueError(
+                f"sweep.cycle_chars ({self.cycle_chars}) must be at least sweep.max_chars ({self.max_chars}): "
+                "the cycling probe looks further than the sweep"
+            )
+
+    def sampling(self, temperature: float) -> Sampling:
+        """The Sampling of one temperature, with the section's top-k and top-p."""
+        return Sampling(temperature=temperature, top_k=self.top_k, top_p=self.top_p)
 
     @property
     def samplings(self) -> tuple[Sampling, ...]:
         """One Sampling per temperature, in order (checked when the section was built)."""
-        return tuple(Sampling(temperature=t, top_k=self.top_k, top_p=self.top_p) for t in self.temperatures)
+        return tuple(self.sampling(t) for t in self.temperatures)
 
     @property
     def named_strategies(self) -> dict[str, Sampling]:

@@ -1,4 +1,4 @@
-"""The stages one cell goes through: fit, likelihood, sweep (throughput is in its own module).
+"""The stages one cell goes through: fit, likelihood, sweep, cycles (throughput is in its own module).
 
 Each stage is a function of a :class:`CellContext` returning a JSON-ready dict, the piece. Stages
 know generators only through the interface, and every call into one goes through
@@ -18,6 +18,7 @@ import numpy as np
 from benchmarks.console import Log, log
 from benchmarks.files import read_json
 from benchmarks.metrics import LikelihoodTotals, bootstrap_ci, chunk_scores, totals_from_scores
+from benchmarks.metrics.cycles import HEADLINE_CYCLING
 from benchmarks.run import contract
 from benchmarks.run.comparisons import RESAMPLING_SEED
 from benchmarks.run.environment import node_identity
@@ -232,11 +233,18 @@ def sampling_seed(training_seed: int, sampling: Sampling) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
-def long_horizon_measures(ctx: CellContext, sampling: Sampling, seed: int) -> dict[str, Any]:
-    """Hook: the cycling issue's per-cell long-horizon measures (its looped share and drift) of the
-    cell's generator sampled with ``sampling`` from ``seed``; none yet. Whatever it returns is stored
-    as the ``cycling`` of that temperature's or strategy's cell, and the strategy table and the
-    operating points read ``cycling.looped_share`` and ``cycling.drift`` from there."""
+def long_horizon_measures(ctx: CellContext, sampling: Sampling) -> dict[str, Any]:
+    """The cycling probe's headline numbers for ``sampling`` (:mod:`benchmarks.run.probe`, which
+    runs before the sweep): its looped and degenerate shares, tail repetition and attractors at
+    ``sweep.cycle_chars``; empty where the probe did not continue with ``sampling``. Stored as the
+    ``cycling`` of that temperature's or strategy's cell, where the strategy table and the
+    operating points read it."""
+    if not ctx.pieces.has("cycles"):
+        return {}
+    piece = ctx.pieces.load("cycles")
+    for entry in [*piece["cells"], *piece.get("strategies", [])]:
+        if entry.get("supported", True) and Sampling(**entry["settings"]) == sampling:
+            return {key: entry[key] for key in HEADLINE_CYCLING}
     return {}
 
 
@@ -260,13 +268,13 @@ def sample_setting(ctx: CellContext, batch: SweepBatch, sampling: Sampling) -> t
     texts = contract.generate(generator, batch.prompts, max_chars=sweep.max_chars, sampling=sampling, seed=seed)
     seconds = time.perf_counter() - start
     model_texts, demo_texts = texts[: batch.tests], texts[batch.tests :]
-    metrics = cell_metrics(model_texts, ctx.train_indexes, sweep.samples_per_prompt)
-    cell = {"seed": seed, "seconds": seconds, **metrics, "cycling": long_horizon_measures(ctx, sampling, seed)}
+    metrics = cell_metrics(model_texts, ctx.train_indexes, sweep.samples_per_prompt, sweep.max_chars)
+    cell = {"seed": seed, "seconds": seconds, **metrics, "cycling": long_horizon_measures(ctx, sampling)}
     samples = {
         "test": model_texts,
         "demo": demo_texts,
-        "annotations": annotate(model_texts, ctx.train_indexes),
-        "demo_annotations": annotate(demo_texts, ctx.train_indexes),
+        "annotations": annotate(model_texts, ctx.train_indexes, sweep.max_chars),
+        "demo_annotations": annotate(demo_texts, ctx.train_indexes, sweep.max_chars),
     }
     return cell, samples
 

@@ -29,9 +29,16 @@ from typing import Any
 from benchmarks.console import log
 from benchmarks.corpora import load_corpus
 from benchmarks.run.environment import node_identity
-from benchmarks.run.layout import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, FAILED, JUDGE, SAMPLES, STAGES
+from benchmarks.run.layout import EXIT_CRASH, EXIT_INTERRUPTED, EXIT_OK, FAILED, JUDGE, STAGES, TEXT_PIECES
 from benchmarks.run.plan import RunPlan, load_plan
-from benchmarks.run.stages import CellContext, ModelGone, stage_fit, stage_likelihood, stage_sweep
+from benchmarks.run.probe import stage_cycles
+from benchmarks.run.stages import (
+    CellContext,
+    ModelGone,
+    stage_fit,
+    stage_likelihood,
+    stage_sweep,
+)
 from benchmarks.run.store import Pieces, RunStore
 from benchmarks.run.throughput import stage_throughput
 from benchmarks.samples import train_indexes
@@ -46,6 +53,7 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 STAGE_FUNCTIONS = {
     "fit": stage_fit,
     "likelihood": stage_likelihood,
+    "cycles": stage_cycles,
     "sweep": stage_sweep,
     "throughput": stage_throughput,
 }
@@ -102,7 +110,7 @@ def run_stages(ctx: CellContext) -> None:
 def restart_cell(ctx: CellContext, why: ModelGone) -> None:
     """Forget a cell whose trained model is gone, so it trains again and redoes every stage."""
     ctx.say(f"{why}; training it again and redoing this cell's stages")
-    for stage in (*STAGES, SAMPLES):
+    for stage in (*STAGES, *TEXT_PIECES):
         ctx.pieces.discard(stage)
     ctx.generator, ctx.stages_run = None, []
 

@@ -65,6 +65,7 @@ import json
 import math
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -105,6 +106,15 @@ def split_stream(text: str, level: str) -> tuple[list[str], list[int]]:
     last = len(pieces) - 1
     kept = [i for i, piece in enumerate(pieces) if piece != " " or i in (0, last)]  # not implicit spaces
     return [pieces[i] for i in kept], [ends[i] for i in kept]
+
+
+def periodic_from(text: str, entered: int, period: int) -> int:
+    """The first offset from which ``text`` repeats every ``period`` characters, given that it does
+    from ``entered`` on (and holds at least ``entered + period`` characters)."""
+    start = entered
+    while start > 0 and text[start - 1] == text[start - 1 + period]:
+        start -= 1
+    return start
 
 
 @register_generator("markov")
@@ -295,8 +305,7 @@ class MarkovGenerator(Generator):
         texts = []
         for i, prompt in enumerate(prompts):
             tokens, word_before = self._prompt_tokens(prompt)
-            k = self.config.state_size
-            state = tuple([NO_TOKEN] * k + [self.index.get(t, NO_TOKEN) for t in tokens[-k:]])[-k:]
+            state = self._state_of(tokens)
             rng = np.random.default_rng(seed + i)
             if sampling.uses_history:
                 history = TokenHistory([self._history_ids(tokens)], sampling.no_repeat_ngram)
@@ -305,6 +314,24 @@ class MarkovGenerator(Generator):
             else:
                 texts.append(self.walk.walk(state, word_before, max_chars, sampling, rng))
         return texts
+
+    def greedy_cycles(self, prompts: Sequence[str], *, max_chars: int) -> list[tuple[int, int] | None]:
+        """The cycle greedy decoding of each prompt falls into, from the walk's own states (a state
+        seen twice repeats forever; :meth:`ChainWalk.greedy_cycle`): (onset, period) in characters
+        of the continuation, the onset being the first character from which the text repeats every
+        period characters; None where no state repeats within ``max_chars`` characters."""
+        self._require_fit()
+        cycles: list[tuple[int, int] | None] = []
+        for prompt in prompts:
+            tokens, word_before = self._prompt_tokens(prompt)
+            found = self.walk.greedy_cycle(self._state_of(tokens), word_before, max_chars)
+            cycles.append(None if found is None else (periodic_from(*found), found[2]))
+        return cycles
+
+    def _state_of(self, tokens: list[str]) -> tuple[int, ...]:
+        """The chain state after ``tokens``: the ids of their last ``state_size``, padded with NO_TOKEN."""
+        k = self.config.state_size
+        return tuple([NO_TOKEN] * k + [self.index.get(t, NO_TOKEN) for t in tokens[-k:]])[-k:]
 
     def _prompt_tokens(self, prompt: str) -> tuple[list[str], bool]:
         """The prompt's stream tokens (the chain state is their last ``state_size``) and whether it ends

@@ -196,6 +196,46 @@ class ChainWalk:
             length += len(piece)
         return "".join(pieces)[:max_chars]
 
+    def greedy_cycle(
+        self, state: tuple[int, ...], word_before: bool, max_chars: int
+    ) -> tuple[str, int, int] | None:
+        """The greedy walk from ``state`` up to the step that enters a walk state a second time:
+        its text, the character offset where that state was first entered, and the characters
+        between the two visits (the period); None when no state repeats within ``max_chars``.
+
+        Greedy decoding is a function of the walk state (the chain state, or the backed-off state
+        and whether a word came last), so a state seen twice repeats forever. The steps are
+        ``walk``'s at temperature 0, so the text is the start of ``walk``'s.
+        """
+        greedy = Sampling(temperature=0.0)
+        cdf = self.cdf(greedy)
+        seen: dict[tuple[object, bool], int] = {}
+        pieces: list[str] = []
+        length = 0
+        s = self.state_ids.get(state, NOT_A_STATE)
+        while length <= max_chars:
+            key = (s if s != NOT_A_STATE else state, word_before)
+            if key in seen:
+                return "".join(pieces), seen[key], length - seen[key]
+            seen[key] = length
+            if s == NOT_A_STATE:
+                token = self._back_off(state, greedy, 0.0)
+                state = (*state[1:], token)
+                s = self.state_ids.get(state, NOT_A_STATE)
+            else:
+                last = self.starts[s + 1] - 1
+                slot = bisect.bisect_right(cdf, 0.0, self.starts[s], last)  # the argmax: its one-hot entry
+                token = self.tokens[slot]
+                if token == END_SLOT:
+                    state, s = (NO_TOKEN,) * self.state_size, NOT_A_STATE
+                    continue
+                s = self.successors[slot]
+            piece = self.spaced[token] if word_before else self.bare[token]
+            word_before = self.is_word[token]
+            pieces.append(piece)
+            length += len(piece)
+        return None
+
     def _options(
         self, state: tuple[int, ...], s: int, history: TokenHistory, blocking: bool
     ) -> tuple[list[int], Sequence[float], range | None]:

@@ -145,13 +145,29 @@ function metricsList(entry) {
   return list;
 }
 
+// The cycling probe's long continuation, collapsed: its summary names the attractor.
+function longText(entry, chars) {
+  const words = entry.attractor || (entry.loop ? "cycling" : "no cycle found");
+  const summary = element("summary", {}, `${chars ? chars.toLocaleString("en") + "-character" : "Long"} continuation: ${words}`);
+  return element("details", { class: "long" }, summary, markedText(entry));
+}
+
 function card(title, entry, attributes = {}) {
   const head = element("h4", {}, title);
   if (attributes.color) head.prepend(element("span", { class: "swatch", style: `background:${attributes.color}` }));
   const body = entry
     ? [markedText(entry), metricsList(entry)]
     : [element("p", { class: "note" }, "No continuation stored (the cell failed or did not run).")];
+  if (attributes.long) body.push(longText(attributes.long, corpus().cycleChars));
   return element("article", { class: "card", "data-row": attributes.row || "" }, head, ...body);
+}
+
+// The probe's continuation of the shown test prompt at the sweep temperature of index t, if any.
+function longOf(cell, t) {
+  const c = corpus();
+  const index = (c.cycleTemperatures || []).indexOf(c.temperatures[t].value);
+  const texts = cell && cell.long && index >= 0 ? cell.long[index] : null;
+  return texts && texts[state.prompt] ? texts[state.prompt] : null;
 }
 
 function entryOf(cell, temperature) {
@@ -176,7 +192,7 @@ function renderGrid() {
   const rows = shown.map((t) => {
     const cards = c.rows.map((row) => {
       const cell = c.cells.find((x) => x.row === row.name && x.seed === seed);
-      return card(row.name, entryOf(cell, t), { row: row.name, color: row.color });
+      return card(row.name, entryOf(cell, t), { row: row.name, color: row.color, long: longOf(cell, t) });
     });
     const label = c.temperatures[t].label;
     return element("section", { class: "temperature", "data-temperature": label, "aria-label": label },
