@@ -56,3 +56,17 @@ def test_the_card_and_the_likelihood_table_give_one_parameter_count(small_run):
     (cell,) = results["cells"]
     assert cell["card"]["parameters"] == cell["describe"]["parameters"]
     assert f"{cell['describe']['parameters']:,}" in report
+
+
+def test_the_report_says_what_a_word_is_and_what_holtzmans_rule_flags(small_run):
+    _, report, _ = small_run
+    assert "counted as lm-evaluation-harness counts them" in report
+    assert "Its two-copies clause flags a phrase of three words said twice at the end" in report
+
+
+def test_report_md_opens_with_the_verdict_and_its_models_and_puts_the_demo_samples_aside(small_run):
+    _, report, _ = small_run
+    headings = [line for line in report.splitlines() if line.startswith("## ")]
+    assert headings[:3] == ["## Verdict", "## Summary", "## How to read this"]
+    assert "### Models" in report and "**The budget this ranking holds at**" in report
+    assert "## Samples" not in report and "[samples.md](samples.md)" in report

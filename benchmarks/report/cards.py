@@ -12,7 +12,7 @@ import pandas as pd
 
 from benchmarks.report import formatting as fmt
 from benchmarks.report.data import CorpusRun, dig
-from benchmarks.run.cards import CONVERGED_BPC, END_FRACTION
+from benchmarks.run.cards import CONVERGED_BPC, END_FRACTION, STILL_IMPROVING
 
 CARD_COLUMNS = ("generator", "model", "parameters", "tokens", "trained", "training ended")
 
@@ -61,7 +61,8 @@ def trained(card: dict[str, Any]) -> str:
         return fmt.DASH
     epochs = mean(card, "epochs")
     passes = f" ({epochs:.2f} epochs)" if epochs is not None else ""
-    return f"{compact(mean(card, 'train_chars'))} characters{passes}, {fmt.tally(mean(card, 'steps'))} steps"
+    steps = mean(card, "steps")
+    return f"{compact(mean(card, 'train_chars'))} characters{passes}, {fmt.tally(steps)} step{'' if steps == 1 else 's'}"
 
 
 def ending(card: dict[str, Any]) -> str:
@@ -129,3 +130,37 @@ def budget_line(run: CorpusRun) -> str:
     low, high = (round(m) if m >= 2 else round(m, 1) for m in span)
     amount = f"about {low:g} minutes" if low == high else f"about {low:g} to {high:g} minutes"
     return f"{profile} profile: {amount} of {device} training each"
+
+
+def trained_rows(run: CorpusRun) -> list[str]:
+    """The rows whose card shows more than one training step (the neural rows)."""
+    return [n for n in run.names if (mean(row_card(run, n), "steps") or 0) > 1]
+
+
+def scope_lines(run: CorpusRun) -> list[str]:
+    """The budget the ranking holds at and what it does not claim, from the stored cards."""
+    rows = [n for n in run.names if row_card(run, n)]
+    if not rows:
+        return []
+    sizes = [mean(row_card(run, n), "parameters") for n in rows]
+    sizes = sorted(s for s in sizes if s is not None)
+    trained = trained_rows(run)
+    epochs = sorted(e for n in trained if (e := mean(row_card(run, n), "epochs")) is not None)
+    pretrained = [n for n in rows if row_card(run, n).get("pretrained")]
+    origin = f"pretrained: {', '.join(pretrained)}" if pretrained else "every one trained from scratch"
+    passes = f", {epochs[0]:.2f} to {epochs[-1]:.2f} passes over the train split" if epochs else ""
+    improving = [n for n in trained if STILL_IMPROVING in str(row_card(run, n).get("end_verdict"))]
+    ending = ""
+    if improving:
+        verb = "was" if len(improving) == 1 else "were"
+        ending = f" {len(improving)} of the {len(trained)} trained models ({', '.join(improving)}) {verb} still"
+        ending += " improving when training stopped: longer training would lower their bpc."
+    elif trained:
+        ending = " No trained model was still improving when training stopped (see Models)."
+    span = f"{compact(sizes[0])} to {compact(sizes[-1])}" if sizes else fmt.DASH
+    return [
+        f"**The budget this ranking holds at**: {budget_line(run)}{passes}; models of {span} parameters, "
+        f"{origin}.{ending} The ranking compares these models at this budget on this corpus; it does not "
+        "claim which architecture is better at other sizes, with longer training or on other text.",
+        "",
+    ]

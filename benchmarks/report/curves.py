@@ -19,7 +19,6 @@ from benchmarks.report.data import CorpusRun
 from benchmarks.report.plots import DPI, color, curve_points, save
 
 COLUMNS = 2  # panels per line: each stays wide enough to read at the page's full width
-CAPTION = "Validation bpc against training characters, one panel per generator (each on its own validation text)"
 
 
 def plot_learning_curves(run: CorpusRun, path: Path) -> bool:

@@ -17,7 +17,7 @@ from benchmarks.report.data import CorpusRun, Run, nearest
 from benchmarks.report.strategies import operating_point
 
 SHOWN_PROMPTS = 3  # test prompts shown in report.md: enough to see each generator's voice, few lines
-SAMPLES_FILE = "samples.md"
+SAMPLES_APPENDIX = "samples.md"
 
 
 def shown_temperature(run: CorpusRun, name: str) -> tuple[float | None, str]:
@@ -47,18 +47,20 @@ def cell_texts(samples: dict[str, Any], run: CorpusRun, name: str, temperature: 
 
 def test_prompt_samples(run: CorpusRun, samples: dict[str, Any] | None, depth: str = "##") -> list[str]:
     """The first test prompts: the prompt, the human continuation, each generator's continuation."""
-    title = [f"{depth} Three test prompts", ""]
+    appendix = (
+        "The sample browser of report.html shows every prompt, seed and temperature; the demo prompts' "
+        f"continuations are in [{SAMPLES_APPENDIX}]({SAMPLES_APPENDIX})."
+    )
     prompts = (stored_corpus(samples or {}, run.name).get("prompts") or {}).get("test") or []
     if not prompts:
-        return [*title, "No stored samples: the run folder has no samples.json.gz.", ""]
+        return [f"{depth} Three test prompts", "", f"No stored samples (no samples.json.gz). {appendix}", ""]
     chosen = {name: shown_temperature(run, name) for name in run.names}
     texts = {name: cell_texts(samples or {}, run, name, t) for name, (t, _) in chosen.items()}
     lines = [
-        *title,
+        f"{depth} Three test prompts",
+        "",
         "Each generator's first continuation (lowest seed) at the swept temperature nearest its operating "
-        "point, beside the text that follows the prompt in the test split. The sample browser of "
-        f"report.html shows every prompt, seed and temperature; the demo prompts are in [{SAMPLES_FILE}]"
-        f"({SAMPLES_FILE}).",
+        f"point, beside the text that follows the prompt in the test split. {appendix}",
         "",
     ]
     for index, prompt in enumerate(prompts[:SHOWN_PROMPTS]):
@@ -106,9 +108,10 @@ def temperature_samples(run: CorpusRun, index: int, temperature: float) -> list[
     return lines or ["*(no samples)*", ""]
 
 
-def samples_markdown(run: Run, title: str) -> str:
-    """``samples.md``: the appendix of the demo prompts' samples, one section per corpus."""
-    lines = [f"# {title}: samples", "", "The appendix of [report.md](report.md).", ""]
+def samples_markdown(run: Run, title: list[str]) -> str:
+    """``samples.md``: the appendix of the demo prompts' samples, one section per corpus; ``title``
+    is the report's title lines."""
+    lines = [f"{title[0]}: samples", "", "The appendix of [report.md](report.md).", ""]
     for view in run.views:
         lines += demo_samples(view)
     return "\n".join(lines).rstrip("\n") + "\n"
