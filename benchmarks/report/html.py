@@ -46,9 +46,13 @@ def anchor(view: CorpusRun, several: bool, name: str) -> str:
 
 def summary_block(view: CorpusRun, earlier: CorpusRun | None) -> str:
     """The verdict, the summary table and its notes; with an earlier run, the changes since it."""
+    frame = tables.summary_table(view, earlier)
+    elsewhere = frozenset(c for c in frame.columns if c == "word perplexity" or c.startswith("generation chars/s"))
     body = [
         prose(significance.verdict(view) + cards.scope_lines(view)),
-        table(tables.summary_table(view, earlier), f"Summary of {view.name}"),
+        table(frame, f"Summary of {view.name}", elsewhere),
+        "<p class='note narrow-only'>At this width the summary leaves out word perplexity and generation "
+        "speed: the Likelihood and Throughput tables give them.</p>",
         prose([*markdown.budget_notes(view), markdown.RANK_NOTE]),
         "<h3>Models</h3>",
         table(cards.cards_table(view), f"Models of {view.name}"),
