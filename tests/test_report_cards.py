@@ -72,3 +72,16 @@ def test_results_without_cards_show_dashes():
     assert set(row.values()) == {"gpt2", "—"}
     assert cards.validation_text(view, "gpt2") == "validation text not recorded"
     assert cards.budget_line(view) == "quick profile"
+
+
+def test_the_verdict_states_the_budget_and_which_models_were_still_learning():
+    (line, _) = cards.scope_lines(run_with(CARD).views[0])
+    assert line.startswith(
+        "**The budget this ranking holds at**: quick profile: about 4 minutes of CPU training each, "
+        "1.01 passes over the train split; models of 1.07 M parameters, every one trained "
+        "from scratch. 1 of the 1 trained models (gpt2) was still improving when training stopped"
+    )
+    assert line.endswith("it does not claim which architecture is better at other sizes, with longer training or on other text.")
+    unknown = cards.scope_lines(run_with({**CARD, "end_verdict": "no trend (one validation)"}).views[0])[0]
+    assert "Too few validations to tell how training ended for gpt2." in unknown and "still improving" not in unknown
+    assert cards.scope_lines(run_with(None).views[0]) == []

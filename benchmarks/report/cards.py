@@ -12,7 +12,7 @@ import pandas as pd
 
 from benchmarks.report import formatting as fmt
 from benchmarks.report.data import CorpusRun, dig
-from benchmarks.run.cards import CONVERGED_BPC, END_FRACTION, STILL_IMPROVING
+from benchmarks.run.cards import CONVERGED_BPC, END_FRACTION, NO_TREND, STILL_IMPROVING
 
 CARD_COLUMNS = ("generator", "model", "parameters", "tokens", "trained", "training ended")
 
@@ -148,19 +148,27 @@ def scope_lines(run: CorpusRun) -> list[str]:
     epochs = sorted(e for n in trained if (e := mean(row_card(run, n), "epochs")) is not None)
     pretrained = [n for n in rows if row_card(run, n).get("pretrained")]
     origin = f"pretrained: {', '.join(pretrained)}" if pretrained else "every one trained from scratch"
-    passes = f", {epochs[0]:.2f} to {epochs[-1]:.2f} passes over the train split" if epochs else ""
+    passes = f", {between(f'{epochs[0]:.2f}', f'{epochs[-1]:.2f}')} passes over the train split" if epochs else ""
     improving = [n for n in trained if STILL_IMPROVING in str(row_card(run, n).get("end_verdict"))]
     ending = ""
     if improving:
         verb = "was" if len(improving) == 1 else "were"
         ending = f" {len(improving)} of the {len(trained)} trained models ({', '.join(improving)}) {verb} still"
         ending += " improving when training stopped: longer training would lower their bpc."
-    elif trained:
+    unknown = [n for n in trained if str(row_card(run, n).get("end_verdict")).startswith(NO_TREND)]
+    if unknown:
+        ending += f" Too few validations to tell how training ended for {', '.join(unknown)}."
+    elif trained and not improving:
         ending = " No trained model was still improving when training stopped (see Models)."
-    span = f"{compact(sizes[0])} to {compact(sizes[-1])}" if sizes else fmt.DASH
+    span = between(compact(sizes[0]), compact(sizes[-1])) if sizes else fmt.DASH
     return [
         f"**The budget this ranking holds at**: {budget_line(run)}{passes}; models of {span} parameters, "
         f"{origin}.{ending} The ranking compares these models at this budget on this corpus; it does not "
         "claim which architecture is better at other sizes, with longer training or on other text.",
         "",
     ]
+
+
+def between(low: str, high: str) -> str:
+    """'0.34 to 0.53', or one figure when both read the same."""
+    return low if low == high else f"{low} to {high}"
