@@ -85,3 +85,20 @@ def test_the_verdict_states_the_budget_and_which_models_were_still_learning():
     unknown = cards.scope_lines(run_with({**CARD, "end_verdict": "no trend (one validation)"}).views[0])[0]
     assert "Too few validations to tell how training ended for gpt2." in unknown and "still improving" not in unknown
     assert cards.scope_lines(run_with(None).views[0]) == []
+
+
+def test_each_learning_curve_has_a_panel_naming_its_validation_text():
+    from benchmarks.report.curves import learning_figure
+
+    view = run_with(CARD).views[0]
+    assert learning_figure(view) is None  # the fixture's cell holds no curve
+    view.run.data["cells"][0]["fit"] = {
+        "train_chars": 1_000,
+        "steps": 10,
+        "curve": [{"step": 5, "valid_bpc": 3.0, "train_chars": 500}, {"step": 10, "valid_bpc": 2.5}],
+    }
+    figure = learning_figure(view)
+    titles = [ax.get_title() for ax in figure.axes if ax.get_visible()]
+    assert titles == ["gpt2: first 100,000 characters of valid\nstill improving"]
+    (line,) = figure.axes[0].get_lines()
+    assert list(line.get_xdata()) == [500, 1_000] and list(line.get_ydata()) == [3.0, 2.5]

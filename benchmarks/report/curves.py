@@ -13,6 +13,7 @@ from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter
 
 from benchmarks.report.cards import row_card, validation_text
 from benchmarks.report.data import CorpusRun
@@ -22,10 +23,16 @@ COLUMNS = 2  # panels per line: each stays wide enough to read at the page's ful
 
 
 def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
+    """Save :func:`learning_figure` to ``path``; False, writing nothing, when no row has a curve."""
+    figure = learning_figure(run)
+    return save(figure, path) if figure is not None else False
+
+
+def learning_figure(run: CorpusRun) -> Figure | None:
     """A panel per row with a curve: its seeds' validation bpc against training characters."""
     rows = [n for n in run.names if any(curve_points(c, "train_chars") for c in run.seed_cells(n))]
     if not rows:
-        return False
+        return None
     lines = math.ceil(len(rows) / COLUMNS)
     columns = min(COLUMNS, len(rows))
     figure = Figure(figsize=(5.0 * columns, 3.2 * lines), dpi=DPI, layout="constrained")
@@ -41,7 +48,9 @@ def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
         ax.set_xlabel("training characters", fontsize=8)
         ax.set_ylabel("validation bpc", fontsize=8)
         ax.tick_params(labelsize=8)
+        ax.xaxis.set_major_formatter(EngFormatter(sep=" "))  # "300 k", never an offset like "+3.68e5"
+        ax.yaxis.get_major_formatter().set_useOffset(False)
         ax.grid(True, alpha=0.3)
     for ax in axes[len(rows) :]:
         ax.set_visible(False)
-    return save(figure, path)
+    return figure
