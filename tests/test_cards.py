@@ -63,7 +63,10 @@ def test_a_cell_card_counts_epochs_over_the_train_split_and_the_validation_text_
     assert out["epochs"] == 2.5 and out["steps"] == 10 and out["train_chars"] == 2_500
     assert out["valid_chars"] == 300  # the split is shorter than the prefix the model asks for
     assert out["end_verdict"] == "still improving" and out["architecture"] == "LSTM 2×8"
-    assert cell_card({**card, "valid_chars": None}, fit, {"train": 1, "valid": 77, "test": 1})["valid_chars"] == 77
+    assert (
+        cell_card({**card, "valid_chars": None}, fit, {"train": 1, "valid": 77, "test": 1})["valid_chars"]
+        == 77
+    )
     assert cell_card(card, fit, {"train": 1_000, "valid": 50_000, "test": 1})["valid_chars"] == 20_000
 
 

@@ -43,7 +43,13 @@ def run_with_loads(*readings: dict) -> object:
 
 
 def reading(before: float, after: float, others: float | None, busy: bool) -> dict:
-    return {"load_1min_before": before, "load_1min_after": after, "cores": 2, "others_busy_cores": others, "busy": busy}
+    return {
+        "load_1min_before": before,
+        "load_1min_after": after,
+        "cores": 2,
+        "others_busy_cores": others,
+        "busy": busy,
+    }
 
 
 def test_the_report_names_the_rows_measured_on_a_busy_machine():

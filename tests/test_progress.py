@@ -28,7 +28,10 @@ def test_the_line_counts_cells_and_estimates_time_left_from_those_this_session_f
     clock, lines = FakeClock(), []
     progress = Progress("cells", 12, 2, every=60, log=lines.append, clock=clock)  # 2 kept from before
     clock.now += 30
-    assert progress.line() == "progress: 2/12 cells done, 30s elapsed, time left unknown until the first one ends"
+    assert (
+        progress.line()
+        == "progress: 2/12 cells done, 30s elapsed, time left unknown until the first one ends"
+    )
     clock.now += 570
     progress.finished()  # one cell in 600 s; 9 left -> 5,400 s
     assert progress.line() == "progress: 3/12 cells done, 10m00s elapsed, about 1h30m left"
@@ -54,7 +57,9 @@ class Stream(io.StringIO):
         return self.tty
 
 
-@pytest.mark.parametrize("tty, every, expected", [(False, 0.01, True), (True, 0.01, False), (False, 0, False)])
+@pytest.mark.parametrize(
+    "tty, every, expected", [(False, 0.01, True), (True, 0.01, False), (False, 0, False)]
+)
 def test_lines_come_from_a_thread_only_when_stderr_is_no_terminal(tty, every, expected):
     logged = threading.Event()
     progress = Progress("cells", 2, 0, every=every, log=lambda line: logged.set())

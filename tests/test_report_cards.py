@@ -7,7 +7,10 @@ from benchmarks.report.data import Run
 
 
 def run_with(card: dict | None, fit_seconds: float = 240.0, profile: str = "quick") -> Run:
-    row = {"card": card, "fit": {"seconds": {"mean": fit_seconds, "sd": None, "n": 1, "values": [fit_seconds]}}}
+    row = {
+        "card": card,
+        "fit": {"seconds": {"mean": fit_seconds, "sd": None, "n": 1, "values": [fit_seconds]}},
+    }
     corpus = {
         "name": "c",
         "summary": {"chars": {"train": 4_000_000, "valid": 383_981, "test": 531_538}},
@@ -81,9 +84,14 @@ def test_the_verdict_states_the_budget_and_which_models_were_still_learning():
         "1.01 passes over the train split; models of 1.07 M parameters, every one trained "
         "from scratch. 1 of the 1 trained models (gpt2) was still improving when training stopped"
     )
-    assert line.endswith("it does not claim which architecture is better at other sizes, with longer training or on other text.")
+    assert line.endswith(
+        "it does not claim which architecture is better at other sizes, with longer training or on other text."
+    )
     unknown = cards.scope_lines(run_with({**CARD, "end_verdict": "no trend (one validation)"}).views[0])[0]
-    assert "Too few validations to tell how training ended for gpt2." in unknown and "still improving" not in unknown
+    assert (
+        "Too few validations to tell how training ended for gpt2." in unknown
+        and "still improving" not in unknown
+    )
     assert cards.scope_lines(run_with(None).views[0]) == []
 
 

@@ -79,14 +79,23 @@ def cards_table(run: CorpusRun) -> pd.DataFrame:
     rows = []
     for name in run.names:
         card = row_card(run, name)
-        values = (name, model(card), compact(mean(card, "parameters")), tokens(card), trained(card), ending(card))
+        values = (
+            name,
+            model(card),
+            compact(mean(card, "parameters")),
+            tokens(card),
+            trained(card),
+            ending(card),
+        )
         rows.append(dict(zip(CARD_COLUMNS, values, strict=True)))
     return pd.DataFrame(rows, columns=list(CARD_COLUMNS))
 
 
 def cards_note(run: CorpusRun) -> str:
     """What the card columns mean, with the ending rule and each row's notes (a spelling model)."""
-    notes = [f"{name}: {row_card(run, name)['notes']}" for name in run.names if row_card(run, name).get("notes")]
+    notes = [
+        f"{name}: {row_card(run, name)['notes']}" for name in run.names if row_card(run, name).get("notes")
+    ]
     rule = (
         "**Training ended** is the trend of validation bpc over the last "
         f"{END_FRACTION:.0%} of training steps (a least-squares line through the learning curve's points "
@@ -148,12 +157,16 @@ def scope_lines(run: CorpusRun) -> list[str]:
     epochs = sorted(e for n in trained if (e := mean(row_card(run, n), "epochs")) is not None)
     pretrained = [n for n in rows if row_card(run, n).get("pretrained")]
     origin = f"pretrained: {', '.join(pretrained)}" if pretrained else "every one trained from scratch"
-    passes = f", {between(f'{epochs[0]:.2f}', f'{epochs[-1]:.2f}')} passes over the train split" if epochs else ""
+    passes = (
+        f", {between(f'{epochs[0]:.2f}', f'{epochs[-1]:.2f}')} passes over the train split" if epochs else ""
+    )
     improving = [n for n in trained if STILL_IMPROVING in str(row_card(run, n).get("end_verdict"))]
     ending = ""
     if improving:
         verb = "was" if len(improving) == 1 else "were"
-        ending = f" {len(improving)} of the {len(trained)} trained models ({', '.join(improving)}) {verb} still"
+        ending = (
+            f" {len(improving)} of the {len(trained)} trained models ({', '.join(improving)}) {verb} still"
+        )
         ending += " improving when training stopped: longer training would lower their bpc."
     unknown = [n for n in trained if str(row_card(run, n).get("end_verdict")).startswith(NO_TREND)]
     if unknown:

@@ -19,7 +19,9 @@ def load_note(run: CorpusRun) -> str:
         return "The load on the machine while measuring was not recorded."
     loads = [r.get(k) for _, r in readings for k in ("load_1min_before", "load_1min_after")]
     loads = [v for v in loads if isinstance(v, int | float)]
-    others = [r["others_busy_cores"] for _, r in readings if isinstance(r.get("others_busy_cores"), int | float)]
+    others = [
+        r["others_busy_cores"] for _, r in readings if isinstance(r.get("others_busy_cores"), int | float)
+    ]
     cores = readings[0][1].get("cores")
     parts = [f"1-minute load average {span(loads)} before and after the timings"] if loads else []
     if others:

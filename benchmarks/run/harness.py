@@ -177,7 +177,14 @@ def run_cells(
     for cell in plan.cells:
         if not store.missing_stages(cell.id):
             log(f"{cell.id}: all stages kept from before")
-    progress = Progress("cells", len(plan.cells), len(plan.cells) - len(tasks), every=every, log=log)
+    kept = len(plan.cells) - len(tasks)
+    run_watched(store, executor, tasks, Progress("cells", len(plan.cells), kept, every=every, log=log))
+    return bool(tasks)
+
+
+def run_watched(store: RunStore, executor: Executor, tasks: list[Task], progress: Progress) -> None:
+    """Run ``tasks``, recording each exit and counting it in ``progress`` (whose lines show when
+    nobody watches stderr)."""
 
     def done(task: Task, code: int) -> None:
         record_exit(store, task, code)
@@ -185,7 +192,6 @@ def run_cells(
 
     with progress_lines(progress):
         executor.run(store.run_dir, tasks, done)
-    return bool(tasks)
 
 
 def record_exit(store: RunStore, task: Task, code: int) -> None:
@@ -198,15 +204,18 @@ def record_exit(store: RunStore, task: Task, code: int) -> None:
         store.save(task.id, FAILED, {"stage": (missing or ["throughput"])[0], "error": f"the worker {how}"})
 
 
-def run_judges(plan: RunPlan, store: RunStore, executor: Executor, cells_ran: bool) -> None:
-    """Judge each corpus whose samples changed, or that has no judgement yet."""
+def run_judges(
+    plan: RunPlan, store: RunStore, executor: Executor, cells_ran: bool, log: Log, every: float
+) -> None:
+    """Judge each corpus whose samples changed, or that has no judgement yet (with progress lines
+    as the cells have them)."""
     tasks = []
     for corpus in plan.corpora:
         judge_id = pseudo_cell_id(JUDGE, corpus.name)
         if cells_ran or not (store.has(judge_id, QUALITY) or store.has(judge_id, FAILED)):
             store.discard(judge_id, FAILED)
             tasks.append(Task(judge_id))
-    executor.run(store.run_dir, tasks, lambda task, code: record_exit(store, task, code))
+    run_watched(store, executor, tasks, Progress("judges", len(tasks), 0, every=every, log=log))
 
 
 def run_benchmark(
@@ -235,7 +244,7 @@ def run_benchmark(
             forget_cells(plan, store)
         clear_stale_failures(plan, store)
         cells_ran = run_cells(plan, store, executor, retrain, log, every)
-        run_judges(plan, store, executor, cells_ran)
+        run_judges(plan, store, executor, cells_ran, log, every)
         clear_stale_failures(plan, store)
         write_results(run_dir, plan)
     point_latest(run_dir)

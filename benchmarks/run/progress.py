@@ -35,8 +35,17 @@ class Progress:
     """Counts finished tasks of ``total`` (``done`` of them finished before this session) and says
     where the run stands, at most once every ``every`` seconds of ``clock``."""
 
-    def __init__(self, what: str, total: int, done: int, *, every: float, log: Log, clock: Clock = time.monotonic):
-        self.what, self.total, self.done, self.every, self.log, self.clock = what, total, done, every, log, clock
+    def __init__(
+        self, what: str, total: int, done: int, *, every: float, log: Log, clock: Clock = time.monotonic
+    ):
+        self.what, self.total, self.done, self.every, self.log, self.clock = (
+            what,
+            total,
+            done,
+            every,
+            log,
+            clock,
+        )
         self.before = done  # finished before this session: they say nothing of how long a task takes
         self.start = clock()
         self.last = self.start
@@ -67,9 +76,7 @@ class Progress:
 
 
 @contextmanager
-def progress_lines(
-    progress: Progress, stream: TextIO | None = None, poll: float = 1.0
-) -> Iterator[Progress]:
+def progress_lines(progress: Progress, stream: TextIO | None = None, poll: float = 1.0) -> Iterator[Progress]:
     """Tick ``progress`` from a background thread while the block runs, when ``stream`` (stderr)
     is not a terminal and ``progress.every`` > 0; on a terminal the progress bars say it."""
     stream = stream if stream is not None else sys.stderr
