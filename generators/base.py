@@ -27,6 +27,9 @@ The harness talks to generators through this class only. A generator:
   and JSON, never pickle; ``load(directory)`` gives the same scores (bit for bit, unless the class
   declares a ``save_load_tolerance``) and the same greedy and seeded text;
 * ``describe()`` returns name, parameter count, tokenizer and config, also before ``fit``;
+* ``card()`` (optional) returns the model card the report shows beside each row (:data:`CARD_KEYS`:
+  architecture and size, parameters, tokenizer, vocabulary, pretrained weights, the validation
+  characters its learning curve scores); the default builds one from ``describe()``;
 * ``known_characters()`` names the characters the model has probabilities of its own for (the kit's
   normalisation check counts every other one at the unseen-character rate); None: it does not say.
 * ``training_flops(report)`` (optional) estimates the floating-point operations of the training a
@@ -75,6 +78,18 @@ from generators.options import build_config
 
 # Every character a Python string can hold and UTF-8 can encode: the Unicode scalar values.
 UNICODE_SCALAR_COUNT = 0x110000 - 0x800
+
+
+# What ``Generator.card()`` returns: the model's side of the card the report shows for each row.
+CARD_KEYS = {
+    "architecture": "kind and size in a few words, e.g. 'LSTM 2×512' or 'transformer 4×128'",
+    "parameters": "trained numbers (weights, or stored n-grams of a count model)",
+    "tokenizer": "what a token is, in a few words",
+    "vocabulary": "tokens the model predicts (None: not fixed)",
+    "pretrained": "the weights it started from (None: trained from scratch)",
+    "valid_chars": "validation characters each learning-curve point scores (a prefix; None: all)",
+    "notes": "anything else a reader needs to know of its size, e.g. a spelling model ('' if none)",
+}
 
 
 @dataclass(frozen=True)
@@ -325,6 +340,20 @@ class Generator(ABC):
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """name, parameters (count), tokenizer (a short description) and config (a dict)."""
+
+    def card(self) -> dict[str, Any]:
+        """The model card (:data:`CARD_KEYS`) of this generator as configured (and fitted). The
+        default reads ``describe()``: a plugin overrides it to name its architecture and size."""
+        info = self.describe()
+        return {
+            "architecture": self.name or type(self).__name__,
+            "parameters": info.get("parameters"),
+            "tokenizer": info.get("tokenizer", ""),
+            "vocabulary": info.get("vocabulary_size", info.get("vocabulary")),
+            "pretrained": None,
+            "valid_chars": None,
+            "notes": "",
+        }
 
     def next_char_distribution(self, context: str) -> NextCharDistribution:
         """The full next-character distribution; only character-level models implement it."""

@@ -140,7 +140,7 @@ def run_config(config, run_dir: Path, **options) -> Path:
     return run_benchmark(plan, corpora, run_dir=run_dir, log=lambda message: None, **options)
 
 
-TIMING = re.compile(r"seconds|_per_s|ms_per_|memory|created|environment|model_dir")
+TIMING = re.compile(r"seconds|_per_s|ms_per_|memory|created|environment|model_dir|^load$")
 
 
 def strip_timing(value, drop: re.Pattern = TIMING):

@@ -92,7 +92,7 @@ def test_sigint_keeps_finished_pieces_and_the_rerun_resumes(setup):
     markov = next(c for c in load_plan(run_dir).cells if c.row == "markov").id
     assert (
         "interrupted; kept in" in stderr
-        and f"{markov}: fit, likelihood, samples, sweep, throughput" in stderr
+        and f"{markov}: fit, likelihood, cycles, sweep, throughput, samples, cycle_samples" in stderr
     )
     assert "Run the same command again to resume" in stderr
     kept = {p: p.stat().st_mtime_ns for p in (run_dir / "pieces").rglob("*.json")}

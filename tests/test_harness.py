@@ -72,6 +72,11 @@ def test_markov_end_to_end(tmp_path, corpus):
     assert environment["lock"] == {"file": lock.name, "sha256": sha256(lock.read_bytes()).hexdigest()}
     assert environment["cpu"]["capability"] == torch.backends.cpu.get_cpu_capability() != ""
     assert corpus_entry["rows"]["markov"]["likelihood"]["bpc"]["mean"] == likelihood["bpc"]
+    card, chars = markov["card"], corpus_entry["summary"]["chars"]
+    assert card["architecture"].startswith("word Markov chain") and card["parameters"] == markov["describe"]["parameters"]
+    assert card["epochs"] == 1.0 and card["train_chars"] == chars["train"] and card["end_verdict"].startswith("no trend")
+    assert corpus_entry["rows"]["markov"]["card"]["epochs"]["mean"] == 1.0
+    assert {"load_1min_before", "load_1min_after", "busy"} <= set(markov["throughput"]["load"])
     assert (run_dir / "report.md").exists()
 
 

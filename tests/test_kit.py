@@ -184,6 +184,11 @@ class NumpyParameterCount(CharNGram):
         return {**super().describe(), "parameters": np.int64(5)}
 
 
+class CardWithoutArchitecture(CharNGram):
+    def card(self):
+        return {key: value for key, value in super().card().items() if key != "architecture"}
+
+
 class AddsLogFour(CharNGram):
     char_level = False  # the character-level checks skip it, as they skipped the plugin that "won" a run
 
@@ -279,6 +284,7 @@ BROKEN = [
     (LoadsAnUlpAway, "check_save_load"),
     (AcceptsDictSampling, "check_invalid_sampling"),
     (NumpyParameterCount, "check_describe"),
+    (CardWithoutArchitecture, "check_card"),
     (ReturnsNoReport, "check_fit_report"),
     (SamplesWithoutWhatItCannotDo, "check_unsupported_sampling_is_refused"),
     (IgnoresRepetitionPenalty, "check_declared_settings_change_the_text"),

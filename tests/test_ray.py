@@ -236,7 +236,7 @@ def test_ctrl_c_cancels_the_running_tasks_keeps_finished_cells_and_the_command_r
     slow = cell_of(run_dir, "slow-sampler")
     assert f"cancelled the Ray tasks of {slow}" in stderr
     assert (
-        f"{markov}: fit, likelihood, samples, sweep, throughput" in stderr
+        f"{markov}: fit, likelihood, cycles, sweep, throughput, samples, cycle_samples" in stderr
         and "Run the same command" in stderr
     )
     deadline = time.monotonic() + 30

@@ -27,14 +27,16 @@ from generators.errors import TextgenBenchError
 FIXTURE = Path(__file__).parent / "data" / "results_small.json"
 SECTIONS = [
     "# textgen-bench: tinyshakespeare · profile quick · 2025-01-15",
-    "## How to read this",
+    "## Verdict",
     "## Summary",
+    "### Models",
+    "## How to read this",
     "## Likelihood",
     "## Repetition and diversity across temperatures",
     "### Repetition",
     "### Diversity",
     "### Overlap with the training text, and sample quality",
-    "## Samples",
+    "## Three test prompts",
     "## Plots",
     "## Throughput on x86_64 (cpu)",
     "## Where the time went",
@@ -186,7 +188,7 @@ def test_summary_holds_hand_checked_values(rendered):
 def test_likelihood_table_flags_native_perplexity_and_states_the_ci(rendered):
     _, report = rendered
     assert "native token perplexity ¹" in report and "**not comparable across tokenizers**" in report
-    char_lstm = table_rows(report, "char-lstm")[1]
+    char_lstm = table_rows(report[report.index("## Likelihood") :], "char-lstm")[0]
     # native token perplexity of a character model = 2 ** bpc = 2 ** 1.974 = 3.93; oov_rate is null
     assert char_lstm[5:7] == ["3.9", "—"]
     assert (
@@ -265,7 +267,8 @@ def test_gpu_peak_memory_gets_its_own_column_only_when_measured(tmp_path, render
 
 
 def test_greedy_loop_is_shown_verbatim_in_a_code_block(rendered):
-    _, report = rendered
+    run_dir, _ = rendered
+    report = (run_dir / "samples.md").read_text(encoding="utf-8")  # the demo prompts' appendix
     greedy_demo = cell_of(fixture_results(), "char-lstm")["demo_samples"][0]
     assert greedy_demo["temperature"] == 0.0
     loop = greedy_demo["texts"][0]
@@ -275,7 +278,9 @@ def test_greedy_loop_is_shown_verbatim_in_a_code_block(rendered):
 
 
 def test_samples_with_fences_and_empty_continuations(rendered):
-    _, report = rendered
+    run_dir, report = rendered
+    assert "[samples.md](samples.md)" in report
+    report = (run_dir / "samples.md").read_text(encoding="utf-8")
     assert "````text\nWas ever woman in this humour woo'd?\n```\nA fence in the text.\n````" in report
     assert "*(empty: the model ended the text at once)*" in report
 
@@ -350,7 +355,10 @@ def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
     assert table_rows(report, "gpt2 (failed)")[0][-1] == "failed in fit: out of memory"
     assert "not judged (no judge available (requested 'auto'))" in report
     for file, caption in [
-        ("learning_curves.png", "Validation bpc against training characters and seconds"),
+        (
+            "learning_curves.png",
+            "Validation bpc against training characters, a panel per generator, each on its own validation text",
+        ),
         (
             "quality_diversity.png",
             "Quality against diversity: judged bpc against Self-BLEU-4, as distances from the human text",

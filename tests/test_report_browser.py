@@ -302,3 +302,35 @@ def test_at_800_pixels_nothing_is_cut_off(run):
         for card in narrow.find_elements("css selector", "article.card"):
             box = narrow.execute_script("return arguments[0].getBoundingClientRect().right", card)
             assert box <= 800
+        # the summary and its model cards read without sideways scrolling
+        wraps = narrow.find_elements("css selector", "section[id$='summary'] .table-wrap")
+        assert len(wraps) >= 2 * len(run["results"]["corpora"])
+        widths = "return [arguments[0].querySelector('caption').textContent, arguments[0].scrollWidth, "
+        widths += "arguments[0].clientWidth]"
+        for wrap in wraps:
+            label, scroll, client = narrow.execute_script(widths, wrap)
+            assert scroll <= client, (label, scroll, client)
+
+
+def test_a_click_on_a_plot_enlarges_it_and_a_second_click_closes_it(driver, run):
+    open_report(driver, run)
+    plot = driver.find_element("css selector", "figure img")
+    dialog = driver.find_element("id", "lightbox")
+    assert not dialog.get_attribute("open")
+    plot.click()
+    assert dialog.get_attribute("open") is not None
+    large = dialog.find_element("css selector", "img")
+    assert large.get_attribute("src") == plot.get_attribute("src")
+    assert large.size["width"] > plot.size["width"]
+    dialog.click()
+    assert dialog.get_attribute("open") is None
+
+
+def test_the_sample_browser_follows_the_tables_and_the_navigation_links_to_it(driver, run):
+    open_report(driver, run)
+    order = driver.execute_script(
+        "return Array.from(document.querySelectorAll('main > section')).map(s => s.id)"
+    )
+    assert order.index("samples") > max(order.index(c["key"]) for c in run["results"]["corpora"])
+    assert order.index("samples") < order.index("time")
+    assert driver.find_element("css selector", "nav a[href='#samples']")

@@ -154,7 +154,7 @@ def test_p_values_at_the_floor_read_the_same_in_the_table_and_the_guide(view):
     assert "2/2^U when 2^U ≤ 10,000" in guide and "else 2/10,001" in guide
     assert "here 0.25 with 3 test chunks; 0.00020 with 40 prompts" in guide
     assert "(here 6 pairs: 0.25 becomes 1.0)" in guide
-    assert guide in markdown.how_to_read(view)
+    assert guide in significance.comparisons(view)  # beside the tables whose p it explains
 
 
 @pytest.mark.parametrize(
@@ -194,3 +194,15 @@ def test_chunk_counting_is_stated_as_it_is_and_agrees_wherever_repeated(view):
 )
 def test_chunk_layout(chars, said):
     assert fmt.chunk_layout(chars) == said
+
+
+def test_a_table_whose_every_difference_is_zero_is_one_line():
+    pair = {"a": "x", "b": "y", "difference": 0.0, "low": 0.0, "high": 0.0, "p_value": 1.0, "p_holm": 1.0}
+    zero = significance.ComparisonTable("Loop rate, T=1.8", {"pairs": [pair, {**pair, "b": "z"}]}, str, "prompts", True)
+    assert significance.all_zero(zero.table)
+    assert significance.comparison_lines(None, zero) == [
+        "**Loop rate, T=1.8**: every generator gives the same value (every difference 0).",
+        "",
+    ]
+    assert not significance.all_zero({"pairs": [pair, {**pair, "difference": 0.01}]})
+    assert not significance.all_zero({"pairs": []})

@@ -232,11 +232,12 @@ def test_committed_example_reports_stay_light(report):
     assert report.stat().st_size < MAX_BYTES
 
 
-def test_a_number_and_its_interval_each_stay_on_one_line():
+def test_a_number_its_spread_and_its_interval_each_stay_on_one_line():
     from benchmarks.report.html_blocks import number_cell
 
     assert number_cell("2.157 ± 0.009 [2.117, 2.199]") == (
-        "<span class=nb>2.157 ± 0.009</span> <span class=nb>[2.117, 2.199]</span>"
+        "<span class=nb>2.157</span> <span class=nb>± 0.009</span> <span class=nb>[2.117, 2.199]</span>"
     )
+    assert number_cell("0.5 [0.1, 0.9]") == "<span class=nb>0.5</span> <span class=nb>[0.1, 0.9]</span>"
     assert number_cell("4,728") == "<span class=nb>4,728</span>"
     assert number_cell("<5") == "<span class=nb>&lt;5</span>"

@@ -119,8 +119,8 @@ def test_values_are_mean_and_sd_over_seeds_with_an_interval(report):
     assert re.fullmatch(r"2\.0\d\d ± 0\.0\d\d \[1\.9\d\d, 2\.\d\d\d\]", summary_row(report, "best")[2])
 
 
-def test_the_summary_opens_with_a_verdict_as_strong_as_its_tests(report):
-    summary = report[report.index("## Summary") :]
+def test_the_report_opens_with_a_verdict_as_strong_as_its_tests(report):
+    summary = report[report.index("## Verdict") :]
     first = summary.splitlines()[2]
     assert re.match(
         r"\*\*Lowest test bpc: (best|close)\*\* \([12]\.\d\d\d\)\. (best|close) cannot be told apart", first
@@ -132,7 +132,7 @@ def test_the_summary_opens_with_a_verdict_as_strong_as_its_tests(report):
 
 
 def verdict_line(report: str) -> str:
-    return report[report.index("## Summary") :].splitlines()[2]
+    return report[report.index("## Verdict") :].splitlines()[2]
 
 
 def test_a_verdict_ranking_cut_short_rows_says_so_in_the_same_sentence(tmp_path):
@@ -166,7 +166,7 @@ def test_the_comparisons_table_has_every_pair(report):
 
 
 def test_per_continuation_metrics_are_compared_at_each_temperature(report):
-    section = report[report.index("## Comparisons") : report.index("## Repetition")]
+    section = report[report.index("## Comparisons") : report.index("## Three test prompts")]
     greedy = section[section.index("**Loop rate, T=0 (greedy)**") :]
     assert re.search(r"^\| (best|close) − far .*\| yes +\|$", greedy, re.M)
     assert "<details><summary>Every temperature</summary>" in section

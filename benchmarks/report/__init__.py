@@ -3,8 +3,10 @@
 The report never recomputes a metric and never imports torch or a generator: a run folder copied
 to another machine renders the same report there. ``render_report`` writes, into the run folder:
 
-* ``report.md`` — summary, likelihood, per-temperature tables, samples, plots, throughput,
+* ``report.md`` — verdict, summary with model cards, likelihood, per-temperature tables, cycling,
+  strategies, comparisons, three test prompts beside their human text, plots, throughput,
   environment; with several corpora, a table across them and these sections for each;
+* ``samples.md`` — its appendix: the demo prompts' continuations at every temperature;
 * ``report.html`` — the same tables (sortable) and plots in one self-contained page, with a
   sample browser over every stored continuation (:mod:`benchmarks.report.html`);
 * ``results.csv`` — every number in long form (corpus, generator, seed, temperature, metric, value);
@@ -20,12 +22,15 @@ from pathlib import Path
 
 from benchmarks.console import Log
 from benchmarks.files import write_text_atomic
+from benchmarks.report.browser import load_samples
 from benchmarks.report.data import Run, load_run
 from benchmarks.report.html import report_html
 from benchmarks.report.longform import long_frame
 from benchmarks.report.markdown import report_markdown
+from benchmarks.report.markdown import title as markdown_title
 from benchmarks.report.plots import draw_plots
 from benchmarks.report.provenance import environment_differences
+from benchmarks.report.samples_md import SAMPLES_APPENDIX, samples_markdown
 
 __all__ = ["FORMATS", "REPORT_FILES", "render_report"]
 
@@ -68,8 +73,11 @@ def render_report(
     shutil.rmtree(run_dir / "plots", ignore_errors=True)  # plots of corpora no longer in the run go too
     drawn = {view.name: draw_plots(view, run_dir / folders[view.name]) for view in run.views}
     long_frame(run).to_csv(run_dir / "results.csv", index=False, lineterminator="\n")
+    samples = load_samples(run_dir)
+    if "md" in formats:
+        write_text_atomic(run_dir / SAMPLES_APPENDIX, samples_markdown(run, markdown_title(run)))
     pages = {
-        "md": lambda: report_markdown(run, drawn, folders, earlier),
+        "md": lambda: report_markdown(run, drawn, folders, earlier, samples),
         "html": lambda: report_html(run, drawn, folders, run_dir, earlier),
     }
     written = [f for f in FORMATS if f in formats]

@@ -180,6 +180,10 @@ TEXT_COLUMNS = (
     "stopped by",
     "status",
     "metric",
+    "model",  # the model cards' words (benchmarks.report.cards)
+    "tokens",
+    "trained",
+    "training ended",
 )  # left-aligned
 
 

@@ -16,8 +16,9 @@ from html import escape
 from itertools import takewhile
 from pathlib import Path
 
-from benchmarks.report import cycling, markdown, scaling, significance, strategies, tables
+from benchmarks.report import cards, cycling, markdown, scaling, significance, strategies, tables
 from benchmarks.report.browser import browser_data, encoded
+from benchmarks.report.changes import comparison
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.html_blocks import figure, prose, section, table
 from benchmarks.report.plots import device_name
@@ -45,10 +46,17 @@ def anchor(view: CorpusRun, several: bool, name: str) -> str:
 
 def summary_block(view: CorpusRun, earlier: CorpusRun | None) -> str:
     """The verdict, the summary table and its notes; with an earlier run, the changes since it."""
+    frame = tables.summary_table(view, earlier)
+    elsewhere = frozenset(c for c in frame.columns if c == "word perplexity" or c.startswith("generation chars/s"))
     body = [
-        prose(significance.verdict(view)),
-        table(tables.summary_table(view, earlier), f"Summary of {view.name}"),
-        prose(after_last_table(markdown.summary(view, None))),
+        prose(significance.verdict(view) + cards.scope_lines(view)),
+        table(frame, f"Summary of {view.name}", elsewhere),
+        "<p class='note narrow-only'>At this width the summary leaves out word perplexity and generation "
+        "speed: the Likelihood and Throughput tables give them.</p>",
+        prose([*markdown.budget_notes(view), markdown.RANK_NOTE]),
+        "<h3>Models</h3>",
+        table(cards.cards_table(view), f"Models of {view.name}"),
+        prose([cards.cards_note(view)]),
     ]
     if strategies.operating_points_section(view):
         body += [
@@ -57,7 +65,7 @@ def summary_block(view: CorpusRun, earlier: CorpusRun | None) -> str:
             table(strategies.operating_point_table(view), "Operating points"),
         ]
     if earlier is not None:
-        changes = markdown.comparison(earlier, view)
+        changes = comparison(earlier, view)
         body += [f"<h3>Changes since the earlier run</h3>{prose(before_first_table(changes))}"]
         body += [table(tables.comparison_table(view, earlier), "Changes since the earlier run")]
     return "\n".join(body)
@@ -69,7 +77,9 @@ def likelihood_block(view: CorpusRun, earlier: CorpusRun | None) -> str:
 
 
 def pairs(view: CorpusRun, entry: significance.ComparisonTable) -> list[str]:
-    """One comparisons table under its title, with the sentences under it."""
+    """One comparisons table under its title, with the sentences under it (one line when all zero)."""
+    if significance.all_zero(entry.table):
+        return [prose([significance.all_zero_line(entry)])]
     title = f"<strong>{escape(entry.title)}</strong>{escape(significance.left_out_note(entry.table))}"
     notes = significance.table_notes(view, entry)
     shown = [
@@ -81,9 +91,8 @@ def pairs(view: CorpusRun, entry: significance.ComparisonTable) -> list[str]:
 
 def comparisons_block(view: CorpusRun) -> str:
     """bpc and greedy cycling, then every other table (folded), as the Markdown report has them."""
-    intro = takewhile(lambda line: not line.startswith("**"), significance.comparisons(view))
     entries = significance.comparison_tables(view)
-    parts = [prose(list(intro))]
+    parts = [prose(significance.comparisons_intro(view))]
     parts += [html for entry in entries if not entry.folded for html in pairs(view, entry)]
     details = [html for entry in entries if entry.folded for html in pairs(view, entry)]
     if details:
@@ -157,11 +166,11 @@ def corpus_details(
     level = 3 if several else 2
     parts = [
         ("likelihood", "Likelihood", likelihood_block(view, earlier)),
-        ("comparisons", "Comparisons", comparisons_block(view)),
-        *scaling_part(view),
         ("sweep", "Repetition and diversity across temperatures", sweep_block(view)),
         ("cycling", f"Cycling at {cycling.horizon(view)}", cycling_block(view)),
         ("strategies", "Decoding strategies", strategies_block(view)),
+        ("comparisons", "Comparisons", comparisons_block(view)),
+        *scaling_part(view),
         ("plots", "Plots", plots_block(drawn, folder)),
         ("throughput", f"Throughput on {device_name(view)}", throughput_block(view)),
     ]
@@ -236,7 +245,8 @@ def report_html(
         "script": static("report.js"),
         "nav": navigation(run),
         "intro": how_to_read(run) + summaries(run, earlier),
-        "details": "\n".join(details) + closing(run),
+        "details": "\n".join(details),
+        "closing": closing(run),
         "samples": encoded(browser_data(run, Path(run_dir))),
     }
     return PLACEHOLDER.sub(lambda match: parts[match.group(1)], static("report.html"))

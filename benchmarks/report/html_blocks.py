@@ -70,32 +70,40 @@ def prose(lines: list[str]) -> str:
 
 
 def number_cell(value: str) -> str:
-    """A number's cell: "2.157 ± 0.009" never breaks, and its interval "[2.14, 2.21]" may go to a
-    line of its own, so a wide table narrows to fit the page (the cell's text is unchanged)."""
-    parts = value.split(" [", 1)
-    pieces = [parts[0], f"[{parts[1]}"] if len(parts) == 2 else parts
+    """A number's cell: "2.157", "± 0.009" and "[2.14, 2.21]" never break inside, but the spread
+    and the interval may each go to a line of their own, so a wide table narrows to fit the page
+    (800 px for the summary; the cell's text is unchanged)."""
+    pieces = re.split(r" (?=± |\[)", value)
     return " ".join(f"<span class=nb>{escape(piece)}</span>" for piece in pieces)
 
 
-def table(frame: pd.DataFrame, label: str) -> str:
+def classes(numeric: bool, wide_only: bool) -> str:
+    """A cell's class attribute: right-aligned numbers; columns shown on wide screens only."""
+    names = [name for name, on in (("num", numeric), ("wide-only", wide_only)) if on]
+    return f" class='{' '.join(names)}'" if names else ""
+
+
+def table(frame: pd.DataFrame, label: str, wide_only: frozenset[str] = frozenset()) -> str:
     """A table whose every column sorts on a click of its header; the human row stays last.
 
     ``label`` names the table for screen readers (its caption). Text columns are left-aligned,
-    numbers right-aligned, as in the Markdown report.
+    numbers right-aligned, as in the Markdown report. The ``wide_only`` columns are left out on
+    narrow screens (report.css), so a wide table still reads at 800 px.
     """
     numeric = [column not in TEXT_COLUMNS for column in frame.columns]
+    kinds = [classes(num, column in wide_only) for column, num in zip(frame.columns, numeric, strict=True)]
     head = "".join(
-        f"<th scope='col' aria-sort='none'{' class=num' if num else ''}>"
+        f"<th scope='col' aria-sort='none'{kind}>"
         f"<button type='button' class='sort' title='sort by {escape(str(column))}'>{escape(str(column))}"
         "</button></th>"
-        for column, num in zip(frame.columns, numeric, strict=True)
+        for column, kind in zip(frame.columns, kinds, strict=True)
     )
     body = []
     for order, values in enumerate(frame.itertuples(index=False)):
         reference = " class='reference'" if HUMAN_LABEL in values else ""
         cells = "".join(
-            f"<td class=num>{number_cell(str(value))}</td>" if num else f"<td>{escape(str(value))}</td>"
-            for value, num in zip(values, numeric, strict=True)
+            f"<td{kind}>{number_cell(str(value)) if num else escape(str(value))}</td>"
+            for value, num, kind in zip(values, numeric, kinds, strict=True)
         )
         body.append(f"<tr data-order='{order}'{reference}>{cells}</tr>")
     return (

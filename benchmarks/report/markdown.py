@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from benchmarks.report import cycling, provenance, references, scaling, significance, strategies, tables
+from benchmarks.report import (
+    cards,
+    changes,
+    cycling,
+    load,
+    provenance,
+    references,
+    samples_md,
+    scaling,
+    significance,
+    strategies,
+    tables,
+)
 from benchmarks.report import formatting as fmt
 from benchmarks.report.data import CorpusRun, Run
 from benchmarks.report.plots import device_name
@@ -39,7 +52,9 @@ def how_to_read(run: CorpusRun) -> list[str]:
         "**bpc** (bits per character) is the test split's negative log-likelihood in bits divided by "
         "its number of characters: lower is better, and it is comparable across character, word, BPE "
         "and n-gram models because every model scores exactly the same characters (so is bits per byte, "
-        "and word perplexity, which divides the same NLL by a fixed word count). **Native token "
+        "and **word perplexity**, exp(NLL / words), where the words are counted as lm-evaluation-harness "
+        "counts them: the pieces of the test text between runs of whitespace, `len(re.split(r\"\\s+\", "
+        "text))`, the same count for every model). **Native token "
         "perplexity** divides by each model's own tokens and is **not** comparable across tokenizers. "
         f"The sweep samples {continuations(sweep.get('samples_per_prompt'))} of "
         f"{sweep.get('max_chars', '?')} characters for each of {run.test_prompt_count} test prompts at "
@@ -48,8 +63,7 @@ def how_to_read(run: CorpusRun) -> list[str]:
         "**human** row is the true test-split continuation of the same prompts, measured the same way: "
         "the value a generator should come close to, not a score to beat."
     )
-    guide = significance.p_floor_guide(run)
-    lines = ["## How to read this", "", text, "", sample_counts_text(run), "", *([guide, ""] if guide else [])]
+    lines = ["## How to read this", "", text, "", sample_counts_text(run), ""]
     return lines + references.reading_guide(run.run)
 
 
@@ -78,8 +92,11 @@ def sample_counts_text(run: CorpusRun) -> str:
         "**looped** when it ends in at least three repetitions of a phrase holding a word, or two "
         "that cover a fifth of its characters (a last word the character limit cut is left out, and "
         "must agree with the phrase); the loop onset and period are medians over the looped texts. **Loop rate (Holtzman)** "
-        "is Holtzman et al.'s rule, which needs more than 50 copies of a phrase under 3 tokens, so it "
-        "misses short loops in 300 characters. Distinct-n, Self-BLEU-4 and the Zipf coefficient "
+        "is Holtzman et al.'s rule: the text ends in at least two copies of a phrase of 3 or more tokens, "
+        "or in more than 50 copies of a shorter one. Its two-copies clause flags a phrase of three words "
+        "said twice at the end, which the headline rule does not (it wants three copies, or two covering "
+        "a fifth of the text), so it can flag more texts; its 50-copies clause misses loops of one or two "
+        "tokens in 300 characters. Distinct-n, Self-BLEU-4 and the Zipf coefficient "
         "change with how many texts they pool and how long those are: compare them within one run, "
         "not across runs of other sizes."
     )
@@ -108,72 +125,29 @@ def budget_notes(run: CorpusRun) -> list[str]:
     return [*[line for note in notes for line in (note, "")]]
 
 
+def verdict(run: CorpusRun, depth: str = "##") -> list[str]:
+    """What the run found, at which budget, and what it does not claim."""
+    return [f"{depth} Verdict", "", *significance.verdict(run), *cards.scope_lines(run)]
+
+
+RANK_NOTE = (
+    "*rank*: by test bpc; generators that the paired tests cannot separate at α = 0.05 share a rank "
+    '("1="), so the order of the table claims no more than the data support (see Comparisons).'
+)
+
+
 def summary(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:
-    lines = [f"{depth} Summary", "", *significance.verdict(run)]
-    lines += [fmt.markdown_table(tables.summary_table(run, earlier)), "", *budget_notes(run)]
-    lines += [
-        "*rank*: by test bpc; generators that the paired tests cannot separate at α = 0.05 share a rank "
-        '("1="), so the order of the table claims no more than the data support (see Comparisons).',
-        "",
-    ]
+    """The summary table and each row's model card."""
+    lines = [f"{depth} Summary", "", fmt.markdown_table(tables.summary_table(run, earlier)), ""]
+    lines += [*budget_notes(run), RANK_NOTE, "", *model_cards(run, depth)]
     if earlier is not None:
-        lines += comparison(earlier, run, depth)
+        lines += changes.comparison(earlier, run, depth)
     return lines
 
 
-def comparison(earlier: CorpusRun, run: CorpusRun, depth: str = "##") -> list[str]:
-    when = str(earlier.data.get("created") or "an unknown date")
-    commit = earlier.section("environment").get("commit") or "unknown commit"
-    frame = tables.comparison_table(run, earlier)
-    body = fmt.markdown_table(frame) if len(frame) else "No generator is in both runs."
-    return [
-        f"{depth}# Changes since the earlier run",
-        "",
-        f"Earlier run: {when}, commit `{commit}`. Δ = this run − earlier run; Δ% is relative to the earlier value.",
-        "",
-        *not_like_for_like(earlier, run),
-        body,
-        "",
-    ]
-
-
-def not_like_for_like(earlier: CorpusRun, run: CorpusRun) -> list[str]:
-    """A warning naming what differs between two runs besides the generators: corpus, settings,
-    machine, libraries, lock or CPU, training work."""
-    differences = []
-    corpus, before = run.corpus.get("summary") or {}, earlier.corpus.get("summary") or {}
-    if corpus.get("sha256") != before.get("sha256"):
-        differences.append(f"the corpus ({before.get('name', '?')} then {corpus.get('name', '?')})")
-    then_seeds, now_seeds = earlier.run.seeds, run.run.seeds
-    if now_seeds != then_seeds:
-        differences.append(
-            f"the seeds ({', '.join(map(str, then_seeds))} then {', '.join(map(str, now_seeds))})"
-        )
-    for part in ("likelihood", "sweep", "throughput"):
-        now, then = run.section("config", part), earlier.section("config", part)
-        shared = now.keys() & then.keys()  # an older run may lack newer keys
-        changed = sorted(key for key in shared if now[key] != then[key])
-        if changed:
-            differences.append(f"{part} settings ({', '.join(changed)})")
-    then_env, now_env = earlier.section("environment"), run.section("environment")
-    differences += provenance.machine_differences(then_env, now_env)
-    differences += provenance.environment_differences(then_env, now_env)
-    differences += training_differences(earlier, run)
-    if not differences:
-        return []
-    return [f"**Not like for like:** the runs differ in {'; '.join(differences)}, so Δ mixes those in.", ""]
-
-
-def training_differences(earlier: CorpusRun, run: CorpusRun) -> list[str]:
-    """The generators whose training did a different amount of work (steps or characters)."""
-    changed = []
-    for name in [n for n in run.names if n in earlier.names]:
-        for key, what in (("steps", "steps"), ("train_chars", "training characters")):
-            new, old = run.value(name, "fit", key), earlier.value(name, "fit", key)
-            if new is not None and old is not None and new != old:
-                changed.append(f"{name}'s training work ({fmt.count(old)} then {fmt.count(new)} {what})")
-                break
-    return changed
+def model_cards(run: CorpusRun, depth: str = "##") -> list[str]:
+    table = fmt.markdown_table(cards.cards_table(run))
+    return [f"{depth}# Models", "", table, "", cards.cards_note(run), ""]
 
 
 def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> list[str]:
@@ -220,38 +194,6 @@ def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
     return lines
 
 
-def samples(run: CorpusRun, depth: str = "##") -> list[str]:
-    sweep = sweep_settings(run)
-    lines = [
-        f"{depth} Samples",
-        "",
-        f"Continuations of the demo prompts, at most {sweep.get('max_chars', '?')} characters each; "
-        "each block holds exactly the generated text (the prompt is in the heading).",
-        "",
-    ]
-    prompts = run.demo_prompts
-    if not prompts:
-        return [*lines, "No demo prompts in this run.", ""]
-    for index, prompt in enumerate(prompts):
-        lines += [f"{depth}# Prompt {index + 1}: {fmt.code_span(prompt)}", ""]
-        for temperature in run.temperatures:
-            lines += [f"{depth}## {fmt.temperature(temperature)}", ""]
-            lines += temperature_samples(run, index, temperature)
-    return lines
-
-
-def temperature_samples(run: CorpusRun, index: int, temperature: float) -> list[str]:
-    lines = []
-    for name in run.names:
-        texts = run.demo_samples(name, temperature)
-        if texts is None or index >= len(texts):
-            continue
-        text = str(texts[index])
-        shown = fmt.code_block(text) if text else "*(empty: the model ended the text at once)*"
-        lines += [f"**{name}**", "", shown, ""]
-    return lines or ["*(no samples)*", ""]
-
-
 def plots(drawn: dict[str, tuple[str, bool]], folder: str, depth: str = "##") -> list[str]:
     lines = [f"{depth} Plots", ""]
     for file, (caption, ok) in drawn.items():
@@ -283,6 +225,7 @@ def throughput(run: CorpusRun, depth: str = "##") -> list[str]:
         f"{fmt.count(settings.get('score_chars'))} characters; training chars/s = training characters / "
         f"training seconds (validation passes excluded).{memory}{sharing_note(run)}"
     )
+    note = f"{note} {load.load_note(run)}"
     return [
         f"{depth} Throughput on {device_name(run)}",
         "",
@@ -327,18 +270,28 @@ def environment(run: Run) -> list[str]:
 
 
 def corpus_sections(
-    view: CorpusRun, drawn: dict[str, tuple[str, bool]], folder: str, earlier: CorpusRun | None, depth: str
+    view: CorpusRun,
+    drawn: dict[str, tuple[str, bool]],
+    folder: str,
+    earlier: CorpusRun | None,
+    depth: str,
+    guide: list[str],
+    samples: dict[str, Any] | None,
 ) -> list[list[str]]:
+    """One corpus's sections in reading order: the verdict and summary, ``guide`` (how to read the
+    rest), the measurements, the comparisons, three test prompts, plots and throughput."""
     return [
+        verdict(view, depth),
         summary(view, earlier, depth),
         strategies.operating_points_section(view, depth),
+        guide,
         likelihood(view, earlier, depth),
-        significance.comparisons(view, depth),
-        scaling.section(view, depth),
         sweep(view, depth),
         cycling.cycling_lines(view, depth),
         strategies.strategies_section(view, depth),
-        samples(view, depth),
+        significance.comparisons(view, depth),
+        scaling.section(view, depth),
+        samples_md.test_prompt_samples(view, samples, depth),
         plots(drawn, folder, depth),
         throughput(view, depth),
     ]
@@ -370,20 +323,22 @@ def report_markdown(
     drawn: dict[str, dict[str, tuple[str, bool]]],
     folders: dict[str, str],
     earlier: Run | None = None,
+    samples: dict[str, Any] | None = None,
 ) -> str:
     """The report: one set of sections for a one-corpus run; with several corpora, a summary table
-    across them and a section per corpus. ``drawn`` and ``folders`` are keyed by corpus name."""
+    across them and a section per corpus. ``drawn`` and ``folders`` are keyed by corpus name;
+    ``samples`` is the run's stored samples (samples.json.gz), for the test prompts shown."""
     several = len(run.views) > 1
-    sections = [title(run), how_to_read(run.views[0]) if run.views else []]
+    guide = how_to_read(run.views[0]) if run.views else []
+    sections = [title(run)]
     if several:
-        sections.append(across_corpora(run))
+        sections += [across_corpora(run), guide]
     for view in run.views:
         before = paired_view(earlier, view) if earlier is not None else None
         if several:
             sections.append([f"## {view.name}", ""])
-        sections += corpus_sections(
-            view, drawn[view.name], folders[view.name], before, "###" if several else "##"
-        )
+        depth, shown_guide = ("###", []) if several else ("##", guide)
+        sections += corpus_sections(view, drawn[view.name], folders[view.name], before, depth, shown_guide, samples)
     sections += [where_the_time_went(run), environment(run)]
     return "\n".join(line for section in sections for line in section).rstrip("\n") + "\n"
 

@@ -94,38 +94,11 @@ def curve_points(cell: dict, x_key: str) -> list[tuple[float, float]]:
     return points
 
 
-def draw_curves(ax, run: CorpusRun, x_key: str) -> bool:
-    drawn = False
-    for name in run.names:
-        for index, cell in enumerate(run.seed_cells(name)):
-            points = curve_points(cell, x_key)
-            if points:
-                label = name if index == 0 else None  # one legend entry per row, one line per seed
-                ax.plot(
-                    *zip(*points, strict=True),
-                    "o-",
-                    color=color(run, name),
-                    label=label,
-                    markersize=3,
-                    alpha=0.8,
-                )
-                drawn = True
-    return drawn
-
-
 def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
-    """Validation bpc against training characters and against training seconds, one line per seed."""
-    figure, axes = new_figure(10.0, 4.0, columns=2)
-    drawn = [draw_curves(axes[0], run, "train_chars"), draw_curves(axes[1], run, "seconds")]
-    if not any(drawn):
-        return False
-    axes[0].set_xlabel("training characters (the same on any machine)")
-    axes[1].set_xlabel("training seconds (depends on the machine and its load)")
-    for ax in axes:
-        ax.set_ylabel("validation bits per character")
-    legend_below(figure, axes)
-    figure.suptitle("Learning curves", fontsize=11)
-    return save(figure, path)
+    """A panel per row, each naming its validation text (:mod:`benchmarks.report.curves`)."""
+    from benchmarks.report.curves import plot_learning_curves as draw  # it draws with this module's helpers
+
+    return draw(run, path)
 
 
 def throughput_bars(run: CorpusRun) -> list[tuple[str, str]]:
@@ -180,7 +153,10 @@ PLOTS: dict[str, tuple[str, Callable[[CorpusRun, Path], bool]]] = {  # file name
         plot_quality_diversity,
     ),
     "cycling.png": ("Share of long continuations already cycling against characters generated", plot_cycling),
-    "learning_curves.png": ("Validation bpc against training characters and seconds", plot_learning_curves),
+    "learning_curves.png": (
+        "Validation bpc against training characters, a panel per generator, each on its own validation text",
+        plot_learning_curves,
+    ),
     "throughput.png": ("Throughput in characters per second", plot_throughput),
 }
 

@@ -263,7 +263,20 @@ def left_out_note(table: dict[str, Any]) -> str:
     return f" Left out (a seed did not finish): {', '.join(left_out)}." if left_out else ""
 
 
+def all_zero(table: dict[str, Any]) -> bool:
+    """Whether every pair of a table differs by exactly 0 (all generators gave one value)."""
+    pairs = table.get("pairs") or []
+    return bool(pairs) and all(fmt.finite(pair.get("difference")) == 0 for pair in pairs)
+
+
+def all_zero_line(entry: ComparisonTable) -> str:
+    """The one line an all-zero table collapses to."""
+    return f"**{entry.title}**: every generator gives the same value (every difference 0).{left_out_note(entry.table)}"
+
+
 def comparison_lines(run: CorpusRun, entry: ComparisonTable) -> list[str]:
+    if all_zero(entry.table):
+        return [all_zero_line(entry), ""]
     notes = table_notes(run, entry)
     lines = [
         f"**{entry.title}**{left_out_note(entry.table)}",
@@ -312,19 +325,25 @@ def p_floor_guide(run: CorpusRun) -> str:
     )
 
 
-def comparisons(run: CorpusRun, depth: str = "##") -> list[str]:
-    """The comparisons section: bpc, then greedy cycling (or the loop rate), then the rest folded."""
+def comparisons_intro(run: CorpusRun) -> list[str]:
+    """What the comparisons tables hold, and how small their p-values can get."""
     lines = [
-        f"{depth} Comparisons",
-        "",
         "Every pair of generators: the difference (first − second), its 95% interval, the p-value of "
         f"a paired test ({tested_over(run, 'test chunks (bpc) or prompts')}; a two-level t-test, with a "
         "sign-flip test over the units as a guard), and the p-value after Holm's correction over the pairs "
         "of the table. *Separable* means Holm-adjusted p < 0.05. The interval is the t-test's, for the pair "
         "alone; the intervals of rates, seq-rep-4 and Self-BLEU-4 are cut to [−1, 1], the differences such "
-        "values can have. Under a table: the pairs whose interval excludes 0 but which are not separable.",
+        "values can have. Under a table: the pairs whose interval excludes 0 but which are not separable. "
+        "A table whose every difference is 0 is one line.",
         "",
     ]
+    guide = p_floor_guide(run)
+    return lines + ([guide, ""] if guide else [])
+
+
+def comparisons(run: CorpusRun, depth: str = "##") -> list[str]:
+    """The comparisons section: bpc, then greedy cycling (or the loop rate), then the rest folded."""
+    lines = [f"{depth} Comparisons", "", *comparisons_intro(run)]
     entries = comparison_tables(run)
     for entry in entries:
         if not entry.folded:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.run.cards import TRAINING_NUMBERS, row_verdict
 from generators.base import Budget
 
 SECTIONS = ("likelihood", "fit", "throughput", "describe")
@@ -117,6 +118,16 @@ def budget_marks(cells: list[dict[str, Any]]) -> dict[str, Any]:
     return {"budget": budget, "load_dependent": load_dependent, "cut_short_seeds": cut}
 
 
+def row_card(cells: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row's model card: the first seed's card (the model's side is the same for every seed),
+    each of its ``TRAINING_NUMBERS`` summarised over the seeds, and the seeds' ending verdicts."""
+    cards = [c["card"] for c in cells if c.get("card")]
+    if not cards:
+        return None
+    numbers = section_summary([{k: card.get(k) for k in TRAINING_NUMBERS} for card in cards])
+    return {**cards[0], **numbers, "end_verdict": row_verdict([card["end_verdict"] for card in cards])}
+
+
 def aggregate_row(cells: list[dict[str, Any]], interval: list[float] | None = None) -> dict[str, Any]:
     """The summary of one row's cells (one per seed) on one corpus; ``interval`` is its bpc interval
     over seeds and test chunks (from benchmarks.run.comparisons)."""
@@ -128,6 +139,7 @@ def aggregate_row(cells: list[dict[str, Any]], interval: list[float] | None = No
     for name in SECTIONS:
         row[name] = section_summary([c.get(name) or {} for c in cells])
     row["likelihood"]["bpc_interval"] = interval
+    row["card"] = row_card(cells)
     row["sweep"] = sweep_summary(cells)
     row["strategies"] = strategies_summary(cells)
     row["cycles"] = cycles_summary(cells)

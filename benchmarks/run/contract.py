@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from generators.base import Budget, Corpus, FitReport, Generator, Sampling
+from generators.base import CARD_KEYS, Budget, Corpus, FitReport, Generator, Sampling
 from generators.errors import TextgenBenchError, TrainingError
 from generators.testing.honesty import fitted_model_problem
 
@@ -152,13 +152,27 @@ def supports(generator: Generator, sampling: Sampling) -> bool:
 
 
 def describe(generator: Generator) -> dict[str, Any]:
-    info = _checked_call(generator, "describe", generator.describe)
+    return describe_like(generator, "describe", generator.describe)
+
+
+def describe_like(generator: Generator, method: str, call: Callable[[], Any]) -> dict[str, Any]:
+    """``call()``'s dict, checked to be JSON-ready (no NaN)."""
+    info = _checked_call(generator, method, call)
     if not isinstance(info, dict):
-        raise _violation(generator, "describe", f"returned {type(info).__name__}, not a dict")
+        raise _violation(generator, method, f"returned {type(info).__name__}, not a dict")
     try:
         json.dumps(info, allow_nan=False, default=str)
     except ValueError as error:
-        raise _violation(generator, "describe", f"not JSON-serialisable: {error}") from None
+        raise _violation(generator, method, f"not JSON-serialisable: {error}") from None
+    return info
+
+
+def card(generator: Generator) -> dict[str, Any]:
+    """The generator's model card: a JSON-ready dict of the keys ``CARD_KEYS`` names (others kept)."""
+    info = describe_like(generator, "card", generator.card)
+    missing = set(CARD_KEYS) - set(info)
+    if missing:
+        raise _violation(generator, "card", f"lacks {sorted(missing)}")
     return info
 
 

@@ -38,6 +38,7 @@ from benchmarks.run.layout import (
 )
 from benchmarks.run.lock import run_folder_lock
 from benchmarks.run.plan import CorpusPlan, RunPlan, config_digest, load_plan
+from benchmarks.run.progress import Progress, progress_lines
 from benchmarks.run.references import ensure_references
 from benchmarks.run.results import assemble_results, collect_samples
 from benchmarks.run.settings import RunConfig
@@ -160,14 +161,30 @@ def clear_stale_failures(plan: RunPlan, store: RunStore) -> None:
             store.discard(cell.id, FAILED)
 
 
-def run_cells(plan: RunPlan, store: RunStore, executor: Executor, retrain: bool, log: Log) -> bool:
-    """Run every unfinished cell; True when any was run."""
+def run_cells(
+    plan: RunPlan, store: RunStore, executor: Executor, retrain: bool, log: Log, every: float
+) -> bool:
+    """Run every unfinished cell, with a progress line every ``every`` seconds when nobody watches
+    stderr; True when any was run."""
     tasks = [Task(cell.id, retrain) for cell in plan.cells if store.missing_stages(cell.id)]
     for cell in plan.cells:
         if not store.missing_stages(cell.id):
             log(f"{cell.id}: all stages kept from before")
-    executor.run(store.run_dir, tasks, lambda task, code: record_exit(store, task, code))
+    kept = len(plan.cells) - len(tasks)
+    run_watched(store, executor, tasks, Progress("cells", len(plan.cells), kept, every=every, log=log))
     return bool(tasks)
+
+
+def run_watched(store: RunStore, executor: Executor, tasks: list[Task], progress: Progress) -> None:
+    """Run ``tasks``, recording each exit and counting it in ``progress`` (whose lines show when
+    nobody watches stderr)."""
+
+    def done(task: Task, code: int) -> None:
+        record_exit(store, task, code)
+        progress.finished()
+
+    with progress_lines(progress):
+        executor.run(store.run_dir, tasks, done)
 
 
 def record_exit(store: RunStore, task: Task, code: int) -> None:
@@ -180,15 +197,18 @@ def record_exit(store: RunStore, task: Task, code: int) -> None:
         store.save(task.id, FAILED, {"stage": (missing or ["throughput"])[0], "error": f"the worker {how}"})
 
 
-def run_judges(plan: RunPlan, store: RunStore, executor: Executor, cells_ran: bool) -> None:
-    """Judge each corpus whose samples changed, or that has no judgement yet."""
+def run_judges(
+    plan: RunPlan, store: RunStore, executor: Executor, cells_ran: bool, log: Log, every: float
+) -> None:
+    """Judge each corpus whose samples changed, or that has no judgement yet (with progress lines
+    as the cells have them)."""
     tasks = []
     for corpus in plan.corpora:
         judge_id = pseudo_cell_id(JUDGE, corpus.name)
         if cells_ran or not (store.has(judge_id, QUALITY) or store.has(judge_id, FAILED)):
             store.discard(judge_id, FAILED)
             tasks.append(Task(judge_id))
-    executor.run(store.run_dir, tasks, lambda task, code: record_exit(store, task, code))
+    run_watched(store, executor, tasks, Progress("judges", len(tasks), 0, every=every, log=log))
 
 
 def run_benchmark(
@@ -204,6 +224,7 @@ def run_benchmark(
     """Run (or resume) ``plan`` and write results.json and the report; returns the run folder."""
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(plan.config)
     executor = executor or LocalExecutor(1, log=log)
+    every = plan.config.run.progress_every  # this command's, also when it resumes a folder
     with run_folder_lock(run_dir, log):
         plan = plan_to_follow(plan, run_dir, fresh)
         executor.prepare(plan, corpora)  # can it run these cells? Before anything is written or emptied
@@ -215,8 +236,8 @@ def run_benchmark(
         if retrain:
             forget_cells(plan, store)
         clear_stale_failures(plan, store)
-        cells_ran = run_cells(plan, store, executor, retrain, log)
-        run_judges(plan, store, executor, cells_ran)
+        cells_ran = run_cells(plan, store, executor, retrain, log, every)
+        run_judges(plan, store, executor, cells_ran, log, every)
         clear_stale_failures(plan, store)
         write_results(run_dir, plan)
     point_latest(run_dir)
@@ -245,13 +266,14 @@ def point_latest(run_dir: Path) -> None:
 
 
 def kept_summary(run_dir: Path) -> str:
-    """What an interrupted run keeps: the finished stages of each cell."""
+    """What an interrupted run keeps: the finished stages of each cell, in the order they run, then
+    its texts."""
     store = RunStore(run_dir)
     if not (run_dir / PLAN_FILE).exists():
         return "nothing yet"
     parts = []
     for cell in load_plan(run_dir).cells:
-        finished = [s for s in store.finished_stages(cell.id) if s != FAILED]
+        finished = [s for s in (*STAGES, *TEXT_PIECES) if s in store.finished_stages(cell.id)]
         if finished:
             parts.append(f"{cell.id}: {', '.join(finished)}")
     return "; ".join(parts) or "nothing yet"

@@ -41,6 +41,7 @@ RUN_ENTRIES = {
     SAMPLES_FILE,
     "results.csv",
     "report.md",
+    "samples.md",  # report.md's appendix (benchmarks.report.samples_md)
     "report.html",
     "plots",
     LOCK_FILE,

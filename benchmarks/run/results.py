@@ -21,8 +21,10 @@ Schema (version 2)::
           "references": {"compressors": [{name, bpc, bits, chars, train_chars, method, library, seconds}],
                          "published": [{name, nats, bpc, setup, source, note}]},
           "rows": {ROW: {"seeds": [..], "status": str, "likelihood" | "fit" | "throughput" | "describe":
-                         {KEY: {mean, sd, n, values}}, "sweep" | "cycles": [{temperature, KEY: {mean, sd, n,
-                         values}}] (and, for cycles, "curve": the seeds' mean cycling curve),
+                         {KEY: {mean, sd, n, values}}, "card": {the first seed's card, its TRAINING_NUMBERS as
+                         {mean, sd, n, values}, end_verdict over the seeds} | null, "sweep" | "cycles":
+                         [{temperature, KEY: {mean, sd, n, values}}] (and, for cycles, "curve": the seeds'
+                         mean cycling curve),
                          "strategies": [{strategy, supported, settings, KEY: {mean, sd, n, values}}]}},
           "comparisons": {"alpha": float, "bpc": TABLE + {intervals, resamples} | null,
                           "sweep": [{temperature, loop_rate | seq_rep_4 | self_bleu_4: TABLE | null}],
@@ -37,6 +39,8 @@ Schema (version 2)::
           "budget": {seconds, steps}, "series": str ("" off the budget axis), "multiplier": float | null,
           "status": "ok" | "failed" | "incomplete", "error": str | null, "failed_stage": str | null,
           "family": str, "describe": {name, parameters, tokenizer, config, …}, "cached": bool,
+          "card": {architecture, parameters, tokenizer, vocabulary, pretrained, valid_chars, notes,
+                   train_chars, epochs, steps, stopped_by, end_change_bpc, end_verdict, end_points} | null,
           "fit": {seconds, train_seconds, steps, train_chars, stopped_by, curve: [{seconds, step, valid_bpc}],
                   training_flops: float | null},
           "likelihood": {bpc, bpb, word_perplexity, native_token_perplexity, bpc_ci95: [lo, hi], oov_rate,
@@ -55,7 +59,8 @@ Schema (version 2)::
                       tail_rep_4[, exact]}}]   (benchmarks.metrics.cycles; one entry per cycle temperature),
           "throughput": {train_chars_per_s, score_chars_per_s, generate_chars_per_s_batch1,
                          generate_chars_per_s_batch<B>, ms_per_char_batch1, peak_memory_bytes,
-                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …},
+                         peak_gpu_memory_bytes (when the worker used CUDA), peak_memory_kind, …,
+                         load: {load_1min_before, load_1min_after, cores, others_busy_cores, busy}},
           "stage_seconds": {fit, likelihood, sweep, cycles, throughput: wall-clock seconds of each stage}
       }]
     }
@@ -69,7 +74,7 @@ sample of every test prompt; demo prompts excluded), ``pooled_samples`` the text
 Self-BLEU-4 and Zipf used (the first sample of each prompt).
 
 Timing fields (everything named *seconds*, *_per_s*, *ms_per_*, *memory*, ``created``,
-``environment``) vary between identical runs; everything else is determined by the plan on one
+``environment``, and throughput's ``load``) vary between identical runs; everything else is determined by the plan on one
 kind of CPU (another kind, with other vector instructions, rounds float sums otherwise).
 """
 
@@ -80,6 +85,7 @@ from typing import Any
 
 from benchmarks.files import read_json
 from benchmarks.run.aggregate import aggregate_rows
+from benchmarks.run.cards import cell_card
 from benchmarks.run.comparisons import corpus_comparisons
 from benchmarks.run.judge import QUALITY, cell_quality, human_quality, quality_fields
 from benchmarks.run.layout import (
@@ -132,8 +138,11 @@ def load_piece(store: RunStore, cell: str, stage: str) -> dict[str, Any]:
     return {k: v for k, v in store.load(cell, stage).items() if k != "stage_seconds"}
 
 
-def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> dict[str, Any]:
-    """One cell's entry of results.json; ``quality`` is its corpus's judge piece."""
+def cell_results(
+    store: RunStore, cell: CellPlan, quality: dict[str, Any], split_chars: dict[str, int]
+) -> dict[str, Any]:
+    """One cell's entry of results.json; ``quality`` is its corpus's judge piece, ``split_chars``
+    its corpus's split sizes (for the model card's epochs)."""
     entry: dict[str, Any] = {
         "id": cell.id,
         "row": cell.row,
@@ -148,6 +157,7 @@ def cell_results(store: RunStore, cell: CellPlan, quality: dict[str, Any]) -> di
     if store.has(cell.id, "fit"):
         fit = load_piece(store, cell.id, "fit")
         entry.update(family=fit.get("family"), describe=fit["describe"], fit=fit["fit"], cached=fit["cached"])
+        entry["card"] = cell_card(fit["card"], fit["fit"], split_chars) if "card" in fit else None
     if store.has(cell.id, "likelihood"):
         entry["likelihood"] = load_piece(store, cell.id, "likelihood")
     if store.has(cell.id, "sweep"):
@@ -203,7 +213,9 @@ def assemble_results(run_dir: Path, plan: RunPlan | None = None) -> dict[str, An
     store = RunStore(run_dir)
     run = read_json(Path(run_dir) / RUN_FILE)
     quality = {corpus.name: judge_quality(store, corpus) for corpus in plan.corpora}
-    cells = [cell_results(store, c, quality[c.corpus]) for c in plan.cells]
+    cells = [
+        cell_results(store, c, quality[c.corpus], plan.corpus(c.corpus).summary["chars"]) for c in plan.cells
+    ]
     corpora = []
     for corpus in plan.corpora:
         of_corpus = [c for c in cells if c["corpus"] == corpus.name]

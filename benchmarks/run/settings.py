@@ -40,6 +40,7 @@ class RunSection:
     cpus_per_cell: int = 1  # CPUs each cell (and judge) asks Ray for; its torch threads
     max_retries: int = 2  # times Ray reruns a cell whose node or worker died, before it is failed
     return_models: bool = False  # copy each trained model back into this machine's model cache
+    progress_every: float = 60.0  # seconds between progress lines when stderr is no terminal; 0 = none
 
     def __post_init__(self) -> None:
         if not self.generators:
@@ -58,6 +59,8 @@ class RunSection:
             raise ValueError(f"run.device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.cpus_per_cell < 1 or self.max_retries < 0:
             raise ValueError("run: cpus_per_cell >= 1, max_retries >= 0")
+        if not 0 <= self.progress_every < math.inf:
+            raise ValueError(f"run.progress_every must be a number of seconds >= 0 (0 = off), got {self.progress_every}")
 
     @property
     def corpus_names(self) -> tuple[str, ...]:
@@ -65,7 +68,8 @@ class RunSection:
         return self.corpora
 
 
-ENGINE_SETTINGS = ("cpus_per_cell", "max_retries", "return_models")  # [run] keys left out of the digest
+# [run] keys left out of the digest: how cells are run and watched, not what is measured
+ENGINE_SETTINGS = ("cpus_per_cell", "max_retries", "return_models", "progress_every")
 
 
 @dataclass

@@ -151,6 +151,7 @@ def fit_piece(ctx: CellContext, report: dict[str, Any], folder: Path, *, cached:
     return {
         "fit": {**report, "training_flops": contract.training_flops(ctx.generator, report)},
         "describe": contract.describe(ctx.generator),
+        "card": contract.card(ctx.generator),
         "family": ctx.generator.family,
         "model_dir": str(folder),
         "cached": cached,

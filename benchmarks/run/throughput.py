@@ -2,7 +2,8 @@
 
 Speeds are medians of repeats after an untimed warm-up, on the cell's device; on CUDA the timed
 work is synchronised. Peak memory covers the whole worker process (the peak is never reset). The
-piece names the node and the device the cell was measured on.
+piece names the node and the device the cell was measured on, and how busy the machine was
+meanwhile (:mod:`benchmarks.run.load`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from benchmarks.run import contract
 from benchmarks.run.environment import cpu_name
+from benchmarks.run.load import LoadWatch
 from benchmarks.run.stages import CellContext, trained_generator
 from generators.base import Sampling
 
@@ -114,6 +116,7 @@ def stage_throughput(ctx: CellContext) -> dict[str, Any]:
     """
     generator = trained_generator(ctx)
     section = ctx.plan.config.throughput
+    watch = LoadWatch().start()  # how busy the machine was while these speeds were measured
     prompt, sampling, n = (
         ctx.corpus_plan.test_prompts[0].text,
         Sampling(temperature=1.0),
@@ -131,6 +134,7 @@ def stage_throughput(ctx: CellContext) -> dict[str, Any]:
     one, many = generation(1), generation(section.batch)
     text = ctx.corpus.test[: section.score_chars]
     scoring = timed_on(ctx.device, section.repeats, lambda: contract.score(generator, text))
+    load = watch.stop()
     fitted = ctx.pieces.load("fit")
     peaks, measured = peak_memory(used_cuda(ctx.device), ctx.device)
     scope = memory_scope(ctx.stages_run, trained=not fitted["cached"])
@@ -148,4 +152,5 @@ def stage_throughput(ctx: CellContext) -> dict[str, Any]:
         "batch": section.batch,
         "generate_chars": n,
         "score_chars": len(text),
+        "load": load,
     }

@@ -358,6 +358,20 @@ class GPT2Generator(Generator):
         per_token = flops.transformer_multiply_adds(hf.n_layer, hf.n_embd, sequence, hf.vocab_size)
         return flops.training_flops(per_token, report.steps * self.step_tokens)
 
+    def card(self) -> dict[str, Any]:
+        c = self.config
+        card = {**super().card(), "pretrained": c.pretrained or None, "valid_chars": c.optim.eval_chars or None}
+        if self.model is None and not c.pretrained:
+            return {**card, "architecture": f"transformer {c.n_layer}×{c.n_embd}"}
+        model, tokens = self._ready()
+        hf = model.config
+        return {
+            **card,
+            "architecture": f"transformer {hf.n_layer}×{hf.n_embd}, {hf.n_head} heads, context {hf.n_positions}",
+            "tokenizer": "UTF-8 bytes" if tokens.lengths.max() == 1 else "byte-level BPE",
+            "vocabulary": tokens.vocab_size,
+        }
+
     def describe(self) -> dict[str, Any]:
         info = {
             "name": self.name,

@@ -84,9 +84,9 @@ from generators.base import (
 )
 from generators.errors import CorpusError
 from generators.markov.config import MarkovConfig
-from generators.markov.walk import NO_TOKEN, ChainWalk
+from generators.markov.walk import NO_TOKEN, ChainWalk, periodic_from
 from generators.openvocab.kneser_ney import KneserNey
-from generators.openvocab.spelling import SpellingModel, open_end_logprob
+from generators.openvocab.spelling import SpellingModel, open_end_logprob, spelling_name, spelling_note
 from generators.openvocab.vocabulary import unseen_char_logprob
 from generators.options import config_from_dict, config_to_dict
 from generators.registry import register_generator
@@ -106,15 +106,6 @@ def split_stream(text: str, level: str) -> tuple[list[str], list[int]]:
     last = len(pieces) - 1
     kept = [i for i, piece in enumerate(pieces) if piece != " " or i in (0, last)]  # not implicit spaces
     return [pieces[i] for i in kept], [ends[i] for i in kept]
-
-
-def periodic_from(text: str, entered: int, period: int) -> int:
-    """The first offset from which ``text`` repeats every ``period`` characters, given that it does
-    from ``entered`` on (and holds at least ``entered + period`` characters)."""
-    start = entered
-    while start > 0 and text[start - 1] == text[start - 1 + period]:
-        start -= 1
-    return start
 
 
 @register_generator("markov")
@@ -384,9 +375,23 @@ class MarkovGenerator(Generator):
             "tokenizer": (
                 "characters"
                 if self.char_level
-                else "whitespace-separated words; non-single-space whitespace runs are tokens"
+                else "whitespace-separated words; non-single-space whitespace runs are tokens; unknown "
+                f"words spelled by a {spelling_name(self.config.spelling_order)}"
             ),
             "config": config_to_dict(self.config),
+        }
+
+    def card(self) -> dict[str, Any]:
+        c = self.config
+        states = len(self.chain.model) if self.chain is not None else 0
+        ngrams = self.spelling.ngram_count if self.spelling else 0
+        spelling = "" if self.char_level else spelling_note(c.spelling_order, ngrams)
+        return {
+            **super().card(),
+            "architecture": f"{c.level} Markov chain, state size {c.state_size} ({states:,} states)",
+            "tokenizer": "characters" if self.char_level else "whitespace-separated words",
+            "valid_chars": c.valid_chars or None,
+            "notes": spelling,
         }
 
     def _require_fit(self) -> None:

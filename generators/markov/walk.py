@@ -354,3 +354,12 @@ def _group_by_suffix(pairs: np.ndarray, totals: np.ndarray, first_slot: np.ndarr
     keys = map(tuple, pairs[heads, :j].tolist())
     bounds = itertools.pairwise([*heads.tolist(), len(pairs)])
     return {key: (tokens[a:b], cumulative[a:b]) for key, (a, b) in zip(keys, bounds, strict=True)}
+
+
+def periodic_from(text: str, entered: int, period: int) -> int:
+    """The first offset from which ``text`` repeats every ``period`` characters, given that it does
+    from ``entered`` on (and holds at least ``entered + period`` characters)."""
+    start = entered
+    while start > 0 and text[start - 1] == text[start - 1 + period]:
+        start -= 1
+    return start

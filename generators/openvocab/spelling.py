@@ -49,6 +49,17 @@ MAX_SAMPLE_ATTEMPTS = 20  # sample(): spellings drawn and rejected before one th
 MAX_ORDER = 12  # the longest context the settings accept
 
 
+def spelling_name(order: int) -> str:
+    """'character 6-gram Kneser–Ney model': the n of a model with ``order`` characters of context
+    is ``order + 1`` (the predicted character and its context)."""
+    return f"character {order + 1}-gram Kneser–Ney model"
+
+
+def spelling_note(order: int, ngrams: int) -> str:
+    """A model card's note on a word model's spelling model, which scores its unknown words."""
+    return f"unknown words spelled by a {spelling_name(order)} ({ngrams:,} n-grams, besides the parameters)"
+
+
 def check_settings(order: int, discount: float) -> None:
     """Raise ValueError naming the bad spelling-model setting and its value."""
     if not 1 <= order <= MAX_ORDER:

@@ -64,6 +64,8 @@ class CharLSTMGenerator(RecurrentGenerator):
         """The unknown symbol is never generated (its probability goes to the known characters)."""
         return {len(self.chars): float("-inf")}
 
+    card_tokenizer = "characters + unknown symbol"
+
     def tokenizer_description(self) -> str:
         return f"characters: {len(self.chars)} known + unknown symbol (uniform over unseen Unicode)"
 

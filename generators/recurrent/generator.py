@@ -99,6 +99,8 @@ class RecurrentGenerator(Generator):
     @abstractmethod
     def tokenizer_description(self) -> str: ...
 
+    card_tokenizer: ClassVar[str] = ""  # the model card's tokenizer, in a few words
+
     @abstractmethod
     def vocabulary_to_json(self) -> dict[str, Any]: ...
 
@@ -327,6 +329,16 @@ class RecurrentGenerator(Generator):
     @classmethod
     def check_saved(cls, meta: dict[str, Any], path: Path) -> None:
         """Refuse, with a clear message, a save this version cannot read (before parsing its config)."""
+
+    def card(self) -> dict[str, Any]:
+        c = self.config
+        embedding = f", embedding {c.embedding_dim}" if c.embedding_dim else ", one-hot input"
+        return {
+            **super().card(),
+            "architecture": f"{c.cell.upper()} {c.layers}×{c.hidden_size}{embedding}",
+            "tokenizer": self.card_tokenizer,
+            "valid_chars": c.optim.eval_chars or None,
+        }
 
     def describe(self) -> dict[str, Any]:
         c = self.config

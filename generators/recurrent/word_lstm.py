@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from generators.base import Sampling
-from generators.openvocab.spelling import SpellingModel, open_end_logprob
+from generators.openvocab.spelling import SpellingModel, open_end_logprob, spelling_name, spelling_note
 from generators.openvocab.vocabulary import tokenize_words
 from generators.recurrent.config import WordLSTMConfig
 from generators.recurrent.generator import Encoded, RecurrentGenerator
@@ -174,10 +174,16 @@ class WordLSTMGenerator(RecurrentGenerator):
         spelling = self.spelling.ngram_count if self.spelling else 0
         return {**super().describe(), "spelling_ngrams": spelling}  # besides the network's parameters
 
+    card_tokenizer = "words, punctuation, whitespace runs + UNK"
+
+    def card(self) -> dict[str, Any]:
+        spelling = self.spelling.ngram_count if self.spelling else 0
+        return {**super().card(), "notes": spelling_note(self.config.spelling_order, spelling)}
+
     def tokenizer_description(self) -> str:
         return (
             f"words, punctuation and whitespace runs: {len(self.tokens)} most frequent + UNK "
-            f"(unknown tokens spelled by a character {self.config.spelling_order + 1}-gram Kneser–Ney model)"
+            f"(unknown tokens spelled by a {spelling_name(self.config.spelling_order)})"
         )
 
     def vocabulary_to_json(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.base import UNICODE_SCALAR_COUNT, FitReport, Generator, Sampling
+from generators.base import CARD_KEYS, UNICODE_SCALAR_COUNT, FitReport, Generator, Sampling
 from generators.errors import SamplingError
 from generators.options import build_config, config_to_dict
 from generators.testing.honesty import (
@@ -314,6 +314,20 @@ def check_describe(factory: Factory) -> None:
     assert config_to_dict(rebuilt) == config_to_dict(generator.config), "describe()['config'] != config"
 
 
+def check_card(factory: Factory) -> None:
+    """card() gives every key of generators.base.CARD_KEYS, JSON-ready: a non-empty architecture and
+    the parameter count describe() gives (the report's model card of each row)."""
+    generator, _ = fitted(factory)
+    card = generator.card()
+    assert isinstance(card, dict), f"card returned {type(card).__name__}"
+    missing = set(CARD_KEYS) - set(card)
+    assert not missing, f"card lacks {sorted(missing)}"
+    assert_json(card, "card()")
+    assert isinstance(card["architecture"], str) and card["architecture"], "card()['architecture'] is empty"
+    described = generator.describe()["parameters"]
+    assert card["parameters"] == described, f"card()['parameters'] {card['parameters']!r} != describe()'s {described!r}"
+
+
 CHECKS: tuple[Callable[[Factory], None], ...] = (
     check_fit_report,
     check_score_ascii,
@@ -341,6 +355,7 @@ CHECKS: tuple[Callable[[Factory], None], ...] = (
     check_save_load,
     check_invalid_sampling,
     check_describe,
+    check_card,
 )
 CHECK_NAMES = tuple(check.__name__ for check in CHECKS)
 CHARACTER_LEVEL_CHECKS = frozenset(

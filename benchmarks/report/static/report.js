@@ -218,7 +218,7 @@ function step(key, size, by) {
 
 function onKey(event) {
   const target = event.target;
-  if (event.altKey || event.ctrlKey || event.metaKey || target.closest("select, input, textarea")) return;
+  if (event.altKey || event.ctrlKey || event.metaKey || target.closest("select, input, textarea, dialog")) return;
   const moves = {
     ArrowRight: () => step("prompt", corpus().prompts.length, 1),
     j: () => step("prompt", corpus().prompts.length, 1),
@@ -280,5 +280,32 @@ function startBrowser() {
   });
 }
 
+// ---------------------------------------------------------------- enlarging a plot
+
+// A click (or Enter) on a plot shows it in a dialog as large as the window allows; a click
+// anywhere or Esc closes it. The page loads nothing: the dialog reuses the plot's data URI.
+function setUpLightbox() {
+  const dialog = document.getElementById("lightbox");
+  const large = dialog.querySelector("img");
+  document.querySelectorAll("figure img").forEach((img) => {
+    img.tabIndex = 0;
+    img.setAttribute("role", "button");
+    img.title = "Enlarge";
+    const open = () => {
+      large.src = img.src;
+      large.alt = img.alt;
+      dialog.showModal();
+    };
+    img.addEventListener("click", open);
+    img.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      open();
+    });
+  });
+  dialog.addEventListener("click", () => dialog.close());
+}
+
 setUpTables();
+setUpLightbox();
 startBrowser();
