@@ -17,9 +17,28 @@ from matplotlib.ticker import EngFormatter
 
 from benchmarks.report.cards import row_card, validation_text
 from benchmarks.report.data import CorpusRun
-from benchmarks.report.plots import DPI, color, curve_points, save
+from benchmarks.report.figures import DPI, color, save
+from benchmarks.report.formatting import finite
 
 COLUMNS = 2  # panels per line: each stays wide enough to read at the page's full width
+
+
+def curve_points(cell: dict, x_key: str) -> list[tuple[float, float]]:
+    """(x, validation bpc) of a cell's fit curve; x = training seconds, or training characters
+    (estimated from the steps where a generator's curve does not record them)."""
+    fit = cell.get("fit") or {}
+    per_step = (finite(fit.get("train_chars")) or 0.0) / max(finite(fit.get("steps")) or 0.0, 1.0)
+    points = []
+    for point in fit.get("curve") or []:
+        if not isinstance(point, dict):
+            continue
+        x = finite(point.get(x_key))
+        if x is None and x_key == "train_chars" and finite(point.get("step")) is not None:
+            x = finite(point.get("step")) * per_step
+        y = finite(point.get("valid_bpc"))
+        if x is not None and y is not None:
+            points.append((x, y))
+    return points
 
 
 def plot_learning_curves(run: CorpusRun, path: Path) -> bool:

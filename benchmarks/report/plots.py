@@ -17,6 +17,7 @@ from pathlib import Path
 from matplotlib import colormaps
 
 from benchmarks.report import references
+from benchmarks.report.curves import plot_learning_curves
 from benchmarks.report.data import CorpusRun
 from benchmarks.report.figures import color, legend_below, new_figure, save, value_label
 from benchmarks.report.formatting import finite
@@ -74,31 +75,6 @@ def plot_bpc(run: CorpusRun, path: Path) -> bool:
     )
     ax.set_title(f"Likelihood on {run.name}, {what}", fontsize=10)
     return save(figure, path)
-
-
-def curve_points(cell: dict, x_key: str) -> list[tuple[float, float]]:
-    """(x, validation bpc) of a cell's fit curve; x = training seconds, or training characters
-    (estimated from the steps where a generator's curve does not record them)."""
-    fit = cell.get("fit") or {}
-    per_step = (finite(fit.get("train_chars")) or 0.0) / max(finite(fit.get("steps")) or 0.0, 1.0)
-    points = []
-    for point in fit.get("curve") or []:
-        if not isinstance(point, dict):
-            continue
-        x = finite(point.get(x_key))
-        if x is None and x_key == "train_chars" and finite(point.get("step")) is not None:
-            x = finite(point.get("step")) * per_step
-        y = finite(point.get("valid_bpc"))
-        if x is not None and y is not None:
-            points.append((x, y))
-    return points
-
-
-def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
-    """A panel per row, each naming its validation text (:mod:`benchmarks.report.curves`)."""
-    from benchmarks.report.curves import plot_learning_curves as draw  # it draws with this module's helpers
-
-    return draw(run, path)
 
 
 def throughput_bars(run: CorpusRun) -> list[tuple[str, str]]:
