@@ -263,7 +263,11 @@ def judge_note(run: CorpusRun) -> str:
     )
 
 
-MEASURE_WORDS = {"cycling.looped_share": "cycling share", "loop_rate": "loop rate"}  # a verdict's loop measure
+MEASURE_WORDS = {
+    "cycling.looped_share": "cycling share",
+    "loop_rate": "loop rate",
+}  # a verdict's loop measure
+PROBED_MEASURES = ("cycling.looped_share",)  # measures the probe gives for some strategies only
 
 
 def verdict_lines(run: CorpusRun) -> list[str]:
@@ -278,9 +282,12 @@ def verdict_lines(run: CorpusRun) -> list[str]:
         if not verdict.get("greedy_loops"):
             lines.append(f"- **{name}**: greedy decoding does not loop ({measure} {greedy}).")
         elif verdict.get("removes"):
+            among = (
+                " of the strategies the probe measured" if verdict.get("measure") in PROBED_MEASURES else ""
+            )
             lines.append(
                 f"- **{name}**: *{verdict['strategy']}* removes the greedy loops ({measure} {greedy} → {rate}) "
-                f"with judged quality closest to human text's ({fmt.signed(verdict.get('quality_gap'))} bpc)."
+                f"with judged quality closest to human text's{among} ({fmt.signed(verdict.get('quality_gap'))} bpc)."
             )
         else:
             lines.append(
@@ -297,7 +304,13 @@ def strategies_section(run: CorpusRun, depth: str = "##") -> list[str]:
     cycling = any(
         entry_value(e, "cycling.looped_share") is not None for n in run.names for e in row_strategies(run, n)
     )
-    note = "" if cycling else " The long-horizon cycling and degenerate shares are not measured in this run (—)."
+    note = (
+        f" The cycling and degenerate shares are the cycling probe's, at {fmt.count(run.cycle_chars)} characters, "
+        f"for the strategies sampling no hotter than its highest temperature ({fmt.temperature(max(run.cycle_temperatures, default=0.0))}); "
+        "— marks a strategy sampled hotter, where cycles do not form, read at the sweep's length only."
+        if cycling
+        else " The long-horizon cycling and degenerate shares are not measured in this run (—)."
+    )
     return [
         f"{depth} Decoding strategies",
         "",

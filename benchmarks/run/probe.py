@@ -3,9 +3,13 @@
 A loop rule reads only the text it is given, and the sweep's continuations are ``sweep.max_chars``
 long: a 228-character cycle cannot show twice in 300 characters. The probe continues every test
 prompt for ``sweep.cycle_chars`` characters at each of ``sweep.cycle_temperatures`` and with each
-decoding strategy the generator supports, one batched generate call per setting, seeded as the
-sweep seeds that setting (:func:`benchmarks.run.stages.sampling_seed`), and measures the texts
-with :mod:`benchmarks.metrics.cycles`. Greedy texts are also held against the cycles a generator
+supported decoding strategy that samples no hotter than the highest of them (greedy with a
+repetition penalty or n-gram blocking: the rules that claim to break greedy loops), one batched
+generate call per setting, seeded as the sweep seeds that setting
+(:func:`benchmarks.run.stages.sampling_seed`), and measures the texts with
+:mod:`benchmarks.metrics.cycles`. Cycles form at low temperatures; a strategy sampling hotter is,
+like the ladder's hotter rungs, read at the sweep's length only (its cycling is not measured,
+never taken as 0), which keeps the probe a small part of a run. Greedy texts are also held against the cycles a generator
 finds from its own state (``Generator.greedy_cycles``), when it can tell. It runs before the sweep,
 whose cells of the same settings carry the probe's headline numbers (``long_horizon_measures``).
 """
@@ -25,10 +29,16 @@ from generators.options import init_options
 
 
 def probe_strategies(sweep: SweepSection) -> dict[str, Sampling]:
-    """The named strategies the probe continues with besides its temperatures (a strategy with a
-    probe temperature's settings reads that temperature's texts)."""
+    """The named strategies the probe continues with besides its temperatures: those sampling no
+    hotter than its highest temperature (a strategy with a probe temperature's settings reads that
+    temperature's texts)."""
     temperatures = {sweep.sampling(t) for t in sweep.cycle_temperatures}
-    return {name: s for name, s in sweep.named_strategies.items() if s not in temperatures}
+    hottest = max(sweep.cycle_temperatures)
+    return {
+        name: s
+        for name, s in sweep.named_strategies.items()
+        if s not in temperatures and s.temperature <= hottest
+    }
 
 
 def probe_setting(ctx: CellContext, prompts: list[str], sampling: Sampling) -> tuple[dict, list[str]]:
@@ -38,7 +48,9 @@ def probe_setting(ctx: CellContext, prompts: list[str], sampling: Sampling) -> t
     start = time.perf_counter()
     texts = contract.generate(generator, prompts, max_chars=sweep.cycle_chars, sampling=sampling, seed=seed)
     seconds = time.perf_counter() - start
-    exact = contract.greedy_cycles(generator, prompts, max_chars=sweep.cycle_chars) if sampling.greedy else None
+    exact = (
+        contract.greedy_cycles(generator, prompts, max_chars=sweep.cycle_chars) if sampling.greedy else None
+    )
     metrics = cycle_statistics(texts, sweep.cycle_chars, exact)
     entry = {"settings": init_options(sampling), "seed": seed, "seconds": seconds, "chars": sweep.cycle_chars}
     return {**entry, **metrics}, texts
@@ -47,8 +59,8 @@ def probe_setting(ctx: CellContext, prompts: list[str], sampling: Sampling) -> t
 def stage_cycles(ctx: CellContext) -> dict[str, Any]:
     """Continue every test prompt at each probe temperature, then with each supported strategy.
 
-    The piece holds ``cells`` (one per probe temperature) and ``strategies`` (one per strategy
-    not at a probe temperature; ``supported`` False where the generator cannot honour it); the
+    The piece holds ``cells`` (one per probe temperature) and ``strategies`` (one per probed
+    strategy, :func:`probe_strategies`; ``supported`` False where the generator cannot honour it); the
     texts go to their own piece (``cycle_samples``), beside the stages.
     """
     generator, sweep = trained_generator(ctx), ctx.plan.config.sweep
