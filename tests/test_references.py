@@ -74,7 +74,8 @@ def test_reference_rows_appear_in_the_likelihood_table_plot_and_reading_guide(tm
     (a100,) = table_rows(report, "nanoGPT shakespeare-char, A100 (published)")
     assert a100[2] == "2.120"
     assert table_rows(report, "nanoGPT shakespeare-char, CPU (published)")[0][2] == "2.712"
-    guide = report[report.index("## How to read this") : report.index("## Summary")]
+    start = report.index("## How to read this")
+    guide = report[start : report.index("\n## ", start + 1)]
     assert "(len(C(train + test)) − len(C(train))) · 8" in guide and "pyppmd 1.3.1" in guide
     assert "adapts to the test text as it reads it" in guide and "Krause et al. 2018" in guide
     likelihood = report[report.index("## Likelihood") : report.index("## Comparisons")]
