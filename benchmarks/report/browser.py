@@ -153,7 +153,9 @@ def long_entry(text: Any, measured: dict[str, Any], index: int) -> dict[str, Any
 
 
 def long_texts(view: CorpusRun, cell: dict[str, Any]) -> list[list[dict[str, Any]] | None]:
-    """A cell's cycling-probe continuations at each probe temperature ([t][prompt]; None where none)."""
+    """A cell's cycling-probe continuations at the greedy probe temperature ([t][prompt]; None at
+    the other probe temperatures, where cycles rarely form, and where none): the page stays light,
+    and samples.json.gz holds every long continuation."""
     measured = next(
         (c for c in view.seed_cells(str(cell.get("row"))) if c.get("seed") == cell.get("seed")), {}
     )
@@ -161,7 +163,7 @@ def long_texts(view: CorpusRun, cell: dict[str, Any]) -> list[list[dict[str, Any
     stored = {fmt.finite(e.get("temperature")): e for e in cell.get("cycles") or [] if isinstance(e, dict)}
     return [
         [long_entry(text, by_value.get(t, {}), i) for i, text in enumerate(stored[t].get("test") or [])]
-        if t in stored
+        if t in stored and t == view.greedy_cycle_temperature
         else None
         for t in view.cycle_temperatures
     ]
