@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import torch
 from gpt2_support import GREEDY, PROMPTS, RANDOM, fitted, no_end_of_text
+from transformers.cache_utils import DynamicLayer
 
 from generators.base import Sampling
-from generators.gpt2.decoding import CachedDecoding
+from generators.gpt2.decoding import CachedDecoding, ReservedLayer
 from generators.gpt2.generator import GPT2Generator
 from generators.sampling import choose_tokens
 
@@ -169,3 +170,18 @@ def test_a_prompt_ending_in_a_space_is_healed(model, monkeypatch):
     first = tokens.token_bytes(int(torch.argmax(logits)))[1:].decode("utf-8")
     greedy = model.generate([prompt], max_chars=20, sampling=GREEDY)[0]
     assert first and greedy.startswith(first)
+
+
+def test_the_reserved_cache_holds_what_the_dynamic_one_holds_past_its_room():
+    reserved, dynamic = ReservedLayer(room=4), DynamicLayer()
+    generator = torch.Generator().manual_seed(0)
+    for width, keep in [(3, None), (1, None), (2, [0, 2]), (1, None), (3, [1])]:  # 3, 4, 6 (room 8), 7, 10
+        if keep is not None:
+            reserved.batch_select_indices(torch.tensor(keep))
+            dynamic.batch_select_indices(torch.tensor(keep))
+        rows = dynamic.keys.shape[0] if dynamic.is_initialized else 3
+        keys, values = (torch.randn(rows, 2, width, 5, generator=generator) for _ in range(2))
+        got, want = reserved.update(keys, values), dynamic.update(keys, values)
+        assert all(torch.equal(g, w) for g, w in zip(got, want, strict=True))
+        assert reserved.get_seq_length() == dynamic.get_seq_length()
+    assert reserved.key_room.shape[2] == 16  # doubled twice: 4 -> 8 -> 16

@@ -7,7 +7,7 @@ untrained: speed does not depend on the weights. Both sides decode ``NEW_TOKENS`
 :mod:`generators.gpt2.decoding` (every 32 steps a context longer than 96 tokens is cut to 64 and
 read again):
 
-* dynamic: the generator's own :class:`CachedDecoding` (transformers' DynamicCache, eager);
+* dynamic: the generator's own :class:`CachedDecoding` (its cache grows into reserved room, eager);
 * static: transformers' ``StaticCache`` of 128 positions and the one-token step compiled once
   with ``torch.compile`` (``fullgraph``; on CUDA ``mode="reduce-overhead"``, CUDA graphs); a cut
   resets the cache and reads the kept tokens again, eagerly.
