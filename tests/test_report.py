@@ -112,6 +112,7 @@ def table_rows(report: str, first_column: str) -> list[list[str]]:
 
 def test_the_fixture_follows_the_harness_schema():
     from benchmarks.metrics import totals_from_scores
+    from benchmarks.run.judge import quality_fields
     from benchmarks.run.layout import SCHEMA_VERSION, cell_id
     from benchmarks.run.stages import likelihood_fields
     from benchmarks.samples import cell_metrics, train_indexes
@@ -125,7 +126,7 @@ def test_the_fixture_follows_the_harness_schema():
     assert set(corpus["human"]["cells"][0]) == cell_keys | {"temperature"}
     for name in ("markov", "char-lstm"):
         for cell in cell_of(results, name)["sweep"]:  # the hand-written cells omit the seed of each
-            assert set(cell) == cell_keys | {"temperature", "seconds", "quality_bpc"}
+            assert set(cell) == cell_keys | {"temperature", "seconds"} | set(quality_fields({}, {}))
     likelihood_keys = set(likelihood_fields(totals_from_scores("ab", [-1.0, -1.0])))
     for cell in results["cells"]:
         assert likelihood_keys <= set(cell["likelihood"])
@@ -227,18 +228,17 @@ def test_results_without_pooled_counts_say_so(tmp_path):
     )
 
 
-def test_the_judges_own_sample_quality_is_marked(rendered):
+def test_no_judge_scores_its_own_samples(rendered):
     _, report = rendered
     quality = report[report.index("### Overlap with the training text, and sample quality") :]
     quality = quality[: quality.index("\n## ")]
     header = table_rows(quality, "generator")[0]
     column = header.index("judge bpc (sample quality)")
-    # the fixture's judge is char-lstm: its quality_bpc 0.412, 1.533, 2.296 carry the mark
-    assert [row[column] for row in table_rows(quality, "char-lstm")] == ["0.412 ²", "1.533 ²", "2.296 ²"]
+    # the fixture's one judge is char-lstm: markov's samples are judged, char-lstm's own are not
+    assert [row[column] for row in table_rows(quality, "char-lstm")] == ["—", "—", "—"]
     assert [row[column] for row in table_rows(quality, "markov")] == ["1.102", "2.871", "—"]
     assert table_rows(quality, "human (test split)")[0][column] == "2.184"
-    assert "\n² The judge scoring its own samples: a model finds its own samples likely" in quality
-    assert "² The judge scoring" not in report.replace(quality, "")
+    assert "sample quality is judged by char-lstm: each generator's continuations are scored by every judge but itself" in report
 
 
 def test_throughput_notes_say_what_training_speed_and_peak_memory_cover(rendered):
@@ -342,7 +342,7 @@ def test_a_sparser_run_still_renders_and_says_what_is_missing(tmp_path):
         {"id": "gpt2/tinyshakespeare/seed-0", "row": "gpt2", "generator": "gpt2", **failed}
         | {"corpus": corpus["name"], "seed": 0}
     )
-    corpus["judge"] = {"row": None, "cell": None, "error": "no judge available (requested 'auto')"}
+    corpus["judge"] = {"judges": {}, "error": "no judge available (requested 'auto')"}
     corpus["human"]["quality_bpc"] = None
     for cell in results["cells"]:
         cell.get("fit", {})["curve"] = []

@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report.formatting import finite, one_line
+from benchmarks.report.formatting import finite, first_line
 from benchmarks.run.layout import SCHEMA_VERSION, corpus_key
 from generators.errors import TextgenBenchError
 
@@ -142,20 +142,11 @@ class CorpusRun:
 
     @property
     def chunk_lengths(self) -> list[float]:
-        """The characters in each chunk of the scored test text, as a cell stored them (older results
-        store the chunk size and count only: every chunk full but the last, which holds the rest)."""
+        """The characters in each chunk of the scored test text, as a cell stored them."""
         likelihood = next(
             (dig(self.entry(n), "likelihood") for n in self.names if self.entry(n).get("likelihood")), {}
         )
-        stored = dig(likelihood, "chunks").get("chars")
-        if stored:
-            return list(stored)
-        ci = dig(likelihood, "ci")
-        size, count = finite(ci.get("chunk_chars")), finite(ci.get("chunks"))
-        if size is None or not count:
-            return []
-        full = round(count) - 1
-        return [size] * full + [(finite(likelihood.get("scored_chars")) or size * count) - size * full]
+        return list(dig(likelihood, "chunks").get("chars") or [])
 
     def summary(self, name: str, section: str, key: str) -> dict[str, Any]:
         """The row's {mean, sd, n, values} over its seeds of one number of a cell section."""
@@ -279,11 +270,6 @@ class CorpusRun:
         return finite(self.human.get(key))
 
     @property
-    def judge(self) -> str | None:
-        """The one judge of results from before every neural row judged (it scored its own samples)."""
-        return dig(self.corpus, "judge").get("row")
-
-    @property
     def judges(self) -> list[str]:
         """The rows that judged the others' samples (none of its own)."""
         return list(dig(self.corpus, "judge", "judges"))
@@ -349,7 +335,7 @@ class CorpusRun:
                 continue
             seed = f"seed {cell.get('seed')} " if len(self.run.seeds) > 1 else ""
             stage = f" in {cell['failed_stage']}" if cell.get("failed_stage") else ""
-            problems.append(f"{seed}{cell.get('status') or 'missing'}{stage}: {one_line(cell.get('error'))}")
+            problems.append(f"{seed}{cell.get('status') or 'missing'}{stage}: {first_line(cell.get('error'))}")
         return "; ".join(problems) or None
 
 

@@ -104,8 +104,6 @@ def sweep_block(view: CorpusRun) -> str:
     parts = [prose(before_first_table(markdown.sweep(view)))]
     for group, metrics in tables.SWEEP_GROUPS.items():
         parts += [f"<h4>{escape(group)}</h4>", table(tables.sweep_table(view, metrics), group)]
-        if group == tables.QUALITY_GROUP and view.judge:
-            parts.append(prose([markdown.JUDGE_FOOTNOTE]))
     return "\n".join(parts)
 
 

@@ -28,12 +28,6 @@ FOOTNOTE = (
 )
 
 
-JUDGE_FOOTNOTE = (
-    f"{tables.JUDGE_MARK} The judge scoring its own samples: a model finds its own samples likely, "
-    "so these values favour it over the other generators."
-)
-
-
 def sweep_settings(run: CorpusRun) -> dict:
     return run.section("config", "sweep")
 
@@ -172,11 +166,7 @@ def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> 
 
 def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
     settings = sweep_settings(run)
-    judge = run.judge
-    judged = f"judged by **{judge}**" if judge else f"not judged ({fmt.one_line(run.judge_error)})"
-    quality = f"sample quality {judged}: the judge's bits per character of the continuations given their prompts"
-    if run.judges:  # every neural row judges the others: no judge scores its own samples
-        quality = strategies.judge_note(run)
+    quality = strategies.judge_note(run) or "sample quality not judged (no neural generator to judge)"
     lines = [
         f"{depth} Repetition and diversity across temperatures",
         "",
@@ -184,13 +174,11 @@ def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
         "Loop onset and period are in characters, medians over the looped continuations.",
         "",
     ]
-    notes = {tables.QUALITY_GROUP: [JUDGE_FOOTNOTE, ""] if judge else []}
     missing = [n for n in run.names if not run.has_sweep(n)]
     if missing:
         lines += [f"No sweep for: {', '.join(tables.label(run, n) for n in missing)}.", ""]
     for group, metrics in tables.SWEEP_GROUPS.items():
         lines += [f"{depth}# {group}", "", fmt.markdown_table(tables.sweep_table(run, metrics)), ""]
-        lines += notes.get(group, [])
     return lines
 
 

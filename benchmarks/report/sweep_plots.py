@@ -63,7 +63,7 @@ def plot_quality_diversity(run: CorpusRun, path: Path) -> bool:
     """Judged quality against Self-BLEU-4, one curve per generator across temperatures (and a point
     per strategy): as distances from the human text when every judge but the sample's own judged."""
     if not run.judges:
-        return plot_quality_diversity_one_judge(run, path)
+        return False
     figure, (ax,) = new_figure(7.0, 5.0)
     human_bleu = run.human_value("self_bleu_4")
     if human_bleu is None:
@@ -132,53 +132,6 @@ def draw_distances(ax, run: CorpusRun, name: str, points: list, style: str, huma
             zorder=5,
         )
     return True
-
-
-def plot_quality_diversity_one_judge(run: CorpusRun, path: Path) -> bool:
-    """Judge bpc of samples against Self-BLEU-4, one curve per generator across temperatures (results
-    judged by one judge, which scored its own samples too)."""
-    figure, (ax,) = new_figure(7.0, 5.0)
-    drawn = False
-    for name in run.names:
-        points = [
-            (t, run.sweep_value(name, t, "self_bleu_4"), run.sweep_value(name, t, "quality_bpc"))
-            for t in run.temperatures
-        ]
-        points = [(t, x, y) for t, x, y in points if x is not None and y is not None]
-        if not points:
-            continue
-        drawn = True
-        ax.plot(
-            [p[1] for p in points],
-            [p[2] for p in points],
-            "o-",
-            color=color(run, name),
-            label=name,
-            markersize=4,
-        )
-        offset = LABEL_OFFSETS[run.names.index(name) % len(LABEL_OFFSETS)]
-        for t, x, y in points:
-            ax.annotate(
-                temperature(t).split(" ")[0],
-                (x, y),
-                xytext=offset,
-                textcoords="offset points",
-                fontsize=7,
-                color=color(run, name),
-                bbox=LABEL_BOX,
-                zorder=5,
-            )
-    x, y = run.human_value("self_bleu_4"), run.human_value("quality_bpc")
-    if x is not None and y is not None:
-        ax.plot([x], [y], "*", color="black", markersize=13, label="human text", linestyle="none", zorder=6)
-    if not drawn:
-        return False
-    ax.margins(0.1)
-    ax.set_xlabel("Self-BLEU-4 (higher = less diverse)")
-    ax.set_ylabel("judge bpc of the samples (lower = more likely)")
-    ax.set_title(f"Quality against diversity across temperatures (judge: {run.judge})", fontsize=10)
-    ax.legend(fontsize=8)
-    return save(figure, path)
 
 
 def plot_repetition(run: CorpusRun, path: Path) -> bool:

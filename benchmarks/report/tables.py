@@ -13,7 +13,6 @@ from benchmarks.report import references
 from benchmarks.report.data import CorpusRun, Run
 
 HUMAN_LABEL = "human (test split)"
-JUDGE_MARK = "²"  # on the judge's own sample-quality values; the footnote is in markdown.py
 QUALITY_GROUP = "Overlap with the training text, and sample quality"  # the sweep table with judge bpc
 
 
@@ -283,17 +282,11 @@ def sweep_table(run: CorpusRun, metrics: list[tuple[str, str, Callable[[Any], st
             for key, title, show in metrics:
                 summary = run.sweep_summary(name, temperature, key)
                 value = fmt.with_spread(show, summary.get("mean"), summary.get("sd"))
-                row[title] = judged_by_itself(run, name, key, value)
+                row[title] = value
             rows.append(row)
     human = {title: show(run.human_value(key)) for key, title, show in metrics}
     rows.append({"generator": HUMAN_LABEL, "temperature": fmt.DASH, **human})
     return pd.DataFrame(rows)
-
-
-def judged_by_itself(run: CorpusRun, name: str, key: str, shown_value: str) -> str:
-    """``shown_value`` with JUDGE_MARK when it is the judge's quality score of its own samples."""
-    own = key == "quality_bpc" and name == run.judge and shown_value != fmt.DASH
-    return f"{shown_value} {JUDGE_MARK}" if own else shown_value
 
 
 def throughput_table(run: CorpusRun) -> pd.DataFrame:
