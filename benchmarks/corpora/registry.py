@@ -61,6 +61,7 @@ from typing import Any
 
 import platformdirs
 
+from benchmarks.console import one_line
 from benchmarks.corpora.split import SPLITS, check_split_sizes
 from generators.base import Corpus
 from generators.errors import CorpusError, TextgenBenchError
@@ -192,7 +193,7 @@ def _check_path(entry: CorpusEntry, name: str, argument: str) -> None:
     try:
         exists = path.exists()
     except (OSError, ValueError) as error:
-        raise CorpusError(f"cannot read {path} (corpus {name!r}): {_one_line(error)}") from None
+        raise CorpusError(f"cannot read {path} (corpus {name!r}): {one_line(str(error))}") from None
     if not exists:
         raise CorpusError(f"{path} does not exist (corpus {name!r})")
 
@@ -216,7 +217,7 @@ def _import_loader(entry: CorpusEntry) -> Callable[..., Any]:
     except Exception as error:  # a plugin's module may fail in any way while it is imported
         raise CorpusError(
             f"corpus {entry.pattern!r} ({entry.source}) cannot be loaded from {entry.target}: "
-            f"{type(error).__name__}: {_one_line(error)}"
+            f"{type(error).__name__}: {one_line(str(error))}"
         ) from error
     if not callable(loader):
         raise CorpusError(
@@ -234,7 +235,7 @@ def _call_plugin(entry: CorpusEntry, loader: Callable[..., Any], data_dir: Path,
     except Exception as error:  # a plugin's bug, reported as what it is and whose
         raise CorpusError(
             f"corpus {entry.name!r} ({entry.source}): its loader {entry.target} raised "
-            f"{type(error).__name__}: {_one_line(error)}"
+            f"{type(error).__name__}: {one_line(str(error))}"
         ) from error
 
 
@@ -265,6 +266,3 @@ def _describe(entry: CorpusEntry) -> str:
 def _first_paragraph(docstring: str | None) -> str:
     return " ".join((docstring or "").strip().split("\n\n")[0].split())
 
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())

@@ -23,7 +23,7 @@ from benchmarks.report.formatting import finite
 COLUMNS = 2  # panels per line: each stays wide enough to read at the page's full width
 
 
-def curve_points(cell: dict, x_key: str) -> list[tuple[float, float]]:
+def plotted_points(cell: dict, x_key: str) -> list[tuple[float, float]]:
     """(x, validation bpc) of a cell's fit curve; x = training seconds, or training characters
     (estimated from the steps where a generator's curve does not record them)."""
     fit = cell.get("fit") or {}
@@ -49,7 +49,7 @@ def plot_learning_curves(run: CorpusRun, path: Path) -> bool:
 
 def learning_figure(run: CorpusRun) -> Figure | None:
     """A panel per row with a curve: its seeds' validation bpc against training characters."""
-    rows = [n for n in run.names if any(curve_points(c, "train_chars") for c in run.seed_cells(n))]
+    rows = [n for n in run.names if any(plotted_points(c, "train_chars") for c in run.seed_cells(n))]
     if not rows:
         return None
     lines = math.ceil(len(rows) / COLUMNS)
@@ -59,7 +59,7 @@ def learning_figure(run: CorpusRun) -> Figure | None:
     axes = figure.subplots(lines, columns, squeeze=False).flatten()
     for ax, name in zip(axes, rows, strict=False):
         for cell in run.seed_cells(name):
-            points = curve_points(cell, "train_chars")
+            points = plotted_points(cell, "train_chars")
             if points:
                 ax.plot(*zip(*points, strict=True), "o-", color=color(run, name), markersize=3, alpha=0.8)
         ending = row_card(run, name).get("end_verdict")

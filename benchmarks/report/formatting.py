@@ -158,7 +158,7 @@ def temperature(value: Any) -> str:
     return "T=0 (greedy)" if number == 0 else f"T={number:g}"
 
 
-def one_line(text: Any, limit: int = ERROR_CHARS) -> str:
+def first_line(text: Any, limit: int = ERROR_CHARS) -> str:
     """The first line of a message, cut to ``limit`` characters."""
     lines = [line.strip() for line in str(text or "").strip().splitlines() if line.strip()]
     first = lines[0] if lines else "no error message recorded"

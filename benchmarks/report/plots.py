@@ -73,7 +73,7 @@ def plot_bpc(run: CorpusRun, path: Path) -> bool:
     what = (
         "95% intervals over seeds and test chunks, each seed marked" if several else "95% bootstrap intervals"
     )
-    ax.set_title(f"Likelihood on {run.name}, {what}", fontsize=10)
+    ax.set_title(f"Likelihood on {run.name}\n{what}", fontsize=10)  # two lines: fits beside long labels
     return save(figure, path)
 
 

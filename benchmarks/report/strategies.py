@@ -82,17 +82,20 @@ def strategy_entry(run: CorpusRun, name: str, strategy: str) -> dict[str, Any]:
     return next((e for e in row_strategies(run, name) if e.get("strategy") == strategy), {})
 
 
-def entry_value(entry: dict[str, Any], key: str) -> float | None:
-    """The mean over seeds of one key of a summarised entry ("cycling.KEY" reads the hook's)."""
+def entry_summary(entry: dict[str, Any], key: str) -> dict[str, Any]:
+    """One key's {mean, sd, …} over seeds in a summarised entry ("cycling.KEY" reads the probe's)."""
     if key.startswith("cycling."):
-        return fmt.finite(dig(entry, "cycling", key.split(".", 1)[1]).get("mean"))
-    return fmt.finite(dig(entry, key).get("mean"))
+        return dig(entry, "cycling", key.split(".", 1)[1])
+    return dig(entry, key)
+
+
+def entry_value(entry: dict[str, Any], key: str) -> float | None:
+    """The mean over seeds of one key of a summarised entry."""
+    return fmt.finite(entry_summary(entry, key).get("mean"))
 
 
 def shown(entry: dict[str, Any], key: str, show: Callable[[Any], str]) -> str:
-    if key.startswith("cycling."):
-        return show(entry_value(entry, key))
-    summary = dig(entry, key)
+    summary = entry_summary(entry, key)
     return fmt.with_spread(show, summary.get("mean"), summary.get("sd"))
 
 
@@ -250,10 +253,10 @@ def token_words(run: CorpusRun, name: str) -> str:
 
 
 def judge_note(run: CorpusRun) -> str:
-    """The judging rule in words (results before it: the one judge)."""
+    """The judging rule in words ("" when nothing was judged and no error says why)."""
     judges = run.judges
     if not judges:
-        return f"sample quality not judged ({fmt.one_line(run.judge_error)})" if run.judge_error else ""
+        return f"sample quality not judged ({fmt.first_line(run.judge_error)})" if run.judge_error else ""
     return (
         f"sample quality is judged by {', '.join(judges)}: each generator's continuations are scored by "
         "every judge but itself (a model finds its own samples likely), the judged bpc is the mean over "

@@ -26,7 +26,7 @@ NO_TREND = "no trend (one validation)"
 TRAINING_NUMBERS = ("parameters", "train_chars", "epochs", "steps", "end_change_bpc")
 
 
-def curve_points(curve: list[dict[str, Any]]) -> list[tuple[float, float]]:
+def step_points(curve: list[dict[str, Any]]) -> list[tuple[float, float]]:
     """(step, validation bpc) of each learning-curve point that has both, finite."""
     points = []
     for point in curve:
@@ -46,7 +46,7 @@ def training_end(curve: list[dict[str, Any]]) -> dict[str, Any]:
     (``CONVERGED_BPC``), "getting worse" above +0.01, "converged" within; a curve of fewer than two
     points has no trend (change None). ``end_points`` counts the points the slope used.
     """
-    points = curve_points(curve)
+    points = step_points(curve)
     if len(points) < 2:
         return {"end_change_bpc": None, "end_verdict": NO_TREND, "end_points": len(points)}
     last = points[-1][0]
