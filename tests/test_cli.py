@@ -287,3 +287,12 @@ def test_corpus_flags_reach_the_plan_as_given(tmp_path, capsys, name, model_cach
 def test_jobs_must_be_at_least_one(tmp_path, capsys):
     code, _, stderr = run_cli(capsys, "run", "--jobs", "0", "--out", str(tmp_path / "run"))
     assert code == 2 and "--jobs must be >= 1, got 0" in stderr
+
+
+def test_one_line_flattens_whitespace_and_cuts_at_the_limit():
+    from benchmarks.console import one_line
+
+    assert one_line("cannot read\n  corpus.txt:\tno such file") == "cannot read corpus.txt: no such file"
+    assert (
+        one_line("abcdef", 4) == "abc…" and one_line("abcd", 4) == "abcd" and one_line("abcdef") == "abcdef"
+    )
