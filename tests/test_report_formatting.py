@@ -46,3 +46,9 @@ def test_code_block_and_span_survive_backticks():
     assert fmt.code_span("x`y") == "``x`y``"
     assert fmt.code_span("`x") == "`` `x ``"
     assert fmt.table_cell("a | b\nc") == "a \\| b c"
+
+
+def test_a_spread_is_unsigned_beside_a_signed_value():
+    assert fmt.with_spread(fmt.signed, -0.8741, 0.1843) == "-0.874 ± 0.184"
+    assert fmt.with_spread(fmt.signed, 0.25, None) == "+0.250"
+    assert fmt.with_spread(fmt.rate, None, 0.1) == "—"

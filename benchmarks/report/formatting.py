@@ -96,9 +96,12 @@ def mebibytes(value: Any) -> str:
 
 
 def with_spread(show: Callable[[Any], str], value: Any, sd: Any) -> str:
-    """``show(value)``, and "± show(sd)" when there is a spread over seeds to show."""
+    """``show(value)``, and "± show(sd)" when there is a spread over seeds to show (unsigned: a
+    signed value's spread reads "-0.874 ± 0.184", not "± +0.184")."""
     shown = show(value)
-    return f"{shown} ± {show(sd)}" if finite(sd) is not None and shown != DASH else shown
+    if finite(sd) is None or shown == DASH:
+        return shown
+    return f"{shown} ± {show(sd).lstrip('+')}"
 
 
 def p_value(value: Any, alpha: float = 0.05) -> str:
