@@ -365,3 +365,19 @@ def test_workers_start_with_passive_openmp_threads_unless_the_user_chose(monkeyp
     assert executor.describe_device("cpu")["omp_wait_policy"] == "PASSIVE"  # recorded in run.json
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     assert LocalExecutor(1).worker_env()["OMP_WAIT_POLICY"] == "ACTIVE"
+
+
+def test_results_of_a_run_stopped_before_its_judges_say_so(tmp_path, corpus):
+    from benchmarks.run.harness import write_results
+    from benchmarks.run.judge import QUALITY
+    from benchmarks.run.results import NOT_JUDGED_YET
+
+    run_dir = run_small(tmp_path, corpus)
+    plan = load_plan(run_dir)
+    store = RunStore(run_dir)
+    judge_id = layout.pseudo_cell_id(layout.JUDGE, plan.corpora[0].name)
+    store.discard(judge_id, QUALITY)
+    store.discard(judge_id, layout.FAILED)  # markov alone has no judge: that is a recorded failure
+    write_results(run_dir, plan)
+    assert results_of(run_dir)["corpora"][0]["judge"]["error"] == NOT_JUDGED_YET
+    assert "sample quality not judged (the judges have not run" in (run_dir / "report.md").read_text()

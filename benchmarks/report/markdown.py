@@ -166,7 +166,7 @@ def likelihood(run: CorpusRun, earlier: CorpusRun | None, depth: str = "##") -> 
 
 def sweep(run: CorpusRun, depth: str = "##") -> list[str]:
     settings = sweep_settings(run)
-    quality = strategies.judge_note(run) or "sample quality not judged (no neural generator to judge)"
+    quality = strategies.judge_note(run) or "sample quality not judged"
     lines = [
         f"{depth} Repetition and diversity across temperatures",
         "",

@@ -116,6 +116,7 @@ def cell_status(store: RunStore, cell: str) -> dict[str, Any]:
 
 
 NO_QUALITY = quality_fields({}, {})  # what a cell no judge scored holds
+NOT_JUDGED_YET = "the judges have not run: the run stopped before them (run it again to judge)"
 
 
 def with_quality(cells: list[dict[str, Any]], judged: dict[float, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -182,6 +183,8 @@ def cell_results(
 def corpus_results(store: RunStore, corpus: CorpusPlan, quality: dict[str, Any]) -> dict[str, Any]:
     judge_id = pseudo_cell_id(JUDGE, corpus.name)
     error = store.load(judge_id, FAILED)["error"] if store.has(judge_id, FAILED) else None
+    if error is None and not quality:
+        error = NOT_JUDGED_YET
     human = store.load(pseudo_cell_id(HUMAN, corpus.name), "sweep")
     return {
         "name": corpus.name,
