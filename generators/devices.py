@@ -75,14 +75,21 @@ ONE_THREAD_ROWS = 1  # batches of at most this many rows decode on one CPU threa
 
 
 @contextlib.contextmanager
-def decoding_threads(batch: int, device: torch.device) -> Iterator[None]:
-    """One CPU thread while decoding at most ONE_THREAD_ROWS rows (see the module docstring)."""
-    threads = torch.get_num_threads()
-    if device.type != "cpu" or batch > ONE_THREAD_ROWS or threads == 1:
+def torch_threads(threads: int) -> Iterator[None]:
+    """torch's CPU threads set to ``threads`` for the block, and set back after it."""
+    before = torch.get_num_threads()
+    if threads == before:
         yield
         return
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(before)
+
+
+def decoding_threads(batch: int, device: torch.device) -> contextlib.AbstractContextManager:
+    """One CPU thread while decoding at most ONE_THREAD_ROWS rows (see the module docstring)."""
+    if device.type != "cpu" or batch > ONE_THREAD_ROWS:
+        return contextlib.nullcontext()
+    return torch_threads(1)

@@ -381,3 +381,33 @@ def test_results_of_a_run_stopped_before_its_judges_say_so(tmp_path, corpus):
     write_results(run_dir, plan)
     assert results_of(run_dir)["corpora"][0]["judge"]["error"] == NOT_JUDGED_YET
     assert "sample quality not judged (the judges have not run" in (run_dir / "report.md").read_text()
+
+
+def test_the_decoding_stages_run_on_one_torch_thread_and_the_others_on_all(monkeypatch):
+    """Decoding is small operations, which one thread runs fastest (worker.thread_environment)."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from benchmarks.run import worker
+    from benchmarks.run.store import MemoryPieces
+
+    seen: dict[str, int] = {}
+
+    def recording(stage: str):
+        def work(ctx) -> dict:
+            seen[stage] = torch.get_num_threads()
+            return {}
+
+        return work
+
+    monkeypatch.setattr(worker, "STAGE_FUNCTIONS", {stage: recording(stage) for stage in layout.STAGES})
+    ctx = SimpleNamespace(pieces=MemoryPieces({}), train_indexes=[], stages_run=[], say=lambda text: None)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        worker.run_stages(ctx)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(threads)
+    assert seen == {stage: 1 if stage in ("cycles", "sweep") else 2 for stage in layout.STAGES} and after == 2

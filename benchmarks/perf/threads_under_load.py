@@ -1,5 +1,5 @@
-"""Training-step time of the built-in neural generators by torch threads and OpenMP wait policy,
-on a quiet machine and beside one and two CPU hogs, side by side.
+"""Training-step and scoring time of the built-in neural generators by torch threads and OpenMP
+waiting, on a quiet machine and beside one and two CPU hogs, side by side.
 
 One command (from the repository root, after ``make setup``)::
 
@@ -7,12 +7,14 @@ One command (from the repository root, after ``make setup``)::
         [--json reports/perf/threads-under-load-<machine>.json]
 
 Each measurement runs in a fresh worker process, as a run's cells do, because OpenMP reads
-``OMP_WAIT_POLICY`` once, when torch starts its thread pool: one worker per wait policy (the
-default, and ``passive``: idle threads sleep at once instead of spinning). Inside a worker each
-generator (char-lstm, word-lstm and gpt2 at the quick profile's sizes, their defaults) trains one
-step to warm up, then ``STEPS`` steps on one and on two torch threads, in turn first (paired
-rounds, as in :mod:`benchmarks.perf.paired`); the time per step is ``FitReport.train_seconds`` over
-its steps (validation excluded). Every round visits each load (no hog, one, two
+its waiting settings once, when torch starts its thread pool: one worker per policy
+(``POLICY_ENV``: libgomp's default, which spins about 3 ms before an idle thread sleeps;
+``passive``, which sleeps at once; ``spin``, about 30 µs). Inside a worker each generator
+(char-lstm, word-lstm and gpt2 at the quick profile's sizes, their defaults) trains one step to
+warm up, then ``STEPS`` steps on one and on two torch threads, in turn first (paired rounds, as in
+:mod:`benchmarks.perf.paired`), and after each its once-trained twin scores ``SCORED_TEXTS``
+short texts one at a time (small operations, as a judge's); the time per step is
+``FitReport.train_seconds`` over its steps (validation excluded), the scoring time is per text. Every round visits each load (no hog, one, two
 ``python -c 'while True: pass'``) in a rotated order, so a slow spell of a shared machine falls on
 all of them; the one-minute load average is recorded at the end of each. The table gives medians
 over rounds, and the median of the per-round ratios to one thread with the default policy.
@@ -26,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,15 +37,21 @@ from typing import Any
 STEPS = {"char-lstm": 20, "word-lstm": 8, "gpt2": 4}  # about a second each on a quiet 2-core EPYC
 WARM_UP_STEPS = 1  # first-use costs (allocator, kernels) stay out of the timed fits
 THREADS = (1, 2)  # torch threads compared (the run's default on 2 cores is 2)
-POLICIES = ("default", "passive")  # OMP_WAIT_POLICY of the worker: unset, or passive
+POLICIES = ("default", "passive", "spin")  # the worker's OpenMP waiting: see POLICY_ENV
+POLICY_ENV = {  # unset: libgomp spins about 3 ms before sleeping; passive: none; spin: about 30 µs
+    "default": {},
+    "passive": {"OMP_WAIT_POLICY": "PASSIVE"},
+    "spin": {"GOMP_SPINCOUNT": "3000"},
+}
+SCORED_TEXTS, SCORED_CHARS, CONTEXT_CHARS = 16, 300, 40  # one at a time, as a judge scores samples
 HOGS = (0, 1, 2)  # CPU-bound processes beside the worker
 TRAIN_CHARS, VALID_CHARS = 200_000, 20_000  # enough text for the tokenizers; validation stays short
 HOG = "while True: pass"
 
 
 def worker(corpus_name: str, first: int) -> dict[str, dict[str, float]]:
-    """In the worker process: {generator: {threads: ms per step}}; ``first`` is the thread count
-    timed first."""
+    """In the worker process: {generator: {threads: ms per step}} and {"<generator> scoring":
+    {threads: ms per text}}; ``first`` is the thread count timed first."""
     import dataclasses
 
     import torch
@@ -60,21 +69,30 @@ def worker(corpus_name: str, first: int) -> dict[str, dict[str, float]]:
         report = create_generator(name, {}, device="cpu").fit(corpus, seed=0, budget=Budget(steps=steps))
         return 1000 * report.train_seconds / report.steps
 
+    texts = [full.valid[i * 1000 : i * 1000 + CONTEXT_CHARS + SCORED_CHARS] for i in range(SCORED_TEXTS)]
+
+    def ms_per_text(generator: Any) -> float:
+        began = time.perf_counter()
+        for text in texts:
+            generator.score(text[CONTEXT_CHARS:], text[:CONTEXT_CHARS])
+        return 1000 * (time.perf_counter() - began) / len(texts)
+
     times: dict[str, dict[str, float]] = {}
     for name, steps in STEPS.items():
-        ms_per_step(name, WARM_UP_STEPS)
-        times[name] = {}
+        scorer = create_generator(name, {}, device="cpu")
+        scorer.fit(corpus, seed=0, budget=Budget(steps=WARM_UP_STEPS))
+        times[name], times[f"{name} scoring"] = {}, {}
         for threads in sorted(THREADS, key=lambda t: t != first):
             torch.set_num_threads(threads)
             times[name][str(threads)] = ms_per_step(name, steps)
+            times[f"{name} scoring"][str(threads)] = ms_per_text(scorer)
     return times
 
 
 def run_worker(policy: str, corpus: str, first: int) -> dict[str, dict[str, float]]:
-    """One worker process with OMP_WAIT_POLICY set as ``policy`` says; its timings."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if policy != "default":
-        env["OMP_WAIT_POLICY"] = policy.upper()
+    """One worker process with OpenMP's waiting set as ``policy`` says; its timings."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env.update(POLICY_ENV[policy])
     command = [sys.executable, "-m", "benchmarks.perf.threads_under_load", "--corpus", corpus]
     done = subprocess.run(
         [*command, "--worker", str(first)], env=env, capture_output=True, text=True, check=True
@@ -117,13 +135,13 @@ def ratio(slow: list[float], fast: list[float]) -> float:
 
 
 def table(result: dict[str, Any]) -> str:
-    """Markdown: per generator and load, ms per step of each setting and the ratios to one thread."""
+    """Markdown: per generator and load, ms per step (per text, scoring) of each setting and the ratios to one thread."""
     ms = result["ms_per_step"]
     columns = [(p, t) for p in POLICIES for t in map(str, THREADS)]
     head = ["generator", "hogs", "load"] + [f"{t} thr {p} (ms)" for p, t in columns]
     head += [f"{t} thr {p} / 1 thr default" for p, t in columns if t != "1"]
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-    for name in STEPS:
+    for name in dict.fromkeys(key.split("|")[0] for key in ms):
         for hog_count in HOGS:
             key = f"{name}|{hog_count}|" + "{}|{}"
             load = statistics.median(result["load_average_1min"][str(hog_count)])

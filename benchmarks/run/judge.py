@@ -33,6 +33,7 @@ from benchmarks.run.model_cache import verify_model_dir
 from benchmarks.run.plan import CellPlan, RunPlan
 from benchmarks.run.store import Store
 from generators.base import Generator
+from generators.devices import torch_threads
 from generators.registry import get_generator_class
 
 QUALITY = "quality"
@@ -76,14 +77,15 @@ def run_judge(plan: RunPlan, store: Store, judge_id: str, log: Log) -> int:
     started = time.perf_counter()
     try:
         by_judge = {}
-        for cell in judges:
+        for cell in judges:  # one short text at a time, on one thread (worker.thread_environment)
             folder = Path(store.load(cell.id, "fit")["model_dir"])
             if (problem := verify_model_dir(folder)) is not None:
                 raise contract.StageError(f"the judge model {cell.id} is damaged ({problem})")
             judge = contract.load(get_generator_class(cell.generator), folder, device=plan.device)
             log(f"{judge_id}: scoring the other rows' samples with {cell.id} …")
             began = time.perf_counter()
-            by_judge[cell.row] = {"cell": cell.id, **judge_all(plan, store, corpus.name, judge, cell)}
+            with torch_threads(1):
+                by_judge[cell.row] = {"cell": cell.id, **judge_all(plan, store, corpus.name, judge, cell)}
             by_judge[cell.row]["seconds"] = time.perf_counter() - began
         piece = {"rule": JUDGE_RULE, "judges": by_judge, "stage_seconds": time.perf_counter() - started}
         store.save(judge_id, QUALITY, piece)

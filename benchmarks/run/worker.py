@@ -16,6 +16,7 @@ pieces kept in memory that the task returns to the driver.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import os
 import signal
@@ -43,11 +44,13 @@ from benchmarks.run.store import Pieces, RunStore
 from benchmarks.run.throughput import stage_throughput
 from benchmarks.samples import train_indexes
 from generators.base import Corpus
+from generators.devices import torch_threads
 from generators.errors import TextgenBenchError
 
 PARENT_ENV = "TEXTGEN_BENCH_PARENT"  # the pid of the process the worker must not outlive
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # torch's and BLAS's pools
 WAIT_POLICY = "PASSIVE"  # idle OpenMP threads sleep: spinning ones made busy-CPU steps 4-16x slower
+ONE_THREAD_STAGES = ("cycles", "sweep")  # decoding: small operations, fastest on one thread
 PR_SET_PDEATHSIG = 1  # prctl(2)
 
 STAGE_FUNCTIONS = {
@@ -68,6 +71,12 @@ def thread_environment(threads: int) -> dict[str, str]:
     two threads took 4-16 times as long as on one with OpenMP's default policy (its idle thread
     spins, stealing the time slice the other needs), and 0.3-1.7 times with the passive one
     (benchmarks/perf/threads_under_load.py). The thread count, and so the numbers, stay the same.
+
+    Waking a sleeping thread costs more than a small operation gains from it, so the stages that
+    decode (``ONE_THREAD_STAGES``) and the judges, which score one short text at a time, run on one
+    torch thread: there two passive threads scored 1.2-5.6 times slower than one, and decoded 64
+    rows of char-lstm 2.4 times slower (docs/performance.md). Training and the likelihood stage,
+    whose operations are large, keep them all.
     """
     return {
         **{name: str(threads) for name in THREAD_VARIABLES},
@@ -103,7 +112,8 @@ def run_stages(ctx: CellContext) -> None:
         ctx.say(f"{stage} …")
         ctx.stages_run.append(stage)
         started = time.perf_counter()
-        piece = work(ctx)
+        with torch_threads(1) if stage in ONE_THREAD_STAGES else contextlib.nullcontext():
+            piece = work(ctx)
         ctx.pieces.save(stage, {**piece, "stage_seconds": time.perf_counter() - started})
 
 
