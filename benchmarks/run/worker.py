@@ -74,9 +74,9 @@ def thread_environment(threads: int) -> dict[str, str]:
 
     Waking a sleeping thread costs more than a small operation gains from it, so the stages that
     decode (``ONE_THREAD_STAGES``) and the judges, which score one short text at a time, run on one
-    torch thread: there two passive threads scored 1.2-5.6 times slower than one, and decoded 64
-    rows of char-lstm 2.4 times slower (docs/performance.md). Training and the likelihood stage,
-    whose operations are large, keep them all.
+    torch thread, which is never far from the fastest there and two passive threads can be several
+    times slower (docs/performance.md). Training and the likelihood stage, whose operations are
+    large, keep them all.
     """
     return {
         **{name: str(threads) for name in THREAD_VARIABLES},
