@@ -8,8 +8,9 @@ a worker).
 Decoding one row is a chain of matrix-vector products (a 2×192 LSTM step reads 2 MB of weights
 for about 1 MFLOP) and a few dozen small operations per token: too little work to share between
 threads, whose hand-offs then cost more than the products, and far more on a busy machine. So a
-batch of one row decodes on one CPU thread; larger batches keep torch's thread count
-(measurements: docs/performance.md).
+batch of one row decodes on one CPU thread; larger batches keep torch's thread count. Training
+steps of little arithmetic run on one thread for the same reason (measurements:
+docs/performance.md).
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def device_name(device: torch.device) -> str:
 
 
 ONE_THREAD_ROWS = 1  # batches of at most this many rows decode on one CPU thread
+ONE_THREAD_STEP = 1e9  # training steps of fewer multiply-adds than this run on one CPU thread
 
 
 @contextlib.contextmanager
@@ -91,5 +93,20 @@ def torch_threads(threads: int) -> Iterator[None]:
 def decoding_threads(batch: int, device: torch.device) -> contextlib.AbstractContextManager:
     """One CPU thread while decoding at most ONE_THREAD_ROWS rows (see the module docstring)."""
     if device.type != "cpu" or batch > ONE_THREAD_ROWS:
+        return contextlib.nullcontext()
+    return torch_threads(1)
+
+
+def training_threads(
+    multiply_adds_per_step: float, device: torch.device
+) -> contextlib.AbstractContextManager:
+    """One CPU thread while training with steps of fewer than ONE_THREAD_STEP multiply-adds.
+
+    Such a step is a chain of small products (char-lstm's: 0.5 G multiply-adds, a 16×192 by 192×768
+    product per character), which two threads under the workers' passive wait policy ran 1.5-3
+    times slower than one; word-lstm (1.5 G on shakespeare) and gpt2 (2.3 G) ran faster on two
+    (docs/performance.md).
+    """
+    if device.type != "cpu" or multiply_adds_per_step >= ONE_THREAD_STEP:
         return contextlib.nullcontext()
     return torch_threads(1)

@@ -11,7 +11,7 @@ import torch
 from support import RARE, UNTRAINED_RECURRENT, VERSE
 
 from generators.base import Budget, Corpus, Sampling
-from generators.devices import decoding_threads
+from generators.devices import ONE_THREAD_STEP, decoding_threads, training_threads
 from generators.recurrent import decoding
 from generators.recurrent import generator as recurrent_generator
 from generators.recurrent.char_lstm import CharLSTMGenerator
@@ -156,3 +156,45 @@ def test_one_row_decodes_on_one_thread_and_the_count_comes_back():
             assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_steps_of_little_arithmetic_train_on_one_thread_and_the_count_comes_back():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with training_threads(ONE_THREAD_STEP / 2, CPU):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with training_threads(ONE_THREAD_STEP, CPU), training_threads(1.0, torch.device("cuda")):
+            assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(
+    ("cls", "options", "threads"),
+    [(CharLSTMGenerator, {}, 1), (WordLSTMGenerator, {"hidden_size": 512}, 2)],
+)
+def test_a_step_of_little_arithmetic_trains_on_one_thread_a_larger_one_on_all(
+    monkeypatch, cls, options, threads
+):
+    """char-lstm's default step is 0.5 G multiply-adds; a 512-unit word-lstm's is 1.3 G before its
+    output layer."""
+    seen = []
+    real_train = recurrent_generator.train
+
+    def recording_train(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(recurrent_generator, "train", recording_train)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        cls.from_options(options).fit(
+            Corpus("verse", VERSE * 40, VERSE, "", sha256=""), seed=0, budget=Budget(steps=1)
+        )
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [threads] and after == 2

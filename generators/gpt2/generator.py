@@ -59,7 +59,13 @@ from transformers.utils import logging as hf_logging
 
 from generators import flops
 from generators.base import SAMPLING_SETTINGS, Budget, Corpus, FitReport, Generator, Sampling
-from generators.devices import decoding_threads, device_name, in_own_memory, resolve_device
+from generators.devices import (
+    decoding_threads,
+    device_name,
+    in_own_memory,
+    resolve_device,
+    training_threads,
+)
 from generators.errors import ConfigError, CorpusError
 from generators.gpt2.config import GPT2GeneratorConfig
 from generators.gpt2.decoding import CachedDecoding
@@ -173,16 +179,18 @@ class GPT2Generator(Generator):
                 )
                 return self.fit_report
             step_loss = self._step_loss_function(corpus.train, seed)
-            report = train(
-                model,
-                step_loss,
-                lambda: self.bpc(valid),
-                self.config.optim,
-                budget,
-                device=self.torch_device,
-                sample=seeded_samples(lambda s: self.generate([""], max_chars=80, seed=s)[0], seed),
-                desc="gpt2",
-            )
+            step_work = self.multiply_adds_per_token() * self.step_tokens
+            with training_threads(step_work, self.torch_device):
+                report = train(
+                    model,
+                    step_loss,
+                    lambda: self.bpc(valid),
+                    self.config.optim,
+                    budget,
+                    device=self.torch_device,
+                    sample=seeded_samples(lambda s: self.generate([""], max_chars=80, seed=s)[0], seed),
+                    desc="gpt2",
+                )
         model.eval()
         self.fit_report = report
         return report
@@ -350,13 +358,15 @@ class GPT2Generator(Generator):
         return generator
 
     def training_flops(self, report: FitReport) -> float:
-        """``report.steps`` × tokens per step × 6 × the multiply-adds per token of this model's
-        blocks, attention over the training sequence and output layer (:mod:`generators.flops`)."""
-        model, _ = self._ready()
-        hf = model.config
+        """``report.steps`` × tokens per step × 6 × :meth:`multiply_adds_per_token`."""
+        return flops.training_flops(self.multiply_adds_per_token(), report.steps * self.step_tokens)
+
+    def multiply_adds_per_token(self) -> int:
+        """Forward multiply-adds per training token of this model's blocks, attention over the
+        training sequence and output layer (:mod:`generators.flops`)."""
+        hf = self._ready()[0].config
         sequence = self.step_tokens // self.config.batch_size
-        per_token = flops.transformer_multiply_adds(hf.n_layer, hf.n_embd, sequence, hf.vocab_size)
-        return flops.training_flops(per_token, report.steps * self.step_tokens)
+        return flops.transformer_multiply_adds(hf.n_layer, hf.n_embd, sequence, hf.vocab_size)
 
     def card(self) -> dict[str, Any]:
         c = self.config

@@ -20,7 +20,12 @@ from safetensors.torch import load_file, save_file
 
 from generators import flops
 from generators.base import SAMPLING_SETTINGS, Budget, Corpus, FitReport, Generator, Sampling
-from generators.devices import decoding_threads, device_name, resolve_device
+from generators.devices import (
+    decoding_threads,
+    device_name,
+    resolve_device,
+    training_threads,
+)
 from generators.errors import CorpusError
 from generators.options import config_from_dict, config_to_dict
 from generators.recurrent.config import RecurrentConfig
@@ -153,17 +158,25 @@ class RecurrentGenerator(Generator):
             )
             self.step_tokens = c.batch_size * streams.bptt
             valid = self.validation_text(corpus)
-            self.fit_report = train(
-                model,
-                self.step_loss_fn(model, streams),
-                lambda: self.bits_per_char(valid),
-                c.optim,
-                budget or Budget(),
-                device=device,
-                sample=seeded_samples(lambda s: self.generate([""], max_chars=SAMPLE_CHARS, seed=s)[0], seed),
-                desc=self.name,
-            )
+            step_work = self.multiply_adds_per_token() * self.step_tokens
+            with training_threads(step_work, device):
+                self.fit_report = self.train_model(model, streams, valid, seed, budget)
         return self.fit_report
+
+    def train_model(
+        self, model: RecurrentLM, streams: TokenStreams, valid: str, seed: int, budget: Budget | None
+    ) -> FitReport:
+        """The training loop (:func:`generators.training.train`) over ``streams``."""
+        return train(
+            model,
+            self.step_loss_fn(model, streams),
+            lambda: self.bits_per_char(valid),
+            self.config.optim,
+            budget or Budget(),
+            device=self.torch_device,
+            sample=seeded_samples(lambda s: self.generate([""], max_chars=SAMPLE_CHARS, seed=s)[0], seed),
+            desc=self.name,
+        )
 
     def validation_text(self, corpus: Corpus) -> str:
         """The first ``optim.eval_chars`` of the validation split (its train tail when empty)."""
@@ -277,14 +290,15 @@ class RecurrentGenerator(Generator):
         return ["".join(p)[:max_chars] for p in pieces]
 
     def training_flops(self, report: FitReport) -> float:
-        """``report.steps`` × tokens per step × 6 × the multiply-adds per token of this model's
-        embedding (or one-hot input), recurrent layers and output layer (:mod:`generators.flops`)."""
+        """``report.steps`` × tokens per step × 6 × :meth:`multiply_adds_per_token`."""
+        return flops.training_flops(self.multiply_adds_per_token(), report.steps * self.step_tokens)
+
+    def multiply_adds_per_token(self) -> int:
+        """Forward multiply-adds per token of this model's embedding (or one-hot input), recurrent
+        layers and output layer (:mod:`generators.flops`)."""
         model, c = self.require_model(), self.config
         input_size = c.embedding_dim if c.embedding_dim > 0 else model.n_inputs
-        per_token = flops.recurrent_multiply_adds(
-            c.cell, input_size, c.hidden_size, c.layers, model.n_outputs
-        )
-        return flops.training_flops(per_token, report.steps * self.step_tokens)
+        return flops.recurrent_multiply_adds(c.cell, input_size, c.hidden_size, c.layers, model.n_outputs)
 
     def native_token_count(self, text: str) -> int:
         return len(self.encode(text).ids)
