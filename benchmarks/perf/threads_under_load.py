@@ -14,10 +14,11 @@ its waiting settings once, when torch starts its thread pool: one worker per pol
 warm up, then ``STEPS`` steps on one and on two torch threads, in turn first (paired rounds, as in
 :mod:`benchmarks.perf.paired`), and after each its once-trained twin scores ``SCORED_TEXTS``
 short texts one at a time (small operations, as a judge's); the time per step is
-``FitReport.train_seconds`` over its steps (validation excluded), the scoring time is per text. Every round visits each load (no hog, one, two
-``python -c 'while True: pass'``) in a rotated order, so a slow spell of a shared machine falls on
-all of them; the one-minute load average is recorded at the end of each. The table gives medians
-over rounds, and the median of the per-round ratios to one thread with the default policy.
+``FitReport.train_seconds`` over its steps (validation excluded), the scoring time is per text.
+Every round visits each load (no hog, one, two ``python -c 'while True: pass'``) in a rotated
+order, so a slow spell of a shared machine falls on all of them; the one-minute load average is
+recorded at the end of each. The table gives medians over rounds, and the median of the per-round
+ratios to one thread with the default policy.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def ratio(slow: list[float], fast: list[float]) -> float:
 
 
 def table(result: dict[str, Any]) -> str:
-    """Markdown: per generator and load, ms per step (per text, scoring) of each setting and the ratios to one thread."""
+    """Markdown: per generator and load, ms per step (per text, scoring) of each setting and the
+    ratios to one thread."""
     ms = result["ms_per_step"]
     columns = [(p, t) for p in POLICIES for t in map(str, THREADS)]
     head = ["generator", "hogs", "load"] + [f"{t} thr {p} (ms)" for p, t in columns]
